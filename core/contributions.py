@@ -1,0 +1,318 @@
+"""What plugins contribute: one frozen dataclass per kind, each able to check itself.
+
+A plugin hands these to the ``register`` callback its hooks receive (see ``hookspecs``). The
+core checks each one (``check()``), refuses duplicates, and remembers which plugin gave what,
+so ``scholia plugins`` and the Plugins page can show it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal, Protocol
+
+import msgspec
+
+__all__ = [
+    "AnnotationType",
+    "Contribution",
+    "Editor",
+    "EventHandler",
+    "ExpandedItem",
+    "ExportFormat",
+    "ImportFormat",
+    "InvalidContribution",
+    "MenuLink",
+    "Modality",
+    "PrelabelBackend",
+    "Predictor",
+    "QualityRule",
+    "Route",
+    "RuleResult",
+    "TemplateVars",
+    "ValidationContext",
+]
+
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
+
+
+class InvalidContribution(ValueError):
+    """A contribution a plugin registered cannot be used; the message says why."""
+
+
+def _check_name(kind: str, name: str) -> None:
+    if not isinstance(name, str) or not NAME_PATTERN.match(name):
+        raise InvalidContribution(
+            f"{kind} name {name!r} is not valid: use lowercase letters, digits, '_', '-' or '.', "
+            "starting with a letter (at most 64 characters)"
+        )
+
+
+def _check_callable(kind: str, name: str, attribute: str, value: object) -> None:
+    if not callable(value):
+        raise InvalidContribution(f"{kind} {name!r} has no callable {attribute!r} (got {value!r})")
+
+
+class Contribution:
+    """Base: every contribution has a ``name`` unique within its ``kind``."""
+
+    kind: ClassVar[str]
+    name: str
+
+    def check(self) -> None:
+        _check_name(self.kind, self.name)
+
+
+@dataclass(frozen=True)
+class ExpandedItem:
+    """One item a container yields (a video's frame, say), with where it came from."""
+
+    name: str
+    data: bytes
+    media_type: str
+    provenance: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Modality(Contribution):
+    """A kind of media: which files it takes and how to read their metadata."""
+
+    kind: ClassVar[str] = "modality"
+    name: str
+    title: str
+    media_types: tuple[str, ...]
+    """MIME types this modality ingests, e.g. ``("image/png", "image/jpeg")``."""
+    extensions: tuple[str, ...]
+    """File extensions with the dot, e.g. ``(".png", ".jpg")``."""
+    probe: Callable[[Path], dict[str, Any]]
+    """Read metadata (size, duration, frames…) cheaply. Raise ``ValueError`` with a reason a
+    person understands for a file this modality cannot read (corrupt, truncated, empty)."""
+    expand: Callable[[Path], Iterable[ExpandedItem]] | None = None
+    """For containers (video → frames): the items one file becomes."""
+    thumbnail: Callable[[Path, int], bytes] | None = None
+    """A thumbnail at most ``size`` pixels on its long side, as WebP or PNG bytes."""
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "probe", self.probe)
+        if not self.media_types and not self.extensions:
+            raise InvalidContribution(f"modality {self.name!r} accepts no media types or extensions")
+        for extension in self.extensions:
+            if not extension.startswith("."):
+                raise InvalidContribution(
+                    f"modality {self.name!r}: extension {extension!r} must start with '.'"
+                )
+
+
+@dataclass(frozen=True)
+class ValidationContext:
+    """What a payload is validated against: the item and the project's live categories."""
+
+    item_meta: Mapping[str, Any]
+    categories: Mapping[int, str]
+    """Live (not deleted) category id → name."""
+    settings: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Editor:
+    """How annotators edit a payload: a template, an ES module and the keys it answers."""
+
+    template: str
+    """Template path inside the plugin's ``templates/`` folder, e.g. ``"rating/editor.html"``."""
+    module: str
+    """File inside the plugin's ``static/`` folder, e.g. ``"rating.js"``."""
+    hotkeys: Mapping[str, str] = field(default_factory=dict)
+    """Key → what it does, shown in the keyboard help."""
+
+
+@dataclass(frozen=True)
+class AnnotationType(Contribution):
+    """A typed payload, how to validate it, compare it and edit it."""
+
+    kind: ClassVar[str] = "annotation_type"
+    name: str
+    title: str
+    payload: type[msgspec.Struct]
+    """The payload's shape; decoding gives errors with the path of the bad field."""
+    validate: Callable[[Any, ValidationContext], None]
+    """Checks a decoded payload against the item and the categories; raises ``ValueError``
+    (message for a person) or ``InvalidInput`` (with a field path) when it does not fit."""
+    modalities: tuple[str, ...] = ()
+    """Modalities it applies to; empty means any."""
+    agreement: Callable[[Any, Any], float] | None = None
+    """Pairwise agreement of two payloads in [0, 1], for the quality core."""
+    aggregate: Callable[[Sequence[Any]], Any] | None = None
+    """One payload from several (e.g. a majority vote), or None when they cannot be combined."""
+    editor: Editor | None = None
+
+    def check(self) -> None:
+        super().check()
+        if not (isinstance(self.payload, type) and issubclass(self.payload, msgspec.Struct)):
+            raise InvalidContribution(
+                f"annotation type {self.name!r}: payload must be a msgspec.Struct subclass, "
+                f"got {self.payload!r}"
+            )
+        _check_callable(self.kind, self.name, "validate", self.validate)
+        if self.agreement is not None:
+            _check_callable(self.kind, self.name, "agreement", self.agreement)
+
+
+class Predictor(Protocol):
+    """A loaded model: loaded once per process, asked for batches."""
+
+    def predict(self, inputs: Sequence[Any]) -> list[Any]: ...
+
+
+@dataclass(frozen=True)
+class PrelabelBackend(Contribution):
+    """A source of suggestions: an ONNX model, a remote service…"""
+
+    kind: ClassVar[str] = "prelabel_backend"
+    name: str
+    title: str
+    annotation_types: tuple[str, ...]
+    load: Callable[[Mapping[str, Any]], Predictor]
+    """Build a predictor from a model's registration (artifact path or URL, preprocessing…)."""
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "load", self.load)
+        if not self.annotation_types:
+            raise InvalidContribution(f"pre-label backend {self.name!r} serves no annotation type")
+
+
+@dataclass(frozen=True)
+class ExportFormat(Contribution):
+    """Writes a dataset version in a named format."""
+
+    kind: ClassVar[str] = "export_format"
+    name: str
+    title: str
+    write: Callable[[Any, Path], None]
+    """Write the dataset version (first argument) into the folder (second)."""
+    annotation_types: tuple[str, ...] = ()
+    """Annotation types it can write; empty means any."""
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "write", self.write)
+
+
+@dataclass(frozen=True)
+class ImportFormat(Contribution):
+    """Reads items, categories and annotations from files in a named format."""
+
+    kind: ClassVar[str] = "import_format"
+    name: str
+    title: str
+    read: Callable[[Path], Any]
+    extensions: tuple[str, ...] = ()
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "read", self.read)
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    """What a quality rule found: its value against its threshold, with the evidence counted."""
+
+    passed: bool
+    value: float | None
+    threshold: float
+    evidence: Mapping[str, int] = field(default_factory=dict)
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class QualityRule(Contribution):
+    """A named check with a threshold, run for the Quality Hub and the export gate."""
+
+    kind: ClassVar[str] = "quality_rule"
+    name: str
+    title: str
+    evaluate: Callable[[Any, float], RuleResult]
+    """Evaluate for a project context (first argument) against a threshold (second)."""
+    default_threshold: float
+    direction: Literal["at_least", "at_most"] = "at_least"
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "evaluate", self.evaluate)
+        if self.direction not in ("at_least", "at_most"):
+            raise InvalidContribution(
+                f"quality rule {self.name!r}: direction must be 'at_least' or 'at_most'"
+            )
+
+
+@dataclass(frozen=True)
+class EventHandler(Contribution):
+    """Called after a submission, a transition or an export has been saved."""
+
+    kind: ClassVar[str] = "event_handler"
+    EVENTS: ClassVar[frozenset[str]] = frozenset(
+        {"annotation.submitted", "item.transitioned", "dataset.exported"}
+    )
+    name: str
+    event: str
+    handle: Callable[[Any], None]
+    """Receives a ``scholia.core.events.Event``; its errors are logged, never raised."""
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "handle", self.handle)
+        if self.event not in self.EVENTS:
+            raise InvalidContribution(
+                f"event handler {self.name!r}: unknown event {self.event!r}; "
+                f"known events: {', '.join(sorted(self.EVENTS))}"
+            )
+
+
+@dataclass(frozen=True)
+class Route(Contribution):
+    """An extra web route: a Litestar route handler (the core only carries it to the server)."""
+
+    kind: ClassVar[str] = "route"
+    name: str
+    handler: Any
+
+    def check(self) -> None:
+        super().check()
+        if not hasattr(self.handler, "paths"):
+            raise InvalidContribution(
+                f"route {self.name!r}: handler must be a Litestar route handler "
+                "(decorated with @get, @post…)"
+            )
+
+
+@dataclass(frozen=True)
+class MenuLink(Contribution):
+    """A link in the navigation bar, shown to users with ``role`` (everyone when None)."""
+
+    kind: ClassVar[str] = "menu_link"
+    name: str
+    label: str
+    href: str
+    role: str | None = None
+    order: int = 100
+
+    def check(self) -> None:
+        super().check()
+        if not self.href.startswith("/"):
+            raise InvalidContribution(f"menu link {self.name!r}: href must start with '/'")
+
+
+@dataclass(frozen=True)
+class TemplateVars(Contribution):
+    """Extra variables for templates: ``provide(template_name)`` returns a mapping."""
+
+    kind: ClassVar[str] = "template_vars"
+    name: str
+    provide: Callable[[str], Mapping[str, Any]]
+
+    def check(self) -> None:
+        super().check()
+        _check_callable(self.kind, self.name, "provide", self.provide)

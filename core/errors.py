@@ -1,0 +1,75 @@
+"""Errors the core raises, written as messages to a person.
+
+Each error says what was wrong, where, and what to do. The server maps them to HTTP statuses
+(see ``scholia.server.errors``); the CLI prints them. Nothing here knows about HTTP.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "Conflict",
+    "IllegalTransition",
+    "InvalidInput",
+    "NotFound",
+    "PermissionDenied",
+    "ScholiaError",
+    "SignInFailed",
+]
+
+
+class ScholiaError(Exception):
+    """Base class: ``message`` is shown to people as it is."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(ScholiaError):
+    """The thing asked for does not exist (or is not visible to the asker)."""
+
+    def __init__(self, kind: str, key: object) -> None:
+        super().__init__(f"No {kind} with id {key!r}.")
+        self.kind = kind
+        self.key = key
+
+
+class InvalidInput(ScholiaError):
+    """Input failed validation; ``path`` names the bad field, e.g. ``$.payload.value``."""
+
+    def __init__(self, message: str, path: str | None = None) -> None:
+        super().__init__(message if path is None else f"{message} (at {path})")
+        self.reason = message
+        self.path = path
+
+
+class Conflict(ScholiaError):
+    """The request is valid but clashes with what is already stored (a stale revision, a duplicate)."""
+
+
+class IllegalTransition(Conflict):
+    """An item cannot move from its current state to the one requested."""
+
+    def __init__(self, item_id: int, current: str, requested: str, allowed: Sequence[str]) -> None:
+        allowed_text = ", ".join(allowed) if allowed else "none"
+        super().__init__(
+            f"Item {item_id} is '{current}' and cannot move to '{requested}'. "
+            f"From '{current}' it can move to: {allowed_text}."
+        )
+        self.item_id = item_id
+        self.current = current
+        self.requested = requested
+        self.allowed = list(allowed)
+
+
+class PermissionDenied(ScholiaError):
+    """The signed-in user lacks the role this action needs."""
+
+
+class SignInFailed(ScholiaError):
+    """Wrong username or password; deliberately does not say which."""
+
+    def __init__(self) -> None:
+        super().__init__("Wrong username or password.")

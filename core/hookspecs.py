@@ -1,0 +1,125 @@
+"""The plugin hooks: this file is their reference documentation.
+
+Every hook has the register-callback shape: it receives ``register``, a callable that takes one
+contribution (see ``scholia.core.contributions``). Call it once per thing your plugin adds::
+
+    from scholia.core.hookspecs import hookimpl
+    from scholia.core.contributions import MenuLink
+
+    @hookimpl
+    def register_menu_links(register):
+        register(MenuLink(name="reports", label="Reports", href="/reports"))
+
+The host checks every contribution, refuses duplicate names, and records which plugin gave what,
+so the return shape never has to change. A plugin implements only the hooks it needs. Hooks are
+called once, when plugins are loaded at start-up; none is ``firstresult`` or ``historic``
+because registration collects from every plugin and happens before anything else runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pluggy
+
+from .contributions import (
+    AnnotationType,
+    EventHandler,
+    ExportFormat,
+    ImportFormat,
+    MenuLink,
+    Modality,
+    PrelabelBackend,
+    QualityRule,
+    Route,
+    TemplateVars,
+)
+
+__all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
+
+PROJECT_NAME = "scholia"
+hookspec = pluggy.HookspecMarker(PROJECT_NAME)
+hookimpl = pluggy.HookimplMarker(PROJECT_NAME)
+
+
+@hookspec
+def register_modalities(register: Callable[[Modality], None]) -> None:
+    """Register the kinds of media the plugin ingests.
+
+    Each ``Modality`` names its MIME types and extensions, a ``probe`` that reads metadata
+    (width and height, duration, frame count…) without decoding more than it must, and
+    optionally ``expand`` (a container becomes several items: a video becomes frames) and
+    ``thumbnail``.
+    """
+
+
+@hookspec
+def register_annotation_types(register: Callable[[AnnotationType], None]) -> None:
+    """Register annotation types: a payload ``msgspec.Struct``, its validation and its editor.
+
+    ``validate`` is required: a payload is checked against the item and the project's live
+    categories before it is stored. ``agreement`` (pairwise, in [0, 1]) and ``aggregate`` feed
+    the quality core. ``editor`` names a template and an ES module in the plugin's
+    ``templates/`` and ``static/`` folders, and the hotkeys it answers.
+    """
+
+
+@hookspec
+def register_prelabel_backends(register: Callable[[PrelabelBackend], None]) -> None:
+    """Register sources of suggestions (an ONNX runtime, a remote model service…).
+
+    ``load`` receives a model's registration and returns a predictor, loaded once per process
+    and asked for batches. Suggestions are kept apart from annotations until a person accepts
+    one.
+    """
+
+
+@hookspec
+def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
+    """Register formats a dataset version can be written in (COCO, YOLO, CSV…)."""
+
+
+@hookspec
+def register_import_formats(register: Callable[[ImportFormat], None]) -> None:
+    """Register formats items, categories and annotations can be read from."""
+
+
+@hookspec
+def register_quality_rules(register: Callable[[QualityRule], None]) -> None:
+    """Register named quality checks with a default threshold and its direction.
+
+    Rules are evaluated for the Quality Hub and by the export gate, which holds a dataset
+    version when any rule fails.
+    """
+
+
+@hookspec
+def register_event_handlers(register: Callable[[EventHandler], None]) -> None:
+    """Register handlers called after an annotation is submitted, an item changes state or a
+    dataset version is exported.
+
+    Handlers run after the change is saved; an error in a handler is logged and never undoes
+    the change or reaches the person who made it. Webhooks are one such plugin.
+    """
+
+
+@hookspec
+def register_routes(register: Callable[[Route], None]) -> None:
+    """Register extra web routes: Litestar route handlers (``@get``, ``@post``…).
+
+    Templates the handlers render are looked up in the plugin's ``templates/`` folder first.
+    """
+
+
+@hookspec
+def register_menu_links(register: Callable[[MenuLink], None]) -> None:
+    """Register links for the navigation bar, optionally only for users with a given role."""
+
+
+@hookspec
+def register_template_vars(register: Callable[[TemplateVars], None]) -> None:
+    """Register providers of extra template variables.
+
+    ``provide(template_name)`` returns a mapping merged into the context of every page the
+    server renders; a plugin's templates (or overrides of core templates) can then use them.
+    """

@@ -1,0 +1,203 @@
+"""Users, password sign-in, web sessions and API tokens.
+
+Passwords are hashed with Argon2 (argon2-cffi). Session cookies and API tokens are random
+strings; only their sha256 is stored, so a copy of the database signs nobody in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, select
+
+from . import audit
+from .errors import Conflict, InvalidInput, NotFound, SignInFailed
+from .models import ApiToken, Role, User, WebSession
+from .models.types import utcnow
+
+__all__ = [
+    "SessionLookup",
+    "authenticate",
+    "create_api_token",
+    "create_user",
+    "end_web_session",
+    "resolve_api_token",
+    "resolve_web_session",
+    "revoke_api_token",
+    "start_web_session",
+]
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
+MIN_PASSWORD_LENGTH = 8
+TOKEN_PREFIX = "sch_"
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("not a real password; equalises timing for unknown users")
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    password: str | None,
+    roles: Iterable[str],
+    display_name: str | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """Create a user; ``password`` None makes an account that can only use API tokens."""
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "A username is 2-64 characters: letters, digits, '_', '.', '@' or '-'", "$.username"
+        )
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
+        )
+    role_list = sorted(set(roles))
+    known = {r.value for r in Role}
+    unknown = [r for r in role_list if r not in known]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown role {unknown[0]!r}; roles are {', '.join(sorted(known))}", "$.roles"
+        )
+    if session.exec(select(User).where(col(User.username) == username)).first() is not None:
+        raise Conflict(f"A user named {username!r} already exists.")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=_hasher.hash(password) if password is not None else None,
+        roles=role_list,
+        pseudonym=f"ann-{secrets.token_hex(5)}",
+    )
+    session.add(user)
+    session.flush()
+    audit.record(
+        session, actor_id=actor_id, entity="user", entity_id=user.id, action="create",
+        data={"username": username, "roles": role_list},
+    )
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The user with these credentials, or ``SignInFailed`` (which never says which was wrong)."""
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    if user is None or user.password_hash is None or not user.is_active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        raise SignInFailed()
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise SignInFailed() from None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+        session.add(user)
+    return user
+
+
+def start_web_session(session: Session, user: User, max_age_s: int) -> str:
+    """Open a browser session; returns the raw token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            token_hash=_digest(token),
+            user_id=user.id,  # type: ignore[arg-type]
+            expires_at=utcnow() + timedelta(seconds=max_age_s),
+        )
+    )
+    return token
+
+
+@dataclass(frozen=True)
+class SessionLookup:
+    user: User | None
+    expired: bool = False
+
+
+def resolve_web_session(session: Session, token: str, max_age_s: int) -> SessionLookup:
+    """The user behind a session cookie; an expired session is removed and reported as such.
+
+    Activity slides the expiry forward, at most once a minute to keep reads cheap.
+    """
+    row = session.get(WebSession, _digest(token))
+    if row is None:
+        return SessionLookup(user=None)
+    now = utcnow()
+    if row.expires_at <= now:
+        session.delete(row)
+        return SessionLookup(user=None, expired=True)
+    user = session.get(User, row.user_id)
+    if user is None or not user.is_active:
+        return SessionLookup(user=None)
+    renewed = now + timedelta(seconds=max_age_s)
+    if renewed - row.expires_at > timedelta(minutes=1):
+        row.expires_at = renewed
+        session.add(row)
+    return SessionLookup(user=user)
+
+
+def end_web_session(session: Session, token: str) -> None:
+    row = session.get(WebSession, _digest(token))
+    if row is not None:
+        session.delete(row)
+
+
+def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken, str]:
+    """A new token for scripts; the raw value is returned once and never stored."""
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Give the token a name, so you can tell it apart later", "$.name")
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id,  # type: ignore[arg-type]
+        name=name[:200],
+        token_hash=_digest(raw),
+        prefix=raw[: len(TOKEN_PREFIX) + 6],
+    )
+    session.add(token)
+    session.flush()
+    audit.record(
+        session, actor_id=user.id, entity="api_token", entity_id=token.id, action="create",
+        data={"name": token.name},
+    )
+    return token, raw
+
+
+def resolve_api_token(session: Session, raw: str) -> User | None:
+    token = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == _digest(raw))).first()
+    if token is None or token.revoked_at is not None:
+        return None
+    user = session.get(User, token.user_id)
+    if user is None or not user.is_active:
+        return None
+    now = utcnow()
+    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
+        token.last_used_at = now
+        session.add(token)
+    return user
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
+    token = session.get(ApiToken, token_id)
+    if token is None or (token.user_id != user.id and not user.has_role(Role.admin)):
+        raise NotFound("API token", token_id)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.add(token)
+        audit.record(
+            session, actor_id=user.id, entity="api_token", entity_id=token_id, action="revoke"
+        )
+    return token

@@ -1,0 +1,143 @@
+"""Items: ingesting media into a project (stored once, probed by the modality) and listing them."""
+
+from __future__ import annotations
+
+import mimetypes
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from . import audit
+from .contributions import Modality
+from .errors import InvalidInput, NotFound
+from .models import Assignment, Blob, Item, Project
+from .plugins import Plugins
+from .storage import MediaStore
+
+__all__ = ["IngestResult", "get_item", "ingest", "list_items"]
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    item: Item
+    created: bool
+    """False when the same bytes were already in the project: nothing new was stored."""
+
+
+def _modality(plugins: Plugins, project: Project) -> Modality:
+    modality = plugins.modalities.get(project.modality)
+    if modality is None:
+        raise InvalidInput(
+            f"Project {project.id} labels {project.modality!r} media, but no loaded plugin "
+            "provides that modality; install it and restart",
+            "$.modality",
+        )
+    return modality
+
+
+def _media_type(modality: Modality, name: str) -> str:
+    suffix = Path(name).suffix.lower()
+    guessed = mimetypes.guess_type(name)[0]
+    if suffix not in modality.extensions and guessed not in modality.media_types:
+        accepted = ", ".join(modality.extensions)
+        raise InvalidInput(
+            f"{name!r} is not {modality.title.lower()} media: accepted extensions are {accepted}",
+            "$.file",
+        )
+    return guessed or modality.media_types[0]
+
+
+def ingest(
+    session: Session,
+    store: MediaStore,
+    plugins: Plugins,
+    project: Project,
+    *,
+    name: str,
+    source: BinaryIO,
+    actor_id: int,
+) -> IngestResult:
+    """Add one file to ``project``: check it with the modality's probe, store it by sha256.
+
+    A file the modality cannot read raises ``InvalidInput`` naming the file and the reason;
+    nothing is stored for it. Re-adding the same bytes returns the existing item.
+    """
+    modality = _modality(plugins, project)
+    media_type = _media_type(modality, name)
+    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as tmp:
+        size = 0
+        while chunk := source.read(1024 * 1024):
+            tmp.write(chunk)
+            size += len(chunk)
+        tmp.flush()
+        if size == 0:
+            raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+        try:
+            meta = modality.probe(Path(tmp.name))
+        except ValueError as error:
+            raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
+        with open(tmp.name, "rb") as stored:
+            sha256, size = store.put(stored)
+    assert project.id is not None
+    existing = _by_hash(session, project.id, sha256)
+    if existing is not None:
+        return IngestResult(item=existing, created=False)
+    if session.get(Blob, sha256) is None:
+        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
+    item = Item(
+        project_id=project.id,
+        content_hash=sha256,
+        name=Path(name).name,
+        media_type=media_type,
+        meta={"size": size, **meta},
+    )
+    try:
+        with session.begin_nested():
+            session.add(item)
+            session.flush()
+    except IntegrityError:  # the same bytes arrived concurrently
+        raced = _by_hash(session, project.id, sha256)
+        assert raced is not None
+        return IngestResult(item=raced, created=False)
+    overlap = int(project.settings.get("overlap", 1))
+    for slot in range(overlap):
+        session.add(Assignment(item_id=item.id, slot=slot))  # type: ignore[arg-type]
+    audit.record(
+        session, actor_id=actor_id, project_id=project.id, entity="item", entity_id=item.id,
+        action="ingest", to_state=item.status, data={"name": item.name, "sha256": sha256},
+    )
+    return IngestResult(item=item, created=True)
+
+
+def _by_hash(session: Session, project_id: int, sha256: str) -> Item | None:
+    return session.exec(
+        select(Item).where(col(Item.project_id) == project_id, col(Item.content_hash) == sha256)
+    ).first()
+
+
+def get_item(session: Session, item_id: int, project_id: int | None = None) -> Item:
+    item = session.get(Item, item_id)
+    if item is None or (project_id is not None and item.project_id != project_id):
+        raise NotFound("item", item_id)
+    return item
+
+
+def list_items(
+    session: Session,
+    project_id: int,
+    *,
+    status: str | None = None,
+    after_id: int | None = None,
+    limit: int = 50,
+) -> list[Item]:
+    """A page of items by id, continuing after ``after_id`` (keyset: no OFFSET scan)."""
+    query = select(Item).where(col(Item.project_id) == project_id)
+    if status is not None:
+        query = query.where(col(Item.status) == status)
+    if after_id is not None:
+        query = query.where(col(Item.id) > after_id)
+    return list(session.exec(query.order_by(col(Item.id)).limit(max(1, min(limit, 500)))))

@@ -1,0 +1,221 @@
+"""Categories and label schema versions.
+
+A category's id is assigned once per project (the next integer after the highest ever used)
+and never changes or gets reused: soft delete keeps the row. Every change writes a new
+``LabelSchemaVersion`` whose ``schema_version`` follows this rule:
+
+* **major** when a category is deleted: labels that used it no longer fit the schema;
+* **minor** when a category is added, restored or renamed: ``labels_hash`` changes, existing
+  ids keep their meaning;
+* **patch** when only display changes (order, colour, hotkey): ``labels_hash`` is unchanged.
+
+``labels_hash`` is the sha256 of the live categories' id→name pairs, ordered by id, so a
+model can declare the exact label set it was trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from . import audit
+from .errors import Conflict, InvalidInput, NotFound
+from .models import Category, LabelSchemaVersion, Project
+from .models.types import utcnow
+
+__all__ = [
+    "FIRST_SCHEMA_VERSION",
+    "PALETTE",
+    "add_category",
+    "bump",
+    "current_schema",
+    "labels_hash",
+    "live_categories",
+    "update_category",
+]
+
+FIRST_SCHEMA_VERSION = "1.0.0"
+PALETTE = (
+    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed",
+    "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5",
+)
+Bump = Literal["major", "minor", "patch"]
+
+
+def labels_hash(categories: Sequence[Category]) -> str:
+    pairs = sorted((c.id, c.name) for c in categories if c.deleted_at is None)
+    return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()
+
+
+def bump(version: str, part: Bump) -> str:
+    major, minor, patch = (int(p) for p in version.split("."))
+    if part == "major":
+        return f"{major + 1}.0.0"
+    if part == "minor":
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def all_categories(session: Session, project_id: int) -> list[Category]:
+    return list(
+        session.exec(
+            select(Category)
+            .where(col(Category.project_id) == project_id)
+            .order_by(col(Category.display_order), col(Category.id))
+        )
+    )
+
+
+def live_categories(session: Session, project_id: int) -> list[Category]:
+    return [c for c in all_categories(session, project_id) if c.deleted_at is None]
+
+
+def current_schema(session: Session, project_id: int) -> LabelSchemaVersion:
+    schema = session.exec(
+        select(LabelSchemaVersion)
+        .where(col(LabelSchemaVersion.project_id) == project_id)
+        .order_by(col(LabelSchemaVersion.id).desc())
+        .limit(1)
+    ).first()
+    if schema is None:
+        raise NotFound("label schema for project", project_id)
+    return schema
+
+
+def _snapshot(
+    session: Session, project_id: int, part: Bump | None, change: str, actor_id: int
+) -> LabelSchemaVersion:
+    session.flush()
+    categories = all_categories(session, project_id)
+    version = (
+        FIRST_SCHEMA_VERSION
+        if part is None
+        else bump(current_schema(session, project_id).schema_version, part)
+    )
+    schema = LabelSchemaVersion(
+        project_id=project_id,
+        schema_version=version,
+        labels_hash=labels_hash(categories),
+        categories=[
+            {
+                "id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey,
+                "display_order": c.display_order, "deleted": c.deleted_at is not None,
+            }
+            for c in categories
+        ],
+        change=change,
+        created_by=actor_id,
+    )
+    session.add(schema)
+    session.flush()
+    audit.record(
+        session, actor_id=actor_id, project_id=project_id, entity="label_schema",
+        entity_id=schema.id, action="version", reason=change,
+        data={"schema_version": version, "labels_hash": schema.labels_hash},
+    )
+    return schema
+
+
+def _check_name(session: Session, project_id: int, name: str, exclude_id: int | None) -> str:
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A category needs a name", "$.name")
+    if len(name) > 200:
+        raise InvalidInput("A category name has at most 200 characters", "$.name")
+    for other in live_categories(session, project_id):
+        if other.id != exclude_id and other.name.casefold() == name.casefold():
+            raise Conflict(f"Category {other.id} is already called {other.name!r}.")
+    return name
+
+
+def create_initial(
+    session: Session, project: Project, names: Sequence[str], actor_id: int
+) -> LabelSchemaVersion:
+    """The project's first categories (ids 1..n) and schema version 1.0.0."""
+    assert project.id is not None
+    for index, raw in enumerate(names):
+        name = _check_name(session, project.id, raw, None)
+        session.add(
+            Category(
+                project_id=project.id, id=index + 1, name=name,
+                color=PALETTE[index % len(PALETTE)],
+                hotkey=str(index + 1) if index < 9 else None, display_order=index,
+            )
+        )
+        session.flush()
+    return _snapshot(session, project.id, None, "initial categories", actor_id)
+
+
+def add_category(
+    session: Session, project_id: int, name: str, actor_id: int, color: str | None = None
+) -> Category:
+    name = _check_name(session, project_id, name, None)
+    highest = session.exec(
+        select(func.max(Category.id)).where(col(Category.project_id) == project_id)
+    ).one()
+    next_order = session.exec(
+        select(func.max(Category.display_order)).where(col(Category.project_id) == project_id)
+    ).one()
+    new_id = (highest or 0) + 1
+    category = Category(
+        project_id=project_id, id=new_id, name=name,
+        color=color or PALETTE[(new_id - 1) % len(PALETTE)],
+        display_order=(next_order if next_order is not None else -1) + 1,
+    )
+    session.add(category)
+    _snapshot(session, project_id, "minor", f"added category {new_id} {name!r}", actor_id)
+    return category
+
+
+def update_category(
+    session: Session,
+    project_id: int,
+    category_id: int,
+    actor_id: int,
+    *,
+    name: str | None = None,
+    color: str | None = None,
+    hotkey: str | None = None,
+    display_order: int | None = None,
+    deleted: bool | None = None,
+) -> Category:
+    """Change one category; its id never changes. Writes a schema version if anything changed."""
+    category = session.get(Category, (project_id, category_id))
+    if category is None:
+        raise NotFound("category", category_id)
+    changes: list[str] = []
+    part: Bump = "patch"
+    if deleted is not None and deleted != (category.deleted_at is not None):
+        if deleted:
+            category.deleted_at = utcnow()
+            part = "major"
+            changes.append("deleted")
+        else:
+            _check_name(session, project_id, category.name, category.id)
+            category.deleted_at = None
+            part = "minor"
+            changes.append("restored")
+    if name is not None and name.strip() != category.name:
+        category.name = _check_name(session, project_id, name, category.id)
+        part = "minor" if part == "patch" else part
+        changes.append(f"renamed to {category.name!r}")
+    if color is not None and color != category.color:
+        category.color = color
+        changes.append(f"colour {color}")
+    if hotkey is not None and (hotkey or None) != category.hotkey:
+        category.hotkey = hotkey or None
+        changes.append(f"hotkey {hotkey or 'none'}")
+    if display_order is not None and display_order != category.display_order:
+        category.display_order = display_order
+        changes.append(f"moved to position {display_order}")
+    if changes:
+        session.add(category)
+        _snapshot(
+            session, project_id, part, f"category {category_id}: {', '.join(changes)}", actor_id
+        )
+    return category

@@ -1,0 +1,111 @@
+"""The item lifecycle: the one place where an item's state changes.
+
+    unlabeled → in_progress → labeled | skipped → needs_review → approved | rejected
+    approved | rejected → in_progress (reopened) or needs_review
+    labeled | needs_review → adjudication → approved | rejected | needs_review
+
+A reviewer may approve or reject a labeled item directly (reviewing it is what
+``needs_review`` waits for). Every accepted transition writes an audit event; an illegal one
+raises ``IllegalTransition`` naming the allowed states.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from . import audit, events
+from .errors import IllegalTransition, NotFound
+from .models import AuditEvent, Item
+from .models.types import utcnow
+
+__all__ = ["TRANSITIONS", "ItemState", "allowed_transitions", "transition"]
+
+
+class ItemState(StrEnum):
+    unlabeled = "unlabeled"
+    in_progress = "in_progress"
+    labeled = "labeled"
+    skipped = "skipped"
+    needs_review = "needs_review"
+    approved = "approved"
+    rejected = "rejected"
+    adjudication = "adjudication"
+
+
+S = ItemState
+TRANSITIONS: dict[ItemState, tuple[ItemState, ...]] = {
+    S.unlabeled: (S.in_progress,),
+    S.in_progress: (S.labeled, S.skipped, S.unlabeled),
+    S.labeled: (S.needs_review, S.approved, S.rejected, S.adjudication, S.in_progress),
+    S.skipped: (S.needs_review, S.in_progress),
+    S.needs_review: (S.approved, S.rejected, S.adjudication, S.in_progress),
+    S.approved: (S.in_progress, S.needs_review),
+    S.rejected: (S.in_progress, S.needs_review),
+    S.adjudication: (S.approved, S.rejected, S.needs_review),
+}
+
+
+def allowed_transitions(state: str) -> tuple[ItemState, ...]:
+    return TRANSITIONS.get(ItemState(state), ())
+
+
+def transition(
+    session: Session,
+    item_id: int,
+    to: str,
+    *,
+    actor_id: int | None,
+    reason: str | None = None,
+) -> AuditEvent:
+    """Move item ``item_id`` to state ``to``, or raise ``IllegalTransition``.
+
+    The update is conditional on the state that was read, so two concurrent transitions
+    cannot both succeed from the same state: the loser is refused like any illegal move.
+    """
+    item = session.get(Item, item_id)
+    if item is None:
+        raise NotFound("item", item_id)
+    current = item.status
+    try:
+        target = ItemState(to)
+    except ValueError:
+        raise IllegalTransition(item_id, current, to, allowed_transitions(current)) from None
+    allowed = allowed_transitions(current)
+    if target not in allowed:
+        raise IllegalTransition(item_id, current, target, allowed)
+    now = utcnow()
+    result = session.execute(
+        update(Item)
+        .where(col(Item.id) == item_id, col(Item.status) == current)
+        .values(status=target.value, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        session.refresh(item)
+        raise IllegalTransition(item_id, item.status, target, allowed_transitions(item.status))
+    session.refresh(item)
+    event = audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=item.project_id,
+        entity="item",
+        entity_id=item_id,
+        action="transition",
+        from_state=current,
+        to_state=target.value,
+        reason=reason,
+    )
+    events.emit(
+        session,
+        events.Event(
+            kind="item.transitioned",
+            project_id=item.project_id,
+            entity_id=str(item_id),
+            actor_id=actor_id,
+            data={"from": current, "to": target.value, "reason": reason},
+        ),
+    )
+    return event

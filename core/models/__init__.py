@@ -1,0 +1,34 @@
+"""The tables. Import from here; each concept lives in its own module."""
+
+from .annotation import Annotation, AnnotationSource, Confidence
+from .audit import AuditEvent
+from .dataset import DatasetVersion, DatasetVersionStatus
+from .identity import ApiToken, Role, User, WebSession
+from .item import Assignment, Blob, Item
+from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
+from .review import Adjudication, Review
+from .suggestion import Suggestion, SuggestionStatus
+
+__all__ = [
+    "Adjudication",
+    "Annotation",
+    "AnnotationSource",
+    "ApiToken",
+    "Assignment",
+    "AuditEvent",
+    "Blob",
+    "Category",
+    "Confidence",
+    "DatasetVersion",
+    "DatasetVersionStatus",
+    "GuidelineVersion",
+    "Item",
+    "LabelSchemaVersion",
+    "Project",
+    "Review",
+    "Role",
+    "Suggestion",
+    "SuggestionStatus",
+    "User",
+    "WebSession",
+]

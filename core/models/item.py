@@ -1,0 +1,67 @@
+"""Units of work: stored media (by content hash), items, and annotators' assignment slots."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .types import JSONType, UTCDateTime, utcnow
+
+__all__ = ["Assignment", "Blob", "Item"]
+
+
+class Blob(SQLModel, table=True):
+    """A media file in the content-addressed store, kept once however many items use it."""
+
+    sha256: str = Field(sa_column=Column(String(64), primary_key=True))
+    size: int = Field(sa_column=Column(BigInteger, nullable=False))
+    media_type: str = Field(sa_column=Column(String(128), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Item(SQLModel, table=True):
+    """One unit to annotate: an image, a frame, a clip, a point cloud, a text, a record."""
+
+    __table_args__ = (
+        UniqueConstraint("project_id", "content_hash"),
+        Index("ix_item_project_status_id", "project_id", "status", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id"), nullable=False))
+    content_hash: str = Field(
+        sa_column=Column(String(64), ForeignKey("blob.sha256"), nullable=False)
+    )
+    name: str = Field(sa_column=Column(String(500), nullable=False))
+    """The file name it arrived with, for people; identity is the content hash."""
+    media_type: str = Field(sa_column=Column(String(128), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    """What the modality probed: width and height, duration, frame count, calibration…"""
+    provenance: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
+    """Where it came from: source video and frame index, timestamp, original path…"""
+    status: str = Field(default="unlabeled", sa_column=Column(String(32), nullable=False))
+    """Lifecycle state; only ``scholia.core.lifecycle`` changes it."""
+    is_gold: bool = False
+    """Known to the core and QA roles only; never sent to an annotator."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Assignment(SQLModel, table=True):
+    """One annotator's slot on one item; overlap N gives N slots."""
+
+    __table_args__ = (UniqueConstraint("item_id", "slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), nullable=False))
+    slot: int = Field(sa_column=Column(Integer, nullable=False))
+    annotator_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("user_account.id"), index=True)
+    )
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

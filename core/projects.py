@@ -1,0 +1,178 @@
+"""Projects: creating one (with its first guideline and label schema), listing, reading."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from . import audit, labels
+from .contributions import AnnotationType
+from .errors import InvalidInput, NotFound
+from .lifecycle import ItemState
+from .models import GuidelineVersion, Item, Project
+from .plugins import Plugins
+
+__all__ = [
+    "ProjectSettings",
+    "ProjectSummary",
+    "create_project",
+    "current_guideline",
+    "get_project",
+    "list_projects",
+]
+
+
+class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """Quality settings of a project (stored as JSON on the project)."""
+
+    overlap: int = 1
+    """How many annotators label each item."""
+    gold_rate: float = 0.05
+    """Share of an annotator's queue drawn from gold items."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.overlap <= 20:
+            raise ValueError("overlap must be between 1 and 20")
+        if not 0 <= self.gold_rate <= 0.5:
+            raise ValueError("gold_rate must be between 0 and 0.5")
+
+
+def _settings(raw: dict[str, Any] | None) -> dict[str, Any]:
+    try:
+        parsed = msgspec.convert(raw or {}, ProjectSettings)
+    except msgspec.ValidationError as error:
+        message, _, path = str(error).partition(" - at `")
+        raise InvalidInput(message, "$.settings" + path.rstrip("`").removeprefix("$")) from None
+    return msgspec.to_builtins(parsed)  # type: ignore[no-any-return]
+
+
+def create_project(
+    session: Session,
+    plugins: Plugins,
+    *,
+    actor_id: int,
+    name: str,
+    modality: str,
+    annotation_types: Sequence[str],
+    description: str = "",
+    categories: Sequence[str] = (),
+    guidelines: str = "",
+    settings: dict[str, Any] | None = None,
+) -> Project:
+    """A new project with guideline version 1 and label schema 1.0.0.
+
+    The modality and annotation types must come from loaded plugins; the error lists what is
+    installed, so a missing plugin is obvious.
+    """
+    name = name.strip()
+    if not name:
+        raise InvalidInput("A project needs a name", "$.name")
+    if len(name) > 200:
+        raise InvalidInput("A project name has at most 200 characters", "$.name")
+    modalities = plugins.modalities
+    if modality not in modalities:
+        installed = ", ".join(sorted(modalities)) or "none"
+        raise InvalidInput(
+            f"No loaded plugin provides the modality {modality!r} (installed: {installed}). "
+            "Install a plugin that does, e.g. `pip install scholia-image`, and restart",
+            "$.modality",
+        )
+    if not annotation_types:
+        raise InvalidInput("Choose at least one annotation type", "$.annotation_types")
+    known = plugins.annotation_types
+    for index, type_name in enumerate(annotation_types):
+        annotation_type: AnnotationType | None = known.get(type_name)
+        if annotation_type is None:
+            raise InvalidInput(
+                f"No loaded plugin provides the annotation type {type_name!r} "
+                f"(installed: {', '.join(sorted(known)) or 'none'})",
+                f"$.annotation_types[{index}]",
+            )
+        if annotation_type.modalities and modality not in annotation_type.modalities:
+            raise InvalidInput(
+                f"Annotation type {type_name!r} does not apply to {modality!r} "
+                f"(it applies to: {', '.join(annotation_type.modalities)})",
+                f"$.annotation_types[{index}]",
+            )
+    project = Project(
+        name=name,
+        description=description.strip(),
+        modality=modality,
+        annotation_types=list(dict.fromkeys(annotation_types)),
+        settings=_settings(settings),
+        created_by=actor_id,
+    )
+    session.add(project)
+    session.flush()
+    assert project.id is not None
+    session.add(
+        GuidelineVersion(project_id=project.id, version=1, body=guidelines, created_by=actor_id)
+    )
+    labels.create_initial(session, project, categories, actor_id)
+    audit.record(
+        session, actor_id=actor_id, project_id=project.id, entity="project",
+        entity_id=project.id, action="create",
+        data={"name": name, "modality": modality, "annotation_types": project.annotation_types},
+    )
+    return project
+
+
+def get_project(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound("project", project_id)
+    return project
+
+
+def current_guideline(session: Session, project_id: int) -> GuidelineVersion:
+    guideline = session.exec(
+        select(GuidelineVersion)
+        .where(col(GuidelineVersion.project_id) == project_id)
+        .order_by(col(GuidelineVersion.version).desc())
+        .limit(1)
+    ).first()
+    if guideline is None:
+        raise NotFound("guideline for project", project_id)
+    return guideline
+
+
+@dataclass
+class ProjectSummary:
+    project: Project
+    counts: dict[str, int] = field(default_factory=dict)
+    """Items per lifecycle state (every state present, zero where none)."""
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.counts.get(ItemState.approved, 0)
+
+
+def list_projects(session: Session, include_archived: bool = False) -> list[ProjectSummary]:
+    """Every project, newest first, with its item counts per state (one grouped query)."""
+    query = select(Project).order_by(col(Project.id).desc())
+    if not include_archived:
+        query = query.where(col(Project.archived_at).is_(None))
+    projects = list(session.exec(query))
+    rows = session.exec(
+        select(Item.project_id, Item.status, func.count())
+        .group_by(col(Item.project_id), col(Item.status))
+    ).all()
+    counts: dict[int, dict[str, int]] = {}
+    for project_id, status, count in rows:
+        counts.setdefault(project_id, {})[status] = count
+    return [
+        ProjectSummary(
+            project=p,
+            counts={s.value: counts.get(p.id or 0, {}).get(s.value, 0) for s in ItemState},
+        )
+        for p in projects
+    ]

@@ -1,0 +1,71 @@
+"""One running Scholia: settings, database engine, loaded plugins and media store together.
+
+The server and the CLI each build one ``Runtime`` and pass it to the services; the services
+themselves only take a database session and what they need from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from . import events
+from .contributions import EventHandler
+from .db import create_db_engine, migration_status, upgrade
+from .plugins import Plugins, load_plugins
+from .settings import Settings
+from .storage import MediaStore
+
+__all__ = ["DEFAULT_PLUGINS", "Runtime"]
+
+DEFAULT_PLUGINS: tuple[str, ...] = ()
+"""Built-in behaviour of the core, registered as plugins so any of it can be overridden."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    plugins: Plugins
+    store: MediaStore
+
+    @classmethod
+    def open(
+        cls,
+        settings: Settings,
+        *,
+        plugins: Plugins | None = None,
+        default_plugins: Iterable[str] = (),
+        migrate: bool = True,
+    ) -> Runtime:
+        """Connect, load plugins and (unless ``migrate`` is False) bring the schema up to date."""
+        engine = create_db_engine(settings.database_url)
+        if migrate and not migration_status(engine).is_current:
+            upgrade(engine)
+        if plugins is None:
+            plugins = load_plugins(default_plugins=(*DEFAULT_PLUGINS, *default_plugins))
+        return cls(
+            settings=settings, engine=engine, plugins=plugins, store=MediaStore(settings.media_dir)
+        )
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: commits at the end of the block, rolls back if it raises, and then
+        delivers the events it queued to the plugins' handlers."""
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            queued = events.pending(session)
+        if queued:
+            events.deliver(queued, self.plugins.all(EventHandler))
+
+    def close(self) -> None:
+        self.engine.dispose()

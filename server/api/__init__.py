@@ -1,0 +1,13 @@
+"""The JSON API under /api/v1: everything the pages do, for scripts and SDKs."""
+
+from litestar import Router
+
+from .account import account_api
+from .items import item_api
+from .plugins import plugin_api
+from .projects import project_api
+
+__all__ = ["api_router"]
+
+api_router = Router(path="/api/v1", route_handlers=[*account_api, *project_api, *item_api,
+                                                     *plugin_api])

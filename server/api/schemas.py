@@ -1,0 +1,218 @@
+"""Request and response bodies of the JSON API (msgspec Structs; the OpenAPI schema comes from these)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import msgspec
+
+from scholia.core.models import Annotation, ApiToken, Category, Item, User
+
+__all__ = [
+    "AnnotationIn", "AnnotationOut", "CategoryIn", "CategoryOut", "CategoryPatch", "ItemOut",
+    "ItemPage", "MeOut", "PluginOut", "ProjectIn", "ProjectOut", "TokenCreated", "TokenIn",
+    "TokenOut", "TransitionIn", "TransitionOut", "UploadOut", "UploadProblem",
+]
+
+
+class ProjectIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    modality: str
+    annotation_types: list[str]
+    description: str = ""
+    categories: list[str] = []
+    guidelines: str = ""
+    settings: dict[str, Any] = {}
+
+
+class ProjectOut(msgspec.Struct):
+    id: int
+    name: str
+    description: str
+    modality: str
+    annotation_types: list[str]
+    settings: dict[str, Any]
+    schema_version: str
+    labels_hash: str
+    guideline_version: int
+    counts: dict[str, int]
+    created_at: datetime
+
+
+class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    color: str | None = None
+
+
+class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
+    name: str | None = None
+    color: str | None = None
+    hotkey: str | None = None
+    display_order: int | None = None
+    deleted: bool | None = None
+
+
+class CategoryOut(msgspec.Struct):
+    id: int
+    name: str
+    color: str
+    hotkey: str | None
+    display_order: int
+    deleted: bool
+
+    @classmethod
+    def of(cls, category: Category) -> CategoryOut:
+        return cls(id=category.id, name=category.name, color=category.color,
+                   hotkey=category.hotkey, display_order=category.display_order,
+                   deleted=category.deleted_at is not None)
+
+
+class ItemOut(msgspec.Struct):
+    """An item as anyone may see it: whether it is gold is never part of it."""
+
+    id: int
+    project_id: int
+    name: str
+    media_type: str
+    content_hash: str
+    meta: dict[str, Any]
+    provenance: dict[str, Any]
+    status: str
+    media_url: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, item: Item, media_url: str) -> ItemOut:
+        return cls(id=item.id or 0, project_id=item.project_id, name=item.name,
+                   media_type=item.media_type, content_hash=item.content_hash, meta=item.meta,
+                   provenance=item.provenance, status=item.status, media_url=media_url,
+                   created_at=item.created_at)
+
+
+class ItemPage(msgspec.Struct):
+    items: list[ItemOut]
+    next_after: int | None
+    """Pass as ``after`` to get the next page; null on the last page."""
+
+
+class UploadProblem(msgspec.Struct):
+    file: str
+    message: str
+
+
+class UploadOut(msgspec.Struct):
+    created: list[ItemOut]
+    existing: list[ItemOut]
+    """Files whose bytes were already in the project: nothing was duplicated."""
+    errors: list[UploadProblem]
+
+
+class AnnotationIn(msgspec.Struct, forbid_unknown_fields=True):
+    annotation_type: str
+    payload: Any
+    supersedes_id: uuid.UUID | None = None
+    client_op_id: str | None = None
+    annotator_confidence: str | None = None
+    reasoning: str | None = None
+    time_spent_ms: int | None = None
+
+
+class AnnotationOut(msgspec.Struct):
+    id: uuid.UUID
+    item_id: int
+    annotation_type: str
+    payload: Any
+    annotator: str
+    """The annotator's pseudonym."""
+    guideline_version_id: int
+    schema_version: str
+    labels_hash: str
+    annotator_confidence: str | None
+    reasoning: str | None
+    time_spent_ms: int | None
+    source: str
+    suggestion_id: uuid.UUID | None
+    model_version: str | None
+    client_op_id: str | None
+    supersedes_id: uuid.UUID | None
+    adjudication_id: int | None
+    quality_flags: list[str]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, annotation: Annotation, pseudonym: str) -> AnnotationOut:
+        return cls(
+            id=annotation.id, item_id=annotation.item_id,
+            annotation_type=annotation.annotation_type, payload=annotation.payload,
+            annotator=pseudonym, guideline_version_id=annotation.guideline_version_id,
+            schema_version=annotation.schema_version, labels_hash=annotation.labels_hash,
+            annotator_confidence=annotation.annotator_confidence,
+            reasoning=annotation.reasoning, time_spent_ms=annotation.time_spent_ms,
+            source=annotation.source, suggestion_id=annotation.suggestion_id,
+            model_version=annotation.model_version, client_op_id=annotation.client_op_id,
+            supersedes_id=annotation.supersedes_id, adjudication_id=annotation.adjudication_id,
+            quality_flags=annotation.quality_flags, created_at=annotation.created_at,
+        )
+
+
+class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
+    to: str
+    reason: str | None = None
+
+
+class TransitionOut(msgspec.Struct):
+    item_id: int
+    from_state: str
+    to_state: str
+    at: datetime
+
+
+class PluginOut(msgspec.Struct):
+    name: str
+    version: str | None
+    module: str
+    default: bool
+    loaded: bool
+    error: str | None
+    contributions: dict[str, list[str]]
+    overrides: list[str]
+
+
+class MeOut(msgspec.Struct):
+    id: int
+    username: str
+    display_name: str
+    roles: list[str]
+    pseudonym: str
+
+    @classmethod
+    def of(cls, user: User) -> MeOut:
+        return cls(id=user.id or 0, username=user.username, display_name=user.display_name,
+                   roles=user.roles, pseudonym=user.pseudonym)
+
+
+class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+
+
+class TokenOut(msgspec.Struct):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, token: ApiToken) -> TokenOut:
+        return cls(id=token.id or 0, name=token.name, prefix=token.prefix,
+                   created_at=token.created_at, last_used_at=token.last_used_at,
+                   revoked_at=token.revoked_at)
+
+
+class TokenCreated(msgspec.Struct):
+    token: str
+    """Shown once: store it now. Send it as ``Authorization: Bearer <token>``."""
+    details: TokenOut

@@ -1,0 +1,72 @@
+"""The Litestar application factory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from scholia.core import __version__
+from scholia.core.contributions import Route
+from scholia.core.runtime import Runtime
+from scholia.core.settings import Settings
+
+from .api import api_router
+from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
+from .errors import exception_handlers
+from .health import health_handlers
+from .pages import page_router
+from .templating import build_environment
+
+__all__ = ["DEFAULT_PLUGINS", "create_app"]
+
+STATIC = Path(__file__).parent / "static"
+DEFAULT_PLUGINS = ("scholia.server.defaults",)
+
+
+def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) -> Litestar:
+    """Build the app around ``runtime`` (by default: settings from the environment, installed
+    plugins as ``SCHOLIA_LOAD_PLUGINS`` selects, schema migrated)."""
+    if runtime is None:
+        runtime = Runtime.open(Settings.from_env(), default_plugins=DEFAULT_PLUGINS)
+    plugins = runtime.plugins
+    static_routers: list[Any] = [
+        create_static_files_router(path="/static", directories=[STATIC], name="static",
+                                   send_as_attachment=False)
+    ]
+    for info in plugins.loaded:
+        if info.static_dir is not None:
+            static_routers.append(create_static_files_router(
+                path=f"/static/plugins/{info.name}", directories=[info.static_dir],
+                name=f"static-{info.name}",
+            ))
+    plugin_routes = [route.handler for route in plugins.all(Route)]
+    csrf = CSRFConfig(secret=runtime.settings.secret_key, cookie_name="scholia_csrf",
+                      header_name="x-csrftoken", cookie_samesite="lax")
+    app = Litestar(
+        route_handlers=[*health_handlers, page_router, api_router, *static_routers,
+                        *plugin_routes],
+        middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
+        ),
+        plugins=[HTMXPlugin()],
+        exception_handlers=exception_handlers,
+        openapi_config=OpenAPIConfig(
+            title="Scholia", version=__version__, path="/api/v1/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+        ),
+        request_max_body_size=runtime.settings.max_upload_bytes,
+        state={"runtime": runtime, "link_sign_in": link_sign_in},
+        on_shutdown=[runtime.close],
+    )
+    return app

@@ -1,0 +1,95 @@
+"""The demo: a demo admin, a project, and sample images drawn locally (nothing downloaded)."""
+
+from __future__ import annotations
+
+import io
+import random
+import secrets
+from dataclasses import dataclass
+
+from PIL import Image, ImageDraw
+from sqlmodel import col, select
+
+from scholia.core import identity, items, projects
+from scholia.core.models import Project, Role, User
+from scholia.core.runtime import Runtime
+
+__all__ = ["DemoSetup", "sample_images", "set_up_demo"]
+
+DEMO_USERNAME = "admin"
+DEMO_PROJECT = "Demo: rate product photos"
+SHAPES = ("circle", "square", "triangle")
+PALETTES = [((240, 244, 255), (52, 81, 209)), ((255, 246, 230), (217, 119, 6)),
+            ((236, 253, 245), (22, 163, 74)), ((253, 242, 248), (219, 39, 119)),
+            ((245, 243, 255), (124, 58, 237)), ((240, 249, 255), (8, 145, 178))]
+
+
+def sample_images(count: int, seed: int = 7, size: tuple[int, int] = (640, 480)) -> list[tuple[str, bytes]]:
+    """``count`` PNGs of simple shapes on soft backgrounds, the same ones for the same seed."""
+    rng = random.Random(seed)
+    images = []
+    for index in range(count):
+        background, colour = PALETTES[index % len(PALETTES)]
+        image = Image.new("RGB", size, background)
+        draw = ImageDraw.Draw(image)
+        for y in range(0, size[1], 24):
+            draw.line([(0, y), (size[0], y)], fill=tuple(max(0, c - 8) for c in background))
+        shape = SHAPES[index % len(SHAPES)]
+        cx, cy = rng.randint(200, size[0] - 200), rng.randint(160, size[1] - 160)
+        r = rng.randint(70, 140)
+        box = (cx - r, cy - r, cx + r, cy + r)
+        if shape == "circle":
+            draw.ellipse(box, fill=colour)
+        elif shape == "square":
+            draw.rounded_rectangle(box, radius=18, fill=colour)
+        else:
+            draw.polygon([(cx, cy - r), (cx + r, cy + r), (cx - r, cy + r)], fill=colour)
+        draw.ellipse((cx - r // 3, cy - r // 3, cx + r // 3, cy + r // 3), fill=background)
+        out = io.BytesIO()
+        image.save(out, format="PNG")
+        images.append((f"{shape}-{index + 1:02d}.png", out.getvalue()))
+    return images
+
+
+@dataclass(frozen=True)
+class DemoSetup:
+    username: str
+    password: str | None
+    """Set only when the demo admin was created by this run."""
+    session_token: str
+    project_id: int | None
+    missing: list[str]
+    """Plugins the demo project needs that are not loaded."""
+
+
+def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
+    """Create (once) the demo admin and project; return a fresh sign-in for the admin."""
+    password = None
+    with runtime.session() as session:
+        admin = session.exec(select(User).where(col(User.username) == DEMO_USERNAME)).first()
+        if admin is None:
+            password = secrets.token_urlsafe(9)
+            admin = identity.create_user(session, username=DEMO_USERNAME, password=password,
+                                         roles=[Role.admin], display_name="Demo Admin")
+        token = identity.start_web_session(session, admin, runtime.settings.session_max_age_s)
+        missing = [name for name, present in (
+            ("scholia-image (modality 'image')", "image" in runtime.plugins.modalities),
+            ("scholia-rating (annotation type 'rating')",
+             "rating" in runtime.plugins.annotation_types),
+        ) if not present]
+        project = session.exec(select(Project).where(col(Project.name) == DEMO_PROJECT)).first()
+        if project is None and not missing:
+            project = projects.create_project(
+                session, runtime.plugins, actor_id=admin.id,  # type: ignore[arg-type]
+                name=DEMO_PROJECT, modality="image", annotation_types=["rating"],
+                description="Rate how clearly each product shape stands out (1 = unusable, 5 = "
+                            "catalogue-ready).",
+                categories=["circle", "square", "triangle"],
+                guidelines="Rate 5 when the shape is centred and sharp, 1 when it is unusable "
+                           "(and say why in the comment).",
+            )
+            for name, data in sample_images(image_count):
+                items.ingest(session, runtime.store, runtime.plugins, project, name=name,
+                             source=io.BytesIO(data), actor_id=admin.id)  # type: ignore[arg-type]
+        return DemoSetup(username=DEMO_USERNAME, password=password, session_token=token,
+                         project_id=project.id if project else None, missing=missing)

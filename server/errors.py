@@ -1,0 +1,138 @@
+"""Errors to responses: JSON with a code, a message and the bad field's path for the API;
+a page a person can act on for the browser (or the sign-in page when signing in is the fix)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+from scholia.core.errors import (
+    Conflict,
+    IllegalTransition,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    ScholiaError,
+    SignInFailed,
+)
+
+__all__ = ["exception_handlers", "is_api"]
+
+log = logging.getLogger(__name__)
+
+STATUS: list[tuple[type[ScholiaError], int, str]] = [
+    (IllegalTransition, 409, "illegal_transition"),
+    (Conflict, 409, "conflict"),
+    (NotFound, 404, "not_found"),
+    (InvalidInput, 422, "invalid_input"),
+    (PermissionDenied, 403, "permission_denied"),
+    (SignInFailed, 401, "sign_in_failed"),
+]
+
+TITLES = {
+    400: "That request could not be read",
+    401: "Please sign in",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Not allowed here",
+    409: "That clashes with what is saved",
+    413: "Too large",
+    422: "Please check what you entered",
+    500: "Something went wrong on our side",
+}
+
+
+def is_api(request: Request[Any, Any, Any]) -> bool:
+    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
+
+
+def _respond(
+    request: Request[Any, Any, Any], status: int, code: str, message: str, **extra: Any
+) -> Response[Any]:
+    if is_api(request):
+        body: dict[str, Any] = {"code": code, "message": message}
+        body.update({k: v for k, v in extra.items() if v is not None})
+        return Response({"error": body}, status_code=status, media_type=MediaType.JSON)
+    if status == 401 and request.method == "GET":
+        target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+        reason = "expired" if "expired" in message else "required"
+        return Redirect(f"/sign-in?next={target}&reason={reason}")
+    return Template(
+        template_name="error.html",
+        context={"status": status, "title": TITLES.get(status, "Error"), "message": message,
+                 **extra},
+        status_code=status,
+    )
+
+
+def scholia_error(request: Request[Any, Any, Any], error: ScholiaError) -> Response[Any]:
+    for cls, status, code in STATUS:
+        if isinstance(error, cls):
+            break
+    else:
+        status, code = 400, "error"
+    extra: dict[str, Any] = {}
+    if isinstance(error, InvalidInput):
+        extra["path"] = error.path
+        message = error.reason
+    else:
+        message = error.message
+    if isinstance(error, IllegalTransition):
+        extra.update(current=error.current, requested=error.requested, allowed=error.allowed)
+    return _respond(request, status, code, message, **extra)
+
+
+def validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
+    """Litestar's request validation (malformed JSON, wrong types) with the field's path."""
+    details = error.extra if isinstance(error.extra, list) else []
+    first = details[0] if details and isinstance(details[0], dict) else {}
+    path = None
+    if first.get("key"):
+        path = "$." + str(first["key"])
+    message = str(first.get("message") or error.detail or "The request body could not be read")
+    if "JSON" in message or "malformed" in message.lower():
+        message = f"The request body is not valid JSON: {message}"
+    return _respond(request, 400, "bad_request", message, path=path)
+
+
+def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
+    status = error.status_code
+    code = {401: "not_signed_in", 403: "forbidden", 404: "not_found",
+            405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+    message = error.detail
+    if isinstance(error, PermissionDeniedException) and "CSRF" in message:
+        message = ("This form has expired or came from another page. Reload the page and try "
+                   "again.")
+        code = "csrf_failed"
+    if status == 404 and message in ("Not Found", ""):
+        message = f"There is nothing at {request.url.path}."
+    return _respond(request, status, code, message)
+
+
+def server_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
+    return _respond(
+        request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error",
+        "An unexpected error happened; nothing you saved before it is lost. The server log has "
+        "the details.",
+    )
+
+
+exception_handlers: dict[Any, Any] = {
+    ScholiaError: scholia_error,
+    ValidationException: validation_error,
+    NotAuthorizedException: http_error,
+    HTTPException: http_error,
+    Exception: server_error,
+}

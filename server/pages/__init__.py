@@ -1,0 +1,16 @@
+"""Server-rendered pages. Each module holds the pages of one area; all are thin over core services."""
+
+from litestar import Router
+
+from .account import account_pages
+from .auth import auth_pages
+from .items import item_pages
+from .plugins import plugin_pages
+from .projects import project_pages
+
+__all__ = ["page_router"]
+
+# One router, so handlers that share a path (GET and POST /sign-in) are registered together.
+page_router = Router(path="/", route_handlers=[
+    *auth_pages, *project_pages, *item_pages, *plugin_pages, *account_pages,
+])

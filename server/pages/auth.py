@@ -1,0 +1,93 @@
+"""Signing in and out."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar import Request, Response
+from litestar.response import Redirect
+
+from scholia.core import identity
+from scholia.core.errors import SignInFailed
+
+from ..auth import SESSION_COOKIE
+from ..routing import get, post, runtime_of
+from ..templating import flash, page
+from .forms import Form, value
+
+__all__ = ["auth_pages"]
+
+REASONS = {
+    "expired": "Your session has expired. Please sign in again.",
+    "required": "Please sign in to continue.",
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so a link cannot send people elsewhere after signing in."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return "/projects"
+    parts = urlsplit(target)
+    return parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@get("/sign-in")
+def sign_in_form(request: Request[Any, Any, Any], next: str | None = None,
+                 reason: str | None = None) -> Response[Any]:
+    if request.scope.get("user") is not None and reason is None:
+        return Redirect(_safe_next(next))
+    return page(request, "sign_in.html", next=_safe_next(next), notice=REASONS.get(reason or ""))
+
+
+def _signed_in_response(request: Request[Any, Any, Any], token: str, target: str) -> Response[Any]:
+    runtime = runtime_of(request)
+    response = Redirect(target)
+    response.set_cookie(
+        SESSION_COOKIE, token, max_age=runtime.settings.session_max_age_s, httponly=True,
+        samesite="lax", secure=request.url.scheme == "https", path="/",
+    )
+    return response
+
+
+@post("/sign-in")
+def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    runtime = runtime_of(request)
+    username = value(data, "username").strip()
+    target = _safe_next(value(data, "next"))
+    try:
+        with runtime.session() as session:
+            user = identity.authenticate(session, username, value(data, "password"))
+            token = identity.start_web_session(session, user, runtime.settings.session_max_age_s)
+    except SignInFailed as error:
+        return page(request, "sign_in.html", status_code=401, next=target, error=error.message,
+                    username=username)
+    return _signed_in_response(request, token, target)
+
+
+@get("/sign-in/link")
+def sign_in_link(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+    """The demo's one-click sign-in: only when the server was started by ``scholia demo``."""
+    runtime = runtime_of(request)
+    if not request.app.state.get("link_sign_in"):
+        return page(request, "error.html", status_code=404, status=404, title="Not found",
+                    message="Sign-in links are only enabled by `scholia demo`.")
+    with runtime.session() as session:
+        found = identity.resolve_web_session(session, token, runtime.settings.session_max_age_s)
+    if found.user is None:
+        return Redirect("/sign-in?reason=expired")
+    return _signed_in_response(request, token, "/projects")
+
+
+@post("/sign-out")
+def sign_out(request: Request[Any, Any, Any]) -> Response[Any]:
+    cookie = request.cookies.get(SESSION_COOKIE)
+    if cookie:
+        with runtime_of(request).session() as session:
+            identity.end_web_session(session, cookie)
+    response: Response[Any] = Redirect("/sign-in")
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return flash(response, "You are signed out.")
+
+
+auth_pages = [sign_in_form, sign_in, sign_in_link, sign_out]

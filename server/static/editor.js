@@ -1,0 +1,40 @@
+// Scholia's shared helper for editor modules: submit an annotation to the JSON API.
+// It adds the CSRF header, an idempotency key (so a retry never saves twice) and the revision
+// being corrected, and turns API errors into a message naming the bad field.
+
+function csrfToken() {
+  const match = document.cookie.match(/(?:^|; )scholia_csrf=([^;]*)/);
+  return match ? decodeURIComponent(match[1]) : "";
+}
+
+export async function submitAnnotation({ itemId, annotationType, payload, supersedesId = null,
+                                         timeSpentMs = null, confidence = null, reasoning = null }) {
+  const body = {
+    annotation_type: annotationType,
+    payload,
+    supersedes_id: supersedesId,
+    client_op_id: crypto.randomUUID(),
+    time_spent_ms: timeSpentMs,
+    annotator_confidence: confidence,
+    reasoning,
+  };
+  for (let attempt = 0; attempt < 3; attempt++) {
+    let response;
+    try {
+      response = await fetch(`/api/v1/items/${itemId}/annotations`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(body),
+      });
+    } catch (networkError) {
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      continue; // same client_op_id: the server stores it at most once
+    }
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, annotation: data };
+    const error = data.error || {};
+    const where = error.path ? ` (${error.path})` : "";
+    return { ok: false, status: response.status, message: (error.message || response.statusText) + where };
+  }
+  return { ok: false, status: 0, message: "Could not reach the server; your input is kept, try again." };
+}

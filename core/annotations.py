@@ -43,7 +43,8 @@ def decode_payload(annotation_type: AnnotationType, raw: Any, context: Validatio
     try:
         annotation_type.validate(payload, context)
     except InvalidInput as error:
-        raise InvalidInput(error.reason, "$.payload" + (error.path or "$").removeprefix("$"))
+        path = "$.payload" + (error.path or "$").removeprefix("$")
+        raise InvalidInput(error.reason, path) from None
     except ValueError as error:
         raise InvalidInput(str(error), "$.payload") from None
     return payload
@@ -151,16 +152,26 @@ def submit(
     for step in _steps_to_labeled(item.status):
         lifecycle.transition(session, item_id, step, actor_id=annotator_id, reason="submitted")
     audit.record(
-        session, actor_id=annotator_id, project_id=project.id, entity="annotation",
-        entity_id=annotation.id, action="submit",
-        data={"item_id": item_id, "type": annotation_type, "supersedes": str(supersedes_id)
-              if supersedes_id else None},
+        session,
+        actor_id=annotator_id,
+        project_id=project.id,
+        entity="annotation",
+        entity_id=annotation.id,
+        action="submit",
+        data={
+            "item_id": item_id,
+            "type": annotation_type,
+            "supersedes": str(supersedes_id) if supersedes_id else None,
+        },
     )
     events.emit(
         session,
         events.Event(
-            kind="annotation.submitted", project_id=project.id, entity_id=str(annotation.id),
-            actor_id=annotator_id, data={"item_id": item_id, "annotation_type": annotation_type},
+            kind="annotation.submitted",
+            project_id=project.id,
+            entity_id=str(annotation.id),
+            actor_id=annotator_id,
+            data={"item_id": item_id, "annotation_type": annotation_type},
         ),
     )
     return SubmitResult(annotation=annotation, created=True)
@@ -196,7 +207,8 @@ def _check_no_open_revision(
     session: Session, item_id: int, annotator_id: int, annotation_type: str
 ) -> None:
     mine = [
-        a for a in current_annotations(session, item_id)
+        a
+        for a in current_annotations(session, item_id)
         if a.annotator_id == annotator_id and a.annotation_type == annotation_type
     ]
     if mine:

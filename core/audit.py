@@ -24,7 +24,7 @@ def record(
     reason: str | None = None,
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session's transaction: it is saved with the change or not at all."""
+    """Add an audit event to the session's transaction: saved with the change or not at all."""
     event = AuditEvent(
         actor_id=actor_id,
         project_id=project_id,

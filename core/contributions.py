@@ -26,8 +26,8 @@ __all__ = [
     "InvalidContribution",
     "MenuLink",
     "Modality",
-    "PrelabelBackend",
     "Predictor",
+    "PrelabelBackend",
     "QualityRule",
     "Route",
     "RuleResult",
@@ -98,7 +98,9 @@ class Modality(Contribution):
         super().check()
         _check_callable(self.kind, self.name, "probe", self.probe)
         if not self.media_types and not self.extensions:
-            raise InvalidContribution(f"modality {self.name!r} accepts no media types or extensions")
+            raise InvalidContribution(
+                f"modality {self.name!r} accepts no media types or extensions"
+            )
         for extension in self.extensions:
             if not extension.startswith("."):
                 raise InvalidContribution(

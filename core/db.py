@@ -23,7 +23,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
+    """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout per connection."""
     if url.startswith("sqlite"):
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs

@@ -46,7 +46,7 @@ class InvalidInput(ScholiaError):
 
 
 class Conflict(ScholiaError):
-    """The request is valid but clashes with what is already stored (a stale revision, a duplicate)."""
+    """The request is valid but clashes with what is stored (a stale revision, a duplicate)."""
 
 
 class IllegalTransition(Conflict):

@@ -6,6 +6,7 @@ strings; only their sha256 is stored, so a copy of the database signs nobody in.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -83,7 +84,11 @@ def create_user(
     session.add(user)
     session.flush()
     audit.record(
-        session, actor_id=actor_id, entity="user", entity_id=user.id, action="create",
+        session,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=user.id,
+        action="create",
         data={"username": username, "roles": role_list},
     )
     return user
@@ -93,10 +98,8 @@ def authenticate(session: Session, username: str, password: str) -> User:
     """The user with these credentials, or ``SignInFailed`` (which never says which was wrong)."""
     user = session.exec(select(User).where(col(User.username) == username)).first()
     if user is None or user.password_hash is None or not user.is_active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password)
-        except VerificationError:
-            pass
         raise SignInFailed()
     try:
         _hasher.verify(user.password_hash, password)
@@ -170,7 +173,11 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     session.add(token)
     session.flush()
     audit.record(
-        session, actor_id=user.id, entity="api_token", entity_id=token.id, action="create",
+        session,
+        actor_id=user.id,
+        entity="api_token",
+        entity_id=token.id,
+        action="create",
         data={"name": token.name},
     )
     return token, raw

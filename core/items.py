@@ -107,8 +107,14 @@ def ingest(
     for slot in range(overlap):
         session.add(Assignment(item_id=item.id, slot=slot))  # type: ignore[arg-type]
     audit.record(
-        session, actor_id=actor_id, project_id=project.id, entity="item", entity_id=item.id,
-        action="ingest", to_state=item.status, data={"name": item.name, "sha256": sha256},
+        session,
+        actor_id=actor_id,
+        project_id=project.id,
+        entity="item",
+        entity_id=item.id,
+        action="ingest",
+        to_state=item.status,
+        data={"name": item.name, "sha256": sha256},
     )
     return IngestResult(item=item, created=True)
 

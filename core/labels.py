@@ -41,8 +41,16 @@ __all__ = [
 
 FIRST_SCHEMA_VERSION = "1.0.0"
 PALETTE = (
-    "#2563eb", "#dc2626", "#16a34a", "#d97706", "#7c3aed",
-    "#0891b2", "#db2777", "#65a30d", "#ea580c", "#4f46e5",
+    "#2563eb",
+    "#dc2626",
+    "#16a34a",
+    "#d97706",
+    "#7c3aed",
+    "#0891b2",
+    "#db2777",
+    "#65a30d",
+    "#ea580c",
+    "#4f46e5",
 )
 Bump = Literal["major", "minor", "patch"]
 
@@ -103,8 +111,12 @@ def _snapshot(
         labels_hash=labels_hash(categories),
         categories=[
             {
-                "id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey,
-                "display_order": c.display_order, "deleted": c.deleted_at is not None,
+                "id": c.id,
+                "name": c.name,
+                "color": c.color,
+                "hotkey": c.hotkey,
+                "display_order": c.display_order,
+                "deleted": c.deleted_at is not None,
             }
             for c in categories
         ],
@@ -114,8 +126,13 @@ def _snapshot(
     session.add(schema)
     session.flush()
     audit.record(
-        session, actor_id=actor_id, project_id=project_id, entity="label_schema",
-        entity_id=schema.id, action="version", reason=change,
+        session,
+        actor_id=actor_id,
+        project_id=project_id,
+        entity="label_schema",
+        entity_id=schema.id,
+        action="version",
+        reason=change,
         data={"schema_version": version, "labels_hash": schema.labels_hash},
     )
     return schema
@@ -142,9 +159,12 @@ def create_initial(
         name = _check_name(session, project.id, raw, None)
         session.add(
             Category(
-                project_id=project.id, id=index + 1, name=name,
+                project_id=project.id,
+                id=index + 1,
+                name=name,
                 color=PALETTE[index % len(PALETTE)],
-                hotkey=str(index + 1) if index < 9 else None, display_order=index,
+                hotkey=str(index + 1) if index < 9 else None,
+                display_order=index,
             )
         )
         session.flush()
@@ -163,7 +183,9 @@ def add_category(
     ).one()
     new_id = (highest or 0) + 1
     category = Category(
-        project_id=project_id, id=new_id, name=name,
+        project_id=project_id,
+        id=new_id,
+        name=name,
         color=color or PALETTE[(new_id - 1) % len(PALETTE)],
         display_order=(next_order if next_order is not None else -1) + 1,
     )

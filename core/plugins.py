@@ -261,7 +261,7 @@ def _entry_points() -> Iterator[importlib.metadata.EntryPoint]:
 def load_plugins(
     *,
     default_plugins: Iterable[str] = (),
-    select: set[str] | None | str = "env",
+    select: set[str] | str | None = "env",
     extra: Iterable[object] = (),
 ) -> Plugins:
     """Load default plugins (module names), then installed ones, then ``extra`` objects.
@@ -281,8 +281,12 @@ def load_plugins(
         plugins.add(
             module,
             PluginInfo(
-                name=module_name, version=None, module=module_name, is_default=True,
-                templates_dir=templates, static_dir=static,
+                name=module_name,
+                version=None,
+                module=module_name,
+                is_default=True,
+                templates_dir=templates,
+                static_dir=static,
             ),
         )
 
@@ -309,7 +313,9 @@ def load_plugins(
     for name in sorted((chosen or set()) - found):
         plugins.infos.append(
             PluginInfo(
-                name=name, version=None, module="",
+                name=name,
+                version=None,
+                module="",
                 error=f"{LOAD_PLUGINS_ENV} names {name!r}, but no installed distribution "
                 f"declares a '{ENTRY_POINT_GROUP}' entry point with that name",
             )
@@ -320,8 +326,9 @@ def load_plugins(
         templates, static = _folders(plugin)
         plugins.add(
             plugin,
-            PluginInfo(name=name, version=None, module=name, templates_dir=templates,
-                       static_dir=static),
+            PluginInfo(
+                name=name, version=None, module=name, templates_dir=templates, static_dir=static
+            ),
         )
     return plugins
 

@@ -115,8 +115,12 @@ def create_project(
     )
     labels.create_initial(session, project, categories, actor_id)
     audit.record(
-        session, actor_id=actor_id, project_id=project.id, entity="project",
-        entity_id=project.id, action="create",
+        session,
+        actor_id=actor_id,
+        project_id=project.id,
+        entity="project",
+        entity_id=project.id,
+        action="create",
         data={"name": name, "modality": modality, "annotation_types": project.annotation_types},
     )
     return project
@@ -163,8 +167,9 @@ def list_projects(session: Session, include_archived: bool = False) -> list[Proj
         query = query.where(col(Project.archived_at).is_(None))
     projects = list(session.exec(query))
     rows = session.exec(
-        select(Item.project_id, Item.status, func.count())
-        .group_by(col(Item.project_id), col(Item.status))
+        select(Item.project_id, Item.status, func.count()).group_by(
+            col(Item.project_id), col(Item.status)
+        )
     ).all()
     counts: dict[int, dict[str, int]] = {}
     for project_id, status, count in rows:

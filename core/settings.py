@@ -27,7 +27,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None) -> Settings:
-        """Settings from ``SCHOLIA_DATA_DIR``, ``SCHOLIA_DATABASE_URL`` and ``SCHOLIA_SECRET_KEY``."""
+        """Read ``SCHOLIA_DATA_DIR``, ``SCHOLIA_DATABASE_URL`` and ``SCHOLIA_SECRET_KEY``."""
         folder = Path(data_dir or os.environ.get("SCHOLIA_DATA_DIR") or DEFAULT_DATA_DIR)
         folder = folder.expanduser().resolve()
         folder.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,7 @@ CHUNK = 1024 * 1024
 
 
 class MediaStore:
-    """Content-addressed files: ``put`` returns the sha256; storing the same bytes twice is a no-op."""
+    """Content-addressed files: ``put`` returns the sha256; the same bytes are stored once."""
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -40,21 +40,28 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         runtime = Runtime.open(Settings.from_env(), default_plugins=DEFAULT_PLUGINS)
     plugins = runtime.plugins
     static_routers: list[Any] = [
-        create_static_files_router(path="/static", directories=[STATIC], name="static",
-                                   send_as_attachment=False)
+        create_static_files_router(
+            path="/static", directories=[STATIC], name="static", send_as_attachment=False
+        )
     ]
     for info in plugins.loaded:
         if info.static_dir is not None:
-            static_routers.append(create_static_files_router(
-                path=f"/static/plugins/{info.name}", directories=[info.static_dir],
-                name=f"static-{info.name}",
-            ))
+            static_routers.append(
+                create_static_files_router(
+                    path=f"/static/plugins/{info.name}",
+                    directories=[info.static_dir],
+                    name=f"static-{info.name}",
+                )
+            )
     plugin_routes = [route.handler for route in plugins.all(Route)]
-    csrf = CSRFConfig(secret=runtime.settings.secret_key, cookie_name="scholia_csrf",
-                      header_name="x-csrftoken", cookie_samesite="lax")
+    csrf = CSRFConfig(
+        secret=runtime.settings.secret_key,
+        cookie_name="scholia_csrf",
+        header_name="x-csrftoken",
+        cookie_samesite="lax",
+    )
     app = Litestar(
-        route_handlers=[*health_handlers, page_router, api_router, *static_routers,
-                        *plugin_routes],
+        route_handlers=[*health_handlers, page_router, api_router, *static_routers, *plugin_routes],
         middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
@@ -62,7 +69,9 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         plugins=[HTMXPlugin()],
         exception_handlers=exception_handlers,
         openapi_config=OpenAPIConfig(
-            title="Scholia", version=__version__, path="/api/v1/schema",
+            title="Scholia",
+            version=__version__,
+            path="/api/v1/schema",
             render_plugins=[SwaggerRenderPlugin()],
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,

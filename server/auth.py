@@ -61,8 +61,11 @@ class AuthMiddleware:
         elif cookie:
             user, expired = await anyio.to_thread.run_sync(_session_user, runtime, cookie)
         scope["user"] = user
-        scope["auth"] = {"method": "token" if token else "session", "expired": expired,
-                         "bad_token": bool(token) and user is None}
+        scope["auth"] = {
+            "method": "token" if token else "session",
+            "expired": expired,
+            "bad_token": bool(token) and user is None,
+        }
         await self.app(scope, receive, send)
 
 

@@ -24,7 +24,9 @@ __all__ = ["main"]
 
 console = Console()
 data_dir_option = click.option(
-    "--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
     help="Data directory (default: $SCHOLIA_DATA_DIR or ~/.local/share/scholia).",
 )
 
@@ -62,8 +64,10 @@ def _serve(runtime: Runtime, host: str, port: int, link_sign_in: bool = False) -
 def serve(data_dir: Path | None, host: str, port: int) -> None:
     """Serve the web app and the JSON API."""
     runtime = _runtime(data_dir)
-    console.print(f"Scholia {__version__} · data in {runtime.settings.data_dir} · "
-                  f"database {runtime.engine.dialect.name}")
+    console.print(
+        f"Scholia {__version__} · data in {runtime.settings.data_dir} · "
+        f"database {runtime.engine.dialect.name}"
+    )
     _serve(runtime, host, port)
 
 
@@ -82,8 +86,10 @@ def demo(data_dir: Path | None, host: str, port: int, images: int) -> None:
     console.rule("[bold]Scholia demo")
     console.print(f"Data directory: {runtime.settings.data_dir}")
     if setup.password:
-        console.print(f"Demo admin: [bold]{setup.username}[/bold] / password "
-                      f"[bold]{setup.password}[/bold] (shown once)")
+        console.print(
+            f"Demo admin: [bold]{setup.username}[/bold] / password "
+            f"[bold]{setup.password}[/bold] (shown once)"
+        )
     for missing in setup.missing:
         console.print(f"[yellow]The demo project needs {missing}; install it to see it.[/yellow]")
     console.print("Open this link to start signed in as the demo admin:")
@@ -107,16 +113,26 @@ def plugins(as_json: bool) -> None:
     for column in ("plugin", "version", "status", "contributes"):
         table.add_column(column)
     for plugin in described:
-        contributes = "\n".join(f"{kind}: {', '.join(names)}"
-                                for kind, names in plugin["contributions"].items()) or "-"
+        contributes = (
+            "\n".join(
+                f"{kind}: {', '.join(names)}" for kind, names in plugin["contributions"].items()
+            )
+            or "-"
+        )
         status = "[green]loaded[/green]" if plugin["loaded"] else "[red]failed[/red]"
         name = plugin["name"] + (" (built in)" if plugin["default"] else "")
-        table.add_row(name, plugin["version"] or "-", status,
-                      contributes if plugin["loaded"] else f"[red]{plugin['error']}[/red]")
+        table.add_row(
+            name,
+            plugin["version"] or "-",
+            status,
+            contributes if plugin["loaded"] else f"[red]{plugin['error']}[/red]",
+        )
     console.print(table)
     if os.environ.get("SCHOLIA_LOAD_PLUGINS") is not None:
-        console.print(f"(SCHOLIA_LOAD_PLUGINS={os.environ['SCHOLIA_LOAD_PLUGINS']!r} limits "
-                      "which installed plugins load)")
+        console.print(
+            f"(SCHOLIA_LOAD_PLUGINS={os.environ['SCHOLIA_LOAD_PLUGINS']!r} limits "
+            "which installed plugins load)"
+        )
 
 
 @main.group()
@@ -145,9 +161,14 @@ def db_status(data_dir: Path | None) -> None:
     """Show the database's migration and the one this version expects."""
     settings = Settings.from_env(data_dir)
     status = migration_status(create_db_engine(settings.database_url))
-    console.print(f"current: {status.current or 'empty'} · expected: {status.head} · "
-                  + ("[green]up to date[/green]" if status.is_current else
-                     "[yellow]run `scholia db upgrade`[/yellow]"))
+    console.print(
+        f"current: {status.current or 'empty'} · expected: {status.head} · "
+        + (
+            "[green]up to date[/green]"
+            if status.is_current
+            else "[yellow]run `scholia db upgrade`[/yellow]"
+        )
+    )
 
 
 @main.group()
@@ -157,13 +178,24 @@ def users() -> None:
 
 @users.command("create")
 @click.argument("username")
-@click.option("--role", "roles", multiple=True, required=True,
-              type=click.Choice([r.value for r in Role]), help="Repeat for several roles.")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    required=True,
+    type=click.Choice([r.value for r in Role]),
+    help="Repeat for several roles.",
+)
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @data_dir_option
-def users_create(username: str, roles: tuple[str, ...], display_name: str | None,
-                 password_stdin: bool, data_dir: Path | None) -> None:
+def users_create(
+    username: str,
+    roles: tuple[str, ...],
+    display_name: str | None,
+    password_stdin: bool,
+    data_dir: Path | None,
+) -> None:
     """Create a user who signs in with a password."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\n")
@@ -174,8 +206,13 @@ def users_create(username: str, roles: tuple[str, ...], display_name: str | None
     runtime = _runtime(data_dir)
     try:
         with runtime.session() as session:
-            user = identity.create_user(session, username=username, password=password,
-                                        roles=roles, display_name=display_name)
+            user = identity.create_user(
+                session,
+                username=username,
+                password=password,
+                roles=roles,
+                display_name=display_name,
+            )
     except ScholiaError as error:
         _fail(error.message)
     console.print(f"Created {user.username} ({', '.join(user.roles)}), pseudonym {user.pseudonym}.")
@@ -197,6 +234,12 @@ def users_list(data_dir: Path | None) -> None:
     for column in ("id", "username", "name", "roles", "pseudonym", "active"):
         table.add_column(column)
     for user in found:
-        table.add_row(str(user.id), user.username, user.display_name, ", ".join(user.roles),
-                      user.pseudonym, "yes" if user.is_active else "no")
+        table.add_row(
+            str(user.id),
+            user.username,
+            user.display_name,
+            ", ".join(user.roles),
+            user.pseudonym,
+            "yes" if user.is_active else "no",
+        )
     console.print(table)

@@ -19,12 +19,19 @@ __all__ = ["DemoSetup", "sample_images", "set_up_demo"]
 DEMO_USERNAME = "admin"
 DEMO_PROJECT = "Demo: rate product photos"
 SHAPES = ("circle", "square", "triangle")
-PALETTES = [((240, 244, 255), (52, 81, 209)), ((255, 246, 230), (217, 119, 6)),
-            ((236, 253, 245), (22, 163, 74)), ((253, 242, 248), (219, 39, 119)),
-            ((245, 243, 255), (124, 58, 237)), ((240, 249, 255), (8, 145, 178))]
+PALETTES = [
+    ((240, 244, 255), (52, 81, 209)),
+    ((255, 246, 230), (217, 119, 6)),
+    ((236, 253, 245), (22, 163, 74)),
+    ((253, 242, 248), (219, 39, 119)),
+    ((245, 243, 255), (124, 58, 237)),
+    ((240, 249, 255), (8, 145, 178)),
+]
 
 
-def sample_images(count: int, seed: int = 7, size: tuple[int, int] = (640, 480)) -> list[tuple[str, bytes]]:
+def sample_images(
+    count: int, seed: int = 7, size: tuple[int, int] = (640, 480)
+) -> list[tuple[str, bytes]]:
     """``count`` PNGs of simple shapes on soft backgrounds, the same ones for the same seed."""
     rng = random.Random(seed)
     images = []
@@ -69,27 +76,54 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
         admin = session.exec(select(User).where(col(User.username) == DEMO_USERNAME)).first()
         if admin is None:
             password = secrets.token_urlsafe(9)
-            admin = identity.create_user(session, username=DEMO_USERNAME, password=password,
-                                         roles=[Role.admin], display_name="Demo Admin")
+            admin = identity.create_user(
+                session,
+                username=DEMO_USERNAME,
+                password=password,
+                roles=[Role.admin],
+                display_name="Demo Admin",
+            )
         token = identity.start_web_session(session, admin, runtime.settings.session_max_age_s)
-        missing = [name for name, present in (
-            ("scholia-image (modality 'image')", "image" in runtime.plugins.modalities),
-            ("scholia-rating (annotation type 'rating')",
-             "rating" in runtime.plugins.annotation_types),
-        ) if not present]
+        missing = [
+            name
+            for name, present in (
+                ("scholia-image (modality 'image')", "image" in runtime.plugins.modalities),
+                (
+                    "scholia-rating (annotation type 'rating')",
+                    "rating" in runtime.plugins.annotation_types,
+                ),
+            )
+            if not present
+        ]
         project = session.exec(select(Project).where(col(Project.name) == DEMO_PROJECT)).first()
         if project is None and not missing:
             project = projects.create_project(
-                session, runtime.plugins, actor_id=admin.id,  # type: ignore[arg-type]
-                name=DEMO_PROJECT, modality="image", annotation_types=["rating"],
+                session,
+                runtime.plugins,
+                actor_id=admin.id,  # type: ignore[arg-type]
+                name=DEMO_PROJECT,
+                modality="image",
+                annotation_types=["rating"],
                 description="Rate how clearly each product shape stands out (1 = unusable, 5 = "
-                            "catalogue-ready).",
+                "catalogue-ready).",
                 categories=["circle", "square", "triangle"],
                 guidelines="Rate 5 when the shape is centred and sharp, 1 when it is unusable "
-                           "(and say why in the comment).",
+                "(and say why in the comment).",
             )
             for name, data in sample_images(image_count):
-                items.ingest(session, runtime.store, runtime.plugins, project, name=name,
-                             source=io.BytesIO(data), actor_id=admin.id)  # type: ignore[arg-type]
-        return DemoSetup(username=DEMO_USERNAME, password=password, session_token=token,
-                         project_id=project.id if project else None, missing=missing)
+                items.ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=name,
+                    source=io.BytesIO(data),
+                    actor_id=admin.id,
+                )  # type: ignore[arg-type]
+        return DemoSetup(
+            username=DEMO_USERNAME,
+            password=password,
+            session_token=token,
+            project_id=project.id if project else None,
+            missing=missing,
+        )

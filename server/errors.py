@@ -4,6 +4,7 @@ a page a person can act on for the browser (or the sign-in page when signing in 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -70,18 +71,20 @@ def _respond(
         return Redirect(f"/sign-in?next={target}&reason={reason}")
     return Template(
         template_name="error.html",
-        context={"status": status, "title": TITLES.get(status, "Error"), "message": message,
-                 **extra},
+        context={
+            "status": status,
+            "title": TITLES.get(status, "Error"),
+            "message": message,
+            **extra,
+        },
         status_code=status,
     )
 
 
 def scholia_error(request: Request[Any, Any, Any], error: ScholiaError) -> Response[Any]:
-    for cls, status, code in STATUS:
-        if isinstance(error, cls):
-            break
-    else:
-        status, code = 400, "error"
+    status, code = next(
+        ((status, code) for cls, status, code in STATUS if isinstance(error, cls)), (400, "error")
+    )
     extra: dict[str, Any] = {}
     if isinstance(error, InvalidInput):
         extra["path"] = error.path
@@ -93,28 +96,44 @@ def scholia_error(request: Request[Any, Any, Any], error: ScholiaError) -> Respo
     return _respond(request, status, code, message, **extra)
 
 
+MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
+
+
 def validation_error(request: Request[Any, Any, Any], error: ValidationException) -> Response[Any]:
-    """Litestar's request validation (malformed JSON, wrong types) with the field's path."""
+    """Litestar's request validation (wrong types, missing fields) with the bad field's path."""
     details = error.extra if isinstance(error.extra, list) else []
     first = details[0] if details and isinstance(details[0], dict) else {}
+    message = str(first.get("message") or error.detail or "The request could not be read")
+    message, _, at = message.partition(" - at `")
+    key = str(first.get("key") or "")
     path = None
-    if first.get("key"):
-        path = "$." + str(first["key"])
-    message = str(first.get("message") or error.detail or "The request body could not be read")
-    if "JSON" in message or "malformed" in message.lower():
-        message = f"The request body is not valid JSON: {message}"
+    if at:
+        path = at.rstrip("`")
+    elif missing := MISSING_FIELD.search(message):
+        path = f"$.{missing.group(1)}"
+    elif key and key != "data":
+        path = f"$.{key}"
     return _respond(request, 400, "bad_request", message, path=path)
 
 
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
-    code = {401: "not_signed_in", 403: "forbidden", 404: "not_found",
-            405: "method_not_allowed", 413: "too_large"}.get(status, "http_error")
+    code = {
+        401: "not_signed_in",
+        403: "forbidden",
+        404: "not_found",
+        405: "method_not_allowed",
+        413: "too_large",
+    }.get(status, "http_error")
     message = error.detail
     if isinstance(error, PermissionDeniedException) and "CSRF" in message:
-        message = ("This form has expired or came from another page. Reload the page and try "
-                   "again.")
+        message = "This form has expired or came from another page. Reload the page and try again."
         code = "csrf_failed"
+    if status == 400 and message.startswith("JSON is malformed"):
+        code = "bad_request"
+        message = (
+            f"The request body is not valid JSON ({message.removeprefix('JSON is malformed: ')})."
+        )
     if status == 404 and message in ("Not Found", ""):
         message = f"There is nothing at {request.url.path}."
     return _respond(request, status, code, message)
@@ -123,7 +142,9 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
 def server_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=error)
     return _respond(
-        request, HTTP_500_INTERNAL_SERVER_ERROR, "server_error",
+        request,
+        HTTP_500_INTERNAL_SERVER_ERROR,
+        "server_error",
         "An unexpected error happened; nothing you saved before it is lost. The server log has "
         "the details.",
     )

@@ -1,4 +1,4 @@
-"""Health checks: /healthz (the process answers) and /readyz (database reachable, schema current)."""
+"""Health: /healthz (the process answers), /readyz (database reachable, schema current)."""
 
 from __future__ import annotations
 
@@ -27,11 +27,15 @@ def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
             connection.execute(text("SELECT 1"))
         status = migration_status(runtime.engine)
     except Exception as error:
-        return Response({"status": "unavailable", "database": f"unreachable: {error}"},
-                        status_code=503)
-    body: dict[str, Any] = {"status": "ready" if status.is_current else "unavailable",
-                            "database": runtime.engine.dialect.name,
-                            "migration": status.current, "expected_migration": status.head}
+        return Response(
+            {"status": "unavailable", "database": f"unreachable: {error}"}, status_code=503
+        )
+    body: dict[str, Any] = {
+        "status": "ready" if status.is_current else "unavailable",
+        "database": runtime.engine.dialect.name,
+        "migration": status.current,
+        "expected_migration": status.head,
+    }
     if not status.is_current:
         body["hint"] = "Run `scholia db upgrade`."
     return Response(body, status_code=200 if status.is_current else 503)

@@ -83,6 +83,7 @@ def page(
 
 def flash(response: Response[Any], text: str, kind: str = "success") -> Response[Any]:
     """Show ``text`` once, on the next page rendered (after a redirect)."""
-    response.set_cookie(FLASH_COOKIE, f"{kind}:{quote(text)}", max_age=60, httponly=True,
-                        samesite="lax")
+    response.set_cookie(
+        FLASH_COOKIE, f"{kind}:{quote(text)}", max_age=60, httponly=True, samesite="lax"
+    )
     return response

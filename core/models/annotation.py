@@ -69,7 +69,9 @@ class Annotation(SQLModel, table=True):
     annotator_confidence: str | None = Field(default=None, sa_column=Column(String(16)))
     reasoning: str | None = Field(default=None, sa_column=Column(Text))
     time_spent_ms: int | None = Field(default=None, sa_column=Column(Integer))
-    source: str = Field(default=AnnotationSource.human, sa_column=Column(String(16), nullable=False))
+    source: str = Field(
+        default=AnnotationSource.human, sa_column=Column(String(16), nullable=False)
+    )
     suggestion_id: uuid.UUID | None = Field(
         default=None, sa_column=Column(Uuid, ForeignKey("suggestion.id"))
     )
@@ -82,5 +84,7 @@ class Annotation(SQLModel, table=True):
     adjudication_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("adjudication.id"))
     )
-    quality_flags: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))
+    quality_flags: list[str] = Field(
+        default_factory=list, sa_column=Column(JSONType, nullable=False)
+    )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -32,7 +32,9 @@ class DatasetVersion(SQLModel, table=True):
     status: str = Field(
         default=DatasetVersionStatus.building, sa_column=Column(String(16), nullable=False)
     )
-    selection: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    selection: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
     schema_version: str = Field(sa_column=Column(String(32), nullable=False))
     labels_hash: str = Field(sa_column=Column(String(64), nullable=False))
     content_hash: str | None = Field(default=None, sa_column=Column(String(64)))

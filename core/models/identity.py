@@ -14,13 +14,21 @@ __all__ = ["ApiToken", "Role", "User", "WebSession"]
 
 
 class Role(StrEnum):
-    """What a user may do. ``admin`` may do everything."""
+    """What a user may do. An admin has every role; a manager is also a reviewer and an
+    annotator; an adjudicator is also a reviewer (see ``IMPLIED_ROLES``)."""
 
     annotator = "annotator"
     reviewer = "reviewer"
     adjudicator = "adjudicator"
     manager = "manager"
     admin = "admin"
+
+
+IMPLIED_ROLES: dict[str, frozenset[str]] = {
+    Role.admin: frozenset(Role),
+    Role.manager: frozenset({Role.reviewer, Role.annotator}),
+    Role.adjudicator: frozenset({Role.reviewer}),
+}
 
 
 class User(SQLModel, table=True):
@@ -37,7 +45,7 @@ class User(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
     def has_role(self, role: Role) -> bool:
-        return Role.admin in self.roles or role in self.roles
+        return any(role == held or role in IMPLIED_ROLES.get(held, ()) for held in self.roles)
 
 
 class WebSession(SQLModel, table=True):

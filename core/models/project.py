@@ -22,7 +22,9 @@ class Project(SQLModel, table=True):
     annotation_types: list[str] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)
     )
-    settings: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    settings: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )
     """Quality settings (overlap, gold rate, thresholds); see ``scholia.core.projects``."""
     created_by: int = Field(
         sa_column=Column(Integer, ForeignKey("user_account.id"), nullable=False)

@@ -47,4 +47,6 @@ class Adjudication(SQLModel, table=True):
     """Ids of the annotations that were weighed."""
     chosen_annotation_id: uuid.UUID | None = Field(default=None, sa_column=Column(Uuid))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
-    evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    evidence: dict[str, Any] = Field(
+        default_factory=dict, sa_column=Column(JSONType, nullable=False)
+    )

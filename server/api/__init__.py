@@ -9,5 +9,6 @@ from .projects import project_api
 
 __all__ = ["api_router"]
 
-api_router = Router(path="/api/v1", route_handlers=[*account_api, *project_api, *item_api,
-                                                     *plugin_api])
+api_router = Router(
+    path="/api/v1", route_handlers=[*account_api, *project_api, *item_api, *plugin_api]
+)

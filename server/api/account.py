@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
 from scholia.core import identity
@@ -25,20 +26,23 @@ def me(request: Request[Any, Any, Any]) -> MeOut:
 @get("/tokens", guards=[signed_in])
 def list_tokens(request: Request[Any, Any, Any]) -> list[TokenOut]:
     with runtime_of(request).session() as session:
-        found = session.exec(select(ApiToken).where(col(ApiToken.user_id) == user_of(request).id)
-                             .order_by(col(ApiToken.id)))
+        found = session.exec(
+            select(ApiToken)
+            .where(col(ApiToken.user_id) == user_of(request).id)
+            .order_by(col(ApiToken.id))
+        )
         return [TokenOut.of(t) for t in found]
 
 
 @post("/tokens", guards=[signed_in])
-def create_token(request: Request[Any, Any, Any], data: TokenIn) -> TokenCreated:
+def create_token(request: Request[Any, Any, Any], data: JSONBody[TokenIn]) -> TokenCreated:
     with runtime_of(request).session() as session:
         token, raw = identity.create_api_token(session, user_of(request), data.name)
         return TokenCreated(token=raw, details=TokenOut.of(token))
 
 
 @delete("/tokens/{token_id:int}", guards=[signed_in], status_code=200)
-def revoke_token(request: Request[Any, Any, Any], token_id: int) -> TokenOut:
+def revoke_token(request: Request[Any, Any, Any], token_id: FromPath[int]) -> TokenOut:
     with runtime_of(request).session() as session:
         return TokenOut.of(identity.revoke_api_token(session, user_of(request), token_id))
 

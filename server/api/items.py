@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
 from scholia.core import annotations, items, lifecycle, projects
@@ -37,26 +37,35 @@ def _item_out(request: Request[Any, Any, Any], item: Item) -> ItemOut:
 
 
 @get("/projects/{project_id:int}/items", guards=[signed_in])
-def list_items(request: Request[Any, Any, Any], project_id: int, status: str | None = None,
-               after: int | None = None, limit: int = 50) -> ItemPage:
+def list_items(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    status: FromQuery[str | None] = None,
+    after: FromQuery[int | None] = None,
+    limit: FromQuery[int] = 50,
+) -> ItemPage:
     """A page of items in id order; follow ``next_after`` for the next page (keyset)."""
     if status is not None and status not in lifecycle.ItemState.__members__:
         raise InvalidInput(
-            f"Unknown status {status!r}; statuses are {', '.join(lifecycle.ItemState)}",
-            "$.status")
+            f"Unknown status {status!r}; statuses are {', '.join(lifecycle.ItemState)}", "$.status"
+        )
     with runtime_of(request).session() as session:
         projects.get_project(session, project_id)
-        found = items.list_items(session, project_id, status=status, after_id=after,
-                                 limit=min(limit, 500) + 1)
+        found = items.list_items(
+            session, project_id, status=status, after_id=after, limit=min(limit, 500) + 1
+        )
     page = found[: min(limit, 500)]
     more = len(found) > len(page)
-    return ItemPage(items=[_item_out(request, i) for i in page],
-                    next_after=page[-1].id if more and page else None)
+    return ItemPage(
+        items=[_item_out(request, i) for i in page],
+        next_after=page[-1].id if more and page else None,
+    )
 
 
 @post("/projects/{project_id:int}/items", guards=[requires(Role.manager)])
 def upload_items(
-    request: Request[Any, Any, Any], project_id: int,
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> UploadOut:
     """Upload files (multipart field ``files``). Each file is judged alone: a bad one is
@@ -74,8 +83,13 @@ def upload_items(
             with runtime.session() as session:
                 project = projects.get_project(session, project_id)
                 result = items.ingest(
-                    session, runtime.store, runtime.plugins, project, name=upload.filename,
-                    source=upload.file, actor_id=user_of(request).id,  # type: ignore[arg-type]
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=upload.filename,
+                    source=upload.file,
+                    actor_id=user_of(request).id,  # type: ignore[arg-type]
                 )
         except InvalidInput as error:
             out.errors.append(UploadProblem(file=upload.filename, message=error.reason))
@@ -85,7 +99,7 @@ def upload_items(
 
 
 @get("/items/{item_id:int}", guards=[signed_in])
-def get_item(request: Request[Any, Any, Any], item_id: int) -> ItemOut:
+def get_item(request: Request[Any, Any, Any], item_id: FromPath[int]) -> ItemOut:
     with runtime_of(request).session() as session:
         return _item_out(request, items.get_item(session, item_id))
 
@@ -96,7 +110,9 @@ def _pseudonyms(session: Any, ids: set[int]) -> dict[int, str]:
 
 
 @get("/items/{item_id:int}/annotations", guards=[signed_in])
-def list_annotations(request: Request[Any, Any, Any], item_id: int) -> list[AnnotationOut]:
+def list_annotations(
+    request: Request[Any, Any, Any], item_id: FromPath[int]
+) -> list[AnnotationOut]:
     """The current revision of each annotation on the item."""
     with runtime_of(request).session() as session:
         items.get_item(session, item_id)
@@ -106,36 +122,56 @@ def list_annotations(request: Request[Any, Any, Any], item_id: int) -> list[Anno
 
 
 @post("/items/{item_id:int}/annotations", guards=[signed_in])
-def submit_annotation(request: Request[Any, Any, Any], item_id: int,
-                      data: AnnotationIn) -> Response[AnnotationOut]:
+def submit_annotation(
+    request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[AnnotationIn]
+) -> Response[AnnotationOut]:
     """Submit an annotation (201), or replay one by ``client_op_id`` (200, nothing new)."""
     runtime = runtime_of(request)
     user = user_of(request)
     with runtime.session() as session:
         result = annotations.submit(
-            session, runtime.plugins, item_id=item_id, annotator_id=user.id,  # type: ignore[arg-type]
-            annotation_type=data.annotation_type, payload=data.payload,
-            supersedes_id=data.supersedes_id, client_op_id=data.client_op_id,
-            annotator_confidence=data.annotator_confidence, reasoning=data.reasoning,
+            session,
+            runtime.plugins,
+            item_id=item_id,
+            annotator_id=user.id,  # type: ignore[arg-type]
+            annotation_type=data.annotation_type,
+            payload=data.payload,
+            supersedes_id=data.supersedes_id,
+            client_op_id=data.client_op_id,
+            annotator_confidence=data.annotator_confidence,
+            reasoning=data.reasoning,
             time_spent_ms=data.time_spent_ms,
         )
         author = session.get(User, result.annotation.annotator_id)
     assert author is not None
-    return Response(AnnotationOut.of(result.annotation, author.pseudonym),
-                    status_code=201 if result.created else 200)
+    return Response(
+        AnnotationOut.of(result.annotation, author.pseudonym),
+        status_code=201 if result.created else 200,
+    )
 
 
 @post("/items/{item_id:int}/transitions", guards=[requires(Role.reviewer)])
-def transition_item(request: Request[Any, Any, Any], item_id: int,
-                    data: TransitionIn) -> TransitionOut:
+def transition_item(
+    request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[TransitionIn]
+) -> TransitionOut:
     """Move an item through the lifecycle; 409 names the allowed states when refused."""
     with runtime_of(request).session() as session:
-        event = lifecycle.transition(session, item_id, data.to, actor_id=user_of(request).id,
-                                     reason=data.reason)
-    return TransitionOut(item_id=item_id, from_state=event.from_state or "",
-                         to_state=event.to_state or "", at=event.at)
+        event = lifecycle.transition(
+            session, item_id, data.to, actor_id=user_of(request).id, reason=data.reason
+        )
+    return TransitionOut(
+        item_id=item_id,
+        from_state=event.from_state or "",
+        to_state=event.to_state or "",
+        at=event.at,
+    )
 
 
-item_api = [list_items, upload_items, get_item, list_annotations, submit_annotation,
-            transition_item]
-
+item_api = [
+    list_items,
+    upload_items,
+    get_item,
+    list_annotations,
+    submit_annotation,
+    transition_item,
+]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request
+from litestar.params import FromPath, FromQuery, JSONBody
 
 from scholia.core import labels, projects
 from scholia.core.models import Project, Role
@@ -20,12 +21,17 @@ def _out(session: Any, project: Project, counts: dict[str, int]) -> ProjectOut:
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
     return ProjectOut(
-        id=project.id, name=project.name, description=project.description,
-        modality=project.modality, annotation_types=project.annotation_types,
-        settings=project.settings, schema_version=schema.schema_version,
+        id=project.id,
+        name=project.name,
+        description=project.description,
+        modality=project.modality,
+        annotation_types=project.annotation_types,
+        settings=project.settings,
+        schema_version=schema.schema_version,
         labels_hash=schema.labels_hash,
         guideline_version=projects.current_guideline(session, project.id).version,
-        counts=counts, created_at=project.created_at,
+        counts=counts,
+        created_at=project.created_at,
     )
 
 
@@ -36,60 +42,92 @@ def list_projects(request: Request[Any, Any, Any]) -> list[ProjectOut]:
 
 
 @post("/projects", guards=[requires(Role.manager)])
-def create_project(request: Request[Any, Any, Any], data: ProjectIn) -> ProjectOut:
+def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -> ProjectOut:
     runtime = runtime_of(request)
     with runtime.session() as session:
         project = projects.create_project(
-            session, runtime.plugins, actor_id=user_of(request).id,  # type: ignore[arg-type]
-            name=data.name, modality=data.modality, annotation_types=data.annotation_types,
-            description=data.description, categories=data.categories,
-            guidelines=data.guidelines, settings=data.settings,
+            session,
+            runtime.plugins,
+            actor_id=user_of(request).id,  # type: ignore[arg-type]
+            name=data.name,
+            modality=data.modality,
+            annotation_types=data.annotation_types,
+            description=data.description,
+            categories=data.categories,
+            guidelines=data.guidelines,
+            settings=data.settings,
         )
         summary = next(s for s in projects.list_projects(session) if s.project.id == project.id)
         return _out(session, project, summary.counts)
 
 
 @get("/projects/{project_id:int}", guards=[signed_in])
-def get_project(request: Request[Any, Any, Any], project_id: int) -> ProjectOut:
+def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
     with runtime_of(request).session() as session:
         project = projects.get_project(session, project_id)
-        summary = next(s for s in projects.list_projects(session, include_archived=True)
-                       if s.project.id == project_id)
+        summary = next(
+            s
+            for s in projects.list_projects(session, include_archived=True)
+            if s.project.id == project_id
+        )
         return _out(session, project, summary.counts)
 
 
 @get("/projects/{project_id:int}/categories", guards=[signed_in])
-def list_categories(request: Request[Any, Any, Any], project_id: int,
-                    include_deleted: bool = False) -> list[CategoryOut]:
+def list_categories(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    include_deleted: FromQuery[bool] = False,
+) -> list[CategoryOut]:
     with runtime_of(request).session() as session:
         projects.get_project(session, project_id)
-        found = (labels.all_categories(session, project_id) if include_deleted
-                 else labels.live_categories(session, project_id))
+        found = (
+            labels.all_categories(session, project_id)
+            if include_deleted
+            else labels.live_categories(session, project_id)
+        )
         return [CategoryOut.of(c) for c in found]
 
 
 @post("/projects/{project_id:int}/categories", guards=[requires(Role.manager)])
-def add_category(request: Request[Any, Any, Any], project_id: int,
-                 data: CategoryIn) -> CategoryOut:
+def add_category(
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[CategoryIn]
+) -> CategoryOut:
     with runtime_of(request).session() as session:
         projects.get_project(session, project_id)
-        category = labels.add_category(session, project_id, data.name,
-                                       user_of(request).id, color=data.color)  # type: ignore[arg-type]
+        category = labels.add_category(
+            session, project_id, data.name, user_of(request).id, color=data.color
+        )  # type: ignore[arg-type]
         return CategoryOut.of(category)
 
 
-@patch("/projects/{project_id:int}/categories/{category_id:int}",
-       guards=[requires(Role.manager)])
-def update_category(request: Request[Any, Any, Any], project_id: int, category_id: int,
-                    data: CategoryPatch) -> CategoryOut:
+@patch("/projects/{project_id:int}/categories/{category_id:int}", guards=[requires(Role.manager)])
+def update_category(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    category_id: FromPath[int],
+    data: JSONBody[CategoryPatch],
+) -> CategoryOut:
     with runtime_of(request).session() as session:
         category = labels.update_category(
-            session, project_id, category_id, user_of(request).id,  # type: ignore[arg-type]
-            name=data.name, color=data.color, hotkey=data.hotkey,
-            display_order=data.display_order, deleted=data.deleted,
+            session,
+            project_id,
+            category_id,
+            user_of(request).id,  # type: ignore[arg-type]
+            name=data.name,
+            color=data.color,
+            hotkey=data.hotkey,
+            display_order=data.display_order,
+            deleted=data.deleted,
         )
         return CategoryOut.of(category)
 
 
-project_api = [list_projects, create_project, get_project, list_categories, add_category,
-               update_category]
+project_api = [
+    list_projects,
+    create_project,
+    get_project,
+    list_categories,
+    add_category,
+    update_category,
+]

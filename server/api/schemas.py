@@ -1,4 +1,4 @@
-"""Request and response bodies of the JSON API (msgspec Structs; the OpenAPI schema comes from these)."""
+"""Request and response bodies of the JSON API, as msgspec Structs (the OpenAPI schema's source)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,24 @@ import msgspec
 from scholia.core.models import Annotation, ApiToken, Category, Item, User
 
 __all__ = [
-    "AnnotationIn", "AnnotationOut", "CategoryIn", "CategoryOut", "CategoryPatch", "ItemOut",
-    "ItemPage", "MeOut", "PluginOut", "ProjectIn", "ProjectOut", "TokenCreated", "TokenIn",
-    "TokenOut", "TransitionIn", "TransitionOut", "UploadOut", "UploadProblem",
+    "AnnotationIn",
+    "AnnotationOut",
+    "CategoryIn",
+    "CategoryOut",
+    "CategoryPatch",
+    "ItemOut",
+    "ItemPage",
+    "MeOut",
+    "PluginOut",
+    "ProjectIn",
+    "ProjectOut",
+    "TokenCreated",
+    "TokenIn",
+    "TokenOut",
+    "TransitionIn",
+    "TransitionOut",
+    "UploadOut",
+    "UploadProblem",
 ]
 
 
@@ -64,9 +79,14 @@ class CategoryOut(msgspec.Struct):
 
     @classmethod
     def of(cls, category: Category) -> CategoryOut:
-        return cls(id=category.id, name=category.name, color=category.color,
-                   hotkey=category.hotkey, display_order=category.display_order,
-                   deleted=category.deleted_at is not None)
+        return cls(
+            id=category.id,
+            name=category.name,
+            color=category.color,
+            hotkey=category.hotkey,
+            display_order=category.display_order,
+            deleted=category.deleted_at is not None,
+        )
 
 
 class ItemOut(msgspec.Struct):
@@ -85,10 +105,18 @@ class ItemOut(msgspec.Struct):
 
     @classmethod
     def of(cls, item: Item, media_url: str) -> ItemOut:
-        return cls(id=item.id or 0, project_id=item.project_id, name=item.name,
-                   media_type=item.media_type, content_hash=item.content_hash, meta=item.meta,
-                   provenance=item.provenance, status=item.status, media_url=media_url,
-                   created_at=item.created_at)
+        return cls(
+            id=item.id or 0,
+            project_id=item.project_id,
+            name=item.name,
+            media_type=item.media_type,
+            content_hash=item.content_hash,
+            meta=item.meta,
+            provenance=item.provenance,
+            status=item.status,
+            media_url=media_url,
+            created_at=item.created_at,
+        )
 
 
 class ItemPage(msgspec.Struct):
@@ -144,16 +172,25 @@ class AnnotationOut(msgspec.Struct):
     @classmethod
     def of(cls, annotation: Annotation, pseudonym: str) -> AnnotationOut:
         return cls(
-            id=annotation.id, item_id=annotation.item_id,
-            annotation_type=annotation.annotation_type, payload=annotation.payload,
-            annotator=pseudonym, guideline_version_id=annotation.guideline_version_id,
-            schema_version=annotation.schema_version, labels_hash=annotation.labels_hash,
+            id=annotation.id,
+            item_id=annotation.item_id,
+            annotation_type=annotation.annotation_type,
+            payload=annotation.payload,
+            annotator=pseudonym,
+            guideline_version_id=annotation.guideline_version_id,
+            schema_version=annotation.schema_version,
+            labels_hash=annotation.labels_hash,
             annotator_confidence=annotation.annotator_confidence,
-            reasoning=annotation.reasoning, time_spent_ms=annotation.time_spent_ms,
-            source=annotation.source, suggestion_id=annotation.suggestion_id,
-            model_version=annotation.model_version, client_op_id=annotation.client_op_id,
-            supersedes_id=annotation.supersedes_id, adjudication_id=annotation.adjudication_id,
-            quality_flags=annotation.quality_flags, created_at=annotation.created_at,
+            reasoning=annotation.reasoning,
+            time_spent_ms=annotation.time_spent_ms,
+            source=annotation.source,
+            suggestion_id=annotation.suggestion_id,
+            model_version=annotation.model_version,
+            client_op_id=annotation.client_op_id,
+            supersedes_id=annotation.supersedes_id,
+            adjudication_id=annotation.adjudication_id,
+            quality_flags=annotation.quality_flags,
+            created_at=annotation.created_at,
         )
 
 
@@ -189,8 +226,13 @@ class MeOut(msgspec.Struct):
 
     @classmethod
     def of(cls, user: User) -> MeOut:
-        return cls(id=user.id or 0, username=user.username, display_name=user.display_name,
-                   roles=user.roles, pseudonym=user.pseudonym)
+        return cls(
+            id=user.id or 0,
+            username=user.username,
+            display_name=user.display_name,
+            roles=user.roles,
+            pseudonym=user.pseudonym,
+        )
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -207,9 +249,14 @@ class TokenOut(msgspec.Struct):
 
     @classmethod
     def of(cls, token: ApiToken) -> TokenOut:
-        return cls(id=token.id or 0, name=token.name, prefix=token.prefix,
-                   created_at=token.created_at, last_used_at=token.last_used_at,
-                   revoked_at=token.revoked_at)
+        return cls(
+            id=token.id or 0,
+            name=token.name,
+            prefix=token.prefix,
+            created_at=token.created_at,
+            last_used_at=token.last_used_at,
+            revoked_at=token.revoked_at,
+        )
 
 
 class TokenCreated(msgspec.Struct):

@@ -1,4 +1,4 @@
-"""Server-rendered pages. Each module holds the pages of one area; all are thin over core services."""
+"""Server-rendered pages: a module per area, each thin over the core services."""
 
 from litestar import Router
 
@@ -11,6 +11,13 @@ from .projects import project_pages
 __all__ = ["page_router"]
 
 # One router, so handlers that share a path (GET and POST /sign-in) are registered together.
-page_router = Router(path="/", route_handlers=[
-    *auth_pages, *project_pages, *item_pages, *plugin_pages, *account_pages,
-])
+page_router = Router(
+    path="/",
+    route_handlers=[
+        *auth_pages,
+        *project_pages,
+        *item_pages,
+        *plugin_pages,
+        *account_pages,
+    ],
+)

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from litestar import Request, Response
+from litestar.params import FromQuery
 from litestar.response import Redirect
 
 from scholia.core import identity
@@ -33,19 +34,29 @@ def _safe_next(target: str | None) -> str:
 
 
 @get("/sign-in")
-def sign_in_form(request: Request[Any, Any, Any], next: str | None = None,
-                 reason: str | None = None) -> Response[Any]:
+def sign_in_form(
+    request: Request[Any, Any, Any],
+    next: FromQuery[str | None] = None,
+    reason: FromQuery[str | None] = None,
+) -> Response[Any]:
     if request.scope.get("user") is not None and reason is None:
         return Redirect(_safe_next(next))
     return page(request, "sign_in.html", next=_safe_next(next), notice=REASONS.get(reason or ""))
 
 
-def _signed_in_response(request: Request[Any, Any, Any], token: str, target: str) -> Response[Any]:
+def _signed_in_response(
+    request: Request[Any, Any, Any], token: FromQuery[str], target: str
+) -> Response[Any]:
     runtime = runtime_of(request)
     response = Redirect(target)
     response.set_cookie(
-        SESSION_COOKIE, token, max_age=runtime.settings.session_max_age_s, httponly=True,
-        samesite="lax", secure=request.url.scheme == "https", path="/",
+        SESSION_COOKIE,
+        token,
+        max_age=runtime.settings.session_max_age_s,
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+        path="/",
     )
     return response
 
@@ -60,18 +71,30 @@ def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
             user = identity.authenticate(session, username, value(data, "password"))
             token = identity.start_web_session(session, user, runtime.settings.session_max_age_s)
     except SignInFailed as error:
-        return page(request, "sign_in.html", status_code=401, next=target, error=error.message,
-                    username=username)
+        return page(
+            request,
+            "sign_in.html",
+            status_code=401,
+            next=target,
+            error=error.message,
+            username=username,
+        )
     return _signed_in_response(request, token, target)
 
 
 @get("/sign-in/link")
-def sign_in_link(request: Request[Any, Any, Any], token: str) -> Response[Any]:
+def sign_in_link(request: Request[Any, Any, Any], token: FromQuery[str]) -> Response[Any]:
     """The demo's one-click sign-in: only when the server was started by ``scholia demo``."""
     runtime = runtime_of(request)
     if not request.app.state.get("link_sign_in"):
-        return page(request, "error.html", status_code=404, status=404, title="Not found",
-                    message="Sign-in links are only enabled by `scholia demo`.")
+        return page(
+            request,
+            "error.html",
+            status_code=404,
+            status=404,
+            title="Not found",
+            message="Sign-in links are only enabled by `scholia demo`.",
+        )
     with runtime.session() as session:
         found = identity.resolve_web_session(session, token, runtime.settings.session_max_age_s)
     if found.user is None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 from sqlmodel import col, select
 
@@ -26,14 +27,20 @@ THUMB_SIZE = 320
 
 
 @get("/projects/{project_id:int}/items/{item_id:int}", guards=[signed_in])
-def item_detail(request: Request[Any, Any, Any], project_id: int, item_id: int) -> Response[Any]:
+def item_detail(
+    request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
+) -> Response[Any]:
     runtime = runtime_of(request)
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
         current = annotations.current_annotations(session, item_id)
-        authors = {u.id: u for u in session.exec(
-            select(User).where(col(User.id).in_({a.annotator_id for a in current})))}
+        authors = {
+            u.id: u
+            for u in session.exec(
+                select(User).where(col(User.id).in_({a.annotator_id for a in current}))
+            )
+        }
         neighbours = _neighbours(session, project_id, item_id)
     me = user_of(request)
     mine = {a.annotation_type: a for a in current if a.annotator_id == me.id}
@@ -41,46 +48,73 @@ def item_detail(request: Request[Any, Any, Any], project_id: int, item_id: int) 
     for type_name in project.annotation_types:
         kind = runtime.plugins.annotation_types.get(type_name)
         provider = runtime.plugins.provider(type(kind), type_name) if kind else None
-        editors.append({
-            "name": type_name, "type": kind, "plugin": provider.name if provider else None,
-            "annotation": mine.get(type_name),
-        })
+        editors.append(
+            {
+                "name": type_name,
+                "type": kind,
+                "plugin": provider.name if provider else None,
+                "annotation": mine.get(type_name),
+            }
+        )
     return page(
-        request, "items/detail.html", project=project, item=item, annotations=current,
-        authors=authors, editors=editors, media=media_url(runtime.settings.secret_key,
-                                                          item.content_hash),
-        allowed=lifecycle.allowed_transitions(item.status), neighbours=neighbours,
+        request,
+        "items/detail.html",
+        project=project,
+        item=item,
+        annotations=current,
+        authors=authors,
+        editors=editors,
+        media=media_url(runtime.settings.secret_key, item.content_hash),
+        allowed=lifecycle.allowed_transitions(item.status),
+        neighbours=neighbours,
     )
 
 
 def _neighbours(session: Any, project_id: int, item_id: int) -> dict[str, int | None]:
     previous = session.exec(
-        select(Item.id).where(col(Item.project_id) == project_id, col(Item.id) < item_id)
-        .order_by(col(Item.id).desc()).limit(1)).first()
+        select(Item.id)
+        .where(col(Item.project_id) == project_id, col(Item.id) < item_id)
+        .order_by(col(Item.id).desc())
+        .limit(1)
+    ).first()
     following = session.exec(
-        select(Item.id).where(col(Item.project_id) == project_id, col(Item.id) > item_id)
-        .order_by(col(Item.id)).limit(1)).first()
+        select(Item.id)
+        .where(col(Item.project_id) == project_id, col(Item.id) > item_id)
+        .order_by(col(Item.id))
+        .limit(1)
+    ).first()
     return {"previous": previous, "next": following}
 
 
 @post("/projects/{project_id:int}/items/{item_id:int}/transition", guards=[signed_in])
-def item_transition(request: Request[Any, Any, Any], project_id: int, item_id: int,
-                    data: Form) -> Response[Any]:
+def item_transition(
+    request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form
+) -> Response[Any]:
     runtime = runtime_of(request)
     target = f"/projects/{project_id}/items/{item_id}"
     try:
         with runtime.session() as session:
             items.get_item(session, item_id, project_id)
-            lifecycle.transition(session, item_id, value(data, "to"),
-                                 actor_id=user_of(request).id, reason=value(data, "reason") or None)
+            lifecycle.transition(
+                session,
+                item_id,
+                value(data, "to"),
+                actor_id=user_of(request).id,
+                reason=value(data, "reason") or None,
+            )
     except IllegalTransition as error:
         return flash(Redirect(target), error.message, "error")
     return flash(Redirect(target), f"Item moved to {value(data, 'to').replace('_', ' ')}.")
 
 
 @get("/media/{sha256:str}/{variant:str}")
-def media(request: Request[Any, Any, Any], sha256: str, variant: str, expires: int,
-          signature: str) -> Response[Any]:
+def media(
+    request: Request[Any, Any, Any],
+    sha256: FromPath[str],
+    variant: FromPath[str],
+    expires: FromQuery[int],
+    signature: FromQuery[str],
+) -> Response[Any]:
     """Serve stored media by signed URL; thumbnails are made once by the modality and cached."""
     runtime = runtime_of(request)
     if not verify(runtime.settings.secret_key, sha256, variant, expires, signature):
@@ -92,8 +126,12 @@ def media(request: Request[Any, Any, Any], sha256: str, variant: str, expires: i
     if variant == "original":
         with runtime.session() as session:
             blob = session.get(Blob, sha256)
-        return File(path, media_type=blob.media_type if blob else None, headers=headers,
-                    content_disposition_type="inline")
+        return File(
+            path,
+            media_type=blob.media_type if blob else None,
+            headers=headers,
+            content_disposition_type="inline",
+        )
     thumb = runtime.settings.data_dir / "thumbs" / f"{sha256}-{THUMB_SIZE}.webp"
     if not thumb.exists():
         with runtime.session() as session:
@@ -106,8 +144,7 @@ def media(request: Request[Any, Any, Any], sha256: str, variant: str, expires: i
         partial = thumb.with_suffix(".partial")
         partial.write_bytes(modality.thumbnail(path, THUMB_SIZE))
         partial.replace(thumb)
-    return File(thumb, media_type="image/webp", headers=headers,
-                content_disposition_type="inline")
+    return File(thumb, media_type="image/webp", headers=headers, content_disposition_type="inline")
 
 
 item_pages = [item_detail, item_transition, media]

@@ -20,7 +20,8 @@ def plugin_list(request: Request[Any, Any, Any]) -> Response[Any]:
     plugins = runtime_of(request).plugins
     described = describe_plugins(plugins)
     return page(
-        request, "plugins.html",
+        request,
+        "plugins.html",
         installed=[p for p in described if not p["default"]],
         defaults=[p for p in described if p["default"]],
         failed_count=len(plugins.failed),

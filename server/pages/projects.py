@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Redirect
 
 from scholia.core import items, labels, projects
@@ -35,8 +35,12 @@ def home() -> Response[Any]:
 def project_list(request: Request[Any, Any, Any]) -> Response[Any]:
     with runtime_of(request).session() as session:
         summaries = projects.list_projects(session)
-    return page(request, "projects/list.html", summaries=summaries,
-                can_create=user_of(request).has_role(Role.manager))
+    return page(
+        request,
+        "projects/list.html",
+        summaries=summaries,
+        can_create=user_of(request).has_role(Role.manager),
+    )
 
 
 def _form_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
@@ -59,7 +63,8 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
     try:
         with runtime.session() as session:
             project = projects.create_project(
-                session, runtime.plugins,
+                session,
+                runtime.plugins,
                 actor_id=user_of(request).id,  # type: ignore[arg-type]
                 name=value(data, "name"),
                 description=value(data, "description"),
@@ -70,25 +75,37 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
             )
     except InvalidInput as error:
         form = {**data, "annotation_types": values(data, "annotation_types")}
-        return page(request, "projects/new.html", status_code=422, form=form,
-                    error=error, **_form_context(request))
+        return page(
+            request,
+            "projects/new.html",
+            status_code=422,
+            form=form,
+            error=error,
+            **_form_context(request),
+        )
     return flash(Redirect(f"/projects/{project.id}"), f"Project “{project.name}” created.")
 
 
 @get("/projects/{project_id:int}", guards=[signed_in])
 def project_detail(
-    request: Request[Any, Any, Any], project_id: int, status: str | None = None,
-    after: int | None = None,
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    status: FromQuery[str | None] = None,
+    after: FromQuery[int | None] = None,
 ) -> Response[Any]:
     runtime = runtime_of(request)
     if status is not None and status not in ItemState.__members__:
         status = None
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
-        summary = next(s for s in projects.list_projects(session, include_archived=True)
-                       if s.project.id == project_id)
-        page_items = items.list_items(session, project_id, status=status, after_id=after,
-                                      limit=PAGE_SIZE + 1)
+        summary = next(
+            s
+            for s in projects.list_projects(session, include_archived=True)
+            if s.project.id == project_id
+        )
+        page_items = items.list_items(
+            session, project_id, status=status, after_id=after, limit=PAGE_SIZE + 1
+        )
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
@@ -97,9 +114,18 @@ def project_detail(
     secret = runtime.settings.secret_key
     thumbs = {i.id: media_url(secret, i.content_hash, "thumb") for i in page_items}
     return page(
-        request, "projects/detail.html", project=project, summary=summary, items=page_items,
-        thumbs=thumbs, categories=categories, schema=schema, guideline=guideline,
-        status=status, states=list(ItemState), has_more=has_more,
+        request,
+        "projects/detail.html",
+        project=project,
+        summary=summary,
+        items=page_items,
+        thumbs=thumbs,
+        categories=categories,
+        schema=schema,
+        guideline=guideline,
+        status=status,
+        states=list(ItemState),
+        has_more=has_more,
         next_after=page_items[-1].id if has_more and page_items else None,
         can_upload=user_of(request).has_role(Role.manager),
         modality=runtime.plugins.modalities.get(project.modality),
@@ -109,7 +135,7 @@ def project_detail(
 @post("/projects/{project_id:int}/items", guards=[requires(Role.manager)])
 def upload_items(
     request: Request[Any, Any, Any],
-    project_id: int,
+    project_id: FromPath[int],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[Any]:
     runtime = runtime_of(request)
@@ -123,8 +149,13 @@ def upload_items(
             with runtime.session() as session:
                 project = projects.get_project(session, project_id)
                 result = items.ingest(
-                    session, runtime.store, runtime.plugins, project, name=upload.filename,
-                    source=upload.file, actor_id=user_of(request).id,  # type: ignore[arg-type]
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=upload.filename,
+                    source=upload.file,
+                    actor_id=user_of(request).id,  # type: ignore[arg-type]
                 )
             added += result.created
             repeated += not result.created

@@ -1,0 +1,226 @@
+"""Fixtures: a fresh, migrated database per test, on SQLite or (with SCHOLIA_TEST_DATABASE_URL)
+PostgreSQL; runtimes, apps and signed-in clients on top of it.
+
+Annotations and audit events are append-only down to the database, so tests never clean
+tables: each test gets its own database, cloned from one migrated template per worker
+(a file copy on SQLite, ``CREATE DATABASE … TEMPLATE`` on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from scholia.core import identity
+from scholia.core.db import create_db_engine, upgrade
+from scholia.core.models import User
+from scholia.core.plugins import Plugins, load_plugins
+from scholia.core.runtime import Runtime
+from scholia.core.settings import Settings
+from scholia.server.app import DEFAULT_PLUGINS, create_app
+
+PG_URL = os.environ.get("SCHOLIA_TEST_DATABASE_URL")
+PASSWORD = "correct horse battery"
+EXAMPLE_PLUGINS = {"scholia-image", "scholia-rating"}
+
+
+def _pg(url: str) -> str:
+    return "postgresql+psycopg://" + url.split("://", 1)[1]
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[str]:
+    """A migrated database to clone: a file path on SQLite, a database name on PostgreSQL."""
+    if PG_URL is None:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = create_db_engine(f"sqlite:///{path}")
+        upgrade(engine)
+        engine.dispose()
+        yield str(path)
+        return
+    worker = re.sub(r"\W", "", worker_id)
+    name = f"scholia_tmpl_{worker}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(_pg(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    engine = create_db_engine(make_url(_pg(PG_URL)).set(database=name).render_as_string(False))
+    upgrade(engine)
+    engine.dispose()
+    yield name
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(database_template: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database for this test."""
+    if PG_URL is None:
+        path = tmp_path / "scholia.db"
+        shutil.copyfile(database_template, path)
+        yield f"sqlite:///{path}"
+        return
+    name = f"scholia_t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg(PG_URL), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{database_template}"'))
+    yield make_url(_pg(PG_URL)).set(database=name).render_as_string(False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    data = tmp_path / "data"
+    data.mkdir()
+    return Settings(data_dir=data, database_url=database_url, secret_key="test-secret-" + "x" * 32)
+
+
+@pytest.fixture
+def plugins() -> Plugins:
+    """The example plugins (image modality, rating annotation type) and the server defaults."""
+    return load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS)
+
+
+@pytest.fixture
+def runtime(settings: Settings, plugins: Plugins) -> Iterator[Runtime]:
+    runtime = Runtime.open(settings, plugins=plugins, migrate=False)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(runtime: Runtime) -> Any:
+    return create_app(runtime)
+
+
+@pytest.fixture
+def make_user(runtime: Runtime) -> Callable[..., User]:
+    counter = iter(range(1, 10_000))
+
+    def make(*roles: str, username: str | None = None, password: str = PASSWORD) -> User:
+        with runtime.session() as session:
+            return identity.create_user(
+                session,
+                username=username or f"user{next(counter)}",
+                password=password,
+                roles=roles or ("annotator",),
+            )
+
+    return make
+
+
+def csrf_token(client: TestClient[Any]) -> str:
+    """Load a page so the CSRF cookie is set, and return its value for forms and headers."""
+    if "scholia_csrf" not in client.cookies:
+        client.get("/sign-in")
+    return client.cookies["scholia_csrf"]
+
+
+def sign_in(client: TestClient[Any], username: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/sign-in",
+        data={"username": username, "password": password, "_csrf_token": csrf_token(client)},
+        follow_redirects=False,
+    )
+
+
+@pytest.fixture
+def client_for(
+    app: Any, make_user: Callable[..., User]
+) -> Iterator[Callable[..., TestClient[Any]]]:
+    """A browser-like client signed in (by the sign-in form) as a new user with ``roles``."""
+    clients: list[TestClient[Any]] = []
+
+    def make(*roles: str) -> TestClient[Any]:
+        user = make_user(*roles)
+        client = TestClient(app)
+        client.__enter__()
+        clients.append(client)
+        response = sign_in(client, user.username)
+        assert response.status_code in (302, 303), response.text
+        client.headers["x-csrftoken"] = csrf_token(client)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+@pytest.fixture
+def api_for(
+    app: Any, runtime: Runtime, make_user: Callable[..., User]
+) -> Iterator[Callable[..., TestClient[Any]]]:
+    """A script-like client using a bearer API token of a new user with ``roles``."""
+    clients: list[TestClient[Any]] = []
+
+    def make(*roles: str) -> TestClient[Any]:
+        user = make_user(*roles)
+        with runtime.session() as session:
+            _, raw = identity.create_api_token(session, user, "tests")
+        client = TestClient(app)
+        client.__enter__()
+        client.headers["Authorization"] = f"Bearer {raw}"
+        clients.append(client)
+        client.user = user  # type: ignore[attr-defined]
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)
+
+
+def png_bytes(
+    colour: tuple[int, int, int] = (200, 30, 30), size: tuple[int, int] = (32, 24)
+) -> bytes:
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+def project(api_for: Callable[..., TestClient[Any]]) -> dict[str, Any]:
+    """A rating project on images with three categories, created through the API."""
+    manager = api_for("manager")
+    response = manager.post(
+        "/api/v1/projects",
+        json={
+            "name": "Photos",
+            "modality": "image",
+            "annotation_types": ["rating"],
+            "categories": ["cat", "dog", "bird"],
+            "guidelines": "Rate sharpness.",
+        },
+    )
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    body["manager"] = manager
+    return body
+
+
+@pytest.fixture
+def item(project: dict[str, Any]) -> dict[str, Any]:
+    """One uploaded image in ``project``."""
+    response = project["manager"].post(
+        f"/api/v1/projects/{project['id']}/items",
+        files=[("files", ("red.png", png_bytes(), "image/png"))],
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()["created"][0]
+    return created

@@ -45,7 +45,7 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         )
     ]
     for info in plugins.loaded:
-        if info.static_dir is not None:
+        if info.static_dir is not None and info.static_dir != STATIC:
             static_routers.append(
                 create_static_files_router(
                     path=f"/static/plugins/{info.name}",

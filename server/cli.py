@@ -243,3 +243,7 @@ def users_list(data_dir: Path | None) -> None:
             "yes" if user.is_active else "no",
         )
     console.print(table)
+
+
+if __name__ == "__main__":
+    main()

@@ -26,7 +26,13 @@ FLASH_COOKIE = "scholia_flash"
 
 
 def build_environment(plugins: Plugins) -> Environment:
-    plugin_dirs = [str(info.templates_dir) for info in plugins.loaded if info.templates_dir]
+    # Installed plugins first, then default plugins, then the core: the first match wins.
+    ordered = sorted(plugins.loaded, key=lambda info: info.is_default)
+    plugin_dirs = [
+        str(info.templates_dir)
+        for info in ordered
+        if info.templates_dir and info.templates_dir != CORE_TEMPLATES
+    ]
     core = FileSystemLoader(str(CORE_TEMPLATES))
     environment = Environment(
         loader=ChoiceLoader(

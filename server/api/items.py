@@ -45,6 +45,8 @@ def list_items(
     limit: FromQuery[int] = 50,
 ) -> ItemPage:
     """A page of items in id order; follow ``next_after`` for the next page (keyset)."""
+    if limit < 1:
+        raise InvalidInput(f"limit must be at least 1 (got {limit})", "$.limit")
     if status is not None and status not in lifecycle.ItemState.__members__:
         raise InvalidInput(
             f"Unknown status {status!r}; statuses are {', '.join(lifecycle.ItemState)}", "$.status"

@@ -33,8 +33,9 @@ export async function submitAnnotation({ itemId, annotationType, payload, supers
     const data = await response.json().catch(() => ({}));
     if (response.ok) return { ok: true, annotation: data };
     const error = data.error || {};
-    const where = error.path ? ` (${error.path})` : "";
-    return { ok: false, status: response.status, message: (error.message || response.statusText) + where };
+    // The message is written for people; the path (e.g. $.payload.value) is for the editor.
+    return { ok: false, status: response.status, code: error.code, path: error.path || null,
+             message: error.message || response.statusText };
   }
   return { ok: false, status: 0, message: "Could not reach the server; your input is kept, try again." };
 }

@@ -1,7 +1,8 @@
 """scholia-image: images as items — which files, how to probe them, thumbnails.
 
-Probing reads only the header (Pillow opens lazily), so width and height cost no decode; a
-truncated or corrupt file is caught by ``verify()`` and reported with the reason.
+Probing reads only the header (Pillow opens lazily), so width and height cost no decode.
+A file that starts like an image but cannot be read is reported as damaged or truncated;
+anything else as not an image.
 """
 
 from __future__ import annotations
@@ -17,6 +18,17 @@ from scholia.core.hookspecs import hookimpl
 
 MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff")
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+SIGNATURES = {
+    b"\x89PNG": "PNG", b"\xff\xd8\xff": "JPEG", b"GIF8": "GIF", b"BM": "BMP",
+    b"II*\x00": "TIFF", b"MM\x00*": "TIFF", b"RIFF": "WebP",
+}
+
+
+def _looks_like(path: Path) -> str | None:
+    """The format a file's first bytes announce, if any."""
+    with path.open("rb") as file:
+        head = file.read(8)
+    return next((name for magic, name in SIGNATURES.items() if head.startswith(magic)), None)
 
 
 def probe(path: Path) -> dict[str, Any]:
@@ -26,10 +38,12 @@ def probe(path: Path) -> dict[str, Any]:
             width, height = image.size
             image_format = image.format
             image.verify()
-    except UnidentifiedImageError:
-        raise ValueError("not an image Pillow can read") from None
-    except (OSError, SyntaxError) as error:
-        raise ValueError(f"damaged image ({error})") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
+        announced = _looks_like(path)
+        if announced is None:
+            raise ValueError("not an image (its first bytes match no image format)") from None
+        detail = "" if isinstance(error, UnidentifiedImageError) else f" ({error})"
+        raise ValueError(f"damaged or truncated {announced} file{detail}") from None
     return {"width": width, "height": height, "format": image_format}
 
 

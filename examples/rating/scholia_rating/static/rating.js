@@ -7,8 +7,12 @@ for (const form of document.querySelectorAll("[data-rating-editor]")) {
   const status = form.querySelector(".rating-status");
   const comment = form.querySelector("textarea[name=comment]");
   const started = performance.now();
+  // Saves run one after another: a second Enter waits for the first save (and its revision
+  // id) instead of racing it and being refused as a duplicate.
+  let queue = Promise.resolve();
+  const save = () => (queue = queue.then(store, store));
 
-  async function save() {
+  async function store() {
     const checked = form.querySelector("input[name=value]:checked");
     if (!checked) {
       status.textContent = "Pick a rating first (1–5).";

@@ -107,7 +107,10 @@ def validation_error(request: Request[Any, Any, Any], error: ValidationException
     message, _, at = message.partition(" - at `")
     key = str(first.get("key") or "")
     path = None
-    if at:
+    if key == "data" and message == "'data'":
+        # Litestar's report of a request without a body.
+        message = "The request has no body; send a JSON object."
+    elif at:
         path = at.rstrip("`")
     elif missing := MISSING_FIELD.search(message):
         path = f"$.{missing.group(1)}"
@@ -127,6 +130,15 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     }.get(status, "http_error")
     message = error.detail
     if isinstance(error, PermissionDeniedException) and "CSRF" in message:
+        if is_api(request) and request.scope.get("user") is None:
+            # The CSRF check runs before the guards; a script that sent no credentials needs
+            # to hear that, not advice about reloading a form.
+            auth = request.scope.get("auth") or {}
+            if auth.get("expired"):
+                message = "Your session has expired; please sign in again."
+            else:
+                message = "Please sign in first (scripts send Authorization: Bearer <token>)."
+            return _respond(request, 401, "not_signed_in", message)
         message = "This form has expired or came from another page. Reload the page and try again."
         code = "csrf_failed"
     if status == 400 and message.startswith("JSON is malformed"):
@@ -134,6 +146,9 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         message = (
             f"The request body is not valid JSON ({message.removeprefix('JSON is malformed: ')})."
         )
+    elif status == 400 and message == "Input data was truncated":
+        code = "bad_request"
+        message = "The request body is not valid JSON (it ends too early)."
     if status == 404 and message in ("Not Found", ""):
         message = f"There is nothing at {request.url.path}."
     return _respond(request, status, code, message)

@@ -152,7 +152,7 @@ def submit_annotation(
     )
 
 
-@post("/items/{item_id:int}/transitions", guards=[requires(Role.reviewer)])
+@post("/items/{item_id:int}/transitions", guards=[requires(Role.reviewer)], status_code=200)
 def transition_item(
     request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[TransitionIn]
 ) -> TransitionOut:

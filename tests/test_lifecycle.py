@@ -1,0 +1,95 @@
+"""The item lifecycle: one table of transitions, checked in one place, each one audited."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from scholia.core import identity, items, lifecycle, projects
+from scholia.core.errors import IllegalTransition
+from scholia.core.lifecycle import TRANSITIONS, ItemState
+from scholia.core.models import AuditEvent, Item
+from scholia.core.runtime import Runtime
+
+from .conftest import PASSWORD, png_bytes
+
+
+@pytest.fixture
+def fresh_item(runtime: Runtime) -> tuple[int, int]:
+    """(item id, user id) for an unlabeled item in a new project."""
+    with runtime.session() as session:
+        user = identity.create_user(session, username="lead", password=PASSWORD,
+                                    roles=["admin"])
+        project = projects.create_project(session, runtime.plugins, actor_id=user.id,
+                                          name="P", modality="image",
+                                          annotation_types=["rating"])
+        item = items.ingest(session, runtime.store, runtime.plugins, project, name="a.png",
+                            source=io.BytesIO(png_bytes()), actor_id=user.id).item
+        assert item.id is not None and user.id is not None
+        return item.id, user.id
+
+
+def test_every_state_has_an_entry_and_every_target_is_a_state() -> None:
+    assert set(TRANSITIONS) == set(ItemState)
+    for targets in TRANSITIONS.values():
+        assert set(targets) <= set(ItemState)
+
+
+def test_the_designed_path_from_unlabeled_to_approved_and_back(
+    runtime: Runtime, fresh_item: tuple[int, int]
+) -> None:
+    item_id, user_id = fresh_item
+    path = ["in_progress", "labeled", "needs_review", "approved", "in_progress", "skipped",
+            "needs_review", "adjudication", "rejected", "in_progress"]
+    for state in path:
+        with runtime.session() as session:
+            lifecycle.transition(session, item_id, state, actor_id=user_id, reason=f"to {state}")
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "in_progress"
+        trail = session.exec(select(AuditEvent).where(col(AuditEvent.entity) == "item",
+                                                      col(AuditEvent.action) == "transition")
+                             .order_by(col(AuditEvent.id))).all()
+    assert [(e.from_state, e.to_state) for e in trail] == list(
+        zip(["unlabeled", *path[:-1]], path, strict=True))
+    assert all(e.actor_id == user_id and e.reason == f"to {e.to_state}" for e in trail)
+
+
+@pytest.mark.parametrize(("start", "target"), [
+    ([], "approved"), (["in_progress"], "approved"),
+    (["in_progress", "labeled", "approved"], "labeled"), ([], "no_such_state"),
+])
+def test_an_illegal_transition_names_current_requested_and_allowed(
+    runtime: Runtime, fresh_item: tuple[int, int], start: list[str], target: str
+) -> None:
+    item_id, user_id = fresh_item
+    for state in start:
+        with runtime.session() as session:
+            lifecycle.transition(session, item_id, state, actor_id=user_id)
+    current = start[-1] if start else "unlabeled"
+    with pytest.raises(IllegalTransition) as refused, runtime.session() as session:
+        lifecycle.transition(session, item_id, target, actor_id=user_id)
+    error = refused.value
+    assert (error.current, error.requested) == (current, target)
+    assert error.allowed == list(TRANSITIONS[ItemState(current)])
+    for allowed in error.allowed:
+        assert allowed in error.message
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == current
+
+
+def test_illegal_transition_through_the_api_is_409_with_allowed_states(
+    project: dict[str, Any], item: dict[str, Any]
+) -> None:
+    response = project["manager"].post(f"/api/v1/items/{item['id']}/transitions",
+                                       json={"to": "approved", "reason": "looks fine"})
+    assert response.status_code == 409
+    error = response.json()["error"]
+    assert error["code"] == "illegal_transition"
+    assert error["current"] == "unlabeled" and error["requested"] == "approved"
+    assert error["allowed"] == ["in_progress"]
+    assert "can move to: in_progress" in error["message"]

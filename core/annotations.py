@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, events, labels, lifecycle
 from .contributions import AnnotationType, ValidationContext
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import Annotation, AnnotationSource, Confidence, Item, Project
 from .plugins import Plugins
@@ -38,8 +38,7 @@ def decode_payload(annotation_type: AnnotationType, raw: Any, context: Validatio
     try:
         payload = msgspec.convert(raw, annotation_type.payload)
     except msgspec.ValidationError as error:
-        message, _, path = str(error).partition(" - at `")
-        raise InvalidInput(message, "$.payload" + path.rstrip("`").removeprefix("$")) from None
+        raise invalid_from_msgspec(error, "$.payload") from None
     try:
         annotation_type.validate(payload, context)
     except InvalidInput as error:

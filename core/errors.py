@@ -16,6 +16,7 @@ __all__ = [
     "PermissionDenied",
     "ScholiaError",
     "SignInFailed",
+    "invalid_from_msgspec",
 ]
 
 
@@ -43,6 +44,12 @@ class InvalidInput(ScholiaError):
         super().__init__(message if path is None else f"{message} (at {path})")
         self.reason = message
         self.path = path
+
+
+def invalid_from_msgspec(error: Exception, prefix: str) -> InvalidInput:
+    """msgspec's "Expected `int`, got `str` - at `$.value`" as an error at ``prefix.value``."""
+    message, _, path = str(error).partition(" - at `")
+    return InvalidInput(message, prefix + path.rstrip("`").removeprefix("$"))
 
 
 class Conflict(ScholiaError):

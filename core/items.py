@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import mimetypes
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
@@ -16,9 +17,10 @@ from .contributions import Modality
 from .errors import InvalidInput, NotFound
 from .models import Assignment, Blob, Item, Project
 from .plugins import Plugins
+from .runtime import Runtime
 from .storage import MediaStore
 
-__all__ = ["IngestResult", "get_item", "ingest", "list_items"]
+__all__ = ["BatchResult", "IngestResult", "get_item", "ingest", "ingest_files", "list_items"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,47 @@ def ingest(
         data={"name": item.name, "sha256": sha256},
     )
     return IngestResult(item=item, created=True)
+
+
+@dataclass
+class BatchResult:
+    created: list[Item] = field(default_factory=list)
+    existing: list[Item] = field(default_factory=list)
+    """Files whose bytes were already in the project: nothing was duplicated."""
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    """(file name, reason) for each file that was refused."""
+
+
+def ingest_files(
+    runtime: Runtime,
+    project_id: int,
+    files: Iterable[tuple[str, BinaryIO]],
+    *,
+    actor_id: int,
+) -> BatchResult:
+    """Ingest several files, each in its own transaction: a bad file is reported by name with
+    the reason, and the rest of the batch goes in."""
+    result = BatchResult()
+    for name, source in files:
+        try:
+            with runtime.session() as session:
+                project = session.get(Project, project_id)
+                if project is None:
+                    raise NotFound("project", project_id)
+                ingested = ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=name,
+                    source=source,
+                    actor_id=actor_id,
+                )
+        except InvalidInput as error:
+            result.problems.append((name, error.reason))
+            continue
+        (result.created if ingested.created else result.existing).append(ingested.item)
+    return result
 
 
 def _by_hash(session: Session, project_id: int, sha256: str) -> Item | None:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, labels
 from .contributions import AnnotationType
-from .errors import InvalidInput, NotFound
+from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import GuidelineVersion, Item, Project
 from .plugins import Plugins
@@ -46,8 +46,7 @@ def _settings(raw: dict[str, Any] | None) -> dict[str, Any]:
     try:
         parsed = msgspec.convert(raw or {}, ProjectSettings)
     except msgspec.ValidationError as error:
-        message, _, path = str(error).partition(" - at `")
-        raise InvalidInput(message, "$.settings" + path.rstrip("`").removeprefix("$")) from None
+        raise invalid_from_msgspec(error, "$.settings") from None
     return msgspec.to_builtins(parsed)  # type: ignore[no-any-return]
 
 

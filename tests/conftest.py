@@ -137,49 +137,59 @@ def sign_in(client: TestClient[Any], username: str, password: str = PASSWORD) ->
 
 
 @pytest.fixture
-def client_for(
-    app: Any, make_user: Callable[..., User]
-) -> Iterator[Callable[..., TestClient[Any]]]:
-    """A browser-like client signed in (by the sign-in form) as a new user with ``roles``."""
+def open_clients() -> Iterator[list[TestClient[Any]]]:
+    """Every client a test opened, closed newest first: Litestar's app keeps one event
+    emitter, which each client's start replaces, so closing an older client first hangs."""
     clients: list[TestClient[Any]] = []
+    yield clients
+    for client in reversed(clients):
+        client.__exit__(None, None, None)
+
+
+def _open(app: Any, clients: list[TestClient[Any]]) -> TestClient[Any]:
+    client = TestClient(app)
+    client.__enter__()
+    clients.append(client)
+    return client
+
+
+@pytest.fixture
+def client_for(
+    app: Any, make_user: Callable[..., User], open_clients: list[TestClient[Any]]
+) -> Callable[..., TestClient[Any]]:
+    """A browser-like client signed in (by the sign-in form) as a new user with ``roles``."""
 
     def make(*roles: str) -> TestClient[Any]:
         user = make_user(*roles)
-        client = TestClient(app)
-        client.__enter__()
-        clients.append(client)
+        client = _open(app, open_clients)
         response = sign_in(client, user.username)
         assert response.status_code in (302, 303), response.text
         client.headers["x-csrftoken"] = csrf_token(client)
         client.user = user  # type: ignore[attr-defined]
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make
 
 
 @pytest.fixture
 def api_for(
-    app: Any, runtime: Runtime, make_user: Callable[..., User]
-) -> Iterator[Callable[..., TestClient[Any]]]:
+    app: Any,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    open_clients: list[TestClient[Any]],
+) -> Callable[..., TestClient[Any]]:
     """A script-like client using a bearer API token of a new user with ``roles``."""
-    clients: list[TestClient[Any]] = []
 
     def make(*roles: str) -> TestClient[Any]:
         user = make_user(*roles)
         with runtime.session() as session:
             _, raw = identity.create_api_token(session, user, "tests")
-        client = TestClient(app)
-        client.__enter__()
+        client = _open(app, open_clients)
         client.headers["Authorization"] = f"Bearer {raw}"
-        clients.append(client)
         client.user = user  # type: ignore[attr-defined]
         return client
 
-    yield make
-    for client in clients:
-        client.__exit__(None, None, None)
+    return make
 
 
 def png_bytes(

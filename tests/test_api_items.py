@@ -278,10 +278,14 @@ def test_listing_items_of_an_unknown_project_is_404(project: dict[str, Any]) -> 
 def test_items_of_one_project_do_not_appear_in_another(
     project: dict[str, Any], item: dict[str, Any], runtime: Runtime
 ) -> None:
-    other = project["manager"].post(
-        "/api/v1/projects",
-        json={"name": "Empty", "modality": "image", "annotation_types": ["rating"]},
-    ).json()
+    other = (
+        project["manager"]
+        .post(
+            "/api/v1/projects",
+            json={"name": "Empty", "modality": "image", "annotation_types": ["rating"]},
+        )
+        .json()
+    )
     assert all_items({**project, "id": other["id"]}) == []
     with runtime.session() as session:
         assert [i.project_id for i in session.exec(select(Item))] == [project["id"]]

@@ -27,8 +27,11 @@ def test_raw_sql_cannot_change_or_remove_history(
         json={"annotation_type": "rating", "payload": {"value": 5}},
     )
     assert response.status_code == 201
-    table = "annotation" if "annotation " in statement or statement.endswith("annotation") \
+    table = (
+        "annotation"
+        if "annotation " in statement or statement.endswith("annotation")
         else "audit_event"
+    )
     with runtime.engine.connect() as connection:
         before = connection.execute(text(f"SELECT * FROM {table} ORDER BY 1")).all()
     assert before
@@ -53,8 +56,10 @@ def test_a_correction_is_a_new_revision_and_the_old_one_stays(
     manager = project["manager"]
     url = f"/api/v1/items/{item['id']}/annotations"
     first = manager.post(url, json={"annotation_type": "rating", "payload": {"value": 2}}).json()
-    second = manager.post(url, json={"annotation_type": "rating", "payload": {"value": 4},
-                                     "supersedes_id": first["id"]}).json()
+    second = manager.post(
+        url,
+        json={"annotation_type": "rating", "payload": {"value": 4}, "supersedes_id": first["id"]},
+    ).json()
     assert second["supersedes_id"] == first["id"]
     with runtime.engine.connect() as connection:
         rows = connection.execute(text("SELECT payload FROM annotation")).all()

@@ -37,15 +37,22 @@ from .conftest import EXAMPLE_PLUGINS, PASSWORD, csrf_token, sign_in
 from .plugin_factory import make_plugin_module
 
 DOCS = Path(__file__).parent.parent / "docs" / "plugin_hooks.md"
-HOOKS = sorted(name for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
-               if name.startswith("register_"))
+HOOKS = sorted(
+    name
+    for name, _ in inspect.getmembers(hookspecs, inspect.isfunction)
+    if name.startswith("register_")
+)
 
 
-def _with(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str,
-          files: dict[str, str] | None = None) -> Plugins:
+def _with(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    source: str,
+    files: dict[str, str] | None = None,
+) -> Plugins:
     module = make_plugin_module(tmp_path, monkeypatch, name, source, files)
-    plugins = load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS,
-                           extra=[module])
+    plugins = load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[module])
     info = plugins.info(name)
     assert info is not None and info.loaded, info.error if info else name
     return plugins
@@ -56,18 +63,23 @@ def open_runtime(settings: Settings) -> Callable[[Plugins], Runtime]:
     return lambda plugins: Runtime.open(settings, plugins=plugins, migrate=False)
 
 
-def _admin_client(runtime: Runtime, make_user: Callable[..., Any]) -> TestClient[Any]:
-    user = make_user("admin")
+def _signed_in(runtime: Runtime, user: Any, clients: list[TestClient[Any]]) -> TestClient[Any]:
     client = TestClient(create_app(runtime))
     client.__enter__()
+    clients.append(client)
     sign_in(client, user.username, PASSWORD)
     client.headers["x-csrftoken"] = csrf_token(client)
     return client
 
 
-def test_hook_register_modalities(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  open_runtime: Callable[[Plugins], Runtime]) -> None:
-    plugins = _with(tmp_path, monkeypatch, "text_modality", """
+def test_hook_register_modalities(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_runtime: Callable[[Plugins], Runtime]
+) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "text_modality",
+        """
         from scholia.core.contributions import Modality
         from scholia.core.hookspecs import hookimpl
 
@@ -79,28 +91,61 @@ def test_hook_register_modalities(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         def register_modalities(register):
             register(Modality(name="text", title="Text", media_types=("text/plain",),
                               extensions=(".txt",), probe=probe))
-    """)
+    """,
+    )
     runtime = open_runtime(plugins)
     with runtime.session() as session:
         from scholia.core.identity import create_user
 
         user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(session, plugins, actor_id=user.id, name="Notes",
-                                          modality="text", annotation_types=["rating"])
-        result = items.ingest(session, runtime.store, plugins, project, name="a.txt",
-                              source=io.BytesIO("héllo".encode()), actor_id=user.id)
+        project = projects.create_project(
+            session,
+            plugins,
+            actor_id=user.id,
+            name="Notes",
+            modality="text",
+            annotation_types=["rating"],
+        )
+        result = items.ingest(
+            session,
+            runtime.store,
+            plugins,
+            project,
+            name="a.txt",
+            source=io.BytesIO("héllo".encode()),
+            actor_id=user.id,
+        )
         assert result.item.meta == {"size": 6, "characters": 5}
         with pytest.raises(InvalidInput, match=r"'b.txt' cannot be read"):
-            items.ingest(session, runtime.store, plugins, project, name="b.txt",
-                         source=io.BytesIO(b"\xff\xfe\xfa"), actor_id=user.id)
+            items.ingest(
+                session,
+                runtime.store,
+                plugins,
+                project,
+                name="b.txt",
+                source=io.BytesIO(b"\xff\xfe\xfa"),
+                actor_id=user.id,
+            )
         with pytest.raises(InvalidInput, match=r"accepted extensions are .txt"):
-            items.ingest(session, runtime.store, plugins, project, name="c.png",
-                         source=io.BytesIO(b"x"), actor_id=user.id)
+            items.ingest(
+                session,
+                runtime.store,
+                plugins,
+                project,
+                name="c.png",
+                source=io.BytesIO(b"x"),
+                actor_id=user.id,
+            )
 
 
-def test_hook_register_annotation_types(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        open_runtime: Callable[[Plugins], Runtime]) -> None:
-    plugins = _with(tmp_path, monkeypatch, "label_type", """
+def test_hook_register_annotation_types(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_runtime: Callable[[Plugins], Runtime]
+) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "label_type",
+        """
         import msgspec
         from scholia.core.contributions import AnnotationType
         from scholia.core.hookspecs import hookimpl
@@ -116,7 +161,8 @@ def test_hook_register_annotation_types(tmp_path: Path, monkeypatch: pytest.Monk
         def register_annotation_types(register):
             register(AnnotationType(name="label", title="Label", payload=Label,
                                     validate=validate, modalities=("image",)))
-    """)
+    """,
+    )
     runtime = open_runtime(plugins)
     from .conftest import png_bytes
 
@@ -124,23 +170,51 @@ def test_hook_register_annotation_types(tmp_path: Path, monkeypatch: pytest.Monk
         from scholia.core.identity import create_user
 
         user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(session, plugins, actor_id=user.id, name="P",
-                                          modality="image", annotation_types=["label"],
-                                          categories=["cat", "dog"])
-        item = items.ingest(session, runtime.store, plugins, project, name="x.png",
-                            source=io.BytesIO(png_bytes()), actor_id=user.id).item
+        project = projects.create_project(
+            session,
+            plugins,
+            actor_id=user.id,
+            name="P",
+            modality="image",
+            annotation_types=["label"],
+            categories=["cat", "dog"],
+        )
+        item = items.ingest(
+            session,
+            runtime.store,
+            plugins,
+            project,
+            name="x.png",
+            source=io.BytesIO(png_bytes()),
+            actor_id=user.id,
+        ).item
     with runtime.session() as session, pytest.raises(InvalidInput, match="unknown category"):
-        annotations.submit(session, plugins, item_id=item.id, annotator_id=user.id,
-                           annotation_type="label", payload={"category_id": 7})
+        annotations.submit(
+            session,
+            plugins,
+            item_id=item.id,
+            annotator_id=user.id,
+            annotation_type="label",
+            payload={"category_id": 7},
+        )
     with runtime.session() as session:
-        stored = annotations.submit(session, plugins, item_id=item.id, annotator_id=user.id,
-                                    annotation_type="label", payload={"category_id": 2})
+        stored = annotations.submit(
+            session,
+            plugins,
+            item_id=item.id,
+            annotator_id=user.id,
+            annotation_type="label",
+            payload={"category_id": 2},
+        )
     assert stored.annotation.payload == {"category_id": 2}
 
 
-def test_hook_register_prelabel_backends(tmp_path: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    plugins = _with(tmp_path, monkeypatch, "constant_backend", """
+def test_hook_register_prelabel_backends(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "constant_backend",
+        """
         from scholia.core.contributions import PrelabelBackend
         from scholia.core.hookspecs import hookimpl
 
@@ -155,7 +229,8 @@ def test_hook_register_prelabel_backends(tmp_path: Path,
         def register_prelabel_backends(register):
             register(PrelabelBackend(name="constant", title="Constant",
                                      annotation_types=("rating",), load=Constant))
-    """)
+    """,
+    )
     backend = plugins.get(PrelabelBackend, "constant")
     assert backend is not None and backend.annotation_types == ("rating",)
     predictor = backend.load({"value": 3})
@@ -165,7 +240,11 @@ def test_hook_register_prelabel_backends(tmp_path: Path,
 
 
 def test_hook_register_export_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plugins = _with(tmp_path, monkeypatch, "lines_export", """
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "lines_export",
+        """
         from scholia.core.contributions import ExportFormat
         from scholia.core.hookspecs import hookimpl
 
@@ -175,7 +254,8 @@ def test_hook_register_export_formats(tmp_path: Path, monkeypatch: pytest.Monkey
         @hookimpl
         def register_export_formats(register):
             register(ExportFormat(name="lines", title="Lines", write=write))
-    """)
+    """,
+    )
     export = plugins.get(ExportFormat, "lines")
     assert export is not None
     export.write(["a", "b"], tmp_path)
@@ -185,7 +265,11 @@ def test_hook_register_export_formats(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_hook_register_import_formats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plugins = _with(tmp_path, monkeypatch, "lines_import", """
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "lines_import",
+        """
         from scholia.core.contributions import ImportFormat
         from scholia.core.hookspecs import hookimpl
 
@@ -193,7 +277,8 @@ def test_hook_register_import_formats(tmp_path: Path, monkeypatch: pytest.Monkey
         def register_import_formats(register):
             register(ImportFormat(name="lines", title="Lines", extensions=(".txt",),
                                   read=lambda path: path.read_text().splitlines()))
-    """)
+    """,
+    )
     source = tmp_path / "in.txt"
     source.write_text("x\ny\n")
     importer = plugins.get(ImportFormat, "lines")
@@ -201,7 +286,11 @@ def test_hook_register_import_formats(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 def test_hook_register_quality_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    plugins = _with(tmp_path, monkeypatch, "backlog_rule", """
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "backlog_rule",
+        """
         from scholia.core.contributions import QualityRule, RuleResult
         from scholia.core.hookspecs import hookimpl
 
@@ -214,21 +303,30 @@ def test_hook_register_quality_rules(tmp_path: Path, monkeypatch: pytest.MonkeyP
         def register_quality_rules(register):
             register(QualityRule(name="backlog", title="Backlog", evaluate=evaluate,
                                  default_threshold=0, direction="at_most"))
-    """)
+    """,
+    )
     rule = plugins.get(QualityRule, "backlog")
     assert rule is not None
     assert rule.evaluate({"open": 0}, rule.default_threshold).passed
     failed = rule.evaluate({"open": 3}, rule.default_threshold)
     assert failed == RuleResult(passed=False, value=3, threshold=0, evidence={"open": 3})
     with pytest.raises(InvalidContribution, match="direction"):
-        QualityRule(name="x", title="X", evaluate=print, default_threshold=1,
-                    direction="sideways").check()  # type: ignore[arg-type]
+        QualityRule(
+            name="x", title="X", evaluate=print, default_threshold=1, direction="sideways"
+        ).check()  # type: ignore[arg-type]
 
 
-def test_hook_register_event_handlers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                      open_runtime: Callable[[Plugins], Runtime],
-                                      make_user: Callable[..., Any]) -> None:
-    plugins = _with(tmp_path, monkeypatch, "event_log", """
+def test_hook_register_event_handlers(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_runtime: Callable[[Plugins], Runtime],
+    make_user: Callable[..., Any],
+) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "event_log",
+        """
         from scholia.core.contributions import EventHandler
         from scholia.core.hookspecs import hookimpl
 
@@ -244,7 +342,8 @@ def test_hook_register_event_handlers(tmp_path: Path, monkeypatch: pytest.Monkey
             register(EventHandler(name="log-transitions", event="item.transitioned",
                                   handle=received.append))
             register(EventHandler(name="boom", event="annotation.submitted", handle=boom))
-    """)
+    """,
+    )
     received = sys.modules["event_log"].received
     runtime = open_runtime(plugins)
     from .conftest import png_bytes
@@ -253,19 +352,44 @@ def test_hook_register_event_handlers(tmp_path: Path, monkeypatch: pytest.Monkey
         from scholia.core.identity import create_user
 
         user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(session, plugins, actor_id=user.id, name="P",
-                                          modality="image", annotation_types=["rating"])
-        item = items.ingest(session, runtime.store, plugins, project, name="x.png",
-                            source=io.BytesIO(png_bytes()), actor_id=user.id).item
+        project = projects.create_project(
+            session,
+            plugins,
+            actor_id=user.id,
+            name="P",
+            modality="image",
+            annotation_types=["rating"],
+        )
+        item = items.ingest(
+            session,
+            runtime.store,
+            plugins,
+            project,
+            name="x.png",
+            source=io.BytesIO(png_bytes()),
+            actor_id=user.id,
+        ).item
     with pytest.raises(RuntimeError), runtime.session() as session:
-        annotations.submit(session, plugins, item_id=item.id, annotator_id=user.id,
-                           annotation_type="rating", payload={"value": 4})
+        annotations.submit(
+            session,
+            plugins,
+            item_id=item.id,
+            annotator_id=user.id,
+            annotation_type="rating",
+            payload={"value": 4},
+        )
         assert received == []  # nothing is delivered before the commit
         raise RuntimeError("rolled back")
     assert received == []  # nor after a rollback
     with runtime.session() as session:
-        result = annotations.submit(session, plugins, item_id=item.id, annotator_id=user.id,
-                                    annotation_type="rating", payload={"value": 4})
+        result = annotations.submit(
+            session,
+            plugins,
+            item_id=item.id,
+            annotator_id=user.id,
+            annotation_type="rating",
+            payload={"value": 4},
+        )
     kinds = [event.kind for event in received]
     assert kinds == ["item.transitioned", "item.transitioned", "annotation.submitted"]
     assert received[-1].entity_id == str(result.annotation.id)
@@ -273,9 +397,14 @@ def test_hook_register_event_handlers(tmp_path: Path, monkeypatch: pytest.Monkey
         assert annotations.current_annotations(session, item.id)[0].payload["value"] == 4
 
 
-def test_hook_register_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              open_runtime: Callable[[Plugins], Runtime]) -> None:
-    plugins = _with(tmp_path, monkeypatch, "hello_route", """
+def test_hook_register_routes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_runtime: Callable[[Plugins], Runtime]
+) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "hello_route",
+        """
         from litestar import get
         from litestar.response import Template
         from scholia.core.contributions import Route
@@ -288,8 +417,12 @@ def test_hook_register_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         @hookimpl
         def register_routes(register):
             register(Route(name="hello", handler=hello))
-    """, files={"templates/hello.html": "<p>Hello {{ name }} from a plugin</p>",
-                "static/hello.js": "export const hello = 1;"})
+    """,
+        files={
+            "templates/hello.html": "<p>Hello {{ name }} from a plugin</p>",
+            "static/hello.js": "export const hello = 1;",
+        },
+    )
     with TestClient(create_app(open_runtime(plugins))) as client:
         assert client.get("/hello/ada").text == "<p>Hello ada from a plugin</p>"
         served = client.get("/static/plugins/hello_route/hello.js")
@@ -300,10 +433,18 @@ def test_hook_register_routes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         Route(name="x", handler=print).check()
 
 
-def test_hook_register_menu_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                  open_runtime: Callable[[Plugins], Runtime],
-                                  make_user: Callable[..., Any]) -> None:
-    plugins = _with(tmp_path, monkeypatch, "reports_link", """
+def test_hook_register_menu_links(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_runtime: Callable[[Plugins], Runtime],
+    make_user: Callable[..., Any],
+    open_clients: list[TestClient[Any]],
+) -> None:
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "reports_link",
+        """
         from scholia.core.contributions import MenuLink
         from scholia.core.hookspecs import hookimpl
 
@@ -311,20 +452,29 @@ def test_hook_register_menu_links(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
         def register_menu_links(register):
             register(MenuLink(name="reports", label="Reports", href="/reports",
                               role="manager"))
-    """)
+    """,
+    )
     runtime = open_runtime(plugins)
-    manager = _admin_client(runtime, lambda *r: make_user("manager"))
-    annotator = _admin_client(runtime, lambda *r: make_user("annotator"))
+    manager = _signed_in(runtime, make_user("manager"), open_clients)
+    annotator = _signed_in(runtime, make_user("annotator"), open_clients)
     assert '<a href="/reports"' in manager.get("/projects").text
     assert '<a href="/reports"' not in annotator.get("/projects").text
     assert '<a href="/projects"' in annotator.get("/projects").text
 
 
-def test_hook_register_template_vars(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                     open_runtime: Callable[[Plugins], Runtime],
-                                     make_user: Callable[..., Any]) -> None:
+def test_hook_register_template_vars(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_runtime: Callable[[Plugins], Runtime],
+    make_user: Callable[..., Any],
+    open_clients: list[TestClient[Any]],
+) -> None:
     # The plugin also overrides a core template, extending the original through "default:".
-    plugins = _with(tmp_path, monkeypatch, "banner", """
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "banner",
+        """
         from scholia.core.contributions import TemplateVars
         from scholia.core.hookspecs import hookimpl
 
@@ -332,11 +482,15 @@ def test_hook_register_template_vars(tmp_path: Path, monkeypatch: pytest.MonkeyP
         def register_template_vars(register):
             register(TemplateVars(name="banner",
                                   provide=lambda template: {"banner": f"staging ({template})"}))
-    """, files={"templates/base.html": """
+    """,
+        files={
+            "templates/base.html": """
         {% extends "default:base.html" %}
         {% block head %}<meta name="banner" content="{{ banner }}">{% endblock %}
-    """})
-    client = _admin_client(open_runtime(plugins), make_user)
+    """
+        },
+    )
+    client = _signed_in(open_runtime(plugins), make_user("admin"), open_clients)
     page = client.get("/plugins").text
     assert '<meta name="banner" content="staging (plugins.html)">' in page
     assert "Installed distributions" in page  # the core template still renders

@@ -21,13 +21,24 @@ from .conftest import PASSWORD, png_bytes
 def fresh_item(runtime: Runtime) -> tuple[int, int]:
     """(item id, user id) for an unlabeled item in a new project."""
     with runtime.session() as session:
-        user = identity.create_user(session, username="lead", password=PASSWORD,
-                                    roles=["admin"])
-        project = projects.create_project(session, runtime.plugins, actor_id=user.id,
-                                          name="P", modality="image",
-                                          annotation_types=["rating"])
-        item = items.ingest(session, runtime.store, runtime.plugins, project, name="a.png",
-                            source=io.BytesIO(png_bytes()), actor_id=user.id).item
+        user = identity.create_user(session, username="lead", password=PASSWORD, roles=["admin"])
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=user.id,
+            name="P",
+            modality="image",
+            annotation_types=["rating"],
+        )
+        item = items.ingest(
+            session,
+            runtime.store,
+            runtime.plugins,
+            project,
+            name="a.png",
+            source=io.BytesIO(png_bytes()),
+            actor_id=user.id,
+        ).item
         assert item.id is not None and user.id is not None
         return item.id, user.id
 
@@ -42,26 +53,44 @@ def test_the_designed_path_from_unlabeled_to_approved_and_back(
     runtime: Runtime, fresh_item: tuple[int, int]
 ) -> None:
     item_id, user_id = fresh_item
-    path = ["in_progress", "labeled", "needs_review", "approved", "in_progress", "skipped",
-            "needs_review", "adjudication", "rejected", "in_progress"]
+    path = [
+        "in_progress",
+        "labeled",
+        "needs_review",
+        "approved",
+        "in_progress",
+        "skipped",
+        "needs_review",
+        "adjudication",
+        "rejected",
+        "in_progress",
+    ]
     for state in path:
         with runtime.session() as session:
             lifecycle.transition(session, item_id, state, actor_id=user_id, reason=f"to {state}")
     with runtime.session() as session:
         item = session.get(Item, item_id)
         assert item is not None and item.status == "in_progress"
-        trail = session.exec(select(AuditEvent).where(col(AuditEvent.entity) == "item",
-                                                      col(AuditEvent.action) == "transition")
-                             .order_by(col(AuditEvent.id))).all()
+        trail = session.exec(
+            select(AuditEvent)
+            .where(col(AuditEvent.entity) == "item", col(AuditEvent.action) == "transition")
+            .order_by(col(AuditEvent.id))
+        ).all()
     assert [(e.from_state, e.to_state) for e in trail] == list(
-        zip(["unlabeled", *path[:-1]], path, strict=True))
+        zip(["unlabeled", *path[:-1]], path, strict=True)
+    )
     assert all(e.actor_id == user_id and e.reason == f"to {e.to_state}" for e in trail)
 
 
-@pytest.mark.parametrize(("start", "target"), [
-    ([], "approved"), (["in_progress"], "approved"),
-    (["in_progress", "labeled", "approved"], "labeled"), ([], "no_such_state"),
-])
+@pytest.mark.parametrize(
+    ("start", "target"),
+    [
+        ([], "approved"),
+        (["in_progress"], "approved"),
+        (["in_progress", "labeled", "approved"], "labeled"),
+        ([], "no_such_state"),
+    ],
+)
 def test_an_illegal_transition_names_current_requested_and_allowed(
     runtime: Runtime, fresh_item: tuple[int, int], start: list[str], target: str
 ) -> None:
@@ -85,8 +114,9 @@ def test_an_illegal_transition_names_current_requested_and_allowed(
 def test_illegal_transition_through_the_api_is_409_with_allowed_states(
     project: dict[str, Any], item: dict[str, Any]
 ) -> None:
-    response = project["manager"].post(f"/api/v1/items/{item['id']}/transitions",
-                                       json={"to": "approved", "reason": "looks fine"})
+    response = project["manager"].post(
+        f"/api/v1/items/{item['id']}/transitions", json={"to": "approved", "reason": "looks fine"}
+    )
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "illegal_transition"

@@ -19,12 +19,21 @@ ROOT = Path(__file__).parent.parent
 
 def test_no_bare_core_or_server_package_is_installed(tmp_path: Path) -> None:
     # Run from an empty folder, so only what is installed can be imported (not the checkout).
-    probe = ("import importlib.util as u; "
-             "print([n for n in ('core', 'server', 'scholia.core', 'scholia.server') "
-             "if u.find_spec(n)])")
+    probe = (
+        "import importlib.util as u; "
+        "print([n for n in ('core', 'server', 'scholia.core', 'scholia.server') "
+        "if u.find_spec(n)])"
+    )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                         cwd=tmp_path, env=env, check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        timeout=60,
+    )
     assert out.stdout.strip() == "['scholia.core', 'scholia.server']"
 
 
@@ -46,8 +55,14 @@ def test_the_core_never_imports_a_plugin_by_name() -> None:
 
 def _plugins_json(python: Path) -> dict[str, dict[str, object]]:
     env = {k: v for k, v in os.environ.items() if k not in ("SCHOLIA_LOAD_PLUGINS", "VIRTUAL_ENV")}
-    out = subprocess.run([str(python), "-m", "scholia.server.cli", "plugins", "--json"],
-                         capture_output=True, text=True, check=True, env=env, timeout=120)
+    out = subprocess.run(
+        [str(python), "-m", "scholia.server.cli", "plugins", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        timeout=120,
+    )
     return {p["name"]: p for p in json.loads(out.stdout)}
 
 
@@ -61,10 +76,14 @@ def test_uninstalling_the_example_plugin_removes_it_after_a_restart(tmp_path: Pa
         shutil.copytree(sys.prefix, venv, symlinks=True)
     python = venv / "bin" / "python"
     assert _plugins_json(python)["scholia-rating"]["loaded"] is True
-    subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", "scholia-rating"]
-                   if (venv / "bin" / "pip").exists() else
-                   [_uv(), "pip", "uninstall", "-q", "--python", str(python), "scholia-rating"],
-                   check=True, timeout=120, cwd=tmp_path)
+    subprocess.run(
+        [str(python), "-m", "pip", "uninstall", "-y", "-q", "scholia-rating"]
+        if (venv / "bin" / "pip").exists()
+        else [_uv(), "pip", "uninstall", "-q", "--python", str(python), "scholia-rating"],
+        check=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
     after = _plugins_json(python)
     assert "scholia-rating" not in after
     assert after["scholia-image"]["loaded"] is True

@@ -144,14 +144,19 @@ def test_duplicate_name_is_refused_and_the_first_plugin_keeps_it(
 def test_a_plugin_overrides_a_default_plugins_contribution(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = make_plugin_module(tmp_path, monkeypatch, "relabel_projects", """
+    module = make_plugin_module(
+        tmp_path,
+        monkeypatch,
+        "relabel_projects",
+        """
         from scholia.core.contributions import MenuLink
         from scholia.core.hookspecs import hookimpl
 
         @hookimpl
         def register_menu_links(register):
             register(MenuLink(name="projects", label="Work", href="/projects"))
-    """)
+    """,
+    )
     plugins = load_plugins(default_plugins=DEFAULT_PLUGINS, select=set(), extra=[module])
     link = plugins.get(MenuLink, "projects")
     assert link is not None and link.label == "Work"
@@ -162,7 +167,11 @@ def test_a_plugin_overrides_a_default_plugins_contribution(
 def test_a_plugin_that_fails_half_way_contributes_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    module = make_plugin_module(tmp_path, monkeypatch, "half_way", """
+    module = make_plugin_module(
+        tmp_path,
+        monkeypatch,
+        "half_way",
+        """
         from pathlib import Path
         from scholia.core.contributions import Modality
         from scholia.core.hookspecs import hookimpl
@@ -173,7 +182,8 @@ def test_a_plugin_that_fails_half_way_contributes_nothing(
                               extensions=(".txt",), probe=lambda path: {}))
             register(Modality(name="Bad Name", title="Bad", media_types=("text/plain",),
                               extensions=(".txt",), probe=lambda path: {}))
-    """)
+    """,
+    )
     plugins = load_plugins(select=set(), extra=[module])
     info = plugins.info("half_way")
     assert info is not None and not info.loaded
@@ -185,8 +195,9 @@ def test_server_serves_while_a_plugin_failed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Settings
 ) -> None:
     install_distribution(tmp_path, monkeypatch, "scholia-broken", "scholia_broken", BROKEN)
-    plugins = load_plugins(default_plugins=DEFAULT_PLUGINS,
-                           select={"scholia-broken", "scholia-rating"})
+    plugins = load_plugins(
+        default_plugins=DEFAULT_PLUGINS, select={"scholia-broken", "scholia-rating"}
+    )
     runtime = Runtime.open(settings, plugins=plugins, migrate=False)
     with TestClient(create_app(runtime)) as client:
         assert client.get("/healthz").status_code == 200
@@ -202,7 +213,11 @@ def _cli_plugins(env_update: dict[str, str | None], extra_path: Path | None = No
         env["PYTHONPATH"] = str(extra_path)
     result = subprocess.run(
         [sys.executable, "-m", "scholia.server.cli", "plugins", "--json"],
-        capture_output=True, text=True, env=env, check=True, timeout=60,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=60,
     )
     return {p["name"]: p for p in json.loads(result.stdout)}
 

@@ -72,32 +72,23 @@ def upload_items(
 ) -> UploadOut:
     """Upload files (multipart field ``files``). Each file is judged alone: a bad one is
     reported by name and the rest go in."""
-    runtime = runtime_of(request)
-    files = data.get("files") or []
-    files = files if isinstance(files, list) else [files]
-    out = UploadOut(created=[], existing=[], errors=[])
-    if not any(isinstance(f, UploadFile) for f in files):
+    value = data.get("files")
+    files = [
+        f for f in (value if isinstance(value, list) else [value]) if isinstance(f, UploadFile)
+    ]
+    if not files:
         raise InvalidInput("Send one or more files in the multipart field 'files'", "$.files")
-    for upload in files:
-        if not isinstance(upload, UploadFile):
-            continue
-        try:
-            with runtime.session() as session:
-                project = projects.get_project(session, project_id)
-                result = items.ingest(
-                    session,
-                    runtime.store,
-                    runtime.plugins,
-                    project,
-                    name=upload.filename,
-                    source=upload.file,
-                    actor_id=user_of(request).id,  # type: ignore[arg-type]
-                )
-        except InvalidInput as error:
-            out.errors.append(UploadProblem(file=upload.filename, message=error.reason))
-            continue
-        (out.created if result.created else out.existing).append(_item_out(request, result.item))
-    return out
+    result = items.ingest_files(
+        runtime_of(request),
+        project_id,
+        [(f.filename, f.file) for f in files],
+        actor_id=user_of(request).id,  # type: ignore[arg-type]
+    )
+    return UploadOut(
+        created=[_item_out(request, i) for i in result.created],
+        existing=[_item_out(request, i) for i in result.existing],
+        errors=[UploadProblem(file=name, message=reason) for name, reason in result.problems],
+    )
 
 
 @get("/items/{item_id:int}", guards=[signed_in])

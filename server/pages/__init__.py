@@ -11,8 +11,10 @@ from .projects import project_pages
 __all__ = ["page_router"]
 
 # One router, so handlers that share a path (GET and POST /sign-in) are registered together.
+# Pages are HTML for people; the OpenAPI schema documents the JSON API only.
 page_router = Router(
     path="/",
+    include_in_schema=False,
     route_handlers=[
         *auth_pages,
         *project_pages,

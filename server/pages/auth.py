@@ -29,7 +29,13 @@ def _safe_next(target: str | None) -> str:
     """Only same-site paths, so a link cannot send people elsewhere after signing in."""
     if not target or not target.startswith("/") or target.startswith("//"):
         return "/projects"
+    # Browsers read a backslash as a slash and drop tabs and newlines, so "/\\evil.example"
+    # and "/\t/evil.example" would leave the site: refuse them too.
+    if "\\" in target or any(ord(c) < 32 or ord(c) == 127 for c in target):
+        return "/projects"
     parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return "/projects"
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 

@@ -138,38 +138,27 @@ def upload_items(
     project_id: FromPath[int],
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> Response[Any]:
-    runtime = runtime_of(request)
-    files = data.get("files") or []
-    files = files if isinstance(files, list) else [files]
-    added, repeated, problems = 0, 0, []
-    for upload in files:
-        if not isinstance(upload, UploadFile) or not upload.filename:
-            continue
-        try:
-            with runtime.session() as session:
-                project = projects.get_project(session, project_id)
-                result = items.ingest(
-                    session,
-                    runtime.store,
-                    runtime.plugins,
-                    project,
-                    name=upload.filename,
-                    source=upload.file,
-                    actor_id=user_of(request).id,  # type: ignore[arg-type]
-                )
-            added += result.created
-            repeated += not result.created
-        except InvalidInput as error:
-            problems.append(error.reason)
-    parts = [f"{added} added"]
-    if repeated:
-        parts.append(f"{repeated} already in the project (not duplicated)")
-    response = Redirect(f"/projects/{project_id}")
-    if problems:
-        return flash(response, "; ".join(parts) + ". Not added: " + "; ".join(problems), "error")
+    files = [f for f in _as_list(data.get("files")) if isinstance(f, UploadFile) and f.filename]
     if not files:
-        return flash(response, "Choose one or more files to upload.", "error")
+        return flash(Redirect(f"/projects/{project_id}"), "Choose files to upload.", "error")
+    result = items.ingest_files(
+        runtime_of(request),
+        project_id,
+        [(f.filename, f.file) for f in files],
+        actor_id=user_of(request).id,  # type: ignore[arg-type]
+    )
+    parts = [f"{len(result.created)} added"]
+    if result.existing:
+        parts.append(f"{len(result.existing)} already in the project (not duplicated)")
+    response = Redirect(f"/projects/{project_id}")
+    if result.problems:
+        refused = "; ".join(reason for _, reason in result.problems)
+        return flash(response, ", ".join(parts) + ". Not added: " + refused, "error")
     return flash(response, ", ".join(parts) + ".")
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [] if value is None else [value]
 
 
 project_pages = [home, project_list, new_project, create_project, project_detail, upload_items]

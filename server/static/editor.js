@@ -31,7 +31,11 @@ export async function submitAnnotation({ itemId, annotationType, payload, supers
       continue; // same client_op_id: the server stores it at most once
     }
     const data = await response.json().catch(() => ({}));
-    if (response.ok) return { ok: true, annotation: data };
+    if (response.ok) {
+      // Pages listen for this to refresh what depends on the item (status, annotation list).
+      document.body.dispatchEvent(new CustomEvent("scholia:annotation-saved", { detail: data }));
+      return { ok: true, annotation: data };
+    }
     const error = data.error || {};
     // The message is written for people; the path (e.g. $.payload.value) is for the editor.
     return { ok: false, status: response.status, code: error.code, path: error.path || null,

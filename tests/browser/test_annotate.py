@@ -255,12 +255,6 @@ window.fetch = async function (input, init) {
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="rating.js save() has no in-flight guard: a second Enter while the first save is "
-    "pending sends a second POST without supersedes_id, which the API rejects, and the editor "
-    "shows that error although the rating was saved",
-)
 def test_pressing_enter_twice_while_saving_saves_once_without_an_error(
     page: Page,
     runtime: Runtime,

@@ -24,6 +24,7 @@ __all__ = [
     "current_guideline",
     "get_project",
     "list_projects",
+    "summarize",
 ]
 
 
@@ -159,24 +160,30 @@ class ProjectSummary:
         return self.counts.get(ItemState.approved, 0)
 
 
+def _counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Items per state for each project (every state present, zero where none): one query."""
+    rows = session.exec(
+        select(Item.project_id, Item.status, func.count())
+        .where(col(Item.project_id).in_(project_ids))
+        .group_by(col(Item.project_id), col(Item.status))
+    ).all()
+    counts = {pid: dict.fromkeys((s.value for s in ItemState), 0) for pid in project_ids}
+    for project_id, status, count in rows:
+        counts[project_id][status] = count
+    return counts
+
+
 def list_projects(session: Session, include_archived: bool = False) -> list[ProjectSummary]:
-    """Every project, newest first, with its item counts per state (one grouped query)."""
+    """Every project, newest first, with its item counts per state."""
     query = select(Project).order_by(col(Project.id).desc())
     if not include_archived:
         query = query.where(col(Project.archived_at).is_(None))
-    projects = list(session.exec(query))
-    rows = session.exec(
-        select(Item.project_id, Item.status, func.count()).group_by(
-            col(Item.project_id), col(Item.status)
-        )
-    ).all()
-    counts: dict[int, dict[str, int]] = {}
-    for project_id, status, count in rows:
-        counts.setdefault(project_id, {})[status] = count
-    return [
-        ProjectSummary(
-            project=p,
-            counts={s.value: counts.get(p.id or 0, {}).get(s.value, 0) for s in ItemState},
-        )
-        for p in projects
-    ]
+    found = list(session.exec(query))
+    counts = _counts(session, [p.id for p in found if p.id is not None])
+    return [ProjectSummary(project=p, counts=counts[p.id or 0]) for p in found]
+
+
+def summarize(session: Session, project_id: int) -> ProjectSummary:
+    """One project with its item counts per state."""
+    project = get_project(session, project_id)
+    return ProjectSummary(project=project, counts=_counts(session, [project_id])[project_id])

@@ -8,6 +8,7 @@ tables: each test gets its own database, cloned from one migrated template per w
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -21,9 +22,9 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scholia.core import identity
+from scholia.core import identity, items, projects
 from scholia.core.db import create_db_engine, upgrade
-from scholia.core.models import User
+from scholia.core.models import Item, Project, User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
@@ -234,3 +235,40 @@ def item(project: dict[str, Any]) -> dict[str, Any]:
     assert response.status_code == 201, response.text
     created: dict[str, Any] = response.json()["created"][0]
     return created
+
+
+def seed(
+    runtime: Runtime,
+    *,
+    annotation_types: tuple[str, ...] = ("rating",),
+    categories: tuple[str, ...] = (),
+    modality: str = "image",
+    file: tuple[str, bytes] | None = None,
+    roles: tuple[str, ...] = ("admin",),
+) -> tuple[User, Project, Item]:
+    """A user, a project and one item in it, made through the core services directly."""
+    name, data = file or ("seed.png", png_bytes())
+    with runtime.session() as session:
+        user = identity.create_user(
+            session, username=f"seed-{uuid.uuid4().hex[:8]}", password=PASSWORD, roles=roles
+        )
+        assert user.id is not None
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=user.id,
+            name="Seeded",
+            modality=modality,
+            annotation_types=annotation_types,
+            categories=categories,
+        )
+        item = items.ingest(
+            session,
+            runtime.store,
+            runtime.plugins,
+            project,
+            name=name,
+            source=io.BytesIO(data),
+            actor_id=user.id,
+        ).item
+    return user, project, item

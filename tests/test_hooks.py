@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from scholia.core import annotations, hookspecs, items, projects
+from scholia.core import annotations, hookspecs, items
 from scholia.core.contributions import (
     ExportFormat,
     ImportFormat,
@@ -33,7 +33,7 @@ from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 from scholia.server.app import DEFAULT_PLUGINS, create_app
 
-from .conftest import EXAMPLE_PLUGINS, PASSWORD, csrf_token, sign_in
+from .conftest import EXAMPLE_PLUGINS, PASSWORD, csrf_token, seed, sign_in
 from .plugin_factory import make_plugin_module
 
 DOCS = Path(__file__).parent.parent / "docs" / "plugin_hooks.md"
@@ -94,28 +94,10 @@ def test_hook_register_modalities(
     """,
     )
     runtime = open_runtime(plugins)
+    user, project, item = seed(runtime, modality="text", file=("a.txt", "héllo".encode()))
     with runtime.session() as session:
-        from scholia.core.identity import create_user
-
-        user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(
-            session,
-            plugins,
-            actor_id=user.id,
-            name="Notes",
-            modality="text",
-            annotation_types=["rating"],
-        )
-        result = items.ingest(
-            session,
-            runtime.store,
-            plugins,
-            project,
-            name="a.txt",
-            source=io.BytesIO("héllo".encode()),
-            actor_id=user.id,
-        )
-        assert result.item.meta == {"size": 6, "characters": 5}
+        result = items.get_item(session, item.id)  # type: ignore[arg-type]
+        assert result.meta == {"size": 6, "characters": 5}
         with pytest.raises(InvalidInput, match=r"'b.txt' cannot be read"):
             items.ingest(
                 session,
@@ -164,30 +146,7 @@ def test_hook_register_annotation_types(
     """,
     )
     runtime = open_runtime(plugins)
-    from .conftest import png_bytes
-
-    with runtime.session() as session:
-        from scholia.core.identity import create_user
-
-        user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(
-            session,
-            plugins,
-            actor_id=user.id,
-            name="P",
-            modality="image",
-            annotation_types=["label"],
-            categories=["cat", "dog"],
-        )
-        item = items.ingest(
-            session,
-            runtime.store,
-            plugins,
-            project,
-            name="x.png",
-            source=io.BytesIO(png_bytes()),
-            actor_id=user.id,
-        ).item
+    user, _, item = seed(runtime, annotation_types=("label",), categories=("cat", "dog"))
     with runtime.session() as session, pytest.raises(InvalidInput, match="unknown category"):
         annotations.submit(
             session,
@@ -346,29 +305,7 @@ def test_hook_register_event_handlers(
     )
     received = sys.modules["event_log"].received
     runtime = open_runtime(plugins)
-    from .conftest import png_bytes
-
-    with runtime.session() as session:
-        from scholia.core.identity import create_user
-
-        user = create_user(session, username="mgr", password=PASSWORD, roles=["manager"])
-        project = projects.create_project(
-            session,
-            plugins,
-            actor_id=user.id,
-            name="P",
-            modality="image",
-            annotation_types=["rating"],
-        )
-        item = items.ingest(
-            session,
-            runtime.store,
-            plugins,
-            project,
-            name="x.png",
-            source=io.BytesIO(png_bytes()),
-            actor_id=user.id,
-        ).item
+    user, _, item = seed(runtime)
     with pytest.raises(RuntimeError), runtime.session() as session:
         annotations.submit(
             session,
@@ -406,12 +343,13 @@ def test_hook_register_routes(
         "hello_route",
         """
         from litestar import get
+        from litestar.params import FromPath
         from litestar.response import Template
         from scholia.core.contributions import Route
         from scholia.core.hookspecs import hookimpl
 
         @get("/hello/{name:str}", sync_to_thread=False)
-        def hello(name: str) -> Template:
+        def hello(name: FromPath[str]) -> Template:
             return Template("hello.html", context={"name": name})
 
         @hookimpl

@@ -2,45 +2,26 @@
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 import pytest
 from sqlmodel import col, select
 
-from scholia.core import identity, items, lifecycle, projects
+from scholia.core import lifecycle
 from scholia.core.errors import IllegalTransition
 from scholia.core.lifecycle import TRANSITIONS, ItemState
 from scholia.core.models import AuditEvent, Item
 from scholia.core.runtime import Runtime
 
-from .conftest import PASSWORD, png_bytes
+from .conftest import seed
 
 
 @pytest.fixture
 def fresh_item(runtime: Runtime) -> tuple[int, int]:
     """(item id, user id) for an unlabeled item in a new project."""
-    with runtime.session() as session:
-        user = identity.create_user(session, username="lead", password=PASSWORD, roles=["admin"])
-        project = projects.create_project(
-            session,
-            runtime.plugins,
-            actor_id=user.id,
-            name="P",
-            modality="image",
-            annotation_types=["rating"],
-        )
-        item = items.ingest(
-            session,
-            runtime.store,
-            runtime.plugins,
-            project,
-            name="a.png",
-            source=io.BytesIO(png_bytes()),
-            actor_id=user.id,
-        ).item
-        assert item.id is not None and user.id is not None
-        return item.id, user.id
+    user, _, item = seed(runtime)
+    assert item.id is not None and user.id is not None
+    return item.id, user.id
 
 
 def test_every_state_has_an_entry_and_every_target_is_a_state() -> None:

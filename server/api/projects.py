@@ -57,20 +57,15 @@ def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -
             guidelines=data.guidelines,
             settings=data.settings,
         )
-        summary = next(s for s in projects.list_projects(session) if s.project.id == project.id)
+        summary = projects.summarize(session, project.id)  # type: ignore[arg-type]
         return _out(session, project, summary.counts)
 
 
 @get("/projects/{project_id:int}", guards=[signed_in])
 def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
     with runtime_of(request).session() as session:
-        project = projects.get_project(session, project_id)
-        summary = next(
-            s
-            for s in projects.list_projects(session, include_archived=True)
-            if s.project.id == project_id
-        )
-        return _out(session, project, summary.counts)
+        summary = projects.summarize(session, project_id)
+        return _out(session, summary.project, summary.counts)
 
 
 @get("/projects/{project_id:int}/categories", guards=[signed_in])

@@ -97,12 +97,8 @@ def project_detail(
     if status is not None and status not in ItemState.__members__:
         status = None
     with runtime.session() as session:
-        project = projects.get_project(session, project_id)
-        summary = next(
-            s
-            for s in projects.list_projects(session, include_archived=True)
-            if s.project.id == project_id
-        )
+        summary = projects.summarize(session, project_id)
+        project = summary.project
         page_items = items.list_items(
             session, project_id, status=status, after_id=after, limit=PAGE_SIZE + 1
         )

@@ -15,7 +15,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
     ValidationException,
 )
-from litestar.response import Redirect, Template
+from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from scholia.core.errors import (
@@ -27,6 +27,8 @@ from scholia.core.errors import (
     ScholiaError,
     SignInFailed,
 )
+
+from .templating import page
 
 __all__ = ["exception_handlers", "is_api"]
 
@@ -69,15 +71,14 @@ def _respond(
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         reason = "expired" if "expired" in message else "required"
         return Redirect(f"/sign-in?next={target}&reason={reason}")
-    return Template(
-        template_name="error.html",
-        context={
-            "status": status,
-            "title": TITLES.get(status, "Error"),
-            "message": message,
-            **extra,
-        },
+    return page(
+        request,
+        "error.html",
         status_code=status,
+        status=status,
+        title=TITLES.get(status, "Error"),
+        message=message,
+        **extra,
     )
 
 

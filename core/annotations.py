@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from . import audit, events, labels, lifecycle
 from .contributions import AnnotationType, ValidationContext
-from .errors import Conflict, InvalidInput, NotFound, invalid_from_msgspec
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
-from .models import Annotation, AnnotationSource, Confidence, Item, Project
+from .models import Annotation, AnnotationSource, Confidence, Item, ItemCategory, Project
 from .plugins import Plugins
 from .projects import current_guideline
 
-__all__ = ["SubmitResult", "current_annotations", "decode_payload", "submit"]
+__all__ = ["SubmitResult", "current_annotations", "decode_payload", "submit", "withdraw"]
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,89 @@ def current_annotations(session: Session, item_id: int) -> list[Annotation]:
     return list(
         session.exec(
             select(Annotation)
-            .where(col(Annotation.item_id) == item_id, col(Annotation.id).not_in(superseded))
+            .where(
+                col(Annotation.item_id) == item_id,
+                col(Annotation.id).not_in(superseded),
+                col(Annotation.source) != AnnotationSource.withdrawal,
+            )
             .order_by(col(Annotation.created_at))
         )
     )
+
+
+def withdraw(
+    session: Session,
+    plugins: Plugins,
+    *,
+    annotation_id: uuid.UUID,
+    actor_id: int,
+    client_op_id: str | None = None,
+) -> SubmitResult:
+    """Take back an annotation (undo): a withdrawal revision supersedes it. With nothing
+    current left on a labeled item, the item goes back to ``in_progress``."""
+    if client_op_id is not None:
+        earlier = _by_client_op(session, actor_id, client_op_id)
+        if earlier is not None:
+            return SubmitResult(annotation=earlier, created=False)
+    target = session.get(Annotation, annotation_id)
+    if target is None or target.source == AnnotationSource.withdrawal:
+        raise NotFound("annotation", str(annotation_id))
+    if target.annotator_id != actor_id:
+        raise PermissionDenied("Only the annotator who made an annotation can withdraw it.")
+    item = session.get(Item, target.item_id)
+    assert item is not None and item.id is not None
+    _check_not_stale(session, item.id, annotation_id)
+    withdrawal = Annotation(
+        item_id=item.id,
+        project_id=target.project_id,
+        annotator_id=actor_id,
+        annotation_type=target.annotation_type,
+        payload={},
+        guideline_version_id=target.guideline_version_id,
+        schema_version=target.schema_version,
+        labels_hash=target.labels_hash,
+        source=AnnotationSource.withdrawal,
+        client_op_id=client_op_id,
+        supersedes_id=annotation_id,
+    )
+    _insert(session, withdrawal)
+    _refresh_item_categories(session, plugins, item)
+    if item.status == ItemState.labeled and not current_annotations(session, item.id):
+        lifecycle.transition(
+            session, item.id, ItemState.in_progress, actor_id=actor_id, reason="withdrawn"
+        )
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=target.project_id,
+        entity="annotation",
+        entity_id=withdrawal.id,
+        action="withdraw",
+        data={"withdrawn": str(annotation_id)},
+    )
+    return SubmitResult(annotation=withdrawal, created=True)
+
+
+def _by_client_op(session: Session, annotator_id: int, client_op_id: str) -> Annotation | None:
+    return session.exec(
+        select(Annotation).where(
+            col(Annotation.annotator_id) == annotator_id,
+            col(Annotation.client_op_id) == client_op_id,
+        )
+    ).first()
+
+
+def _insert(session: Session, annotation: Annotation) -> None:
+    """Insert; losing the race to supersede the same revision is reported as stale."""
+    try:
+        with session.begin_nested():
+            session.add(annotation)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(
+            "Someone else corrected this annotation a moment ago; reload to see the latest "
+            "revision, then try again."
+        ) from None
 
 
 def submit(
@@ -85,12 +165,7 @@ def submit(
     assert project is not None and project.id is not None
 
     if client_op_id is not None:
-        earlier = session.exec(
-            select(Annotation).where(
-                col(Annotation.annotator_id) == annotator_id,
-                col(Annotation.client_op_id) == client_op_id,
-            )
-        ).first()
+        earlier = _by_client_op(session, annotator_id, client_op_id)
         if earlier is not None:
             return SubmitResult(annotation=earlier, created=False)
 
@@ -110,9 +185,12 @@ def submit(
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
 
-    categories = {c.id: c.name for c in labels.live_categories(session, project.id)}
+    every = labels.all_categories(session, project.id)
     context = ValidationContext(
-        item_meta=item.meta, categories=categories, settings=project.settings
+        item_meta=item.meta,
+        categories={c.id: c.name for c in every if c.deleted_at is None},
+        settings=project.settings,
+        deleted_categories={c.id: c.name for c in every if c.deleted_at is not None},
     )
     decoded = decode_payload(kind, payload, context)
 
@@ -138,16 +216,9 @@ def submit(
         client_op_id=client_op_id,
         supersedes_id=supersedes_id,
     )
-    try:
-        with session.begin_nested():
-            session.add(annotation)
-            session.flush()
-    except IntegrityError:
-        raise Conflict(
-            "Someone else corrected this annotation a moment ago; reload to see the latest "
-            "revision, then try again."
-        ) from None
+    _insert(session, annotation)
 
+    _refresh_item_categories(session, plugins, item)
     for step in _steps_to_labeled(item.status):
         lifecycle.transition(session, item_id, step, actor_id=annotator_id, reason="submitted")
     audit.record(
@@ -174,6 +245,20 @@ def submit(
         ),
     )
     return SubmitResult(annotation=annotation, created=True)
+
+
+def _refresh_item_categories(session: Session, plugins: Plugins, item: Item) -> None:
+    """Rewrite the item's rows in ``item_category`` from its current annotations."""
+    used: set[int] = set()
+    for current in current_annotations(session, item.id):  # type: ignore[arg-type]
+        kind = plugins.annotation_types.get(current.annotation_type)
+        if kind is not None and kind.categories is not None:
+            used.update(kind.categories(msgspec.convert(current.payload, kind.payload)))
+    session.execute(delete(ItemCategory).where(col(ItemCategory.item_id) == item.id))
+    session.add_all(
+        ItemCategory(item_id=item.id, category_id=c, project_id=item.project_id)  # type: ignore[arg-type]
+        for c in sorted(used)
+    )
 
 
 def _steps_to_labeled(status: str) -> tuple[ItemState, ...]:

@@ -116,6 +116,14 @@ class ValidationContext:
     categories: Mapping[int, str]
     """Live (not deleted) category id → name."""
     settings: Mapping[str, Any] = field(default_factory=dict)
+    """The project's settings; ``settings["annotation_options"][type name]`` holds options."""
+    deleted_categories: Mapping[int, str] = field(default_factory=dict)
+    """Soft-deleted category id → name, so a refusal can say the category was deleted."""
+
+    def options(self, annotation_type: str) -> Mapping[str, Any]:
+        """The project's options for one annotation type."""
+        options: Mapping[str, Any] = self.settings.get("annotation_options", {})
+        return options.get(annotation_type, {})
 
 
 @dataclass(frozen=True)
@@ -148,6 +156,8 @@ class AnnotationType(Contribution):
     """Pairwise agreement of two payloads in [0, 1], for the quality core."""
     aggregate: Callable[[Sequence[Any]], Any] | None = None
     """One payload from several (e.g. a majority vote), or None when they cannot be combined."""
+    categories: Callable[[Any], Iterable[int]] | None = None
+    """The category ids a payload uses; the core keeps per-category counts and filters with it."""
     editor: Editor | None = None
 
     def check(self) -> None:
@@ -158,8 +168,9 @@ class AnnotationType(Contribution):
                 f"got {self.payload!r}"
             )
         _check_callable(self.kind, self.name, "validate", self.validate)
-        if self.agreement is not None:
-            _check_callable(self.kind, self.name, "agreement", self.agreement)
+        for attribute in ("agreement", "aggregate", "categories"):
+            if getattr(self, attribute) is not None:
+                _check_callable(self.kind, self.name, attribute, getattr(self, attribute))
 
 
 class Predictor(Protocol):

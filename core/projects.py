@@ -35,6 +35,9 @@ class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     """How many annotators label each item."""
     gold_rate: float = 0.05
     """Share of an annotator's queue drawn from gold items."""
+    annotation_options: dict[str, dict[str, Any]] = {}
+    """Options per annotation type, read by its plugin, e.g. ``{"classification":
+    {"mode": "multi"}}``."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.overlap <= 20:

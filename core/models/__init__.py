@@ -4,7 +4,7 @@ from .annotation import Annotation, AnnotationSource, Confidence
 from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
 from .identity import ApiToken, Role, User, WebSession
-from .item import Assignment, Blob, Item
+from .item import Assignment, Blob, Item, ItemCategory
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
 from .review import Adjudication, Review
 from .suggestion import Suggestion, SuggestionStatus
@@ -23,6 +23,7 @@ __all__ = [
     "DatasetVersionStatus",
     "GuidelineVersion",
     "Item",
+    "ItemCategory",
     "LabelSchemaVersion",
     "Project",
     "Review",

@@ -37,6 +37,8 @@ class AnnotationSource(StrEnum):
     """A person accepted a model's suggestion (``suggestion_id``, ``model_version`` say which)."""
     imported = "imported"
     adjudication = "adjudication"
+    withdrawal = "withdrawal"
+    """The annotator took back the revision it supersedes (undo); its payload is empty."""
 
 
 class Annotation(SQLModel, table=True):

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
-__all__ = ["Assignment", "Blob", "Item"]
+__all__ = ["Assignment", "Blob", "Item", "ItemCategory"]
 
 
 class Blob(SQLModel, table=True):
@@ -65,3 +65,16 @@ class Assignment(SQLModel, table=True):
     )
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ItemCategory(SQLModel, table=True):
+    """Which categories an item's current annotations use: derived from the annotations, kept
+    in the same transaction as each submission, so per-category counts and filters are exact
+    and need no scan of annotation payloads."""
+
+    __tablename__ = "item_category"
+    __table_args__ = (Index("ix_item_category_project", "project_id", "category_id", "item_id"),)
+
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), primary_key=True))
+    category_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id"), nullable=False))

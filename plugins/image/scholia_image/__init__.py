@@ -1,70 +1,22 @@
-"""scholia-image: images as items — which files, how to probe them, thumbnails.
+"""scholia-image: images as items, and classifying them.
 
-Probing reads only the header (Pillow opens lazily), so width and height cost no decode.
-A file that starts like an image but cannot be read is reported as damaged or truncated;
-anything else as not an image.
+Registers the ``image`` modality (see ``probe``) and the ``classification`` annotation type
+(see ``classification``); its editor is a template and an ES module in this package.
 """
 
 from __future__ import annotations
 
-import io
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
-from PIL import Image, UnidentifiedImageError
-
-from scholia.core.contributions import Modality
+from scholia.core.contributions import AnnotationType, Editor, Modality
 from scholia.core.hookspecs import hookimpl
 
-MEDIA_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif", "image/bmp", "image/tiff")
-EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
-SIGNATURES = {
-    b"\x89PNG": "PNG",
-    b"\xff\xd8\xff": "JPEG",
-    b"GIF8": "GIF",
-    b"BM": "BMP",
-    b"II*\x00": "TIFF",
-    b"MM\x00*": "TIFF",
-    b"RIFF": "WebP",
-}
-
-
-def _looks_like(path: Path) -> str | None:
-    """The format a file's first bytes announce, if any."""
-    with path.open("rb") as file:
-        head = file.read(8)
-    return next((name for magic, name in SIGNATURES.items() if head.startswith(magic)), None)
-
-
-def probe(path: Path) -> dict[str, Any]:
-    """Width, height and format from the header; raises ValueError for unreadable files."""
-    try:
-        with Image.open(path) as image:
-            width, height = image.size
-            image_format = image.format
-            image.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        announced = _looks_like(path)
-        if announced is None:
-            raise ValueError("not an image (its first bytes match no image format)") from None
-        detail = "" if isinstance(error, UnidentifiedImageError) else f" ({error})"
-        raise ValueError(f"damaged or truncated {announced} file{detail}") from None
-    return {"width": width, "height": height, "format": image_format}
-
-
-def thumbnail(path: Path, size: int) -> bytes:
-    """A WebP thumbnail at most ``size`` pixels on its long side."""
-    with Image.open(path) as image:
-        image.draft("RGB", (size, size))
-        image = image.convert("RGB")
-        image.thumbnail((size, size))
-        out = io.BytesIO()
-        image.save(out, format="WEBP", quality=80)
-        return out.getvalue()
+from . import classification
+from .probe import EXTENSIONS, MEDIA_TYPES, probe, thumbnail
 
 
 @hookimpl
-def register_modalities(register):  # type: ignore[no-untyped-def]
+def register_modalities(register: Callable[[Modality], None]) -> None:
     register(
         Modality(
             name="image",
@@ -73,5 +25,26 @@ def register_modalities(register):  # type: ignore[no-untyped-def]
             extensions=EXTENSIONS,
             probe=probe,
             thumbnail=thumbnail,
+        )
+    )
+
+
+@hookimpl
+def register_annotation_types(register: Callable[[AnnotationType], None]) -> None:
+    register(
+        AnnotationType(
+            name="classification",
+            title="Classification",
+            payload=classification.Classification,
+            validate=classification.validate,
+            modalities=("image",),
+            agreement=classification.agreement,
+            aggregate=classification.aggregate,
+            categories=classification.categories,
+            editor=Editor(
+                template="classification/editor.html",
+                module="classification.js",
+                hotkeys={"1 … 9": "Choose (multi-label: toggle) a category, in display order"},
+            ),
         )
     )

@@ -245,7 +245,10 @@ def test_plugins_lists_every_installed_plugin_with_what_it_registered(tmp_path: 
     plugins = by_name(json.loads(described.stdout))
     assert plugins["scholia-rating"]["contributions"] == {"annotation_type": ["rating"]}
     assert plugins["scholia-rating"]["loaded"] is True
-    assert plugins["scholia-image"]["contributions"] == {"modality": ["image"]}
+    assert plugins["scholia-image"]["contributions"] == {
+        "modality": ["image"],
+        "annotation_type": ["classification"],
+    }
 
 
 def test_scholia_load_plugins_limits_which_plugins_load(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from . import audit, events, labels, lifecycle
+from . import audit, events, labels, lifecycle, queue
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -199,10 +199,12 @@ def submit(
     else:
         _check_no_open_revision(session, item_id, annotator_id, annotation_type)
 
+    slot = queue.ensure_slot(session, item, annotator_id)
     schema = labels.current_schema(session, project.id)
     annotation = Annotation(
         item_id=item_id,
         project_id=project.id,
+        assignment_id=slot.id,
         annotator_id=annotator_id,
         annotation_type=annotation_type,
         payload=msgspec.to_builtins(decoded),
@@ -217,7 +219,7 @@ def submit(
         supersedes_id=supersedes_id,
     )
     _insert(session, annotation)
-
+    queue.mark_submitted(session, slot)
     _refresh_item_categories(session, plugins, item)
     for step in _steps_to_labeled(item.status):
         lifecycle.transition(session, item_id, step, actor_id=annotator_id, reason="submitted")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import mimetypes
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -14,8 +14,10 @@ from sqlmodel import Session, col, select
 
 from . import audit
 from .contributions import Modality
+from .counts import GROUPS
 from .errors import InvalidInput, NotFound
-from .models import Assignment, Blob, Item, Project
+from .lifecycle import ItemState
+from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
 from .runtime import Runtime
 from .storage import MediaStore
@@ -136,9 +138,13 @@ def ingest_files(
     files: Iterable[tuple[str, BinaryIO]],
     *,
     actor_id: int,
+    on_file: Callable[[str, str], None] | None = None,
 ) -> BatchResult:
     """Ingest several files, each in its own transaction: a bad file is reported by name with
-    the reason, and the rest of the batch goes in."""
+    the reason, and the rest of the batch goes in.
+
+    ``on_file(name, outcome)``, if given, is called after each file with ``"created"``,
+    ``"existing"`` or ``"refused"`` (the reason is in the result's ``problems``)."""
     result = BatchResult()
     for name, source in files:
         try:
@@ -157,8 +163,12 @@ def ingest_files(
                 )
         except InvalidInput as error:
             result.problems.append((name, error.reason))
+            if on_file is not None:
+                on_file(name, "refused")
             continue
         (result.created if ingested.created else result.existing).append(ingested.item)
+        if on_file is not None:
+            on_file(name, "created" if ingested.created else "existing")
     return result
 
 
@@ -180,13 +190,65 @@ def list_items(
     project_id: int,
     *,
     status: str | None = None,
+    group: str | None = None,
+    category_id: int | None = None,
     after_id: int | None = None,
+    before_id: int | None = None,
+    last: bool = False,
     limit: int = 50,
 ) -> list[Item]:
-    """A page of items by id, continuing after ``after_id`` (keyset: no OFFSET scan)."""
-    query = select(Item).where(col(Item.project_id) == project_id)
-    if status is not None:
-        query = query.where(col(Item.status) == status)
-    if after_id is not None:
-        query = query.where(col(Item.id) > after_id)
-    return list(session.exec(query.order_by(col(Item.id)).limit(max(1, min(limit, 500)))))
+    """A page of items in id order, by keyset (no OFFSET scan, whatever the page).
+
+    Filters: one lifecycle ``status``, a status ``group`` (see ``counts.GROUPS``: all,
+    unlabeled, in_review, done) and a ``category_id`` the item's current annotations use.
+    Pages: the first by default; those after ``after_id``; those just before ``before_id``;
+    or the ``last`` page. Backwards pages are read in descending id order, so the last page
+    costs what the first does; the result is always in ascending id order.
+
+    A group of several states is read as one index range per state (``project_id, status,
+    id``), merged by id: each range stops after ``limit`` rows, however many items match.
+    """
+    limit = max(1, min(limit, 501))
+    if status is not None and status not in ItemState.__members__:
+        raise InvalidInput(f"Unknown status {status!r}; statuses are {', '.join(ItemState)}")
+    if group is not None and group not in GROUPS:
+        raise InvalidInput(f"Unknown group {group!r}; groups are {', '.join(GROUPS)}")
+    if after_id is not None and (before_id is not None or last):
+        raise InvalidInput("Page forwards (after) or backwards (before, last), not both")
+    descending = before_id is not None or last
+    states: list[str | None] = [None]
+    if status is not None or (group is not None and group != "all"):
+        wanted = {status} if status is not None else {s.value for s in GROUPS[group or "all"]}
+        if group is not None and status is not None:
+            wanted &= {s.value for s in GROUPS[group]}
+        states = sorted(wanted)  # type: ignore[assignment]
+        if not states:
+            return []
+    if category_id is not None:
+        # One range of the (project_id, category_id, item_id) index, item states checked
+        # on the way: a category filter reads its own rows, never the whole project.
+        key = col(ItemCategory.item_id)
+        base = (
+            select(Item)
+            .join(ItemCategory, key == col(Item.id))
+            .where(
+                col(ItemCategory.project_id) == project_id,
+                col(ItemCategory.category_id) == category_id,
+            )
+        )
+        queries = [base if states == [None] else base.where(col(Item.status).in_(states))]
+    else:
+        key = col(Item.id)
+        base = select(Item).where(col(Item.project_id) == project_id)
+        queries = [base if s is None else base.where(col(Item.status) == s) for s in states]
+    found: list[Item] = []
+    for query in queries:
+        if after_id is not None:
+            query = query.where(key > after_id)
+        if before_id is not None:
+            query = query.where(key < before_id)
+        query = query.order_by(key.desc() if descending else key).limit(limit)
+        found.extend(session.exec(query))
+    found.sort(key=lambda i: i.id or 0, reverse=descending)
+    page = found[:limit]
+    return page[::-1] if descending else page

@@ -36,6 +36,7 @@ __all__ = [
     "current_schema",
     "labels_hash",
     "live_categories",
+    "move_category",
     "update_category",
 ]
 
@@ -240,4 +241,55 @@ def update_category(
         _snapshot(
             session, project_id, part, f"category {category_id}: {', '.join(changes)}", actor_id
         )
+    return category
+
+
+def move_category(
+    session: Session, project_id: int, category_id: int, direction: str, actor_id: int
+) -> Category:
+    """Swap a live category with its neighbour in display order (``"up"`` is towards the
+    first). Only ``display_order`` changes, never an id; writes one schema version (patch).
+
+    Moving the first category up or the last one down is refused with a message, as is
+    moving a deleted category (restore it first)."""
+    if direction not in ("up", "down"):
+        raise InvalidInput(f"direction must be 'up' or 'down', not {direction!r}", "$.direction")
+    category = session.get(Category, (project_id, category_id))
+    if category is None:
+        raise NotFound("category", category_id)
+    if category.deleted_at is not None:
+        raise InvalidInput(
+            f"Category {category_id} ({category.name!r}) is deleted; restore it before moving it",
+            "$.direction",
+        )
+    ordered = all_categories(session, project_id)
+    live = [c for c in ordered if c.deleted_at is None]
+    index = next(i for i, c in enumerate(live) if c.id == category_id)
+    target = index - 1 if direction == "up" else index + 1
+    if not 0 <= target < len(live):
+        where = "first" if direction == "up" else "last"
+        raise InvalidInput(
+            f"Category {category_id} ({category.name!r}) is already {where}; "
+            f"it cannot move {direction}",
+            "$.direction",
+        )
+    neighbour = live[target]
+    if category.display_order == neighbour.display_order:
+        # Equal positions (possible through the API) cannot be swapped: number every
+        # category 0..n-1 in its current order first, which keeps the order as shown.
+        for position, each in enumerate(ordered):
+            each.display_order = position
+            session.add(each)
+    category.display_order, neighbour.display_order = (
+        neighbour.display_order,
+        category.display_order,
+    )
+    session.add(category)
+    session.add(neighbour)
+    relation = "before" if direction == "up" else "after"
+    change = (
+        f"category {category_id}: moved {direction} "
+        f"(now {relation} category {neighbour.id} {neighbour.name!r})"
+    )
+    _snapshot(session, project_id, "patch", change, actor_id)
     return category

@@ -7,14 +7,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from . import audit, labels
+from . import audit, counts, labels
 from .contributions import AnnotationType
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
-from .models import GuidelineVersion, Item, Project
+from .models import GuidelineVersion, Project
 from .plugins import Plugins
 
 __all__ = [
@@ -164,16 +163,8 @@ class ProjectSummary:
 
 
 def _counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int]]:
-    """Items per state for each project (every state present, zero where none): one query."""
-    rows = session.exec(
-        select(Item.project_id, Item.status, func.count())
-        .where(col(Item.project_id).in_(project_ids))
-        .group_by(col(Item.project_id), col(Item.status))
-    ).all()
-    counts = {pid: dict.fromkeys((s.value for s in ItemState), 0) for pid in project_ids}
-    for project_id, status, count in rows:
-        counts[project_id][status] = count
-    return counts
+    """Items per state for each project: counted in one place, ``scholia.core.counts``."""
+    return counts.status_counts(session, project_ids)
 
 
 def list_projects(session: Session, include_archived: bool = False) -> list[ProjectSummary]:

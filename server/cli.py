@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import getpass
+import glob as globmod
 import json
+import mimetypes
 import os
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
 
 import click
 from rich.console import Console
@@ -243,6 +249,266 @@ def users_list(data_dir: Path | None) -> None:
             "yes" if user.is_active else "no",
         )
     console.print(table)
+
+
+# --- scholia import -------------------------------------------------------------------------
+
+GLOB_CHARS = frozenset("*?[")
+
+
+def _usage_error(message: str) -> NoReturn:
+    from rich.text import Text
+
+    Console(stderr=True, soft_wrap=True).print(Text.assemble(("Error: ", "red"), message))
+    sys.exit(2)
+
+
+def _collect_files(paths: tuple[str, ...]) -> list[Path]:
+    """Files named by ``paths``: files as they are, folders recursively, and glob patterns
+    (also when the shell left them unexpanded), in a stable order and without repeats."""
+    found: list[Path] = []
+    seen: set[Path] = set()
+
+    def add(path: Path) -> None:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            found.append(path)
+
+    def add_any(path: Path) -> None:
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file():
+                    add(child)
+        elif path.is_file():
+            add(path)
+
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.exists():
+            add_any(path)
+        elif GLOB_CHARS & set(raw):
+            matches = sorted(globmod.glob(str(path), recursive=True))
+            if not matches:
+                _usage_error(f"{raw!r} matches no file")
+            for match in matches:
+                add_any(Path(match))
+        else:
+            _usage_error(f"{raw!r}: no such file or folder")
+    return found
+
+
+def _import_actor(session: Any, username: str | None) -> User:
+    from sqlmodel import col, select
+
+    if username is not None:
+        user = session.exec(select(User).where(col(User.username) == username)).first()
+        if user is None:
+            _usage_error(f"no user named {username!r} (see `scholia users list`)")
+        if not user.has_role(Role.manager):
+            _usage_error(
+                f"{username!r} may not add items (roles: {', '.join(user.roles) or 'none'}); "
+                "pass --as with a manager or an admin"
+            )
+        return user
+    everyone = list(session.exec(select(User).order_by(col(User.id))))
+    if not everyone:
+        _usage_error(
+            "there is no user yet to record the import under; create one with "
+            "`scholia users create NAME --role admin`"
+        )
+    admin = next((u for u in everyone if u.has_role(Role.admin) and u.is_active), None)
+    if admin is None:
+        _usage_error("there is no active admin; name the importing user with --as USERNAME")
+    return admin
+
+
+def _duration(seconds: float) -> str:
+    whole = round(seconds)
+    return f"{whole // 60}m{whole % 60:02d}s" if whole >= 60 else f"{whole}s"
+
+
+class _PlainProgress:
+    """Progress as periodic plain lines, for logs and pipes (not a terminal)."""
+
+    def __init__(self, total: int, every_s: float = 2.0) -> None:
+        self.total = total
+        self.done = 0
+        self.every_s = every_s
+        self.started = time.monotonic()
+        self.last = self.started
+
+    def advance(self) -> None:
+        self.done += 1
+        now = time.monotonic()
+        if now - self.last >= self.every_s or self.done == self.total:
+            self.last = now
+            elapsed = max(now - self.started, 1e-9)
+            rate = self.done / elapsed
+            eta = (self.total - self.done) / rate if rate else 0.0
+            click.echo(
+                f"import: {self.done}/{self.total} files ({100 * self.done // self.total}%), "
+                f"{rate:.1f} files/s, ETA {_duration(eta)}"
+            )
+
+
+@main.command("import")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.argument("paths", metavar="PATH...", nargs=-1, required=True)
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USERNAME",
+    default=None,
+    help="User recorded in the audit log (default: the first admin).",
+)
+@data_dir_option
+def import_(
+    project_id: int, paths: tuple[str, ...], as_user: str | None, data_dir: Path | None
+) -> None:
+    """Add files to project PROJECT (its id): files, folders (recursively) and glob patterns.
+
+    Files the project's modality does not accept are skipped. Each file is stored once by its
+    sha256, so re-running after an interruption adds only what is missing. Exits 0 when every
+    file went in or was already there, 1 when some file was refused, 2 on a usage error.
+    """
+    from scholia.core.items import ingest_files
+    from scholia.core.models import Project
+
+    runtime = _runtime(data_dir)
+    with runtime.session() as session:
+        actor = _import_actor(session, as_user)
+        assert actor.id is not None
+        actor_id = actor.id
+        project = session.get(Project, project_id)
+        if project is None:
+            _usage_error(f"there is no project with id {project_id} (the web app lists them)")
+        modality = runtime.plugins.modalities.get(project.modality)
+        if modality is None:
+            _usage_error(
+                f"project {project_id} labels {project.modality!r} media, but no installed "
+                "plugin provides that modality"
+            )
+        project_name = project.name
+
+    candidates = _collect_files(paths)
+    accepted_types = set(modality.media_types)
+    files = [
+        f
+        for f in candidates
+        if f.suffix.lower() in modality.extensions
+        or mimetypes.guess_type(f.name)[0] in accepted_types
+    ]
+    skipped = len(candidates) - len(files)
+    kind = modality.title.lower()
+    console.print(
+        f"Importing {len(files)} {kind} files into project {project_id} ({project_name})"
+        + (f" · skipped: {skipped} not {kind} files" if skipped else ""),
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+
+    unreadable: list[tuple[str, str]] = []
+    counts = {"created": 0, "existing": 0, "refused": 0}
+
+    def sources() -> Iterator[tuple[str, BinaryIO]]:
+        for path in files:
+            try:
+                handle = path.open("rb")
+            except OSError as error:
+                unreadable.append((str(path), f"cannot be opened: {error.strerror or error}"))
+                advance()
+                continue
+            with handle:
+                yield str(path), handle
+
+    started = time.monotonic()
+    interrupted = False
+    failure = ""
+    result = None
+    if console.is_terminal:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        bar = Progress(
+            TextColumn("[bold]import"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]} files/s"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            console=console,
+        )
+        task = bar.add_task("import", total=len(files), rate="-")
+
+        def advance() -> None:
+            elapsed = max(time.monotonic() - started, 1e-9)
+            done = bar.tasks[0].completed + 1
+            bar.update(task, advance=1, rate=f"{done / elapsed:.1f}")
+
+        progress_context: Any = bar
+    else:
+        plain = _PlainProgress(len(files))
+
+        def advance() -> None:
+            plain.advance()
+
+        progress_context = contextlib.nullcontext()
+
+    def on_file(name: str, outcome: str) -> None:
+        counts[outcome] += 1
+        advance()
+
+    try:
+        with progress_context:
+            result = ingest_files(
+                runtime, project_id, sources(), actor_id=actor_id, on_file=on_file
+            )
+    except KeyboardInterrupt:
+        interrupted = True
+    except OSError as error:  # a file vanished or failed to read mid-way: stop, report, re-run
+        failure = f"stopped: {error}"
+        interrupted = True
+    finally:
+        runtime.close()
+    elapsed = time.monotonic() - started
+
+    refused = [*(result.problems if result else []), *unreadable]
+    done = counts["created"] + counts["existing"] + counts["refused"] + len(unreadable)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    console.print(
+        f"added: {counts['created']} · already in the project: {counts['existing']} · "
+        f"refused: {counts['refused'] + len(unreadable)}"
+        + (f" · skipped: {skipped} not {kind} files" if skipped else "")
+        + f" · {done} files in {elapsed:.1f}s ({rate:.1f} files/s)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if interrupted:
+        if failure:
+            console.print(f"Error: {failure}", style="red", markup=False, soft_wrap=True)
+        console.print(
+            f"[yellow]Interrupted after {done} of {len(files)} files.[/yellow] Run the same "
+            "command again to add the rest; files already added are recognised, not duplicated.",
+            highlight=False,
+        )
+        sys.exit(1 if failure else 130)
+    if refused:
+        plural = "file" if len(refused) == 1 else "files"
+        console.print(f"[red]Refused {len(refused)} {plural}:[/red]")
+        for name, reason in refused:
+            # The reason usually names the file already ("'a.png' is empty (0 bytes)").
+            line = reason if repr(name) in reason else f"{name}: {reason}"
+            console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

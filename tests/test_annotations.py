@@ -18,6 +18,8 @@ from scholia.core import identity
 from scholia.core.models import Annotation, AuditEvent, GuidelineVersion, User
 from scholia.core.runtime import Runtime
 
+from .conftest import png_bytes
+
 Client = TestClient[Any]
 
 
@@ -56,6 +58,26 @@ def annotator(caller: Callable[..., Caller]) -> Caller:
 @pytest.fixture
 def reviewer(caller: Callable[..., Caller]) -> Caller:
     return caller("reviewer")
+
+
+@pytest.fixture
+def shared_item(client: Client) -> dict[str, Any]:
+    """An item in a project with overlap 2: two annotators each get a slot on it."""
+    project = client.post(
+        "/api/v1/projects",
+        json={
+            "name": "Twice",
+            "modality": "image",
+            "annotation_types": ["rating"],
+            "settings": {"overlap": 2},
+        },
+    ).json()
+    response = client.post(
+        f"/api/v1/projects/{project['id']}/items",
+        files=[("files", ("twice.png", png_bytes(), "image/png"))],
+    )
+    created: dict[str, Any] = response.json()["created"][0]
+    return created
 
 
 def rating(value: int = 4, comment: str = "", **extra: Any) -> dict[str, Any]:
@@ -175,10 +197,11 @@ def test_the_submission_is_listed_as_the_items_current_annotation(
 
 
 def test_annotations_record_the_schema_version_they_were_made_under(
-    client: Client, project: dict[str, Any], item: dict[str, Any], caller: Callable[..., Caller]
+    client: Client, shared_item: dict[str, Any], caller: Callable[..., Caller]
 ) -> None:
+    item = shared_item
     before = submit(client, caller("annotator"), item, rating(5)).json()
-    client.post(f"/api/v1/projects/{project['id']}/categories", json={"name": "fish"})
+    client.post(f"/api/v1/projects/{item['project_id']}/categories", json={"name": "fish"})
     after = submit(client, caller("annotator"), item, rating(4)).json()
     assert (before["schema_version"], after["schema_version"]) == ("1.0.0", "1.1.0")
     assert before["labels_hash"] != after["labels_hash"]
@@ -187,8 +210,9 @@ def test_annotations_record_the_schema_version_they_were_made_under(
 
 
 def test_each_annotators_work_is_listed_under_their_own_pseudonym(
-    client: Client, item: dict[str, Any], caller: Callable[..., Caller]
+    client: Client, shared_item: dict[str, Any], caller: Callable[..., Caller]
 ) -> None:
+    item = shared_item
     first, second = caller("annotator"), caller("annotator")
     submit(client, first, item, rating(2, "soft"))
     submit(client, second, item, rating(5))
@@ -197,6 +221,16 @@ def test_each_annotators_work_is_listed_under_their_own_pseudonym(
         (first.user.pseudonym, 2),
         (second.user.pseudonym, 5),
     ]
+
+
+def test_with_overlap_one_a_second_annotator_is_refused_and_nothing_is_lost(
+    client: Client, item: dict[str, Any], caller: Callable[..., Caller], runtime: Runtime
+) -> None:
+    first = submit(client, caller("annotator"), item, rating(4))
+    second = submit(client, caller("annotator"), item, rating(2, "blurry"))
+    assert (first.status_code, second.status_code) == (201, 409)
+    assert "all its slots are taken" in second.json()["error"]["message"]
+    assert [a.payload["value"] for a in stored(runtime)] == [4]
 
 
 # --- refused submissions lose nothing -------------------------------------------------------
@@ -365,8 +399,9 @@ def test_replaying_a_client_op_id_returns_200_and_the_same_annotation(
 
 
 def test_the_same_client_op_id_from_another_annotator_is_a_separate_annotation(
-    client: Client, item: dict[str, Any], caller: Callable[..., Caller], runtime: Runtime
+    client: Client, shared_item: dict[str, Any], caller: Callable[..., Caller], runtime: Runtime
 ) -> None:
+    item = shared_item
     first = submit(client, caller("annotator"), item, rating(4, client_op_id="op"))
     second = submit(client, caller("annotator"), item, rating(2, "blurry", client_op_id="op"))
     assert (first.status_code, second.status_code) == (201, 201)

@@ -28,6 +28,7 @@ class Item(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("project_id", "content_hash"),
         Index("ix_item_project_status_id", "project_id", "status", "id"),
+        Index("ix_item_project_id", "project_id", "id"),  # the unfiltered grid, by keyset
     )
 
     id: int | None = Field(default=None, primary_key=True)

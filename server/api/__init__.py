@@ -6,9 +6,10 @@ from .account import account_api
 from .items import item_api
 from .plugins import plugin_api
 from .projects import project_api
+from .review import review_api
 
 __all__ = ["api_router"]
 
 api_router = Router(
-    path="/api/v1", route_handlers=[*account_api, *project_api, *item_api, *plugin_api]
+    path="/api/v1", route_handlers=[*account_api, *project_api, *item_api, *review_api, *plugin_api]
 )

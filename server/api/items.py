@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, lifecycle, projects
+from scholia.core import annotations, counts, items, labels, lifecycle, projects
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Item, Role, User
 
@@ -41,23 +41,54 @@ def list_items(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
     status: FromQuery[str | None] = None,
+    group: FromQuery[str | None] = None,
+    category: FromQuery[int | None] = None,
     after: FromQuery[int | None] = None,
+    before: FromQuery[int | None] = None,
+    last: FromQuery[bool] = False,
     limit: FromQuery[int] = 50,
 ) -> ItemPage:
-    """A page of items in id order; follow ``next_after`` for the next page (keyset)."""
+    """A page of items in id order, by keyset. Filters: ``status`` (one lifecycle state),
+    ``group`` (all, unlabeled, in_review, done) and ``category`` (a category id the item's
+    current annotations use). Follow ``next_after`` as ``after`` for the next page; pass the
+    first item's id as ``before`` for the previous one, or ``last=true`` for the last page."""
     if limit < 1:
         raise InvalidInput(f"limit must be at least 1 (got {limit})", "$.limit")
     if status is not None and status not in lifecycle.ItemState.__members__:
         raise InvalidInput(
             f"Unknown status {status!r}; statuses are {', '.join(lifecycle.ItemState)}", "$.status"
         )
+    if group is not None and group not in counts.GROUPS:
+        raise InvalidInput(
+            f"Unknown group {group!r}; groups are {', '.join(counts.GROUPS)}", "$.group"
+        )
+    if after is not None and (before is not None or last):
+        raise InvalidInput("Use either after (forwards) or before / last (backwards)", "$.after")
+    size = min(limit, 500)
     with runtime_of(request).session() as session:
         projects.get_project(session, project_id)
+        if category is not None and category not in {
+            c.id for c in labels.all_categories(session, project_id)
+        }:
+            raise InvalidInput(f"Project {project_id} has no category {category}", "$.category")
+        filters: dict[str, Any] = {"status": status, "group": group, "category_id": category}
         found = items.list_items(
-            session, project_id, status=status, after_id=after, limit=min(limit, 500) + 1
+            session,
+            project_id,
+            **filters,
+            after_id=after,
+            before_id=before,
+            last=last,
+            limit=size + 1,
         )
-    page = found[: min(limit, 500)]
-    more = len(found) > len(page)
+        backwards = before is not None or last
+        page = found[1:] if backwards and len(found) > size else found[:size]
+        if backwards:
+            more = bool(page) and bool(
+                items.list_items(session, project_id, **filters, after_id=page[-1].id, limit=1)
+            )
+        else:
+            more = len(found) > size
     return ItemPage(
         items=[_item_out(request, i) for i in page],
         next_after=page[-1].id if more and page else None,

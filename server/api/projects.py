@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.params import FromPath, FromQuery, JSONBody
+from sqlmodel import col, select
 
 from scholia.core import labels, projects
-from scholia.core.models import Project, Role
+from scholia.core.models import LabelSchemaVersion, Project, Role
 
 from ..auth import requires, signed_in
 from ..routing import get, patch, post, runtime_of, user_of
@@ -118,6 +121,44 @@ def update_category(
         return CategoryOut.of(category)
 
 
+class SchemaVersionOut(msgspec.Struct):
+    """One label schema version: the categories as they were after ``change``."""
+
+    id: int
+    schema_version: str
+    labels_hash: str
+    change: str
+    created_by: int
+    created_at: datetime
+    categories: list[dict[str, Any]]
+
+
+@get("/projects/{project_id:int}/schema-versions", guards=[signed_in])
+def list_schema_versions(
+    request: Request[Any, Any, Any], project_id: FromPath[int]
+) -> list[SchemaVersionOut]:
+    """Every label schema version of the project, newest first."""
+    with runtime_of(request).session() as session:
+        projects.get_project(session, project_id)
+        found = session.exec(
+            select(LabelSchemaVersion)
+            .where(col(LabelSchemaVersion.project_id) == project_id)
+            .order_by(col(LabelSchemaVersion.id).desc())
+        )
+        return [
+            SchemaVersionOut(
+                id=v.id,  # type: ignore[arg-type]
+                schema_version=v.schema_version,
+                labels_hash=v.labels_hash,
+                change=v.change,
+                created_by=v.created_by,
+                created_at=v.created_at,
+                categories=v.categories,
+            )
+            for v in found
+        ]
+
+
 project_api = [
     list_projects,
     create_project,
@@ -125,4 +166,5 @@ project_api = [
     list_categories,
     add_category,
     update_category,
+    list_schema_versions,
 ]

@@ -4,9 +4,11 @@ from litestar import Router
 
 from .account import account_pages
 from .auth import auth_pages
+from .categories import category_pages
 from .items import item_pages
 from .plugins import plugin_pages
 from .projects import project_pages
+from .review import review_pages
 
 __all__ = ["page_router"]
 
@@ -18,6 +20,8 @@ page_router = Router(
     route_handlers=[
         *auth_pages,
         *project_pages,
+        *category_pages,
+        *review_pages,
         *item_pages,
         *plugin_pages,
         *account_pages,

@@ -12,11 +12,9 @@ from litestar.response import Redirect
 
 from scholia.core import items, labels, projects
 from scholia.core.errors import InvalidInput
-from scholia.core.lifecycle import ItemState
 from scholia.core.models import Role
 
 from ..auth import requires, signed_in
-from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
@@ -51,6 +49,21 @@ def _form_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
+CLASSIFICATION_MODES = ("single", "multi")
+
+
+def _settings_from(data: dict[str, Any]) -> dict[str, Any] | None:
+    """The classification mode (single- or multi-label) when classification is chosen."""
+    if "classification" not in values(data, "annotation_types"):
+        return None
+    mode = value(data, "classification_mode") or "single"
+    if mode not in CLASSIFICATION_MODES:
+        raise InvalidInput(
+            f"Classification mode must be single or multi, not {mode!r}", "$.classification_mode"
+        )
+    return {"annotation_options": {"classification": {"mode": mode}}}
+
+
 @get("/projects/new", guards=[requires(Role.manager)])
 def new_project(request: Request[Any, Any, Any]) -> Response[Any]:
     return page(request, "projects/new.html", form={}, error=None, **_form_context(request))
@@ -61,6 +74,7 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
     runtime = runtime_of(request)
     categories = [line.strip() for line in value(data, "categories").splitlines() if line.strip()]
     try:
+        settings = _settings_from(data)
         with runtime.session() as session:
             project = projects.create_project(
                 session,
@@ -72,6 +86,7 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
                 annotation_types=values(data, "annotation_types"),
                 categories=categories,
                 guidelines=value(data, "guidelines"),
+                settings=settings,
             )
     except InvalidInput as error:
         form = {**data, "annotation_types": values(data, "annotation_types")}
@@ -90,41 +105,36 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
 def project_detail(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
+    group: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
-    after: FromQuery[int | None] = None,
+    category: FromQuery[str | None] = None,
+    after: FromQuery[str | None] = None,
+    before: FromQuery[str | None] = None,
+    last: FromQuery[str | None] = None,
 ) -> Response[Any]:
+    from .review import GridQuery, grid_context  # the grid is shared with the review page
+
     runtime = runtime_of(request)
-    if status is not None and status not in ItemState.__members__:
-        status = None
+    query = GridQuery.parse(group, status, category, after, before, last)
     with runtime.session() as session:
-        summary = projects.summarize(session, project_id)
-        project = summary.project
-        page_items = items.list_items(
-            session, project_id, status=status, after_id=after, limit=PAGE_SIZE + 1
-        )
+        project = projects.get_project(session, project_id)
+        grid = grid_context(request, session, project_id, query, f"/projects/{project_id}")
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
-    has_more = len(page_items) > PAGE_SIZE
-    page_items = page_items[:PAGE_SIZE]
-    secret = runtime.settings.secret_key
-    thumbs = {i.id: media_url(secret, i.content_hash, "thumb") for i in page_items}
+    user = user_of(request)
     return page(
         request,
         "projects/detail.html",
         project=project,
-        summary=summary,
-        items=page_items,
-        thumbs=thumbs,
         categories=categories,
         schema=schema,
         guideline=guideline,
-        status=status,
-        states=list(ItemState),
-        has_more=has_more,
-        next_after=page_items[-1].id if has_more and page_items else None,
-        can_upload=user_of(request).has_role(Role.manager),
+        selectable=False,
+        can_upload=user.has_role(Role.manager),
+        can_review=user.has_role(Role.reviewer),
         modality=runtime.plugins.modalities.get(project.modality),
+        **grid,
     )
 
 

@@ -105,7 +105,9 @@ def test_plugins_page_lists_the_loaded_example_plugins(
     image = page.locator("tr[data-plugin='scholia-image']")
     expect(image.locator("td").nth(0)).to_contain_text("scholia-image")
     expect(image.locator(".badge")).to_have_text("loaded")
-    expect(image.locator(".contrib code")).to_have_text(["modality: image"])
+    expect(image.locator(".contrib code")).to_have_text(
+        ["modality: image", "annotation type: classification"]
+    )
 
     rating = page.locator("tr[data-plugin='scholia-rating']")
     expect(rating.locator("td").nth(0)).to_contain_text("scholia-rating")

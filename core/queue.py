@@ -1,0 +1,150 @@
+"""Annotators' queues: items reach annotators through assignment slots.
+
+A slot is claimed with a conditional UPDATE (``WHERE annotator_id IS NULL``), so two
+annotators can never hold the same slot, whatever the timing. An annotator holds at most one
+slot per item, so with overlap N an item is labeled by N different people.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from . import lifecycle
+from .errors import Conflict, IllegalTransition
+from .lifecycle import ItemState
+from .models import Assignment, Item
+from .models.types import utcnow
+
+__all__ = ["QueueEntry", "claim_next", "ensure_slot", "mark_submitted", "my_queue", "skip"]
+
+OPEN_STATES = (ItemState.unlabeled, ItemState.in_progress)
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    item: Item
+    assignment: Assignment
+
+
+def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
+    result = session.execute(
+        update(Assignment)
+        .where(col(Assignment.id) == assignment_id, col(Assignment.annotator_id).is_(None))
+        .values(annotator_id=annotator_id, claimed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _start(session: Session, item: Item, annotator_id: int) -> None:
+    if item.status != ItemState.unlabeled or item.id is None:
+        return
+    # Another annotator's claim on another slot may have started it already.
+    with contextlib.suppress(IllegalTransition):
+        lifecycle.transition(
+            session, item.id, ItemState.in_progress, actor_id=annotator_id, reason="claimed"
+        )
+
+
+def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | None:
+    """The annotator's next item: an open slot of theirs not yet submitted, else a newly
+    claimed one (lowest item id first); None when the queue is empty."""
+    held = session.exec(
+        select(Item)
+        .join(Assignment, col(Assignment.item_id) == col(Item.id))
+        .where(
+            col(Item.project_id) == project_id,
+            col(Assignment.annotator_id) == annotator_id,
+            col(Assignment.submitted_at).is_(None),
+            col(Item.status).in_(OPEN_STATES),
+        )
+        .order_by(col(Item.id))
+        .limit(1)
+    ).first()
+    if held is not None:
+        return held
+    mine = select(Assignment.item_id).where(col(Assignment.annotator_id) == annotator_id)
+    for _ in range(20):  # a few retries when others win the race for the same slots
+        candidates = session.exec(
+            select(Assignment, Item)
+            .join(Item, col(Item.id) == col(Assignment.item_id))
+            .where(
+                col(Item.project_id) == project_id,
+                col(Assignment.annotator_id).is_(None),
+                col(Item.status).in_(OPEN_STATES),
+                col(Item.id).not_in(mine),
+            )
+            .order_by(col(Item.id), col(Assignment.slot))
+            .limit(5)
+        ).all()
+        if not candidates:
+            return None
+        for assignment, item in candidates:
+            if _try_claim(session, assignment.id, annotator_id):  # type: ignore[arg-type]
+                _start(session, item, annotator_id)
+                session.refresh(item)
+                return item
+    return None
+
+
+def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
+    """The annotator's slot on ``item``, claiming an open one if they hold none."""
+    mine = session.exec(
+        select(Assignment).where(
+            col(Assignment.item_id) == item.id, col(Assignment.annotator_id) == annotator_id
+        )
+    ).first()
+    if mine is not None:
+        return mine
+    open_slots = session.exec(
+        select(Assignment)
+        .where(col(Assignment.item_id) == item.id, col(Assignment.annotator_id).is_(None))
+        .order_by(col(Assignment.slot))
+    ).all()
+    for slot in open_slots:
+        if _try_claim(session, slot.id, annotator_id):  # type: ignore[arg-type]
+            session.refresh(slot)
+            return slot
+    raise Conflict(
+        f"Item {item.id} is already assigned to other annotators (all its slots are taken); "
+        "take the next item from your queue instead."
+    )
+
+
+def mark_submitted(session: Session, assignment: Assignment) -> None:
+    if assignment.submitted_at is None:
+        assignment.submitted_at = utcnow()
+        session.add(assignment)
+
+
+def my_queue(
+    session: Session, project_id: int, annotator_id: int, *, limit: int = 200
+) -> list[Item]:
+    """The items the annotator holds slots on, in id order (what the queue panel lists)."""
+    return list(
+        session.exec(
+            select(Item)
+            .join(Assignment, col(Assignment.item_id) == col(Item.id))
+            .where(col(Item.project_id) == project_id, col(Assignment.annotator_id) == annotator_id)
+            .order_by(col(Item.id))
+            .limit(limit)
+        )
+    )
+
+
+def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:
+    """The annotator passes on an item they hold: it becomes ``skipped`` for review."""
+    ensure_slot(session, item, annotator_id)
+    _start(session, item, annotator_id)
+    session.refresh(item)
+    lifecycle.transition(
+        session,
+        item.id,
+        ItemState.skipped,
+        actor_id=annotator_id,
+        reason=reason or "skipped",  # type: ignore[arg-type]
+    )

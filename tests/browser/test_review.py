@@ -1,0 +1,100 @@
+"""A review in a real browser: filter by category, select, bulk approve, see the counts change."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from scholia.core import counts
+from scholia.core.models import Item, Review, User
+from scholia.core.runtime import Runtime
+from tests.test_counts import classified_project
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+NAMES = ["cat", "dog", "bird"]
+
+
+def test_filter_select_and_bulk_approve(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    screenshot: Callable[[str], Path],
+) -> None:
+    # 12 labeled items: 4 per category, in turn cat, dog, bird.
+    _, project_id, ids, cats = classified_project(
+        runtime, 12, lambda i: NAMES[i % 3], categories=tuple(NAMES)
+    )
+    dogs = [i for n, i in enumerate(ids) if n % 3 == 1]
+    reviewer = make_user("reviewer", username="rita")
+    sign_in(page, "rita")
+
+    page.goto(f"/projects/{project_id}")
+    page.get_by_role("link", name="Review", exact=True).click()
+    expect(page).to_have_url(re.compile(rf"/projects/{project_id}/review$"))
+    tabs = page.get_by_role("navigation", name="Filter by stage")
+    expect(tabs.get_by_role("link", name="In review")).to_contain_text("12")
+    expect(tabs.get_by_role("link", name="Done")).to_contain_text("0")
+    screenshot("1-review")
+
+    page.get_by_role("navigation", name="Filter by category").get_by_role(
+        "link", name=re.compile(r"^dog")
+    ).click()
+    expect(page).to_have_url(re.compile(rf"category={cats['dog']}"))
+    expect(page.locator(".thumb")).to_have_count(4)
+
+    # Select three of the four dogs, then approve them.
+    for item_id in dogs[:3]:
+        page.locator(f'.thumb[data-item-id="{item_id}"] input[name=item_ids]').check()
+    expect(page.locator("[data-selected-count]")).to_have_text("3 selected")
+    screenshot("2-selected")
+    with page.expect_response(lambda r: r.request.method == "POST") as posted:
+        page.get_by_role("button", name="Approve").click()
+    assert posted.value.status == 200
+    expect(page.locator(".review-outcome")).to_contain_text("Approved: 3 item(s).")
+    tabs = page.get_by_role("navigation", name="Filter by stage")
+    expect(tabs.get_by_role("link", name="Done")).to_contain_text("3")
+    expect(tabs.get_by_role("link", name="In review")).to_contain_text("9")
+    expect(page.locator('[data-status-count="approved"]')).to_have_text("3")
+    for item_id in dogs[:3]:
+        expect(page.locator(f'.thumb[data-item-id="{item_id}"] .badge')).to_have_text(
+            re.compile("approved", re.I)
+        )
+    screenshot("3-approved")
+
+    # Select all on the page (the 3 approved dogs and 1 labeled): one decided, three refused.
+    page.get_by_label("Select all on this page").check()
+    expect(page.locator("[data-selected-count]")).to_have_text("4 selected")
+    page.get_by_role("button", name="Approve").click()
+    outcome = page.locator(".review-outcome")
+    expect(outcome).to_contain_text("Approved: 1 item(s).")
+    expect(outcome.locator("[data-refused-item]")).to_have_count(3)
+    expect(outcome).to_contain_text("is 'approved' and cannot move to 'approved'")
+    screenshot("4-refused")
+
+    # The page's figures are the database's.
+    with runtime.session() as session:
+        found = counts.project_counts(session, project_id)
+        statuses = {i.id: i.status for i in session.exec(select(Item))}
+        reviews = list(session.exec(select(Review).order_by(col(Review.id))))
+    assert {statuses[i] for i in dogs} == {"approved"}
+    assert found.groups == {"all": 12, "unlabeled": 0, "in_review": 8, "done": 4}
+    assert [r.item_id for r in reviews] == dogs
+    assert {r.reviewer_id for r in reviews} == {reviewer.id}
+    for key, n in found.statuses.items():
+        expect(page.locator(f'[data-status-count="{key}"]')).to_have_text(str(n))
+    for c in found.categories:
+        expect(page.locator(f'[data-count="category-{c.id}"]')).to_have_text(str(c.count))
+
+    page.goto(f"/projects/{project_id}")
+    screenshot("5-project-grid")
+    expect(
+        page.get_by_role("navigation", name="Filter by stage").get_by_role("link", name="Done")
+    ).to_contain_text("4")

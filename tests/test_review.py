@@ -1,0 +1,269 @@
+"""Review decisions: the core (per-item, refusals named), the API and the review page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+from sqlmodel import col, select
+
+from scholia.core import annotations, counts, lifecycle, review
+from scholia.core.errors import InvalidInput
+from scholia.core.models import AuditEvent, Item, Review
+from scholia.core.runtime import Runtime
+from tests.conftest import seed
+from tests.test_counts import by_cycle, classified_project
+
+
+def test_decide_per_item_names_the_refused_and_records_the_reviewer(
+    runtime: Runtime, make_user: Callable[..., Any]
+) -> None:
+    _, project_id, ids, _ = classified_project(runtime, 6, by_cycle)
+    # by_cycle: ids[0..2] and ids[4] labeled, ids[3] and ids[5] unlabeled
+    reviewer = make_user("reviewer")
+    with runtime.session() as session:
+        result = review.decide(
+            session,
+            item_ids=[ids[0], ids[1], ids[3], ids[0]],
+            decision="approved",
+            reviewer_id=reviewer.id,
+            comment="  looks right ",
+            project_id=project_id,
+        )
+    assert result.decided == [ids[0], ids[1]]
+    assert len(result.refused) == 1
+    refused = result.refused[0]
+    assert (refused.item_id, refused.current, refused.allowed) == (
+        ids[3],
+        "unlabeled",
+        ["in_progress"],
+    )
+    assert "cannot move to 'approved'" in refused.message
+    with runtime.session() as session:
+        status = {i.id: i.status for i in session.exec(select(Item))}
+        rows = list(session.exec(select(Review).order_by(col(Review.id))))
+        events = list(
+            session.exec(
+                select(AuditEvent).where(
+                    col(AuditEvent.action) == "transition", col(AuditEvent.to_state) == "approved"
+                )
+            )
+        )
+    assert status[ids[0]] == status[ids[1]] == "approved" and status[ids[3]] == "unlabeled"
+    assert [(r.item_id, r.reviewer_id, r.decision, r.comment) for r in rows] == [
+        (ids[0], reviewer.id, "approved", "looks right"),
+        (ids[1], reviewer.id, "approved", "looks right"),
+    ]
+    assert sorted(int(e.entity_id) for e in events) == [ids[0], ids[1]]
+    assert {(e.actor_id, e.from_state, e.reason) for e in events} == {
+        (reviewer.id, "labeled", "looks right")
+    }
+
+
+def test_a_decision_twice_is_refused_the_second_time(
+    runtime: Runtime, make_user: Callable[..., Any]
+) -> None:
+    _, _, ids, _ = classified_project(runtime, 3, by_cycle)
+    reviewer = make_user("reviewer")
+    with runtime.session() as session:
+        review.decide(session, item_ids=[ids[0]], decision="approved", reviewer_id=reviewer.id)
+    with runtime.session() as session:
+        again = review.decide(
+            session, item_ids=[ids[0], ids[1]], decision="approved", reviewer_id=reviewer.id
+        )
+        needs = review.decide(
+            session, item_ids=[ids[0]], decision="needs_review", reviewer_id=reviewer.id
+        )
+    assert again.decided == [ids[1]]
+    assert again.refused[0].current == "approved"
+    assert again.refused[0].allowed == ["in_progress", "needs_review"]
+    assert needs.decided == [ids[0]]  # an approved item can be sent back
+    with runtime.session() as session:
+        reviews = list(session.exec(select(Review.decision).order_by(col(Review.id))))
+        assert reviews == ["approved", "approved", "needs_review"]
+        assert session.get(Item, ids[0]).status == "needs_review"  # type: ignore[union-attr]
+
+
+def test_bad_decisions_are_clear_errors(runtime: Runtime, make_user: Callable[..., Any]) -> None:
+    _, project_id, ids, _ = classified_project(runtime, 2, by_cycle)
+    _, _, other_item = seed(runtime, categories=("x",))
+    reviewer = make_user("reviewer")
+    with runtime.session() as session:
+        with pytest.raises(InvalidInput, match="Unknown decision 'labeled'"):
+            review.decide(session, item_ids=ids, decision="labeled", reviewer_id=reviewer.id)
+        with pytest.raises(InvalidInput, match="Select at least one item"):
+            review.decide(session, item_ids=[], decision="approved", reviewer_id=reviewer.id)
+        result = review.decide(
+            session,
+            item_ids=[other_item.id, 424242],  # type: ignore[list-item]
+            decision="approved",
+            reviewer_id=reviewer.id,
+            project_id=project_id,
+        )
+    assert result.decided == []
+    assert [(r.item_id, r.current) for r in result.refused] == [
+        (other_item.id, None),
+        (424242, None),
+    ]
+    assert f"No item {other_item.id} in project {project_id}" in result.refused[0].message
+
+
+def test_issues_panel_counts_missing_labels_and_skipped(runtime: Runtime) -> None:
+    user_id, project_id, ids, _ = classified_project(
+        runtime, 5, by_cycle, annotation_types=("classification", "rating")
+    )
+    with runtime.session() as session:
+        # ids[3]: labeled with a rating only (no category); ids[2]: skipped
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=ids[3],
+            annotator_id=user_id,
+            annotation_type="rating",
+            payload={"value": 3},
+        )
+        lifecycle.transition(session, ids[2], "in_progress", actor_id=user_id)
+        lifecycle.transition(session, ids[2], "skipped", actor_id=user_id)
+        found = counts.issues(session, project_id)
+    assert (found.missing_labels, found.missing_label_ids) == (1, [ids[3]])
+    assert (found.skipped, found.skipped_ids) == (1, [ids[2]])
+
+
+def test_review_api_changes_the_counts_exactly(
+    runtime: Runtime, api_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
+    reviewer = api_for("reviewer")
+    url = f"/api/v1/projects/{project_id}"
+    before = reviewer.get(f"{url}/counts").json()
+    assert before["groups"] == {"all": 12, "unlabeled": 4, "in_review": 8, "done": 0}
+    cat_items = reviewer.get(f"{url}/items", params={"category": cats["cat"]}).json()["items"]
+    chosen = [i["id"] for i in cat_items] + [ids[3]]  # ids[3] is unlabeled
+    response = reviewer.post(f"{url}/reviews", json={"item_ids": chosen, "decision": "approved"})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["decided"] == chosen[:-1] and len(chosen) == 5
+    assert body["refused"] == [
+        {
+            "item_id": ids[3],
+            "current": "unlabeled",
+            "allowed": ["in_progress"],
+            "message": body["refused"][0]["message"],
+        }
+    ]
+    after = reviewer.get(f"{url}/counts").json()
+    assert after["groups"] == {"all": 12, "unlabeled": 4, "in_review": 4, "done": 4}
+    assert after["statuses"]["approved"] == 4 and after["statuses"]["labeled"] == 4
+    assert after["categories"] == before["categories"]  # labels unchanged by a review
+    with runtime.session() as session:
+        rows = list(session.exec(select(Review)))
+    assert {r.reviewer_id for r in rows} == {reviewer.user.id}  # type: ignore[attr-defined]
+    assert len(rows) == 4
+
+
+def test_review_api_needs_the_reviewer_role(
+    runtime: Runtime, api_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, _ = classified_project(runtime, 2, by_cycle)
+    payload = {"item_ids": ids, "decision": "approved"}
+    url = f"/api/v1/projects/{project_id}/reviews"
+    denied = api_for("annotator").post(url, json=payload)
+    assert denied.status_code == 403 and "reviewer role" in denied.text
+    assert api_for("manager").post(url, json=payload).status_code == 200
+    bad = api_for("reviewer").post(url, json={"item_ids": ids, "decision": "ok"})
+    assert bad.status_code == 422 and "Unknown decision 'ok'" in bad.text
+    assert api_for("reviewer").post("/api/v1/projects/999/reviews", json=payload).status_code == 404
+
+
+def test_review_page_bulk_approve_refreshes_counts_and_grid(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
+    reviewer = client_for("reviewer")
+    page = reviewer.get(f"/projects/{project_id}/review", params={"category": cats["dog"]})
+    assert page.status_code == 200
+    assert 'data-count="group-in_review">8<' in page.text
+    assert f'data-count="category-{cats["dog"]}">2<' in page.text
+    dog_ids = [i for n, i in enumerate(ids) if by_cycle(n) == "dog"]
+    for item_id in dog_ids:
+        assert f'name="item_ids" value="{item_id}"' in page.text
+    assert f'name="item_ids" value="{ids[0]}"' not in page.text  # a cat: filtered out
+    response = reviewer.post(
+        f"/projects/{project_id}/review",
+        data={
+            "item_ids": [*dog_ids, str(ids[3])],
+            "decision": "approved",
+            "category": str(cats["dog"]),
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 200, response.text
+    text = response.text
+    assert text.lstrip().startswith('<div id="review"')  # the partial htmx swaps in
+    assert "Approved: 2 item(s)." in text
+    assert f'data-refused-item="{ids[3]}"' in text and "is &#39;unlabeled&#39;" in text
+    assert 'data-count="group-done">2<' in text and 'data-count="group-in_review">6<' in text
+    with runtime.session() as session:
+        assert {session.get(Item, i).status for i in dog_ids} == {"approved"}  # type: ignore[union-attr]
+
+
+def test_review_page_without_htmx_redirects_with_the_outcome(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, _ = classified_project(runtime, 3, by_cycle)
+    reviewer = client_for("reviewer")
+    response = reviewer.post(
+        f"/projects/{project_id}/review",
+        data={"item_ids": [str(ids[0])], "decision": "needs_review", "group": "in_review"},
+        follow_redirects=False,
+    )
+    assert response.status_code in (302, 303)
+    assert response.headers["location"] == f"/projects/{project_id}/review?group=in_review"
+    shown = reviewer.get(response.headers["location"])
+    assert "Sent back for review: 1 item(s)." in shown.text
+
+
+def test_review_page_is_for_reviewers_and_linked_from_the_project(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, _, _ = classified_project(runtime, 3, by_cycle)
+    annotator = client_for("annotator")
+    assert annotator.get(f"/projects/{project_id}/review").status_code == 403
+    assert (
+        annotator.post(
+            f"/projects/{project_id}/review", data={"item_ids": ["1"], "decision": "approved"}
+        ).status_code
+        == 403
+    )
+    assert (
+        f'href="/projects/{project_id}/review"' not in annotator.get(f"/projects/{project_id}").text
+    )
+    manager_page = client_for("manager").get(f"/projects/{project_id}").text
+    assert f'href="/projects/{project_id}/review"' in manager_page
+
+
+def test_project_grid_filters_counts_and_pager(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, cats = classified_project(runtime, 60, by_cycle)
+    client = client_for("annotator")
+    first = client.get(f"/projects/{project_id}").text
+    assert 'data-count="group-all">60<' in first
+    assert (
+        'data-count="group-unlabeled">20<' in first and 'data-count="group-in_review">40<' in first
+    )
+    assert f'data-count="category-{cats["cat"]}">20<' in first
+    assert f'data-item-id="{ids[0]}"' in first and f'data-item-id="{ids[48]}"' not in first
+    assert f'href="/projects/{project_id}?last=1"' in first
+    last = client.get(f"/projects/{project_id}", params={"last": "1"}).text
+    assert f'data-item-id="{ids[-1]}"' in last and f'data-item-id="{ids[11]}"' not in last
+    assert f'data-item-id="{ids[12]}"' in last
+    assert f'href="/projects/{project_id}?before={ids[12]}"' in last
+    cat_page = client.get(f"/projects/{project_id}", params={"category": cats["cat"]}).text
+    assert cat_page.count('class="thumb"') == 20
+    empty = client.get(
+        f"/projects/{project_id}", params={"group": "done", "category": cats["cat"]}
+    ).text
+    assert "No items here" in empty

@@ -123,7 +123,8 @@ class ValidationContext:
     def options(self, annotation_type: str) -> Mapping[str, Any]:
         """The project's options for one annotation type."""
         options: Mapping[str, Any] = self.settings.get("annotation_options", {})
-        return options.get(annotation_type, {})
+        found: Mapping[str, Any] = options.get(annotation_type, {})
+        return found
 
 
 @dataclass(frozen=True)

@@ -138,10 +138,10 @@ def issues(session: Session, project_id: int, *, limit: int = 20) -> Issues:
     return Issues(
         missing_labels=session.exec(select(func.count()).select_from(Item).where(*missing)).one(),
         missing_label_ids=list(
-            session.exec(select(Item.id).where(*missing).order_by(col(Item.id)).limit(limit))
-        ),  # type: ignore[arg-type]
+            session.exec(select(Item.id).where(*missing).order_by(col(Item.id)).limit(limit))  # type: ignore[arg-type]
+        ),
         skipped=session.exec(select(func.count()).select_from(Item).where(*skipped)).one(),
         skipped_ids=list(
-            session.exec(select(Item.id).where(*skipped).order_by(col(Item.id)).limit(limit))
-        ),  # type: ignore[arg-type]
+            session.exec(select(Item.id).where(*skipped).order_by(col(Item.id)).limit(limit))  # type: ignore[arg-type]
+        ),
     )

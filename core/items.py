@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -227,7 +227,7 @@ def list_items(
     if category_id is not None:
         # One range of the (project_id, category_id, item_id) index, item states checked
         # on the way: a category filter reads its own rows, never the whole project.
-        key = col(ItemCategory.item_id)
+        key: Any = col(ItemCategory.item_id)
         base = (
             select(Item)
             .join(ItemCategory, key == col(Item.id))

@@ -19,7 +19,15 @@ from .lifecycle import ItemState
 from .models import Assignment, Item
 from .models.types import utcnow
 
-__all__ = ["QueueEntry", "claim_next", "ensure_slot", "mark_submitted", "my_queue", "skip"]
+__all__ = [
+    "QueueEntry",
+    "claim_next",
+    "ensure_slot",
+    "mark_submitted",
+    "my_queue",
+    "reserve",
+    "skip",
+]
 
 OPEN_STATES = (ItemState.unlabeled, ItemState.in_progress)
 
@@ -50,23 +58,8 @@ def _start(session: Session, item: Item, annotator_id: int) -> None:
         )
 
 
-def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | None:
-    """The annotator's next item: an open slot of theirs not yet submitted, else a newly
-    claimed one (lowest item id first); None when the queue is empty."""
-    held = session.exec(
-        select(Item)
-        .join(Assignment, col(Assignment.item_id) == col(Item.id))
-        .where(
-            col(Item.project_id) == project_id,
-            col(Assignment.annotator_id) == annotator_id,
-            col(Assignment.submitted_at).is_(None),
-            col(Item.status).in_(OPEN_STATES),
-        )
-        .order_by(col(Item.id))
-        .limit(1)
-    ).first()
-    if held is not None:
-        return held
+def _claim_new(session: Session, project_id: int, annotator_id: int) -> Item | None:
+    """Claim one more open slot (lowest item id first); None when there is none."""
     mine = select(Assignment.item_id).where(col(Assignment.annotator_id) == annotator_id)
     for _ in range(20):  # a few retries when others win the race for the same slots
         candidates = session.exec(
@@ -89,6 +82,42 @@ def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | N
                 session.refresh(item)
                 return item
     return None
+
+
+def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | None:
+    """The annotator's next item: an open slot of theirs not yet submitted, else a newly
+    claimed one (lowest item id first); None when the queue is empty."""
+    held = session.exec(
+        select(Item)
+        .join(Assignment, col(Assignment.item_id) == col(Item.id))
+        .where(
+            col(Item.project_id) == project_id,
+            col(Assignment.annotator_id) == annotator_id,
+            col(Assignment.submitted_at).is_(None),
+            col(Item.status).in_(OPEN_STATES),
+        )
+        .order_by(col(Item.id))
+        .limit(1)
+    ).first()
+    return held if held is not None else _claim_new(session, project_id, annotator_id)
+
+
+def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) -> None:
+    """Hold up to ``ahead`` open slots beyond the current one, so the page can link straight
+    to the next item and preload its image (claims stay atomic, one slot at a time)."""
+    waiting = session.exec(
+        select(Assignment.id)
+        .join(Item, col(Item.id) == col(Assignment.item_id))
+        .where(
+            col(Item.project_id) == project_id,
+            col(Assignment.annotator_id) == annotator_id,
+            col(Assignment.submitted_at).is_(None),
+            col(Item.status).in_(OPEN_STATES),
+        )
+    ).all()
+    for _ in range(max(0, ahead + 1 - len(waiting))):
+        if _claim_new(session, project_id, annotator_id) is None:
+            return
 
 
 def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
@@ -122,22 +151,33 @@ def mark_submitted(session: Session, assignment: Assignment) -> None:
 
 
 def my_queue(
-    session: Session, project_id: int, annotator_id: int, *, limit: int = 200
+    session: Session,
+    project_id: int,
+    annotator_id: int,
+    around: int,
+    *,
+    before: int = 10,
+    after: int = 20,
 ) -> list[Item]:
-    """The items the annotator holds slots on, in id order (what the queue panel lists)."""
-    return list(
-        session.exec(
-            select(Item)
-            .join(Assignment, col(Assignment.item_id) == col(Item.id))
-            .where(col(Item.project_id) == project_id, col(Assignment.annotator_id) == annotator_id)
-            .order_by(col(Item.id))
-            .limit(limit)
-        )
+    """A window of the items the annotator holds slots on, in id order, around item
+    ``around``: what the queue panel lists (keyset reads, whatever the queue's length)."""
+    held = (
+        select(Item)
+        .join(Assignment, col(Assignment.item_id) == col(Item.id))
+        .where(col(Item.project_id) == project_id, col(Assignment.annotator_id) == annotator_id)
     )
+    earlier = session.exec(
+        held.where(col(Item.id) < around).order_by(col(Item.id).desc()).limit(before)
+    ).all()
+    later = session.exec(
+        held.where(col(Item.id) >= around).order_by(col(Item.id)).limit(after + 1)
+    ).all()
+    return [*reversed(earlier), *later]
 
 
 def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:
     """The annotator passes on an item they hold: it becomes ``skipped`` for review."""
+    assert item.id is not None
     ensure_slot(session, item, annotator_id)
     _start(session, item, annotator_id)
     session.refresh(item)

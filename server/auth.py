@@ -30,6 +30,8 @@ __all__ = [
 ]
 
 SESSION_COOKIE = "scholia_session"
+UNAUTHENTICATED = ("/static/", "/media/")
+"""Paths that never need the user: static files, and media (authorised by URL signature)."""
 
 
 def _bearer(scope: Scope) -> str | None:
@@ -48,7 +50,9 @@ class AuthMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["path"].startswith(UNAUTHENTICATED):
+            scope["user"] = None
+            scope["auth"] = {"method": None, "expired": False, "bad_token": False}
             await self.app(scope, receive, send)
             return
         runtime: Runtime = scope["litestar_app"].state["runtime"]

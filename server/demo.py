@@ -17,7 +17,7 @@ from scholia.core.runtime import Runtime
 __all__ = ["DemoSetup", "sample_images", "set_up_demo"]
 
 DEMO_USERNAME = "admin"
-DEMO_PROJECT = "Demo: rate product photos"
+DEMO_PROJECT = "Demo: product photos"
 SHAPES = ("circle", "square", "triangle")
 PALETTES = [
     ((240, 244, 255), (52, 81, 209)),
@@ -87,7 +87,10 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
         missing = [
             name
             for name, present in (
-                ("scholia-image (modality 'image')", "image" in runtime.plugins.modalities),
+                (
+                    "scholia-image (modality 'image', classification)",
+                    "classification" in runtime.plugins.annotation_types,
+                ),
                 (
                     "scholia-rating (annotation type 'rating')",
                     "rating" in runtime.plugins.annotation_types,
@@ -103,12 +106,12 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
                 actor_id=admin.id,  # type: ignore[arg-type]
                 name=DEMO_PROJECT,
                 modality="image",
-                annotation_types=["rating"],
-                description="Rate how clearly each product shape stands out (1 = unusable, 5 = "
-                "catalogue-ready).",
+                annotation_types=["classification", "rating"],
+                description="Name the shape in each photo, and rate how clearly it stands out "
+                "(1 = unusable, 5 = catalogue-ready).",
                 categories=["circle", "square", "triangle"],
-                guidelines="Rate 5 when the shape is centred and sharp, 1 when it is unusable "
-                "(and say why in the comment).",
+                guidelines="Choose the shape you see. Rate 5 when it is centred and sharp, 1 when "
+                "it is unusable (and say why in the comment).",
             )
             for name, data in sample_images(image_count):
                 items.ingest(

@@ -4,6 +4,7 @@ from litestar import Router
 
 from .account import account_api
 from .items import item_api
+from .labeling import labeling_api
 from .plugins import plugin_api
 from .projects import project_api
 from .review import review_api
@@ -11,5 +12,6 @@ from .review import review_api
 __all__ = ["api_router"]
 
 api_router = Router(
-    path="/api/v1", route_handlers=[*account_api, *project_api, *item_api, *review_api, *plugin_api]
+    path="/api/v1",
+    route_handlers=[*account_api, *project_api, *item_api, *labeling_api, *review_api, *plugin_api],
 )

@@ -6,6 +6,7 @@ from .account import account_pages
 from .auth import auth_pages
 from .categories import category_pages
 from .items import item_pages
+from .label import label_pages
 from .plugins import plugin_pages
 from .projects import project_pages
 from .review import review_pages
@@ -23,6 +24,7 @@ page_router = Router(
         *category_pages,
         *review_pages,
         *item_pages,
+        *label_pages,
         *plugin_pages,
         *account_pages,
     ],

@@ -7,13 +7,18 @@ function csrfToken() {
   return match ? decodeURIComponent(match[1]) : "";
 }
 
+export function csrfHeaders() {
+  return { "Content-Type": "application/json", "X-CSRFToken": csrfToken() };
+}
+
 export async function submitAnnotation({ itemId, annotationType, payload, supersedesId = null,
-                                         timeSpentMs = null, confidence = null, reasoning = null }) {
+                                         timeSpentMs = null, confidence = null, reasoning = null,
+                                         clientOpId = crypto.randomUUID() }) {
   const body = {
     annotation_type: annotationType,
     payload,
     supersedes_id: supersedesId,
-    client_op_id: crypto.randomUUID(),
+    client_op_id: clientOpId,
     time_spent_ms: timeSpentMs,
     annotator_confidence: confidence,
     reasoning,
@@ -23,8 +28,9 @@ export async function submitAnnotation({ itemId, annotationType, payload, supers
     try {
       response = await fetch(`/api/v1/items/${itemId}/annotations`, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        headers: csrfHeaders(),
         body: JSON.stringify(body),
+        keepalive: true, // a save started just before navigating away still completes
       });
     } catch (networkError) {
       await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));

@@ -1,0 +1,57 @@
+// Classification editor for Scholia's labeling page. The page calls mount() with the
+// categories (in display order), the project's options and this annotator's current label,
+// and a save(payload) that stores it (optimistically, retried, surviving a reload).
+// Keys 1-9 pick the category at that position (multi-label: toggle).
+
+export function mount({ root, categories, options, current, save }) {
+  const multi = (options.mode || "single") === "multi";
+  const chosen = new Set(current ? current.category_ids : []);
+  const buttons = root.querySelector("[data-classification-buttons]");
+  root.querySelector("[data-classification-mode]").textContent = multi
+    ? "Multi-label: toggle every category that applies, then → for the next item."
+    : "Single-label: press a category's number; the next item follows.";
+
+  function render() {
+    buttons.replaceChildren(...categories.map((category, index) => {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "category-button";
+      button.dataset.categoryId = category.id;
+      button.setAttribute("aria-pressed", chosen.has(category.id));
+      button.style.setProperty("--category-color", category.color);
+      button.innerHTML = `<kbd>${index < 9 ? index + 1 : ""}</kbd><span></span>`;
+      button.querySelector("span").textContent = category.name;
+      button.addEventListener("click", () => choose(category.id));
+      return button;
+    }));
+  }
+
+  function choose(categoryId) {
+    if (multi) {
+      chosen.has(categoryId) ? chosen.delete(categoryId) : chosen.add(categoryId);
+    } else {
+      chosen.clear();
+      chosen.add(categoryId);
+    }
+    render();
+    const ids = categories.map((c) => c.id).filter((id) => chosen.has(id));
+    if (ids.length) save({ category_ids: ids }, { advance: !multi });
+  }
+
+  render();
+  return {
+    onKey(event) {
+      const position = Number(event.key);
+      if (Number.isInteger(position) && position >= 1 && position <= 9 && categories[position - 1]) {
+        choose(categories[position - 1].id);
+        return true;
+      }
+      return false;
+    },
+    show(payload) {
+      chosen.clear();
+      for (const id of payload ? payload.category_ids : []) chosen.add(id);
+      render();
+    },
+  };
+}

@@ -1,0 +1,101 @@
+"""The labeling page: queue on the left, the viewer in the middle, editors on the right.
+
+The page is rendered once per item; ``static/label.js`` does the rest in the browser
+(hotkeys, optimistic saves through a persistent outbox, undo, preloading the next items).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from scholia.core import annotations, items, labels, projects, queue
+from scholia.core.contributions import AnnotationType
+
+from ..auth import signed_in
+from ..media import media_url
+from ..routing import get, runtime_of, user_of
+from ..templating import page
+
+__all__ = ["label_pages"]
+
+PRELOAD = 3
+RESERVE = 5
+"""Slots held ahead of the current item: the next link is direct and its image preloaded."""
+
+
+@get("/projects/{project_id:int}/label", guards=[signed_in])
+def label_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+    """Claim (or resume) the annotator's next item and open it; an empty queue says so."""
+    runtime = runtime_of(request)
+    with runtime.session() as session:
+        project = projects.get_project(session, project_id)
+        item = queue.claim_next(session, project_id, user_of(request).id)  # type: ignore[arg-type]
+    if item is None:
+        return page(request, "label_done.html", project=project)
+    return Redirect(f"/projects/{project_id}/label/{item.id}")
+
+
+@get("/projects/{project_id:int}/label/{item_id:int}", guards=[signed_in])
+def label_item(
+    request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
+) -> Response[Any]:
+    runtime = runtime_of(request)
+    me = user_of(request)
+    secret = runtime.settings.secret_key
+    with runtime.session() as session:
+        project = projects.get_project(session, project_id)
+        item = items.get_item(session, item_id, project_id)
+        queue.reserve(session, project_id, me.id, RESERVE)  # type: ignore[arg-type]
+        mine = [
+            a for a in annotations.current_annotations(session, item_id) if a.annotator_id == me.id
+        ]
+        held = queue.my_queue(session, project_id, me.id, item_id)  # type: ignore[arg-type]
+        categories = labels.live_categories(session, project_id)
+    ids = [i.id for i in held]
+    position = ids.index(item_id) if item_id in ids else None
+    following = held[position + 1 :] if position is not None else []
+    editors = []
+    for name in project.annotation_types:
+        kind: AnnotationType | None = runtime.plugins.annotation_types.get(name)
+        provider = runtime.plugins.provider(AnnotationType, name) if kind else None
+        if kind is None or kind.editor is None or provider is None:
+            continue
+        editors.append(
+            {
+                "name": name,
+                "type": kind,
+                "template": kind.editor.template,
+                "module": f"/static/plugins/{provider.name}/{kind.editor.module}",
+            }
+        )
+    state = {
+        "project_id": project_id,
+        "item": {"id": item.id, "status": item.status, "name": item.name},
+        "previous": ids[position - 1] if position else None,
+        "next": following[0].id if following else None,
+        "preload": [media_url(secret, i.content_hash) for i in following[:PRELOAD]],
+        "revisions": {a.annotation_type: {"id": str(a.id), "payload": a.payload} for a in mine},
+        "categories": [
+            {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
+        ],
+        "options": project.settings.get("annotation_options", {}),
+        "editors": [{"name": e["name"], "module": e["module"]} for e in editors],
+    }
+    return page(
+        request,
+        "label.html",
+        project=project,
+        item=item,
+        held=held,
+        editors=editors,
+        media=media_url(secret, item.content_hash),
+        state=state,
+        thumbs={i.id: media_url(secret, i.content_hash, "thumb") for i in held},
+    )
+
+
+label_pages = [label_next, label_item]

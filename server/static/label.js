@@ -1,0 +1,229 @@
+// The labeling page. Every decision shows at once and is written to an outbox in
+// localStorage before it is sent, with a stable client_op_id: a save that fails is retried,
+// and one interrupted by a reload or navigation is sent again on the next page (the server
+// stores each op id once), so no label is lost. Editors are ES modules exporting mount().
+import { csrfHeaders, submitAnnotation } from "/static/editor.js";
+
+const state = JSON.parse(document.getElementById("label-state").textContent);
+const OUTBOX = "scholia.outbox";
+const REVISIONS = "scholia.revisions"; // "item:type" -> my latest revision id ("" = none)
+const UNDO = "scholia.undo";
+const saveState = document.querySelector("[data-save-state]");
+const itemStatus = document.querySelector("[data-item-status]");
+const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
+const store = (key, value) => localStorage.setItem(key, JSON.stringify(value));
+
+// --- time on item, counted only while the page is visible ----------------------------------
+let visibleSince = performance.now();
+let spent = 0;
+document.addEventListener("visibilitychange", () => {
+  if (document.hidden) spent += performance.now() - visibleSince;
+  else visibleSince = performance.now();
+});
+const timeSpent = () => Math.round(spent + (document.hidden ? 0 : performance.now() - visibleSince));
+
+// --- revisions: what my latest annotation on an item is, as far as this browser knows -------
+const revisions = load(REVISIONS, "{}");
+for (const [type, revision] of Object.entries(state.revisions)) {
+  const key = `${state.item.id}:${type}`;
+  if (!(key in revisions) || !hasPending(key)) revisions[key] = revision.id;
+}
+store(REVISIONS, revisions);
+
+function hasPending(key) {
+  return load(OUTBOX, "[]").some((op) => `${op.itemId}:${op.type}` === key);
+}
+
+// --- the outbox -----------------------------------------------------------------------------
+function enqueue(op) {
+  const outbox = load(OUTBOX, "[]");
+  outbox.push({ ...op, opId: crypto.randomUUID() });
+  store(OUTBOX, outbox);
+  flush();
+}
+
+let flushing = false;
+async function flush() {
+  if (flushing) return;
+  flushing = true;
+  try {
+    let delay = 500;
+    for (;;) {
+      const outbox = load(OUTBOX, "[]");
+      if (!outbox.length) break;
+      show("Saving…", "pending");
+      const op = outbox[0];
+      const result = await send(op);
+      if (result.retry) {
+        show(`Not saved yet (${result.message}); retrying…`, "error");
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        delay = Math.min(delay * 2, 10000);
+        continue;
+      }
+      store(OUTBOX, load(OUTBOX, "[]").filter((o) => o.opId !== op.opId));
+      if (!result.ok) {
+        show(`Not saved: ${result.message}`, "error");
+        continue;
+      }
+      delay = 500;
+    }
+    if (saveState.dataset.state !== "error") show("All changes saved", "saved");
+  } finally {
+    flushing = false;
+  }
+}
+
+async function send(op) {
+  const key = `${op.itemId}:${op.type}`;
+  const current = load(REVISIONS, "{}")[key] || null;
+  let result;
+  if (op.kind === "withdraw") {
+    if (!current) return { ok: true };
+    result = await post(`/api/v1/annotations/${current}/withdraw`, { client_op_id: op.opId });
+  } else {
+    result = await submitAnnotation({
+      itemId: op.itemId, annotationType: op.type, payload: op.payload, supersedesId: current,
+      timeSpentMs: op.timeSpentMs, clientOpId: op.opId,
+    });
+  }
+  if (result.ok) {
+    const latest = load(REVISIONS, "{}");
+    latest[key] = op.kind === "withdraw" ? "" : result.annotation.id;
+    store(REVISIONS, latest);
+    if (op.itemId === state.item.id) refreshStatus();
+    return { ok: true };
+  }
+  // Network failures and server errors are retried; a refusal (4xx) is shown and dropped.
+  const retry = result.status === 0 || result.status >= 500;
+  return { ok: false, retry, message: result.message };
+}
+
+async function post(url, body) {
+  try {
+    const response = await fetch(url, { method: "POST", headers: csrfHeaders(),
+                                        body: JSON.stringify(body), keepalive: true });
+    const data = await response.json().catch(() => ({}));
+    if (response.ok) return { ok: true, annotation: data };
+    return { ok: false, status: response.status, message: (data.error || {}).message || response.statusText };
+  } catch {
+    return { ok: false, status: 0, message: "the server cannot be reached" };
+  }
+}
+
+async function refreshStatus() {
+  const response = await fetch(`/api/v1/items/${state.item.id}`);
+  if (!response.ok) return;
+  const item = await response.json();
+  itemStatus.textContent = item.status.replace("_", " ");
+  itemStatus.className = `badge ${item.status}`;
+}
+
+function show(text, kind) {
+  saveState.textContent = text;
+  saveState.dataset.state = kind;
+}
+
+// --- decisions, undo, navigation ------------------------------------------------------------
+function pendingPayload(type) {
+  const ops = load(OUTBOX, "[]").filter((o) => o.itemId === state.item.id && o.type === type);
+  const last = ops[ops.length - 1];
+  if (last) return last.kind === "withdraw" ? null : last.payload;
+  const revision = state.revisions[type];
+  return revision ? revision.payload : null;
+}
+
+const editors = [];
+function saver(type) {
+  return (payload, { advance = false } = {}) => {
+    const before = pendingPayload(type);
+    const undo = load(UNDO, "[]");
+    undo.push({ itemId: state.item.id, type, before });
+    store(UNDO, undo.slice(-50));
+    enqueue({ kind: "annotate", itemId: state.item.id, type, payload, timeSpentMs: timeSpent() });
+    itemStatus.textContent = "labeled";
+    itemStatus.className = "badge labeled";
+    if (advance) setTimeout(next, 120);
+  };
+}
+
+function undoLast() {
+  const undo = load(UNDO, "[]");
+  const last = undo.pop();
+  store(UNDO, undo);
+  if (!last) return show("Nothing to undo", "saved");
+  if (last.before === null) enqueue({ kind: "withdraw", itemId: last.itemId, type: last.type });
+  else enqueue({ kind: "annotate", itemId: last.itemId, type: last.type, payload: last.before });
+  if (last.itemId !== state.item.id) {
+    location.assign(`/projects/${state.project_id}/label/${last.itemId}`);
+    return;
+  }
+  for (const editor of editors) if (editor.type === last.type) editor.api.show?.(last.before);
+  show("Undone", "saved");
+}
+
+function next() {
+  location.assign(state.next ? `/projects/${state.project_id}/label/${state.next}`
+                             : `/projects/${state.project_id}/label`);
+}
+
+function previous() {
+  if (state.previous) location.assign(`/projects/${state.project_id}/label/${state.previous}`);
+}
+
+async function skip() {
+  const result = await post(`/api/v1/items/${state.item.id}/skip`, {});
+  if (!result.ok) return show(`Not skipped: ${result.message}`, "error");
+  next();
+}
+
+// --- the viewer: fit, zoom, pan ---------------------------------------------------------------
+const viewer = document.querySelector("[data-viewer]");
+const stage = document.querySelector("[data-stage]");
+let zoom = 1, panX = 0, panY = 0;
+const place = () => { stage.style.transform = `translate(${panX}px, ${panY}px) scale(${zoom})`; };
+function setZoom(kind) {
+  if (kind === "fit") { zoom = 1; panX = 0; panY = 0; }
+  else zoom = Math.min(8, Math.max(0.25, zoom * (kind === "in" ? 1.25 : 0.8)));
+  place();
+}
+viewer.addEventListener("wheel", (event) => { event.preventDefault(); setZoom(event.deltaY < 0 ? "in" : "out"); },
+                        { passive: false });
+viewer.addEventListener("pointerdown", (event) => {
+  const start = { x: event.clientX - panX, y: event.clientY - panY };
+  const move = (e) => { panX = e.clientX - start.x; panY = e.clientY - start.y; place(); };
+  viewer.addEventListener("pointermove", move);
+  viewer.addEventListener("pointerup", () => viewer.removeEventListener("pointermove", move), { once: true });
+});
+for (const button of document.querySelectorAll("[data-zoom]")) {
+  button.addEventListener("click", () => setZoom(button.dataset.zoom));
+}
+
+// --- keys -------------------------------------------------------------------------------------
+const help = document.querySelector("[data-help]");
+const actions = { prev: previous, next, skip, undo: undoLast,
+                  help: () => (help.open ? help.close() : help.showModal()) };
+for (const button of document.querySelectorAll("[data-action]")) {
+  button.addEventListener("click", () => actions[button.dataset.action]());
+}
+document.addEventListener("keydown", (event) => {
+  if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
+  for (const editor of editors) if (editor.api.onKey?.(event)) return event.preventDefault();
+  const key = event.key;
+  const handler = { ArrowRight: next, ArrowLeft: previous, s: skip, S: skip, z: undoLast, Z: undoLast,
+                    "?": actions.help, 0: () => setZoom("fit"), "+": () => setZoom("in"),
+                    "=": () => setZoom("in"), "-": () => setZoom("out") }[key];
+  if (handler) { event.preventDefault(); handler(); }
+});
+
+// --- start: mount the editors, preload what comes next, send anything left from before ------
+for (const { name, module } of state.editors) {
+  const root = document.querySelector(`[data-editor-root="${name}"]`);
+  import(module).then((editor) => {
+    if (typeof editor.mount !== "function") return;
+    const api = editor.mount({ root, categories: state.categories, options: state.options[name] || {},
+                               current: pendingPayload(name), save: saver(name) });
+    editors.push({ type: name, api });
+  });
+}
+for (const url of state.preload) new Image().src = url;
+flush();

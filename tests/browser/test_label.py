@@ -1,0 +1,173 @@
+"""Labeling with the keyboard: hundreds of images in one session, reloads along the way, and
+afterwards the database holds exactly the labels typed and the page's counters match it."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Page, expect
+from sqlmodel import col, select
+
+from scholia.core import items, projects
+from scholia.core.annotations import current_annotations
+from scholia.core.models import Item, ItemCategory, User
+from scholia.core.runtime import Runtime
+
+from .conftest import sign_in
+
+pytestmark = pytest.mark.browser
+
+# The acceptance figure is 500; LABEL_TEST_IMAGES can shrink it for a quick local run.
+IMAGES = int(os.environ.get("LABEL_TEST_IMAGES", "500"))
+RELOAD_AT = {IMAGES // 3, 2 * IMAGES // 3}
+
+
+def _images(count: int) -> list[tuple[str, bytes]]:
+    out = []
+    for index in range(count):
+        buffer = io.BytesIO()
+        colour = (index % 256, (index // 256) * 40 % 256, (index * 7) % 256)
+        Image.new("RGB", (24, 16), colour).save(buffer, format="PNG")
+        out.append((f"img-{index:04d}.png", buffer.getvalue()))
+    return out
+
+
+def _project(runtime: Runtime, manager: User) -> int:
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=manager.id,  # type: ignore[arg-type]
+            name="Keyboard",
+            modality="image",
+            annotation_types=["classification"],
+            categories=["cat", "dog", "bird"],
+        )
+        assert project.id is not None
+        project_id = project.id
+    result = items.ingest_files(
+        runtime,
+        project_id,
+        [(n, io.BytesIO(d)) for n, d in _images(IMAGES)],
+        actor_id=manager.id,  # type: ignore[arg-type]
+    )
+    assert len(result.created) == IMAGES, result.problems
+    return project_id
+
+
+def _item_id(url: str) -> int:
+    found = re.search(r"/label/(\d+)$", url)
+    assert found, url
+    return int(found.group(1))
+
+
+@pytest.mark.timeout(900)  # 500 images through a real browser: about 4 minutes on 2 cores
+def test_label_hundreds_of_images_with_the_keyboard_through_reloads(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    screenshot: Callable[[str], Path],
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username="kai")
+    project_id = _project(runtime, manager)
+    sign_in(page, "kai")
+    page.goto(f"/projects/{project_id}/label")
+    typed: dict[int, int] = {}
+    empty = page.get_by_text("Your queue is empty")
+    step = 0
+    while not empty.is_visible():
+        page.wait_for_selector(".category-button")
+        item_id = _item_id(page.url)
+        key = str(step % 3 + 1)  # categories 1, 2, 3 are cat, dog, bird
+        before = page.url
+        page.keyboard.press(key)
+        typed[item_id] = int(key)  # a later key on the same item is a correction
+        step += 1
+        if step in RELOAD_AT:
+            # Reload at once: the save may still be in flight and the move to the next item
+            # is cancelled, so the same item comes back and gets another key.
+            page.reload()
+            screenshot(f"reload-{step}")
+            continue
+        page.wait_for_url(lambda url, before=before: url != before, timeout=15000)
+    assert len(typed) == IMAGES
+    expect(page.get_by_text("Your queue is empty")).to_be_visible(timeout=15000)
+    screenshot("queue-empty")
+
+    with runtime.session() as session:
+        labels: dict[int, list[int]] = {}
+        for item in session.exec(select(Item).where(col(Item.project_id) == project_id)):
+            mine = [
+                a
+                for a in current_annotations(session, item.id)  # type: ignore[arg-type]
+                if a.annotator_id == annotator.id
+            ]
+            assert len(mine) == 1, f"item {item.id} has {len(mine)} current labels"
+            labels[item.id] = mine[0].payload["category_ids"]  # type: ignore[index]
+            assert item.status == "labeled"
+        per_category = Counter(
+            row.category_id
+            for row in session.exec(
+                select(ItemCategory).where(col(ItemCategory.project_id) == project_id)
+            )
+        )
+    assert labels == {item_id: [category] for item_id, category in typed.items()}
+
+    page.goto(f"/projects/{project_id}")
+    expect(page.locator("[data-count='status-labeled']")).to_have_text(str(IMAGES))
+    for category_id, count in Counter(typed.values()).items():
+        assert per_category[category_id] == count
+        expect(page.locator(f"[data-count='category-{category_id}']")).to_have_text(str(count))
+    screenshot("counters")
+
+
+def test_undo_withdraws_the_last_label_and_skip_marks_the_item_skipped(
+    page: Page, runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username="lee")
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=manager.id,  # type: ignore[arg-type]
+            name="Undo",
+            modality="image",
+            annotation_types=["classification"],
+            categories=["yes", "no"],
+            settings={"annotation_options": {"classification": {"mode": "multi"}}},
+        )
+        project_id = project.id
+    items.ingest_files(
+        runtime,
+        project_id,
+        [(n, io.BytesIO(d)) for n, d in _images(2)],  # type: ignore[arg-type]
+        actor_id=manager.id,
+    )  # type: ignore[arg-type]
+    sign_in(page, "lee")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector(".category-button")
+    first = _item_id(page.url)
+    page.keyboard.press("1")  # multi-label: toggles, stays on the item
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    page.keyboard.press("z")
+    expect(page.locator(".category-button[aria-pressed=true]")).to_have_count(0)
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    with runtime.session() as session:
+        assert current_annotations(session, first) == []
+        item = session.get(Item, first)
+        assert item is not None and item.status == "in_progress"
+    page.keyboard.press("s")
+    page.wait_for_url(lambda url: _item_id(url) != first if "/label/" in url else True)
+    with runtime.session() as session:
+        item = session.get(Item, first)
+        assert item is not None and item.status == "skipped"
+    assert annotator.id is not None

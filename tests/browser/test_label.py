@@ -89,15 +89,14 @@ def test_label_hundreds_of_images_with_the_keyboard_through_reloads(
         key = str(step % 3 + 1)  # categories 1, 2, 3 are cat, dog, bird
         before = page.url
         page.keyboard.press(key)
-        typed[item_id] = int(key)  # a later key on the same item is a correction
+        typed[item_id] = int(key)
         step += 1
+        page.wait_for_url(lambda url, before=before: url != before, timeout=15000)
         if step in RELOAD_AT:
-            # Reload at once: the save may still be in flight and the move to the next item
-            # is cancelled, so the same item comes back and gets another key.
+            # Reload as soon as the next item shows: the previous item's save may still be in
+            # flight, and the outbox must deliver it anyway.
             page.reload()
             screenshot(f"reload-{step}")
-            continue
-        page.wait_for_url(lambda url, before=before: url != before, timeout=15000)
     assert len(typed) == IMAGES
     expect(page.get_by_text("Your queue is empty")).to_be_visible(timeout=15000)
     screenshot("queue-empty")

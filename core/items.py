@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import mimetypes
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,24 +71,19 @@ def ingest(
     """
     modality = _modality(plugins, project)
     media_type = _media_type(modality, name)
-    with tempfile.NamedTemporaryFile(suffix=Path(name).suffix) as tmp:
-        size = 0
-        while chunk := source.read(1024 * 1024):
-            tmp.write(chunk)
-            size += len(chunk)
-        tmp.flush()
-        if size == 0:
+    assert project.id is not None
+    with store.staging(source) as staged:
+        if staged.size == 0:
             raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+        sha256, size = staged.sha256, staged.size
+        existing = _by_hash(session, project.id, sha256)
+        if existing is not None:  # already probed and kept: nothing to write
+            return IngestResult(item=existing, created=False)
         try:
-            meta = modality.probe(Path(tmp.name))
+            meta = modality.probe(staged.path)
         except ValueError as error:
             raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
-        with open(tmp.name, "rb") as stored:
-            sha256, size = store.put(stored)
-    assert project.id is not None
-    existing = _by_hash(session, project.id, sha256)
-    if existing is not None:
-        return IngestResult(item=existing, created=False)
+        store.keep(staged)
     if session.get(Blob, sha256) is None:
         session.add(Blob(sha256=sha256, size=size, media_type=media_type))
     item = Item(
@@ -146,12 +140,13 @@ def ingest_files(
     ``on_file(name, outcome)``, if given, is called after each file with ``"created"``,
     ``"existing"`` or ``"refused"`` (the reason is in the result's ``problems``)."""
     result = BatchResult()
+    with runtime.session() as session:  # read once; each file below is its own transaction
+        project = session.get(Project, project_id)
+        if project is None:
+            raise NotFound("project", project_id)
     for name, source in files:
         try:
             with runtime.session() as session:
-                project = session.get(Project, project_id)
-                if project is None:
-                    raise NotFound("project", project_id)
                 ingested = ingest(
                     session,
                     runtime.store,

@@ -6,12 +6,26 @@ import hashlib
 import io
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["MediaStore"]
+__all__ = ["MediaStore", "Staged"]
 
 CHUNK = 1024 * 1024
+
+
+@dataclass
+class Staged:
+    """Bytes received into the store's folder but not yet kept: their hash and size are known,
+    so a caller can decide (is it new? is it readable?) before paying for ``fsync``."""
+
+    path: Path
+    sha256: str
+    size: int
+    kept: bool = False
 
 
 class MediaStore:
@@ -27,29 +41,46 @@ class MediaStore:
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()
 
-    def put(self, source: BinaryIO) -> tuple[str, int]:
-        """Copy ``source`` into the store; returns (sha256, size). Written atomically via rename."""
+    @contextmanager
+    def staging(self, source: BinaryIO) -> Iterator[Staged]:
+        """Receive ``source`` once, hashing as it is written; the file is removed on exit
+        unless ``keep`` moved it into the store."""
         digest = hashlib.sha256()
         size = 0
         with tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False) as tmp:
+            staged = Staged(path=Path(tmp.name), sha256="", size=0)
             try:
                 while chunk := source.read(CHUNK):
                     digest.update(chunk)
                     tmp.write(chunk)
                     size += len(chunk)
-                tmp.flush()
-                os.fsync(tmp.fileno())
             except BaseException:
                 os.unlink(tmp.name)
                 raise
-        sha256 = digest.hexdigest()
-        target = self.path(sha256)
+        staged.sha256, staged.size = digest.hexdigest(), size
+        try:
+            yield staged
+        finally:
+            if not staged.kept:
+                staged.path.unlink(missing_ok=True)
+
+    def keep(self, staged: Staged) -> None:
+        """Make staged bytes durable under their hash (fsync, then an atomic rename)."""
+        target = self.path(staged.sha256)
         if target.exists():
-            os.unlink(tmp.name)
+            staged.path.unlink(missing_ok=True)
         else:
+            with staged.path.open("rb+") as file:
+                os.fsync(file.fileno())
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(tmp.name, target)
-        return sha256, size
+            os.replace(staged.path, target)
+        staged.kept = True
+
+    def put(self, source: BinaryIO) -> tuple[str, int]:
+        """Copy ``source`` into the store; returns (sha256, size)."""
+        with self.staging(source) as staged:
+            self.keep(staged)
+        return staged.sha256, staged.size
 
     def put_bytes(self, data: bytes) -> tuple[str, int]:
         return self.put(io.BytesIO(data))

@@ -150,9 +150,19 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     elif status == 400 and message == "Input data was truncated":
         code = "bad_request"
         message = "The request body is not valid JSON (it ends too early)."
+    if status == 413:
+        limit = request.app.state["runtime"].settings.max_upload_bytes
+        message = (
+            f"The request is larger than this server accepts ({_megabytes(limit)} per request); "
+            "nothing from it was saved. Send fewer or smaller files at a time."
+        )
     if status == 404 and message in ("Not Found", ""):
         message = f"There is nothing at {request.url.path}."
     return _respond(request, status, code, message)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1024 / 1024:.4g} MB"
 
 
 def server_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

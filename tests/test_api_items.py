@@ -3,6 +3,8 @@ items and paging through them by keyset."""
 
 from __future__ import annotations
 
+import dataclasses
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +15,7 @@ from sqlmodel import select
 from scholia.core import identity
 from scholia.core.models import Blob, Item
 from scholia.core.runtime import Runtime
+from scholia.server.app import create_app
 
 from .conftest import png_bytes
 
@@ -112,6 +115,24 @@ def test_a_bad_file_in_a_batch_is_reported_by_name_and_the_good_ones_go_in(
     assert sorted(i["name"] for i in all_items(project)) == ["first.png", "second.png"]
     with runtime.session() as session:
         assert len(session.exec(select(Blob)).all()) == 2
+    stored = [p for p in runtime.store.root.rglob("*") if p.is_file()]
+    assert len(stored) == 2, "refused files leave nothing behind, not even a staged copy"
+
+
+def test_an_upload_larger_than_the_limit_is_413_and_keeps_what_was_saved(
+    project: dict[str, Any], item: dict[str, Any], runtime: Runtime
+) -> None:
+    small = dataclasses.replace(runtime.settings, max_upload_bytes=1024 * 1024)
+    limited = dataclasses.replace(runtime, settings=small)
+    with TestClient(create_app(limited)) as client:
+        client.headers["Authorization"] = project["manager"].headers["Authorization"]
+        big = png_bytes()[:8] + os.urandom(1200 * 1024)
+        response = client.post(items_url(project), files=[("files", ("big.png", big, "image/png"))])
+    assert response.status_code == 413, response.text
+    error = response.json()["error"]
+    assert error["code"] == "too_large"
+    assert "larger than this server accepts (1 MB per request)" in error["message"]
+    assert [i["id"] for i in all_items(project)] == [item["id"]]
 
 
 def test_a_file_with_a_foreign_extension_is_refused_naming_the_accepted_ones(

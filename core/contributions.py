@@ -160,9 +160,19 @@ class AnnotationType(Contribution):
     categories: Callable[[Any], Iterable[int]] | None = None
     """The category ids a payload uses; the core keeps per-category counts and filters with it."""
     editor: Editor | None = None
+    options: type[msgspec.Struct] | None = None
+    """The shape of this type's per-project options (``settings["annotation_options"][name]``);
+    the core checks a project's options against it when the project is created."""
 
     def check(self) -> None:
         super().check()
+        if self.options is not None and not (
+            isinstance(self.options, type) and issubclass(self.options, msgspec.Struct)
+        ):
+            raise InvalidContribution(
+                f"annotation type {self.name!r}: options must be a msgspec.Struct subclass, "
+                f"got {self.options!r}"
+            )
         if not (isinstance(self.payload, type) and issubclass(self.payload, msgspec.Struct)):
             raise InvalidContribution(
                 f"annotation type {self.name!r}: payload must be a msgspec.Struct subclass, "

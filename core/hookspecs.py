@@ -60,7 +60,9 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
     ``validate`` is required: a payload is checked against the item and the project's live
     categories before it is stored. ``agreement`` (pairwise, in [0, 1]) and ``aggregate`` feed
     the quality core. ``editor`` names a template and an ES module in the plugin's
-    ``templates/`` and ``static/`` folders, and the hotkeys it answers.
+    ``templates/`` and ``static/`` folders, and the hotkeys it answers. ``options``, a
+    ``msgspec.Struct``, is the shape of the type's per-project options; the core checks a
+    new project's ``settings.annotation_options[name]`` against it.
     """
 
 

@@ -9,6 +9,11 @@ and never changes or gets reused: soft delete keeps the row. Every change writes
   ids keep their meaning;
 * **patch** when only display changes (order, colour, hotkey): ``labels_hash`` is unchanged.
 
+Keys: on the labeling page the digits 1-9 always pick the category at that display position, so a
+category's own ``hotkey`` is one extra key (a letter, say), checked here so pages and API agree:
+a single character, unused by the other live categories and not one the labeling page keeps
+for itself (``RESERVED_HOTKEYS``).
+
 ``labels_hash`` is the sha256 of the live categories' id→name pairs, ordered by id, so a
 model can declare the exact label set it was trained on.
 """
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Sequence
 from typing import Literal
 
@@ -31,6 +37,7 @@ from .models.types import utcnow
 __all__ = [
     "FIRST_SCHEMA_VERSION",
     "PALETTE",
+    "RESERVED_HOTKEYS",
     "add_category",
     "bump",
     "current_schema",
@@ -54,6 +61,18 @@ PALETTE = (
     "#4f46e5",
 )
 Bump = Literal["major", "minor", "patch"]
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+RESERVED_HOTKEYS = {
+    **{str(digit): "picks the category at that position" for digit in range(10)},
+    "s": "skips the item",
+    "z": "undoes the last decision",
+    "a": "accepts the model's suggestion",
+    "?": "shows the keys",
+    "+": "zooms in",
+    "=": "zooms in",
+    "-": "zooms out",
+}
+"""Keys the labeling page keeps for itself (0 fits the image to the viewer)."""
 
 
 def labels_hash(categories: Sequence[Category]) -> str:
@@ -151,6 +170,31 @@ def _check_name(session: Session, project_id: int, name: str, exclude_id: int | 
     return name
 
 
+def _check_colour(raw: str) -> str:
+    if not COLOUR.match(raw):
+        raise InvalidInput(f"A colour is written #rrggbb, not {raw!r}", "$.color")
+    return raw.lower()
+
+
+def _check_hotkey(session: Session, project_id: int, category_id: int, raw: str) -> str | None:
+    """One key, not reserved by the labeling page, not already another live category's."""
+    hotkey = raw.strip()
+    if not hotkey:
+        return None
+    if len(hotkey) > 1:
+        raise InvalidInput(f"A hotkey is a single key, not {hotkey!r}", "$.hotkey")
+    if hotkey.casefold() in RESERVED_HOTKEYS:
+        raise InvalidInput(
+            f"The key {hotkey!r} {RESERVED_HOTKEYS[hotkey.casefold()]} on the labeling page; "
+            "choose another (a letter, for example)",
+            "$.hotkey",
+        )
+    for other in live_categories(session, project_id):
+        if other.id != category_id and (other.hotkey or "").casefold() == hotkey.casefold():
+            raise Conflict(f"Hotkey {hotkey!r} is already used by {other.name!r}.")
+    return hotkey
+
+
 def create_initial(
     session: Session, project: Project, names: Sequence[str], actor_id: int
 ) -> LabelSchemaVersion:
@@ -164,7 +208,6 @@ def create_initial(
                 id=index + 1,
                 name=name,
                 color=PALETTE[index % len(PALETTE)],
-                hotkey=str(index + 1) if index < 9 else None,
                 display_order=index,
             )
         )
@@ -187,7 +230,7 @@ def add_category(
         project_id=project_id,
         id=new_id,
         name=name,
-        color=color or PALETTE[(new_id - 1) % len(PALETTE)],
+        color=_check_colour(color) if color else PALETTE[(new_id - 1) % len(PALETTE)],
         display_order=(next_order if next_order is not None else -1) + 1,
     )
     session.add(category)
@@ -227,12 +270,12 @@ def update_category(
         category.name = _check_name(session, project_id, name, category.id)
         part = "minor" if part == "patch" else part
         changes.append(f"renamed to {category.name!r}")
-    if color is not None and color != category.color:
-        category.color = color
-        changes.append(f"colour {color}")
-    if hotkey is not None and (hotkey or None) != category.hotkey:
-        category.hotkey = hotkey or None
-        changes.append(f"hotkey {hotkey or 'none'}")
+    if color and color.lower() != category.color:
+        category.color = _check_colour(color)
+        changes.append(f"colour {category.color}")
+    if hotkey is not None and (hotkey.strip() or None) != category.hotkey:
+        category.hotkey = _check_hotkey(session, project_id, category_id, hotkey)
+        changes.append(f"hotkey {category.hotkey or 'none'}")
     if display_order is not None and display_order != category.display_order:
         category.display_order = display_order
         changes.append(f"moved to position {display_order}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import msgspec
+import msgspec.inspect
 from sqlmodel import Session, col, select
 
 from . import audit, counts, labels
@@ -51,6 +52,47 @@ def _settings(raw: dict[str, Any] | None) -> dict[str, Any]:
     except msgspec.ValidationError as error:
         raise invalid_from_msgspec(error, "$.settings") from None
     return msgspec.to_builtins(parsed)  # type: ignore[no-any-return]
+
+
+def _check_options(
+    options: dict[str, dict[str, Any]], annotation_types: Sequence[AnnotationType]
+) -> None:
+    """Each annotation type's options must fit the shape its plugin declares."""
+    declared = {t.name: t for t in annotation_types}
+    for type_name, value in options.items():
+        where = f"$.settings.annotation_options.{type_name}"
+        annotation_type = declared.get(type_name)
+        if annotation_type is None:
+            raise InvalidInput(
+                f"Options given for {type_name!r}, which is not one of this project's annotation "
+                f"types ({', '.join(declared)})",
+                where,
+            )
+        if annotation_type.options is None:
+            raise InvalidInput(f"Annotation type {type_name!r} takes no options", where)
+        try:
+            msgspec.convert(value, annotation_type.options)
+        except msgspec.ValidationError as error:
+            invalid = invalid_from_msgspec(error, where)
+            raise InvalidInput(
+                f"{invalid.reason}. {type_name.capitalize()} options: "
+                f"{_describe(annotation_type.options)}",
+                invalid.path,
+            ) from None
+
+
+def _describe(options: type[msgspec.Struct]) -> str:
+    """``mode: 'single' or 'multi' (default 'single')``: what a person may write."""
+    described = []
+    for option in msgspec.inspect.type_info(options).fields:  # type: ignore[attr-defined]
+        kind = option.type
+        if isinstance(kind, msgspec.inspect.LiteralType):
+            allowed = " or ".join(repr(v) for v in sorted(kind.values, key=str))
+        else:
+            allowed = type(kind).__name__.removesuffix("Type").lower()
+        default = "" if option.required else f" (default {option.default!r})"
+        described.append(f"{option.name}: {allowed}{default}")
+    return "; ".join(described)
 
 
 def create_project(
@@ -101,12 +143,14 @@ def create_project(
                 f"(it applies to: {', '.join(annotation_type.modalities)})",
                 f"$.annotation_types[{index}]",
             )
+    settings = _settings(settings)
+    _check_options(settings["annotation_options"], [known[t] for t in annotation_types])
     project = Project(
         name=name,
         description=description.strip(),
         modality=modality,
         annotation_types=list(dict.fromkeys(annotation_types)),
-        settings=_settings(settings),
+        settings=settings,
         created_by=actor_id,
     )
     session.add(project)

@@ -178,6 +178,72 @@ def test_bad_quality_settings_are_422_with_the_settings_path(
     assert "overlap" in error["message"]
 
 
+@pytest.mark.parametrize(
+    ("annotation_types", "options", "path", "message"),
+    [
+        (
+            ["classification"],
+            {"classification": {"mode": "many"}},
+            "$.settings.annotation_options.classification.mode",
+            "Invalid enum value 'many'. Classification options: mode: 'multi' or 'single' "
+            "(default 'single')",
+        ),
+        (
+            ["classification"],
+            {"classification": {"mood": "single"}},
+            "$.settings.annotation_options.classification",
+            "unknown field `mood`",
+        ),
+        (
+            ["rating"],
+            {"classification": {"mode": "multi"}},
+            "$.settings.annotation_options.classification",
+            "not one of this project's annotation types (rating)",
+        ),
+        (
+            ["rating"],
+            {"rating": {"scale": 10}},
+            "$.settings.annotation_options.rating",
+            "Annotation type 'rating' takes no options",
+        ),
+    ],
+)
+def test_annotation_options_are_checked_against_what_the_plugin_declares(
+    api_for: Callable[..., Client],
+    annotation_types: list[str],
+    options: dict[str, Any],
+    path: str,
+    message: str,
+) -> None:
+    manager = api_for("manager")
+    body = {
+        **RATING_PROJECT,
+        "annotation_types": annotation_types,
+        "settings": {"annotation_options": options},
+    }
+    response = manager.post("/api/v1/projects", json=body)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["path"] == path
+    assert message in error["message"]
+    assert manager.get("/api/v1/projects").json() == []
+
+
+def test_a_multi_label_classification_project_keeps_its_mode(
+    api_for: Callable[..., Client],
+) -> None:
+    body = {
+        **RATING_PROJECT,
+        "annotation_types": ["classification"],
+        "settings": {"annotation_options": {"classification": {"mode": "multi"}}},
+    }
+    response = api_for("manager").post("/api/v1/projects", json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["settings"]["annotation_options"] == {
+        "classification": {"mode": "multi"}
+    }
+
+
 def test_an_annotator_cannot_create_a_project(api_for: Callable[..., Client]) -> None:
     annotator = api_for("annotator")
     response = annotator.post("/api/v1/projects", json=RATING_PROJECT)
@@ -339,6 +405,37 @@ def test_an_unknown_field_in_a_category_patch_is_400_naming_it(project: dict[str
     response = project["manager"].patch(categories_url(project, 1), json={"colour": "#fff"})
     assert response.status_code == 400
     assert "colour" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    ("patch", "status", "message"),
+    [
+        ({"hotkey": "xy"}, 422, "A hotkey is a single key, not 'xy'"),
+        ({"hotkey": "3"}, 422, "The key '3' picks the category at that position"),
+        ({"hotkey": "?"}, 422, "The key '?' shows the keys on the labeling page"),
+        ({"hotkey": "C"}, 409, "Hotkey 'C' is already used by 'cat'."),
+        ({"color": "red"}, 422, "A colour is written #rrggbb, not 'red'"),
+    ],
+)
+def test_the_api_refuses_bad_hotkeys_and_colours_like_the_page(
+    project: dict[str, Any], patch: dict[str, str], status: int, message: str
+) -> None:
+    manager = project["manager"]
+    assert manager.patch(categories_url(project, 1), json={"hotkey": "c"}).status_code == 200
+    before = manager.get(categories_url(project)).json()
+    response = manager.patch(categories_url(project, 3), json=patch)
+    assert response.status_code == status, response.text
+    assert message in response.json()["error"]["message"]
+    assert manager.get(categories_url(project)).json() == before
+
+
+def test_adding_a_category_with_a_bad_colour_is_422(project: dict[str, Any]) -> None:
+    response = project["manager"].post(
+        categories_url(project), json={"name": "fish", "color": "blue"}
+    )
+    assert response.status_code == 422
+    assert "A colour is written #rrggbb, not 'blue'" in response.json()["error"]["message"]
+    assert live_names(project) == {1: "cat", 2: "dog", 3: "bird"}
 
 
 @pytest.mark.parametrize("method", ["post", "patch"])

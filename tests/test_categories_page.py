@@ -128,7 +128,7 @@ def test_add_rename_recolour_reorder_delete_restore_keep_ids_and_bump_versions(
     assert live_order(manager, pid) == [(1, "cat"), (2, "dog"), (3, "bird"), (4, "fish")]
     assert categories(manager, pid)[3]["color"] == "#123456"
 
-    renamed = post(manager, url(pid, "/2"), {"name": "puppy", "color": "#dc2626", "hotkey": "2"})
+    renamed = post(manager, url(pid, "/2"), {"name": "puppy", "color": "#dc2626", "hotkey": ""})
     assert renamed.status_code == 200, renamed.text
     assert "Schema is now v1.2.0" in text_of(renamed)
     assert live_order(manager, pid) == [(1, "cat"), (2, "puppy"), (3, "bird"), (4, "fish")]
@@ -218,7 +218,7 @@ def test_renaming_to_a_duplicate_or_empty_name_keeps_what_was_typed(
     assert re.search(r'id="cat-3-name"[^>]*value="Cat"', page)
     assert re.search(r'id="cat-3-color"[^>]*value="#abcdef"', page)
     assert re.search(r'id="cat-3-hotkey"[^>]*value="b"', page)
-    response = post(manager, url(pid, "/3"), {"name": "", "color": "#abcdef", "hotkey": "3"})
+    response = post(manager, url(pid, "/3"), {"name": "", "color": "#abcdef", "hotkey": ""})
     assert_refused(manager, pid, response, "A category needs a name", before)
     assert versions(manager, pid) == ["1.0.0"]
 
@@ -229,9 +229,13 @@ def test_renaming_to_a_duplicate_or_empty_name_keeps_what_was_typed(
         ({"name": "bird", "color": "#abcdef", "hotkey": "xy"}, "A hotkey is a single key"),
         (
             {"name": "bird", "color": "#abcdef", "hotkey": "1"},
-            "Hotkey '1' is already used by 'cat'.",
+            "The key '1' picks the category at that position on the labeling page",
         ),
-        ({"name": "bird", "color": "red", "hotkey": "3"}, "A colour is written #rrggbb, not 'red'"),
+        (
+            {"name": "bird", "color": "#abcdef", "hotkey": "S"},
+            "The key 'S' skips the item on the labeling page",
+        ),
+        ({"name": "bird", "color": "red", "hotkey": ""}, "A colour is written #rrggbb, not 'red'"),
     ],
 )
 def test_a_bad_hotkey_or_colour_is_refused_inline(
@@ -240,6 +244,14 @@ def test_a_bad_hotkey_or_colour_is_refused_inline(
     before = categories(manager, pid)
     assert_refused(manager, pid, post(manager, url(pid, "/3"), form), message, before)
     assert versions(manager, pid) == ["1.0.0"]
+
+
+def test_a_hotkey_another_category_uses_is_refused_inline(manager: Client, pid: int) -> None:
+    post(manager, url(pid, "/1"), {"name": "cat", "color": "#2563eb", "hotkey": "c"})
+    before = categories(manager, pid)
+    form = {"name": "bird", "color": "#abcdef", "hotkey": "C"}
+    response = post(manager, url(pid, "/3"), form)
+    assert_refused(manager, pid, response, "Hotkey 'C' is already used by 'cat'.", before)
 
 
 def test_moving_past_either_end_is_refused_and_changes_nothing(manager: Client, pid: int) -> None:
@@ -385,7 +397,7 @@ def test_an_unknown_mode_is_refused_with_the_form_kept(manager: Client, runtime:
     response = manager.post("/projects", data=form)
     assert response.status_code == 422
     page = text_of(response)
-    assert "Classification mode must be single or multi, not 'many'" in page
+    assert "Invalid enum value 'many'. Classification options: mode: 'multi' or" in page
     assert 'value="Birds"' in page
     with runtime.session() as session:
         assert session.exec(select(Project)).all() == []

@@ -204,24 +204,26 @@ def test_each_schema_version_is_recorded_in_the_audit_log_with_who_made_it(
     assert events[1].reason == "added category 4 'fish'"
 
 
-def test_initial_categories_get_a_palette_colour_and_number_hotkeys(
+def test_initial_categories_get_a_palette_colour_and_no_hotkey_of_their_own(
     runtime: Runtime, project_id: int
 ) -> None:
+    """Digits pick by display position on the labeling page; a hotkey is an extra key."""
     with runtime.session() as session:
         found = labels.live_categories(session, project_id)
     assert [(c.color, c.hotkey) for c in found] == [
-        (labels.PALETTE[0], "1"),
-        (labels.PALETTE[1], "2"),
-        (labels.PALETTE[2], "3"),
+        (labels.PALETTE[0], None),
+        (labels.PALETTE[1], None),
+        (labels.PALETTE[2], None),
     ]
 
 
 def test_clearing_a_hotkey_removes_it(runtime: Runtime, project_id: int, manager: User) -> None:
+    change(runtime, project_id, manager, 1, hotkey="k")
     change(runtime, project_id, manager, 1, hotkey="")
     with runtime.session() as session:
         category = session.get(Category, (project_id, 1))
         assert category is not None and category.hotkey is None
-    assert schema(runtime, project_id).schema_version == "1.0.1"
+    assert schema(runtime, project_id).schema_version == "1.0.2"
 
 
 # --- ids --------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ what was typed kept. Each change writes one label schema version (see ``scholia.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,7 +28,6 @@ from .forms import Form, value
 
 __all__ = ["category_pages"]
 
-COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 HISTORY_LIMIT = 200
 FULL = "projects/categories.html"
 FRAGMENT = "projects/_categories_editor.html"
@@ -128,29 +126,11 @@ def _act(
     return _render(request, project_id, fragment=True, notice=notice)
 
 
-def _hotkey(session: Session, project_id: int, category_id: int, raw: str) -> str:
-    hotkey = raw.strip()
-    if len(hotkey) > 1:
-        raise InvalidInput(f"A hotkey is a single key, not {hotkey!r}", "$.hotkey")
-    if hotkey:
-        for other in labels.live_categories(session, project_id):
-            same = (other.hotkey or "").casefold() == hotkey.casefold()
-            if other.id != category_id and same:
-                raise Conflict(f"Hotkey {hotkey!r} is already used by {other.name!r}.")
-    return hotkey
-
-
 def _category(session: Session, project_id: int, category_id: int) -> Category:
     category = session.get(Category, (project_id, category_id))
     if category is None:
         raise NotFound("category", category_id)
     return category
-
-
-def _colour(raw: str) -> str:
-    if not COLOUR.match(raw):
-        raise InvalidInput(f"A colour is written #rrggbb, not {raw!r}", "$.color")
-    return raw.lower()
 
 
 @post("/projects/{project_id:int}/categories", guards=[requires(Role.manager)])
@@ -160,9 +140,7 @@ def add_category(
     name, colour = value(data, "name"), value(data, "color")
 
     def action(session: Session, actor: int) -> str:
-        category = labels.add_category(
-            session, project_id, name, actor, color=_colour(colour) if colour else None
-        )
+        category = labels.add_category(session, project_id, name, actor, color=colour or None)
         return f"Added category {category.id} “{category.name}”."
 
     return _act(request, project_id, action, draft={"name": name, "color": colour})
@@ -188,8 +166,8 @@ def save_category(
             category_id,
             actor,
             name=name,
-            color=_colour(colour) if colour else None,
-            hotkey=_hotkey(session, project_id, category_id, hotkey),
+            color=colour or None,
+            hotkey=hotkey,
         )
         if labels.current_schema(session, project_id).schema_version == before:
             return f"Nothing to save for category {category.id} “{category.name}”."

@@ -49,18 +49,12 @@ def _form_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     }
 
 
-CLASSIFICATION_MODES = ("single", "multi")
-
-
 def _settings_from(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The classification mode (single- or multi-label) when classification is chosen."""
+    """The classification mode (single- or multi-label) when classification is chosen; the
+    core checks it against the options the plugin declares."""
     if "classification" not in values(data, "annotation_types"):
         return None
     mode = value(data, "classification_mode") or "single"
-    if mode not in CLASSIFICATION_MODES:
-        raise InvalidInput(
-            f"Classification mode must be single or multi, not {mode!r}", "$.classification_mode"
-        )
     return {"annotation_options": {"classification": {"mode": mode}}}
 
 

@@ -41,6 +41,7 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             agreement=classification.agreement,
             aggregate=classification.aggregate,
             categories=classification.categories,
+            options=classification.ClassificationOptions,
             editor=Editor(
                 template="classification/editor.html",
                 module="classification.js",

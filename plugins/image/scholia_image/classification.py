@@ -8,15 +8,30 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from typing import Literal
 
 import msgspec
 
 from scholia.core.contributions import ValidationContext
 from scholia.core.errors import InvalidInput
 
-__all__ = ["MODES", "Classification", "aggregate", "agreement", "categories", "validate"]
+__all__ = [
+    "MODES",
+    "Classification",
+    "ClassificationOptions",
+    "aggregate",
+    "agreement",
+    "categories",
+    "validate",
+]
 
 MODES = ("single", "multi")
+
+
+class ClassificationOptions(msgspec.Struct, forbid_unknown_fields=True):
+    """Per-project options, checked by the core when a project is created."""
+
+    mode: Literal["single", "multi"] = "single"
 
 
 class Classification(msgspec.Struct, forbid_unknown_fields=True):

@@ -1,7 +1,8 @@
 // Classification editor for Scholia's labeling page. The page calls mount() with the
 // categories (in display order), the project's options and this annotator's current label,
 // and a save(payload) that stores it (optimistically, retried, surviving a reload).
-// Keys 1-9 pick the category at that position (multi-label: toggle).
+// Keys 1-9 pick the category at that position (multi-label: toggle), as does a category's own
+// hotkey when the project gave it one.
 
 export function mount({ root, categories, options, current, save }) {
   const multi = (options.mode || "single") === "multi";
@@ -21,6 +22,12 @@ export function mount({ root, categories, options, current, save }) {
       button.style.setProperty("--category-color", category.color);
       button.innerHTML = `<kbd>${index < 9 ? index + 1 : ""}</kbd><span></span>`;
       button.querySelector("span").textContent = category.name;
+      if (category.hotkey) {
+        const own = document.createElement("kbd");
+        own.className = "category-hotkey";
+        own.textContent = category.hotkey;
+        button.append(own);
+      }
       button.addEventListener("click", () => choose(category.id));
       return button;
     }));
@@ -44,6 +51,12 @@ export function mount({ root, categories, options, current, save }) {
       const position = Number(event.key);
       if (Number.isInteger(position) && position >= 1 && position <= 9 && categories[position - 1]) {
         choose(categories[position - 1].id);
+        return true;
+      }
+      const key = event.key.toLowerCase();
+      const own = categories.find((c) => c.hotkey && c.hotkey.toLowerCase() === key);
+      if (own) {
+        choose(own.id);
         return true;
       }
       return false;

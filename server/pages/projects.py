@@ -18,6 +18,7 @@ from ..auth import requires, signed_in
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
+from .grid import GridQuery, grid_context
 
 __all__ = ["project_pages"]
 
@@ -106,8 +107,6 @@ def project_detail(
     before: FromQuery[str | None] = None,
     last: FromQuery[str | None] = None,
 ) -> Response[Any]:
-    from .review import GridQuery, grid_context  # the grid is shared with the review page
-
     runtime = runtime_of(request)
     query = GridQuery.parse(group, status, category, after, before, last)
     with runtime.session() as session:

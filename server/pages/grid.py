@@ -1,0 +1,166 @@
+"""The item grid shared by the project page and review mode: filters from the URL, exact
+counts, one keyset page and the links around it, so both pages filter, count and paginate the
+same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Request
+from sqlmodel import Session
+
+from scholia.core import counts, items, labels
+from scholia.core.lifecycle import ItemState
+from scholia.core.models import Item
+
+from ..media import media_url
+from ..routing import runtime_of
+
+__all__ = ["GridQuery", "grid_context"]
+
+PAGE_SIZE = 48
+
+
+@dataclass(frozen=True)
+class GridQuery:
+    """The grid's filters and keyset position, as they come in the URL (bad values dropped)."""
+
+    group: str = "all"
+    status: str | None = None
+    category: int | None = None
+    after: int | None = None
+    before: int | None = None
+    last: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        group: str | None = None,
+        status: str | None = None,
+        category: str | None = None,
+        after: str | None = None,
+        before: str | None = None,
+        last: str | None = None,
+    ) -> GridQuery:
+        def number(text: str | None) -> int | None:
+            return int(text) if text and text.strip().isdigit() else None
+
+        return cls(
+            group=group if group in counts.GROUPS else "all",
+            status=status if status in ItemState.__members__ else None,
+            category=number(category),
+            after=number(after),
+            before=None if number(after) is not None else number(before),
+            last=number(after) is None and number(before) is None and last in ("1", "true"),
+        )
+
+    def filters(self) -> dict[str, Any]:
+        """The filter part of the URL (no position): the first page of this view."""
+        found: dict[str, Any] = {}
+        if self.group != "all":
+            found["group"] = self.group
+        if self.status:
+            found["status"] = self.status
+        if self.category is not None:
+            found["category"] = self.category
+        return found
+
+    def position(self) -> dict[str, Any]:
+        if self.after is not None:
+            return {"after": self.after}
+        if self.before is not None:
+            return {"before": self.before}
+        return {"last": 1} if self.last else {}
+
+    def url(self, base: str) -> str:
+        """This exact view (filters and position) under ``base``."""
+        return _url(base, {**self.filters(), **self.position()})
+
+
+def _url(base: str, params: dict[str, Any]) -> str:
+    kept = {k: v for k, v in params.items() if v is not None}
+    return base + ("?" + urlencode(kept) if kept else "")
+
+
+def grid_context(
+    request: Request[Any, Any, Any],
+    session: Session,
+    project_id: int,
+    query: GridQuery,
+    base: str,
+) -> dict[str, Any]:
+    """Everything ``projects/_grid.html`` shows: counts, filter links, a page, pager links."""
+    found = counts.project_counts(session, project_id)
+    category_ids = {c.id for c in labels.all_categories(session, project_id)}
+    if query.category is not None and query.category not in category_ids:
+        query = GridQuery(group=query.group, status=query.status)
+    filters: dict[str, Any] = {
+        "status": query.status,
+        "group": query.group,
+        "category_id": query.category,
+    }
+    shown: list[Item] = items.list_items(
+        session,
+        project_id,
+        **filters,
+        after_id=query.after,
+        before_id=query.before,
+        last=query.last,
+        limit=PAGE_SIZE,
+    )
+    has_prev = bool(shown) and bool(
+        items.list_items(session, project_id, **filters, before_id=shown[0].id, limit=1)
+    )
+    has_next = bool(shown) and bool(
+        items.list_items(session, project_id, **filters, after_id=shown[-1].id, limit=1)
+    )
+    here = query.filters()
+    secret = runtime_of(request).settings.secret_key
+    category_names = {c.id: c.name for c in found.categories}
+    return {
+        "counts": found,
+        "grid_query": query,
+        "grid_items": shown,
+        "thumbs": {i.id: media_url(secret, i.content_hash, "thumb") for i in shown},
+        "groups": [
+            {
+                "key": key,
+                "title": counts.GROUP_TITLES[key],
+                "count": found.groups[key],
+                "url": _url(base, {**here, "group": None if key == "all" else key}),
+                "active": query.group == key,
+            }
+            for key in counts.GROUPS
+        ],
+        "status_links": [
+            {
+                "key": s.value,
+                "count": found.statuses[s.value],
+                "url": _url(base, {**here, "status": None if query.status == s.value else s.value}),
+                "active": query.status == s.value,
+            }
+            for s in ItemState
+            if query.group == "all" or s in counts.GROUPS[query.group]
+        ],
+        "category_links": [
+            {
+                "id": c.id,
+                "name": c.name,
+                "color": c.color,
+                "count": c.count,
+                "url": _url(base, {**here, "category": None if query.category == c.id else c.id}),
+                "active": query.category == c.id,
+            }
+            for c in found.categories
+        ],
+        "category_name": category_names.get(query.category or -1),
+        "pager": {
+            "first": _url(base, here) if has_prev else None,
+            "prev": _url(base, {**here, "before": shown[0].id}) if has_prev else None,
+            "next": _url(base, {**here, "after": shown[-1].id}) if has_next else None,
+            "last": _url(base, {**here, "last": 1}) if has_next else None,
+        },
+        "clear_url": base,
+    }

@@ -104,8 +104,9 @@ def withdraw(
         supersedes_id=annotation_id,
     )
     _insert(session, withdrawal)
-    _refresh_item_categories(session, plugins, item)
-    if item.status == ItemState.labeled and not current_annotations(session, item.id):
+    current = current_annotations(session, item.id)
+    _refresh_item_categories(session, plugins, item, current)
+    if item.status == ItemState.labeled and not current:
         lifecycle.transition(
             session, item.id, ItemState.in_progress, actor_id=actor_id, reason="withdrawn"
         )
@@ -131,11 +132,11 @@ def _by_client_op(session: Session, annotator_id: int, client_op_id: str) -> Ann
 
 
 def _insert(session: Session, annotation: Annotation) -> None:
-    """Insert; losing the race to supersede the same revision is reported as stale."""
+    """Insert; losing the race to supersede the same revision is reported as stale (the
+    whole unit of work is then rolled back: nothing of the refused submission stays)."""
+    session.add(annotation)
     try:
-        with session.begin_nested():
-            session.add(annotation)
-            session.flush()
+        session.flush()
     except IntegrityError:
         raise Conflict(
             "Someone else corrected this annotation a moment ago; reload to see the latest "
@@ -158,11 +159,15 @@ def submit(
     time_spent_ms: int | None = None,
     source: str = AnnotationSource.human,
 ) -> SubmitResult:
-    item = session.get(Item, item_id)
-    if item is None:
+    found = session.exec(
+        select(Item, Project)
+        .join(Project, col(Project.id) == col(Item.project_id))
+        .where(col(Item.id) == item_id)
+    ).first()
+    if found is None:
         raise NotFound("item", item_id)
-    project = session.get(Project, item.project_id)
-    assert project is not None and project.id is not None
+    item, project = found
+    assert project.id is not None
 
     if client_op_id is not None:
         earlier = _by_client_op(session, annotator_id, client_op_id)
@@ -194,10 +199,11 @@ def submit(
     )
     decoded = decode_payload(kind, payload, context)
 
+    before = current_annotations(session, item_id)
     if supersedes_id is not None:
         _check_not_stale(session, item_id, supersedes_id)
     else:
-        _check_no_open_revision(session, item_id, annotator_id, annotation_type)
+        _check_no_open_revision(before, item_id, annotator_id, annotation_type)
 
     slot = queue.ensure_slot(session, item, annotator_id)
     schema = labels.current_schema(session, project.id)
@@ -220,7 +226,8 @@ def submit(
     )
     _insert(session, annotation)
     queue.mark_submitted(session, slot)
-    _refresh_item_categories(session, plugins, item)
+    current = [a for a in before if a.id != supersedes_id] + [annotation]
+    _refresh_item_categories(session, plugins, item, current, had_any=bool(before))
     for step in _steps_to_labeled(item.status):
         lifecycle.transition(session, item_id, step, actor_id=annotator_id, reason="submitted")
     audit.record(
@@ -249,14 +256,22 @@ def submit(
     return SubmitResult(annotation=annotation, created=True)
 
 
-def _refresh_item_categories(session: Session, plugins: Plugins, item: Item) -> None:
-    """Rewrite the item's rows in ``item_category`` from its current annotations."""
+def _refresh_item_categories(
+    session: Session,
+    plugins: Plugins,
+    item: Item,
+    current: list[Annotation],
+    had_any: bool = True,
+) -> None:
+    """Rewrite the item's rows in ``item_category`` from its ``current`` annotations (an item
+    that had no annotation before has no rows to delete)."""
     used: set[int] = set()
-    for current in current_annotations(session, item.id):  # type: ignore[arg-type]
-        kind = plugins.annotation_types.get(current.annotation_type)
+    for annotation in current:
+        kind = plugins.annotation_types.get(annotation.annotation_type)
         if kind is not None and kind.categories is not None:
-            used.update(kind.categories(msgspec.convert(current.payload, kind.payload)))
-    session.execute(delete(ItemCategory).where(col(ItemCategory.item_id) == item.id))
+            used.update(kind.categories(msgspec.convert(annotation.payload, kind.payload)))
+    if had_any:
+        session.execute(delete(ItemCategory).where(col(ItemCategory.item_id) == item.id))
     session.add_all(
         ItemCategory(item_id=item.id, category_id=c, project_id=item.project_id)  # type: ignore[arg-type]
         for c in sorted(used)
@@ -290,11 +305,11 @@ def _check_not_stale(session: Session, item_id: int, supersedes_id: uuid.UUID) -
 
 
 def _check_no_open_revision(
-    session: Session, item_id: int, annotator_id: int, annotation_type: str
+    current: list[Annotation], item_id: int, annotator_id: int, annotation_type: str
 ) -> None:
     mine = [
         a
-        for a in current_annotations(session, item_id)
+        for a in current
         if a.annotator_id == annotator_id and a.annotation_type == annotation_type
     ]
     if mine:

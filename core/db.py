@@ -17,7 +17,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 
-__all__ = ["MigrationStatus", "create_db_engine", "migration_status", "upgrade"]
+__all__ = ["READING", "MigrationStatus", "create_db_engine", "migration_status", "upgrade"]
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -47,10 +47,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READING = "scholia_reading"
+"""Execution option of a connection that mostly reads (see ``Runtime.read``)."""
+
+
 def _sqlite_begin(connection: Any) -> None:
     # IMMEDIATE takes the write lock up front: concurrent writers wait (busy timeout) instead
     # of failing with "database is locked" when a read transaction tries to become a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Reading work begins DEFERRED: in WAL it reads beside a writer without waiting.
+    reading = connection.get_execution_options().get(READING)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -184,11 +184,15 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
 
 
 def resolve_api_token(session: Session, raw: str) -> User | None:
-    token = session.exec(select(ApiToken).where(col(ApiToken.token_hash) == _digest(raw))).first()
-    if token is None or token.revoked_at is not None:
+    found = session.exec(
+        select(ApiToken, User)
+        .join(User, col(User.id) == col(ApiToken.user_id))
+        .where(col(ApiToken.token_hash) == _digest(raw))
+    ).first()
+    if found is None:
         return None
-    user = session.get(User, token.user_id)
-    if user is None or not user.is_active:
+    token, user = found
+    if token.revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
     if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):

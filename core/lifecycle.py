@@ -14,6 +14,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 from sqlalchemy import update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
 from . import audit, events
@@ -86,7 +87,9 @@ def transition(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(item)
         raise IllegalTransition(item_id, item.status, target, allowed_transitions(item.status))
-    session.refresh(item)
+    # What the UPDATE wrote, without reading the row back.
+    set_committed_value(item, "status", target.value)
+    set_committed_value(item, "updated_at", now)
     event = audit.record(
         session,
         actor_id=actor_id,

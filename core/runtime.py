@@ -6,21 +6,25 @@ themselves only take a database session and what they need from here.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from . import events
 from .contributions import EventHandler
-from .db import create_db_engine, migration_status, upgrade
+from .db import READING, create_db_engine, migration_status, upgrade
 from .plugins import Plugins, load_plugins
 from .settings import Settings
 from .storage import MediaStore
 
 __all__ = ["DEFAULT_PLUGINS", "Runtime"]
+
+T = TypeVar("T")
 
 DEFAULT_PLUGINS: tuple[str, ...] = ()
 """Built-in behaviour of the core, registered as plugins so any of it can be overridden."""
@@ -32,6 +36,11 @@ class Runtime:
     engine: Engine
     plugins: Plugins
     store: MediaStore
+    reader: Engine = field(init=False, repr=False)
+    """The engine for ``read``: same pool, transactions that begin DEFERRED on SQLite."""
+
+    def __post_init__(self) -> None:
+        self.reader = self.engine.execution_options(**{READING: True})
 
     @classmethod
     def open(
@@ -66,6 +75,24 @@ class Runtime:
             queued = events.pending(session)
         if queued:
             events.deliver(queued, self.plugins.all(EventHandler))
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        """Run ``work``, which reads and seldom writes, without queueing behind writers.
+
+        On SQLite the transaction begins DEFERRED, so it reads beside a writer (WAL). Should
+        ``work`` write after another connection did, SQLite refuses at once ("database is
+        locked"); it then runs again as a normal ``session``, which waits for the lock.
+        """
+        try:
+            with Session(self.reader, expire_on_commit=False) as session:
+                result = work(session)
+                session.commit()
+                return result
+        except OperationalError as error:
+            if "locked" not in str(error):
+                raise
+        with self.session() as session:
+            return work(session)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -84,14 +84,13 @@ def _cookie(scope: Scope, name: str) -> str | None:
 
 
 def _token_user(runtime: Runtime, token: str) -> User | None:
-    with runtime.session() as session:
-        return identity.resolve_api_token(session, token)
+    return runtime.read(lambda session: identity.resolve_api_token(session, token))
 
 
 def _session_user(runtime: Runtime, cookie: str) -> tuple[User | None, bool]:
-    with runtime.session() as session:
-        found = identity.resolve_web_session(session, cookie, runtime.settings.session_max_age_s)
-        return found.user, found.expired
+    max_age = runtime.settings.session_max_age_s
+    found = runtime.read(lambda session: identity.resolve_web_session(session, cookie, max_age))
+    return found.user, found.expired
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

@@ -166,10 +166,9 @@ def submit_annotation(
             reasoning=data.reasoning,
             time_spent_ms=data.time_spent_ms,
         )
-        author = session.get(User, result.annotation.annotator_id)
-    assert author is not None
+    # A replay by client_op_id is found among the caller's own annotations: the author is them.
     return Response(
-        AnnotationOut.of(result.annotation, author.pseudonym),
+        AnnotationOut.of(result.annotation, user.pseudonym),
         status_code=201 if result.created else 200,
     )
 

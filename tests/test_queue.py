@@ -1,0 +1,214 @@
+"""Annotators' queues: claiming items through assignment slots, one annotator per slot however
+the requests interleave, reserving slots ahead, skipping; and reading beside writers."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from scholia.core import annotations, items, queue
+from scholia.core.errors import Conflict
+from scholia.core.models import Assignment, Item, Project, User
+from scholia.core.runtime import Runtime
+
+from .conftest import png_bytes, seed
+
+
+def add_items(runtime: Runtime, project: Project, user: User, count: int) -> list[int]:
+    ids = []
+    with runtime.session() as session:
+        project = session.get(Project, project.id)  # type: ignore[assignment]
+        for n in range(count):
+            ingested = items.ingest(
+                session,
+                runtime.store,
+                runtime.plugins,
+                project,
+                name=f"extra{n}.png",
+                source=io.BytesIO(png_bytes(colour=(n, 2 * n % 256, 77))),
+                actor_id=user.id,  # type: ignore[arg-type]
+            )
+            ids.append(ingested.item.id)
+    return ids  # type: ignore[return-value]
+
+
+def claim(runtime: Runtime, project_id: int, user: User) -> int | None:
+    with runtime.session() as session:
+        item = queue.claim_next(session, project_id, user.id)  # type: ignore[arg-type]
+        return item.id if item is not None else None
+
+
+def holders(runtime: Runtime) -> dict[int, list[int | None]]:
+    with runtime.session() as session:
+        rows = session.exec(select(Assignment).order_by(col(Assignment.item_id))).all()
+    found: dict[int, list[int | None]] = {}
+    for row in rows:
+        found.setdefault(row.item_id, []).append(row.annotator_id)
+    return found
+
+
+def test_claiming_takes_the_lowest_open_item_and_resumes_it_until_submitted(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    owner, project, first = seed(runtime, annotation_types=("classification",), categories=("a",))
+    second, _ = add_items(runtime, project, owner, 2)
+    annotator = make_user()
+    assert claim(runtime, project.id, annotator) == first.id  # type: ignore[arg-type]
+    assert claim(runtime, project.id, annotator) == first.id  # type: ignore[arg-type]
+    with runtime.session() as session:
+        assert session.get(Item, first.id).status == "in_progress"  # type: ignore[union-attr]
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=first.id,  # type: ignore[arg-type]
+            annotator_id=annotator.id,  # type: ignore[arg-type]
+            annotation_type="classification",
+            payload={"category_ids": [1]},
+        )
+    assert claim(runtime, project.id, annotator) == second  # type: ignore[arg-type]
+
+
+def test_two_annotators_never_get_the_same_item_with_overlap_one(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    owner, project, first = seed(runtime)
+    (second,) = add_items(runtime, project, owner, 1)
+    ann, bob, cy = make_user(), make_user(), make_user()
+    assert claim(runtime, project.id, ann) == first.id  # type: ignore[arg-type]
+    assert claim(runtime, project.id, bob) == second  # type: ignore[arg-type]
+    assert claim(runtime, project.id, cy) is None  # type: ignore[arg-type]
+
+
+def test_concurrent_claims_give_every_slot_to_exactly_one_annotator(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    """Eight annotators claim at once, each on its own connection, released together by a
+    barrier, until the queue is empty: no slot is held twice and no item is lost."""
+    owner, project, first = seed(runtime)
+    ids = [first.id, *add_items(runtime, project, owner, 23)]
+    annotators = [make_user() for _ in range(8)]
+    barrier = threading.Barrier(len(annotators))
+    claimed: dict[int, list[int]] = {a.id: [] for a in annotators}  # type: ignore[misc]
+    errors: list[BaseException] = []
+
+    def work(annotator: User) -> None:
+        try:
+            barrier.wait(timeout=30)
+            for _ in range(10):
+                with runtime.session() as session:
+                    queue.reserve(session, project.id, annotator.id, 2)  # type: ignore[arg-type]
+                    held = session.exec(
+                        select(Assignment.item_id).where(
+                            col(Assignment.annotator_id) == annotator.id
+                        )
+                    ).all()
+                claimed[annotator.id] = list(held)  # type: ignore[index]
+                # Submit what is held so the next round claims more.
+                for item_id in held:
+                    with runtime.session() as session:
+                        slot = session.exec(
+                            select(Assignment).where(
+                                col(Assignment.item_id) == item_id,
+                                col(Assignment.annotator_id) == annotator.id,
+                            )
+                        ).one()
+                        queue.mark_submitted(session, slot)
+        except BaseException as error:  # reported below, not lost in the thread
+            errors.append(error)
+
+    threads = [threading.Thread(target=work, args=(a,)) for a in annotators]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    by_item = holders(runtime)
+    assert sorted(by_item) == sorted(ids)
+    assert all(len(slots) == 1 and slots[0] is not None for slots in by_item.values())
+    everything = [i for held in claimed.values() for i in held]
+    assert Counter(everything) == Counter(ids), "each item claimed exactly once"
+
+
+def test_with_overlap_two_an_item_goes_to_two_different_annotators(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    owner, project, _ = seed(runtime)
+    with runtime.session() as session:
+        stored = session.get(Project, project.id)
+        assert stored is not None
+        stored.settings = {**stored.settings, "overlap": 2}
+        session.add(stored)
+    (item_id,) = add_items(runtime, project, owner, 1)
+    ann, bob, cy = make_user(), make_user(), make_user()
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        assert queue.ensure_slot(session, item, ann.id).slot == 0  # type: ignore[arg-type]
+        assert queue.ensure_slot(session, item, ann.id).slot == 0  # type: ignore[arg-type]
+        assert queue.ensure_slot(session, item, bob.id).slot == 1  # type: ignore[arg-type]
+    refused = pytest.raises(Conflict, match="already assigned to other annotators")
+    with refused, runtime.session() as session:
+        item = session.get(Item, item_id)
+        queue.ensure_slot(session, item, cy.id)  # type: ignore[arg-type]
+    assert holders(runtime)[item_id] == [ann.id, bob.id]
+
+
+def test_the_queue_api_hands_out_the_next_item_and_says_when_there_is_none(
+    runtime: Runtime, api_for: Callable[..., Any]
+) -> None:
+    _, project, first = seed(runtime)
+    annotator = api_for("annotator")
+    url = f"/api/v1/projects/{project.id}/queue/next"
+    response = annotator.post(url)
+    assert response.status_code == 200, response.text
+    assert response.json()["item"]["id"] == first.id
+    other = api_for("annotator")
+    assert other.post(url).json() == {"item": None}
+
+
+def test_skipping_through_the_api_marks_the_item_skipped_and_moves_on(
+    runtime: Runtime, api_for: Callable[..., Any]
+) -> None:
+    owner, project, first = seed(runtime)
+    (second,) = add_items(runtime, project, owner, 1)
+    annotator = api_for("annotator")
+    next_url = f"/api/v1/projects/{project.id}/queue/next"
+    assert annotator.post(next_url).json()["item"]["id"] == first.id
+    skipped = annotator.post(f"/api/v1/items/{first.id}/skip", json={"reason": "blurry"})
+    assert skipped.status_code == 200, skipped.text
+    assert annotator.get(f"/api/v1/items/{first.id}").json()["status"] == "skipped"
+    assert annotator.post(next_url).json()["item"]["id"] == second
+
+
+def test_read_runs_again_as_a_normal_session_when_its_write_loses_to_another(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    """``Runtime.read`` reads beside writers; if it writes after someone else did, SQLite
+    refuses at once and the work is run again, waiting for the lock like any writer."""
+    reader, writer = make_user(), make_user()
+    calls: list[int] = []
+
+    def work(session: Any) -> str:
+        calls.append(1)
+        me = session.get(User, reader.id)
+        if len(calls) == 1:  # someone else writes between our read and our write
+            with runtime.session() as other:
+                them = other.get(User, writer.id)
+                them.display_name = "Changed meanwhile"
+                other.add(them)
+        me.display_name = "Renamed"
+        session.add(me)
+        session.flush()
+        return str(me.display_name)
+
+    assert runtime.read(work) == "Renamed"
+    assert len(calls) == (2 if runtime.engine.dialect.name == "sqlite" else 1)
+    with runtime.session() as session:
+        assert session.get(User, reader.id).display_name == "Renamed"  # type: ignore[union-attr]
+        assert session.get(User, writer.id).display_name == "Changed meanwhile"  # type: ignore[union-attr]

@@ -20,8 +20,9 @@ Each annotator loops as the labeling page does: claim the next item (``POST
 * 1 annotator, back to back;
 * 20 annotators at once, each submitting as fast as the server answers (a stress test: far
   more than 20 people produce, since a person needs about a second per image);
-* 20 annotators at once, each pausing 1 s after a submit (a fast human's pace with
-  keyboard classification; still 20 labels a second for the server).
+* 20 annotators at once, each pausing 0.5 to 1.5 s (uniformly, seeded) after a submit and
+  starting at a random moment in the first second: a fast human's pace with keyboard
+  classification, about 20 labels a second for the server.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ import hashlib
 import json
 import os
 import platform
+import random
 import socket
 import sqlite3
 import statistics
@@ -183,7 +185,10 @@ async def annotate(
     """Claim and label ``labels`` items; returns the client-observed submit times (ms)."""
     headers = {"Authorization": f"Bearer {token}"}
     seen: list[float] = []
+    pace = random.Random(token)  # people do not start, or keep, in step with each other
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+        if pause:
+            await asyncio.sleep(pace.uniform(0, pause))
         for n in range(labels):
             claimed = await client.post(f"/api/v1/projects/{project_id}/queue/next")
             assert claimed.status_code == 200, claimed.text
@@ -200,7 +205,7 @@ async def annotate(
             seen.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 201, response.text
             if pause:
-                await asyncio.sleep(pause)
+                await asyncio.sleep(pace.uniform(0.5 * pause, 1.5 * pause))
     return seen
 
 
@@ -243,7 +248,7 @@ def main() -> None:
     runs = [
         ("1 annotator, back to back", 1, 0.0),
         ("20 annotators, back to back", 20, 0.0),
-        ("20 annotators, 1 s pause after each submit", 20, 1.0),
+        ("20 annotators, 0.5-1.5 s pause after each submit", 20, 1.0),
     ]
     warmup = 40
     with tempfile.TemporaryDirectory(prefix="scholia-latency-") as folder:

@@ -76,6 +76,18 @@ class Runtime:
         if queued:
             events.deliver(queued, self.plugins.all(EventHandler))
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A unit of work that only reads (pages, lists, counts): on SQLite it begins DEFERRED
+        and reads beside writers. Nothing it changes is saved; changing anything is a bug and
+        raises."""
+        with Session(self.reader, expire_on_commit=False, autoflush=False) as session:
+            yield session
+            if session.new or session.dirty or session.deleted:
+                raise RuntimeError("a reading unit of work changed data; use Runtime.session")
+        # Closing returns the connection, whose transaction the pool rolls back; the objects
+        # read stay loaded (a session rollback would expire them).
+
     def read(self, work: Callable[[Session], T]) -> T:
         """Run ``work``, which reads and seldom writes, without queueing behind writers.
 

@@ -212,3 +212,45 @@ def test_read_runs_again_as_a_normal_session_when_its_write_loses_to_another(
     with runtime.session() as session:
         assert session.get(User, reader.id).display_name == "Renamed"  # type: ignore[union-attr]
         assert session.get(User, writer.id).display_name == "Changed meanwhile"  # type: ignore[union-attr]
+
+
+def test_reading_does_not_wait_for_a_writer_holding_the_lock(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    """While another unit of work holds the write lock (and has not committed), a reading unit
+    of work still reads, and sees the data as committed before that write."""
+    user = make_user()
+    locked, release = threading.Event(), threading.Event()
+
+    def writer() -> None:
+        with runtime.session() as session:
+            me = session.get(User, user.id)
+            me.display_name = "Uncommitted"  # type: ignore[union-attr]
+            session.add(me)
+            session.flush()
+            locked.set()
+            release.wait(timeout=60)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        assert locked.wait(timeout=30)
+        with runtime.reading() as session:
+            seen = session.get(User, user.id)
+            assert seen is not None and seen.display_name != "Uncommitted"
+    finally:
+        release.set()
+        thread.join(timeout=60)
+    with runtime.reading() as session:
+        assert session.get(User, user.id).display_name == "Uncommitted"  # type: ignore[union-attr]
+
+
+def test_changing_data_in_a_reading_unit_of_work_raises_and_saves_nothing(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    user = make_user()
+    with pytest.raises(RuntimeError, match=r"use Runtime\.session"), runtime.reading() as session:
+        me = session.get(User, user.id)
+        me.display_name = "Changed"  # type: ignore[union-attr]
+    with runtime.reading() as session:
+        assert session.get(User, user.id).display_name != "Changed"  # type: ignore[union-attr]

@@ -65,7 +65,7 @@ def list_items(
     if after is not None and (before is not None or last):
         raise InvalidInput("Use either after (forwards) or before / last (backwards)", "$.after")
     size = min(limit, 500)
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         if category is not None and category not in {
             c.id for c in labels.all_categories(session, project_id)
@@ -124,7 +124,7 @@ def upload_items(
 
 @get("/items/{item_id:int}", guards=[signed_in])
 def get_item(request: Request[Any, Any, Any], item_id: FromPath[int]) -> ItemOut:
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         return _item_out(request, items.get_item(session, item_id))
 
 
@@ -138,7 +138,7 @@ def list_annotations(
     request: Request[Any, Any, Any], item_id: FromPath[int]
 ) -> list[AnnotationOut]:
     """The current revision of each annotation on the item."""
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         items.get_item(session, item_id)
         current = annotations.current_annotations(session, item_id)
         names = _pseudonyms(session, {a.annotator_id for a in current})

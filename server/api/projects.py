@@ -40,7 +40,7 @@ def _out(session: Any, project: Project, counts: dict[str, int]) -> ProjectOut:
 
 @get("/projects", guards=[signed_in])
 def list_projects(request: Request[Any, Any, Any]) -> list[ProjectOut]:
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         return [_out(session, s.project, s.counts) for s in projects.list_projects(session)]
 
 
@@ -66,7 +66,7 @@ def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -
 
 @get("/projects/{project_id:int}", guards=[signed_in])
 def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         summary = projects.summarize(session, project_id)
         return _out(session, summary.project, summary.counts)
 
@@ -77,7 +77,7 @@ def list_categories(
     project_id: FromPath[int],
     include_deleted: FromQuery[bool] = False,
 ) -> list[CategoryOut]:
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         found = (
             labels.all_categories(session, project_id)
@@ -138,7 +138,7 @@ def list_schema_versions(
     request: Request[Any, Any, Any], project_id: FromPath[int]
 ) -> list[SchemaVersionOut]:
     """Every label schema version of the project, newest first."""
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         found = session.exec(
             select(LabelSchemaVersion)

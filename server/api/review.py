@@ -58,7 +58,7 @@ class ReviewOut(msgspec.Struct):
 @get("/projects/{project_id:int}/counts", guards=[signed_in])
 def project_counts(request: Request[Any, Any, Any], project_id: FromPath[int]) -> CountsOut:
     """Exact counts, read from the tables on each request (no cache)."""
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         found = counts.project_counts(session, project_id)
     return CountsOut(

@@ -32,7 +32,7 @@ def home() -> Response[Any]:
 
 @get("/projects", guards=[signed_in], name="projects")
 def project_list(request: Request[Any, Any, Any]) -> Response[Any]:
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         summaries = projects.list_projects(session)
     return page(
         request,
@@ -109,7 +109,7 @@ def project_detail(
 ) -> Response[Any]:
     runtime = runtime_of(request)
     query = GridQuery.parse(group, status, category, after, before, last)
-    with runtime.session() as session:
+    with runtime.reading() as session:
         project = projects.get_project(session, project_id)
         grid = grid_context(request, session, project_id, query, f"/projects/{project_id}")
         categories = labels.live_categories(session, project_id)

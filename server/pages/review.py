@@ -26,7 +26,7 @@ def _review_context(
     request: Request[Any, Any, Any], project_id: int, query: GridQuery
 ) -> dict[str, Any]:
     base = f"/projects/{project_id}/review"
-    with runtime_of(request).session() as session:
+    with runtime_of(request).reading() as session:
         project = projects.get_project(session, project_id)
         context = grid_context(request, session, project_id, query, base)
         context["issues"] = counts.issues(session, project_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, and_, case, func, update
 from sqlmodel import Session, col, select
 
 from . import lifecycle
@@ -20,11 +20,13 @@ from .models import Assignment, Item
 from .models.types import utcnow
 
 __all__ = [
+    "QUEUE_FILTERS",
     "QueueEntry",
     "claim_next",
     "ensure_slot",
     "mark_submitted",
     "my_queue",
+    "my_queue_counts",
     "reserve",
     "skip",
 ]
@@ -150,6 +152,23 @@ def mark_submitted(session: Session, assignment: Assignment) -> None:
         session.add(assignment)
 
 
+QUEUE_FILTERS = ("all", "todo", "done", "skipped")
+"""What the queue panel can show: every item I hold a slot on, those still to label (my slot
+not submitted, the item open), those I submitted, and those skipped."""
+
+
+def _queue_filter(show: str) -> list[ColumnElement[bool]]:
+    if show == "all":
+        return []
+    if show == "todo":
+        return [col(Assignment.submitted_at).is_(None), col(Item.status).in_(OPEN_STATES)]
+    if show == "done":
+        return [col(Assignment.submitted_at).is_not(None)]
+    if show == "skipped":
+        return [col(Item.status) == ItemState.skipped]
+    raise ValueError(f"Unknown queue filter {show!r}; use one of {', '.join(QUEUE_FILTERS)}.")
+
+
 def my_queue(
     session: Session,
     project_id: int,
@@ -158,13 +177,19 @@ def my_queue(
     *,
     before: int = 10,
     after: int = 20,
+    show: str = "all",
 ) -> list[Item]:
     """A window of the items the annotator holds slots on, in id order, around item
-    ``around``: what the queue panel lists (keyset reads, whatever the queue's length)."""
+    ``around``: what the queue panel lists (keyset reads, whatever the queue's length).
+    ``show`` narrows it to one of ``QUEUE_FILTERS``; ``around`` need not be in the result."""
     held = (
         select(Item)
         .join(Assignment, col(Assignment.item_id) == col(Item.id))
-        .where(col(Item.project_id) == project_id, col(Assignment.annotator_id) == annotator_id)
+        .where(
+            col(Item.project_id) == project_id,
+            col(Assignment.annotator_id) == annotator_id,
+            *_queue_filter(show),
+        )
     )
     earlier = session.exec(
         held.where(col(Item.id) < around).order_by(col(Item.id).desc()).limit(before)
@@ -173,6 +198,22 @@ def my_queue(
         held.where(col(Item.id) >= around).order_by(col(Item.id)).limit(after + 1)
     ).all()
     return [*reversed(earlier), *later]
+
+
+def my_queue_counts(session: Session, project_id: int, annotator_id: int) -> dict[str, int]:
+    """How many of the annotator's items each of ``QUEUE_FILTERS`` holds (one query)."""
+
+    def count(show: str) -> ColumnElement[int]:
+        conditions = _queue_filter(show)
+        return func.count(case((and_(*conditions), 1))) if conditions else func.count()
+
+    row = session.execute(
+        select(*(count(show) for show in QUEUE_FILTERS))
+        .select_from(Assignment)
+        .join(Item, col(Item.id) == col(Assignment.item_id))
+        .where(col(Item.project_id) == project_id, col(Assignment.annotator_id) == annotator_id)
+    ).one()
+    return dict(zip(QUEUE_FILTERS, row, strict=True))
 
 
 def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:

@@ -200,8 +200,8 @@ def test_the_item_page_renders_the_rating_plugins_editor_and_loads_its_module(
     page = manager.get(item_page(site))
     assert page.status_code == 200
     assert "data-rating-editor" in page.text
-    assert f'data-item-id="{site["item"]["id"]}"' in page.text
-    assert '<script type="module" src="/static/plugins/scholia-rating/rating.js">' in page.text
+    assert 'data-editor-root="rating"' in page.text
+    assert '"module": "/static/plugins/scholia-rating/rating.js"' in page.text
     assert site["item"]["media_url"].replace("&", "&amp;") in page.text
 
 
@@ -213,7 +213,7 @@ def test_the_item_page_prefills_the_editor_with_my_current_annotation(
         json={"annotation_type": "rating", "payload": {"value": 2, "comment": "soft focus"}},
     ).json()
     page = manager.get(item_page(site)).text
-    assert f'data-revision="{created["id"]}"' in page
+    assert f'"id": "{created["id"]}"' in page
     assert re.search(r'value="2"\s+checked', page)
     assert not re.search(r'value="[13-5]"\s+checked', page)
     assert "soft focus</textarea>" in page

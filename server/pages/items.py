@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, lifecycle, projects
+from scholia.core import annotations, items, labels, lifecycle, projects
 from scholia.core.errors import IllegalTransition
 from scholia.core.models import Blob, Item, User
 
@@ -42,20 +42,32 @@ def item_detail(
             )
         }
         neighbours = _neighbours(session, project_id, item_id)
+        categories = labels.live_categories(session, project_id)
     me = user_of(request)
     mine = {a.annotation_type: a for a in current if a.annotator_id == me.id}
     editors = []
     for type_name in project.annotation_types:
         kind = runtime.plugins.annotation_types.get(type_name)
         provider = runtime.plugins.provider(type(kind), type_name) if kind else None
-        editors.append(
-            {
-                "name": type_name,
-                "type": kind,
-                "plugin": provider.name if provider else None,
-                "annotation": mine.get(type_name),
-            }
+        module = (
+            f"/static/plugins/{provider.name}/{kind.editor.module}"
+            if kind and kind.editor and provider
+            else None
         )
+        editors.append(
+            {"name": type_name, "type": kind, "module": module, "annotation": mine.get(type_name)}
+        )
+    # What static/editors.js mounts the editors with (the labeling page passes the same).
+    state = {
+        "project_id": project_id,
+        "item": {"id": item.id, "status": item.status, "name": item.name},
+        "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
+        "categories": [
+            {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
+        ],
+        "options": project.settings.get("annotation_options", {}),
+        "editors": [{"name": e["name"], "module": e["module"]} for e in editors if e["module"]],
+    }
     return page(
         request,
         "items/detail.html",
@@ -67,6 +79,7 @@ def item_detail(
         media=media_url(runtime.settings.secret_key, item.content_hash),
         allowed=lifecycle.allowed_transitions(item.status),
         neighbours=neighbours,
+        state=state,
     )
 
 

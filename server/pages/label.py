@@ -25,18 +25,35 @@ __all__ = ["label_pages"]
 PRELOAD = 3
 RESERVE = 5
 """Slots held ahead of the current item: the next link is direct and its image preloaded."""
+QUEUE_TITLES = {"all": "All", "todo": "To do", "done": "Done", "skipped": "Skipped"}
+
+
+def _shown(request: Request[Any, Any, Any]) -> str:
+    """The queue filter asked for in the URL (``?queue=todo``); anything else shows it all."""
+    value = request.query_params.get("queue")
+    return value if value in queue.QUEUE_FILTERS else "all"
+
+
+def _query(show: str) -> str:
+    """The query string that keeps the queue filter on every link of the page."""
+    return "" if show == "all" else f"?queue={show}"
 
 
 @get("/projects/{project_id:int}/label", guards=[signed_in])
 def label_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     """Claim (or resume) the annotator's next item and open it; an empty queue says so."""
     runtime = runtime_of(request)
+    me = user_of(request)
+    assert me.id is not None
+    show = _shown(request)
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
-        item = queue.claim_next(session, project_id, user_of(request).id)  # type: ignore[arg-type]
+        item = queue.claim_next(session, project_id, me.id)
+        # With nothing left to label, the page links to what the annotator did label.
+        done = [] if item else queue.my_queue(session, project_id, me.id, 0, after=0, show="done")
     if item is None:
-        return page(request, "label_done.html", project=project)
-    return Redirect(f"/projects/{project_id}/label/{item.id}")
+        return page(request, "label_done.html", project=project, done=done[0] if done else None)
+    return Redirect(f"/projects/{project_id}/label/{item.id}{_query(show)}")
 
 
 @get("/projects/{project_id:int}/label/{item_id:int}", guards=[signed_in])
@@ -45,19 +62,24 @@ def label_item(
 ) -> Response[Any]:
     runtime = runtime_of(request)
     me = user_of(request)
+    assert me.id is not None
     secret = runtime.settings.secret_key
+    show = _shown(request)
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
-        queue.reserve(session, project_id, me.id, RESERVE)  # type: ignore[arg-type]
-        mine = [
-            a for a in annotations.current_annotations(session, item_id) if a.annotator_id == me.id
-        ]
-        held = queue.my_queue(session, project_id, me.id, item_id)  # type: ignore[arg-type]
+        queue.reserve(session, project_id, me.id, RESERVE)
+        mine = {
+            a.annotation_type: a
+            for a in annotations.current_annotations(session, item_id)
+            if a.annotator_id == me.id
+        }
+        held = queue.my_queue(session, project_id, me.id, item_id, show=show)
+        counts = queue.my_queue_counts(session, project_id, me.id)
         categories = labels.live_categories(session, project_id)
-    ids = [i.id for i in held]
-    position = ids.index(item_id) if item_id in ids else None
-    following = held[position + 1 :] if position is not None else []
+    # The current item need not be in the filtered queue: its neighbours are by id either way.
+    earlier = [i for i in held if i.id is not None and i.id < item_id]
+    following = [i for i in held if i.id is not None and i.id > item_id]
     editors = []
     for name in project.annotation_types:
         kind: AnnotationType | None = runtime.plugins.annotation_types.get(name)
@@ -70,27 +92,42 @@ def label_item(
                 "type": kind,
                 "template": kind.editor.template,
                 "module": f"/static/plugins/{provider.name}/{kind.editor.module}",
+                "annotation": mine.get(name),
             }
         )
     state = {
         "project_id": project_id,
         "item": {"id": item.id, "status": item.status, "name": item.name},
-        "previous": ids[position - 1] if position else None,
+        "queue": show,
+        "query": _query(show),
+        "previous": earlier[-1].id if earlier else None,
         "next": following[0].id if following else None,
         "preload": [media_url(secret, i.content_hash) for i in following[:PRELOAD]],
-        "revisions": {a.annotation_type: {"id": str(a.id), "payload": a.payload} for a in mine},
+        "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
         ],
         "options": project.settings.get("annotation_options", {}),
         "editors": [{"name": e["name"], "module": e["module"]} for e in editors],
     }
+    filters = [
+        {
+            "key": key,
+            "title": QUEUE_TITLES[key],
+            "count": counts[key],
+            "url": f"/projects/{project_id}/label/{item_id}{_query(key)}",
+            "active": key == show,
+        }
+        for key in queue.QUEUE_FILTERS
+    ]
     return page(
         request,
         "label.html",
         project=project,
         item=item,
         held=held,
+        filters=filters,
+        query=_query(show),
         editors=editors,
         media=media_url(secret, item.content_hash),
         state=state,

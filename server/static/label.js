@@ -1,8 +1,10 @@
 // The labeling page. Every decision shows at once and is written to an outbox in
 // localStorage before it is sent, with a stable client_op_id: a save that fails is retried,
 // and one interrupted by a reload or navigation is sent again on the next page (the server
-// stores each op id once), so no label is lost. Editors are ES modules exporting mount().
+// stores each op id once), so no label is lost. Editors are mounted by the shared host
+// (static/editors.js), with a save() that goes through the outbox.
 import { csrfHeaders, submitAnnotation } from "/static/editor.js";
+import { isTyping, mountEditors } from "/static/editors.js";
 
 const state = JSON.parse(document.getElementById("label-state").textContent);
 const OUTBOX = "scholia.outbox";
@@ -35,11 +37,26 @@ function hasPending(key) {
 }
 
 // --- the outbox -----------------------------------------------------------------------------
+// Saves made on this page wait for their answer here (opId -> resolve), so save() can return it.
+const answers = new Map();
+const cardStatus = {}; // annotation type -> the editor card's report(text, kind)
+
 function enqueue(op) {
   const outbox = load(OUTBOX, "[]");
-  outbox.push({ ...op, opId: crypto.randomUUID() });
+  const opId = crypto.randomUUID();
+  outbox.push({ ...op, opId });
   store(OUTBOX, outbox);
   flush();
+  return new Promise((resolve) => answers.set(opId, resolve));
+}
+
+function answered(op, result) {
+  answers.get(op.opId)?.({ ok: result.ok, message: result.message || "" });
+  answers.delete(op.opId);
+  // A refusal also shows in the editor's card, next to what was refused, until the next save.
+  if (op.itemId === state.item.id) {
+    cardStatus[op.type]?.(result.ok ? "" : `Not saved: ${result.message}`, result.ok ? "" : "error");
+  }
 }
 
 let flushing = false;
@@ -61,6 +78,7 @@ async function flush() {
         continue;
       }
       store(OUTBOX, load(OUTBOX, "[]").filter((o) => o.opId !== op.opId));
+      answered(op, result);
       if (!result.ok) {
         show(`Not saved: ${result.message}`, "error");
         continue;
@@ -132,17 +150,18 @@ function pendingPayload(type) {
   return revision ? revision.payload : null;
 }
 
-const editors = [];
-function saver(type) {
+function saver(type, report) {
+  cardStatus[type] = report;
   return (payload, { advance = false } = {}) => {
     const before = pendingPayload(type);
     const undo = load(UNDO, "[]");
     undo.push({ itemId: state.item.id, type, before });
     store(UNDO, undo.slice(-50));
-    enqueue({ kind: "annotate", itemId: state.item.id, type, payload, timeSpentMs: timeSpent() });
+    const answer = enqueue({ kind: "annotate", itemId: state.item.id, type, payload, timeSpentMs: timeSpent() });
     itemStatus.textContent = "labeled";
     itemStatus.className = "badge labeled";
     if (advance) setTimeout(next, 120);
+    return answer;
   };
 }
 
@@ -154,20 +173,25 @@ function undoLast() {
   if (last.before === null) enqueue({ kind: "withdraw", itemId: last.itemId, type: last.type });
   else enqueue({ kind: "annotate", itemId: last.itemId, type: last.type, payload: last.before });
   if (last.itemId !== state.item.id) {
-    location.assign(`/projects/${state.project_id}/label/${last.itemId}`);
+    location.assign(`/projects/${state.project_id}/label/${last.itemId}${state.query}`);
     return;
   }
-  for (const editor of editors) if (editor.type === last.type) editor.api.show?.(last.before);
+  editors.show(last.type, last.before);
   show("Undone", "saved");
 }
 
+// Navigation follows the queue as filtered (state.query keeps ?queue=… on every link).
 function next() {
-  location.assign(state.next ? `/projects/${state.project_id}/label/${state.next}`
-                             : `/projects/${state.project_id}/label`);
+  if (state.next) return location.assign(`/projects/${state.project_id}/label/${state.next}${state.query}`);
+  // Past the end: the whole queue and "to do" claim more work; "done" and "skipped" have no more.
+  if (state.queue === "all" || state.queue === "todo") {
+    return location.assign(`/projects/${state.project_id}/label${state.query}`);
+  }
+  show("This is the last item in the queue shown", "saved");
 }
 
 function previous() {
-  if (state.previous) location.assign(`/projects/${state.project_id}/label/${state.previous}`);
+  if (state.previous) location.assign(`/projects/${state.project_id}/label/${state.previous}${state.query}`);
 }
 
 async function skip() {
@@ -206,8 +230,8 @@ for (const button of document.querySelectorAll("[data-action]")) {
   button.addEventListener("click", () => actions[button.dataset.action]());
 }
 document.addEventListener("keydown", (event) => {
-  if (event.target.closest("input, textarea, select") || event.ctrlKey || event.metaKey || event.altKey) return;
-  for (const editor of editors) if (editor.api.onKey?.(event)) return event.preventDefault();
+  if (editors.onKey(event)) return event.preventDefault();
+  if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
   const key = event.key;
   const handler = { ArrowRight: next, ArrowLeft: previous, s: skip, S: skip, z: undoLast, Z: undoLast,
                     "?": actions.help, 0: () => setZoom("fit"), "+": () => setZoom("in"),
@@ -216,14 +240,6 @@ document.addEventListener("keydown", (event) => {
 });
 
 // --- start: mount the editors, preload what comes next, send anything left from before ------
-for (const { name, module } of state.editors) {
-  const root = document.querySelector(`[data-editor-root="${name}"]`);
-  import(module).then((editor) => {
-    if (typeof editor.mount !== "function") return;
-    const api = editor.mount({ root, categories: state.categories, options: state.options[name] || {},
-                               current: pendingPayload(name), save: saver(name) });
-    editors.push({ type: name, api });
-  });
-}
+const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload });
 for (const url of state.preload) new Image().src = url;
 flush();

@@ -62,6 +62,12 @@ def item_status(runtime: Runtime, item_id: int) -> str:
         return str(item.status)
 
 
+def wait_for_editors(page: Page, *names: str) -> None:
+    """The editor host has mounted each named editor (its module is imported asynchronously)."""
+    for name in names or ("rating",):
+        expect(page.locator(f"[data-editor-root={name}][data-editor-mounted]")).to_be_attached()
+
+
 def wait_for_thumbnails(page: Page, count: int) -> None:
     """Every thumbnail <img> has loaded a real image (the /media/…/thumb URL worked)."""
     thumbs = page.locator(".thumbs img")
@@ -118,6 +124,7 @@ def test_upload_images_then_rate_one_with_the_keyboard(
     screenshot("3-item")
 
     editor = page.locator("[data-rating-editor]")
+    wait_for_editors(page)
     page.keyboard.press("4")
     expect(editor.locator("input[name=value][value='4']")).to_be_checked()
     page.keyboard.press("Enter")
@@ -127,6 +134,7 @@ def test_upload_images_then_rate_one_with_the_keyboard(
     screenshot("4-saved")
 
     page.reload()
+    wait_for_editors(page)
     rows = page.locator("section.card", has=page.get_by_role("heading", name="Annotations"))
     rows = rows.locator("tbody tr")
     expect(rows).to_have_count(1)
@@ -155,6 +163,7 @@ def test_upload_images_then_rate_one_with_the_keyboard(
     page.keyboard.press("Enter")
     expect(status).to_have_text("Saved.")
     page.reload()
+    wait_for_editors(page)
     expect(rows).to_have_count(1)
     expect(rows.locator("td").nth(0)).to_have_text("rating (revised)")
     expect(rows.locator("td").nth(1)).to_contain_text('"value": 5')
@@ -194,6 +203,7 @@ def test_a_rating_of_one_needs_a_comment(
     page.goto(f"/projects/{project.id}/items/{item.id}")
     editor = page.locator("[data-rating-editor]")
     expect(editor).to_be_visible()
+    wait_for_editors(page)
 
     page.keyboard.press("1")
     expect(editor.locator("input[name=value][value='1']")).to_be_checked()
@@ -209,6 +219,7 @@ def test_a_rating_of_one_needs_a_comment(
     assert item_status(runtime, item.id) == "unlabeled"
 
     page.reload()
+    wait_for_editors(page)
     expect(page.get_by_text("Nobody has annotated this item yet.")).to_be_visible()
     expect(page.locator("[data-status]")).to_have_text("unlabeled")
 
@@ -281,6 +292,7 @@ def test_pressing_enter_twice_while_saving_saves_once_without_an_error(
     page.route(f"**/api/v1/items/{item.id}/annotations", hold)
     page.goto(f"/projects/{project.id}/items/{item.id}")
     status = page.locator("[data-rating-editor] .rating-status")
+    wait_for_editors(page)
     page.keyboard.press("3")
     page.keyboard.press("Enter")
     expect(status).to_have_text("Saving…")
@@ -301,3 +313,87 @@ def test_pressing_enter_twice_while_saving_saves_once_without_an_error(
     with runtime.session() as session:
         current = current_annotations(session, item.id)
     assert [a.payload["value"] for a in current] == [3]
+
+
+def test_two_editors_on_the_item_page_share_the_keyboard_the_active_one_first(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    screenshot: Callable[[str], Path],
+) -> None:
+    mara = make_user("manager", username="mara")
+    assert mara.id is not None
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=mara.id,
+            name="Both",
+            modality="image",
+            annotation_types=["classification", "rating"],
+            categories=["cat", "dog"],
+        )
+    item = add_item(runtime, project, mara, "green.png")
+    assert item.id is not None
+    sign_in(page, "mara")
+    page.goto(f"/projects/{project.id}/items/{item.id}")
+    wait_for_editors(page, "classification", "rating")
+    classification = page.locator("[data-editor-root=classification]")
+    rating = page.locator("[data-editor-root=rating]")
+    expect(classification).to_have_class(re.compile(r"\beditor-active\b"))
+    expect(page.locator("[data-editor-tab-hint]")).to_be_visible()
+
+    # The first editor is active: 2 picks "dog" there, and the item page saves it at once.
+    page.keyboard.press("2")
+    expect(classification.locator("[data-editor-status]")).to_have_text("Saved.")
+    expect(classification.locator(".category-button[aria-pressed=true]")).to_have_text(
+        re.compile("dog")
+    )
+    expect(rating.locator("input[name=value]:checked")).to_have_count(0)
+    # The annotation list refreshes itself (htmx, on scholia:annotation-saved).
+    expect(page.locator("#annotations tbody tr")).to_have_count(1)
+
+    # Tab makes the rating active; now 2 is a rating of 2, and classification keeps "dog".
+    page.keyboard.press("Tab")
+    expect(rating).to_have_class(re.compile(r"\beditor-active\b"))
+    expect(classification).not_to_have_class(re.compile(r"\beditor-active\b"))
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    expect(rating.locator(".rating-status")).to_have_text("Saved.")
+    expect(rating.locator("input[name=value][value='2']")).to_be_checked()
+    expect(page.locator("#annotations tbody tr")).to_have_count(2)
+    screenshot("1-both-saved")
+
+    # A click picks the active editor too.
+    classification.get_by_role("heading").click()
+    expect(classification).to_have_class(re.compile(r"\beditor-active\b"))
+    with runtime.session() as session:
+        current = current_annotations(session, item.id)
+    assert sorted((a.annotation_type, a.payload) for a in current) == [
+        ("classification", {"category_ids": [2]}),
+        ("rating", {"value": 2, "comment": ""}),
+    ]
+
+
+def test_an_editor_module_without_mount_says_so_in_its_card(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+) -> None:
+    mara = make_user("manager", username="mara")
+    project = make_project(runtime, mara)
+    item = add_item(runtime, project, mara, "green.png")
+    sign_in(page, "mara")
+    # An editor written to the old convention: it runs on import and exports nothing.
+    page.route(
+        "**/static/plugins/scholia-rating/rating.js",
+        lambda route: route.fulfill(
+            content_type="text/javascript", body="document.body.dataset.oldEditor = 'ran';"
+        ),
+    )
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"/projects/{project.id}/items/{item.id}")
+    note = page.locator("[data-editor-root=rating] [data-editor-problem]")
+    expect(note).to_contain_text("does not export mount()")
+    assert any("does not export mount()" in text for text in errors), errors

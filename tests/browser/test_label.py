@@ -170,3 +170,81 @@ def test_undo_withdraws_the_last_label_and_skip_marks_the_item_skipped(
         item = session.get(Item, first)
         assert item is not None and item.status == "skipped"
     assert annotator.id is not None
+
+
+def test_with_classification_and_rating_keys_go_to_the_active_editor(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    screenshot: Callable[[str], Path],
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username="ada")
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=manager.id,  # type: ignore[arg-type]
+            name="Both",
+            modality="image",
+            annotation_types=["classification", "rating"],
+            categories=["cat", "dog", "bird"],
+        )
+        project_id = project.id
+    items.ingest_files(
+        runtime,
+        project_id,  # type: ignore[arg-type]
+        [(n, io.BytesIO(d)) for n, d in _images(3)],
+        actor_id=manager.id,  # type: ignore[arg-type]
+    )
+    sign_in(page, "ada")
+    page.goto(f"/projects/{project_id}/label")
+    for name in ("classification", "rating"):
+        expect(page.locator(f"[data-editor-root={name}][data-editor-mounted]")).to_be_attached()
+    first = _item_id(page.url)
+    classification = page.locator("[data-editor-root=classification]")
+    rating = page.locator("[data-editor-root=rating]")
+    expect(classification).to_have_class(re.compile(r"\beditor-active\b"))
+
+    page.keyboard.press("?")
+    expect(page.locator("[data-help]")).to_contain_text("Switch to the next editor")
+    page.keyboard.press("Escape")
+    expect(page.locator("[data-help]")).not_to_be_visible()  # the keyboard is back on the page
+
+    # Tab: the rating takes the digits; a 1 without a comment is refused with the server's
+    # message, shown in the rating's card.
+    page.keyboard.press("Tab")
+    expect(rating).to_have_class(re.compile(r"\beditor-active\b"))
+    page.keyboard.press("1")
+    page.keyboard.press("Enter")
+    status = rating.locator("[data-editor-status]")
+    expect(status).to_contain_text("A rating of 1 needs a comment saying what is wrong")
+    expect(status).to_have_attribute("data-state", "error")
+    expect(classification.locator(".category-button[aria-pressed=true]")).to_have_count(0)
+    screenshot("1-rating-refused")
+    page.keyboard.press("4")
+    page.keyboard.press("Enter")
+    expect(status).to_have_text("")
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    assert _item_id(page.url) == first
+
+    # Back to classification (Tab again): 2 labels "dog" and the next item follows.
+    page.keyboard.press("Tab")
+    expect(classification).to_have_class(re.compile(r"\beditor-active\b"))
+    page.keyboard.press("2")
+    page.wait_for_url(lambda url: "/label/" in url and _item_id(url) != first)
+    second = _item_id(page.url)
+    # The choice of editor is kept from item to item.
+    expect(page.locator("[data-editor-root=rating][data-editor-mounted]")).to_be_attached()
+    page.keyboard.press("Tab")
+    expect(page.locator("[data-editor-root=rating].editor-active")).to_be_attached()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: "/label/" in url and _item_id(url) != second)
+    expect(page.locator("[data-editor-root=rating].editor-active")).to_be_attached()
+    with runtime.session() as session:
+        mine = {
+            a.annotation_type: a.payload
+            for a in current_annotations(session, first)
+            if a.annotator_id == annotator.id
+        }
+    assert mine == {"classification": {"category_ids": [2]}, "rating": {"value": 4, "comment": ""}}

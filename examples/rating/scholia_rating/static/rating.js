@@ -1,61 +1,64 @@
-// The rating editor's behaviour: hotkeys 1-5, C for the comment, Enter to save.
-// Saving goes through Scholia's shared helper, which adds the CSRF header, an idempotency key
-// and the revision being corrected, and reports errors with the bad field's path.
-import { submitAnnotation } from "/static/editor.js";
+// The rating editor: a 1–5 rating with a comment. Copy it to start an editor of your own.
+//
+// Scholia imports this module and calls mount() once, with the editor's card (root, holding
+// templates/rating/editor.html), this annotator's current rating and a save() function. The
+// page owns the keyboard and hands keys to onKey(); saving, retries, revisions and showing the
+// outcome in the card are the page's job too, so the editor only wires its form.
 
-for (const form of document.querySelectorAll("[data-rating-editor]")) {
-  const status = form.querySelector(".rating-status");
-  const comment = form.querySelector("textarea[name=comment]");
-  const started = performance.now();
-  // Saves run one after another: a second Enter waits for the first save (and its revision
-  // id) instead of racing it and being refused as a duplicate.
-  let queue = Promise.resolve();
-  const save = () => (queue = queue.then(store, store));
+export function mount({ root, current, save }) {
+  const form = root.querySelector("[data-rating-editor]");
+  const comment = form.elements.comment;
+  const status = root.querySelector("[data-editor-status]");
 
-  async function store() {
+  function rate(value) {
+    form.querySelector(`input[name=value][value="${value}"]`).checked = true;
+  }
+
+  function submit() {
     const checked = form.querySelector("input[name=value]:checked");
     if (!checked) {
+      // Nothing to send yet: say so here rather than send the server an empty rating.
       status.textContent = "Pick a rating first (1–5).";
       status.dataset.state = "error";
       return;
     }
-    status.textContent = "Saving…";
-    status.dataset.state = "pending";
-    const result = await submitAnnotation({
-      itemId: form.dataset.itemId,
-      annotationType: "rating",
-      payload: { value: Number(checked.value), comment: comment.value },
-      supersedesId: form.dataset.revision || null,
-      timeSpentMs: Math.round(performance.now() - started),
-    });
-    if (result.ok) {
-      form.dataset.revision = result.annotation.id;
-      status.textContent = "Saved.";
-      status.dataset.state = "saved";
-    } else {
-      status.textContent = result.message;
-      status.dataset.state = "error";
-    }
+    // What makes a rating valid (a 1 needs a comment) is checked by the server, in one place;
+    // the page shows its message in this card's status line.
+    save({ value: Number(checked.value), comment: comment.value });
+  }
+
+  function show(payload) {
+    for (const input of form.elements.value) input.checked = Number(input.value) === payload?.value;
+    comment.value = payload?.comment ?? "";
   }
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
-    save();
+    submit();
   });
+  // Keys typed in the comment stay there (the page skips text fields); Escape hands the
+  // keyboard back to the page.
+  comment.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") comment.blur();
+  });
+  show(current);
 
-  document.addEventListener("keydown", (event) => {
-    if (event.target === comment) {
-      if (event.key === "Escape") comment.blur();
-      return;
-    }
-    if (event.key >= "1" && event.key <= "5") {
-      form.querySelector(`input[name=value][value="${event.key}"]`).checked = true;
-    } else if (event.key === "c" || event.key === "C") {
-      event.preventDefault();
-      comment.focus();
-    } else if (event.key === "Enter") {
-      event.preventDefault();
-      save();
-    }
-  });
+  return {
+    onKey(event) {
+      if (/^[1-5]$/.test(event.key)) {
+        rate(event.key);
+        return true;
+      }
+      if (event.key === "c" || event.key === "C") {
+        comment.focus(); // the page prevents the default, so the "c" is not typed into it
+        return true;
+      }
+      if (event.key === "Enter") {
+        submit();
+        return true;
+      }
+      return false;
+    },
+    show,
+  };
 }

@@ -1,16 +1,16 @@
-// Classification editor for Scholia's labeling page. The page calls mount() with the
-// categories (in display order), the project's options and this annotator's current label,
-// and a save(payload) that stores it (optimistically, retried, surviving a reload).
+// Classification editor. Scholia's editor host (static/editors.js, on the labeling page and the
+// item page) calls mount() with the categories (in display order), the project's options for
+// classification, this annotator's current label and a save(payload, { advance }) that stores it.
 // Keys 1-9 pick the category at that position (multi-label: toggle), as does a category's own
-// hotkey when the project gave it one.
+// hotkey when the project gave it one. Single-label saves ask the labeling page to advance.
 
 export function mount({ root, categories, options, current, save }) {
   const multi = (options.mode || "single") === "multi";
   const chosen = new Set(current ? current.category_ids : []);
   const buttons = root.querySelector("[data-classification-buttons]");
   root.querySelector("[data-classification-mode]").textContent = multi
-    ? "Multi-label: toggle every category that applies, then → for the next item."
-    : "Single-label: press a category's number; the next item follows.";
+    ? "Multi-label: toggle every category that applies."
+    : "Single-label: press a category's number.";
 
   function render() {
     buttons.replaceChildren(...categories.map((category, index) => {

@@ -1,0 +1,167 @@
+// Scholia's editor host: mounts each annotation type's editor in its card and routes the
+// keyboard to them. The labeling page and the item page both use it; they differ only in how a
+// payload is saved (the labeling page's outbox, the item page's direct save below).
+//
+// The one contract an editor module follows (examples/rating is a complete one to copy):
+//
+//   export function mount({ root, item, categories, options, current, save }) {
+//     // wire the markup inside root, show `current`
+//     return { onKey(event) { return handled; }, show(payload) { … } };
+//   }
+//
+//   root        the editor's card: the element with data-editor-root="<annotation type>"
+//   item        { id, name, status } of the item on the page
+//   categories  the project's live categories in display order: { id, name, color, hotkey }
+//   options     the project's options for this annotation type ({} when it has none)
+//   current     this annotator's current payload on the item, or null
+//   save(payload, { advance })  stores a payload and returns a Promise of { ok, message }; the
+//               host shows the outcome in the card's [data-editor-status] element (the template
+//               may place one; otherwise one is added at the end of the card). `advance` asks the
+//               labeling page to go on to the next item.
+//   onKey(event)  receives keydown events (never those typed into a text field) and returns true
+//               when it used the key; the host then prevents the browser's default.
+//   show(payload) redraws the editor with another payload (after an undo).
+//
+// Keys go to the active editor: the one last clicked or focused, or picked with Tab when the
+// page has two or more.
+import { submitAnnotation } from "/static/editor.js";
+
+const NOT_TYPING = new Set(["button", "checkbox", "color", "file", "radio", "range", "reset", "submit"]);
+
+/** Whether a key event's target takes text, so its keys belong to the field, not the page. */
+export function isTyping(target) {
+  if (!(target instanceof Element)) return false;
+  if (target.closest("textarea, select, [contenteditable=''], [contenteditable=true]")) return true;
+  return target instanceof HTMLInputElement && !NOT_TYPING.has(target.type);
+}
+
+/**
+ * Mount the editors listed in the page's state ({ name, module } each) and return
+ * { onKey(event) -> bool, show(name, payload), ready }.
+ * saver(name, report) returns that editor's save(payload, options); report(text, kind) writes
+ * to the editor's status line (kind: "pending", "saved", "error" or "" to clear it).
+ * current(name) is the payload an editor starts with (default: my revision in the state).
+ */
+export function mountEditors({ editors, state, saver, current = (name) => state.revisions[name]?.payload ?? null }) {
+  const roots = new Map();
+  for (const { name } of editors) {
+    const root = document.querySelector(`[data-editor-root="${CSS.escape(name)}"]`);
+    if (root) roots.set(name, root);
+  }
+  const names = [...roots.keys()];
+  const apis = new Map();
+  // The active editor is remembered for the project, so it stays picked from item to item.
+  const memory = `scholia.activeEditor.${state.project_id}`;
+  let active = names.includes(sessionStorage.getItem(memory)) ? sessionStorage.getItem(memory) : names[0];
+
+  function activate(name, { focus = false } = {}) {
+    active = name;
+    sessionStorage.setItem(memory, name);
+    // With a single editor there is nothing to choose between, so no highlight.
+    for (const [each, root] of roots) root.classList.toggle("editor-active", names.length > 1 && each === name);
+    // Focus follows, so Enter or Space never presses a button left focused in the other card.
+    if (focus) roots.get(name).focus({ preventScroll: true });
+  }
+
+  function reporter(root) {
+    let output = root.querySelector("[data-editor-status]");
+    if (!output) {
+      output = document.createElement("output");
+      output.className = "editor-status";
+      output.dataset.editorStatus = "";
+      output.setAttribute("aria-live", "polite");
+      root.append(output);
+    }
+    return (text, kind = "") => {
+      output.textContent = text;
+      output.dataset.state = kind;
+    };
+  }
+
+  function problem(name, text, error) {
+    console.error(`Scholia: the editor for "${name}" cannot be used: ${text}`, error ?? "");
+    const note = document.createElement("p");
+    note.className = "flash warn editor-problem";
+    note.dataset.editorProblem = "";
+    note.textContent = `This editor cannot be used: ${text}`;
+    roots.get(name).append(note);
+  }
+
+  async function mountOne({ name, module }) {
+    const root = roots.get(name);
+    let editor;
+    try {
+      editor = await import(module);
+    } catch (error) {
+      return problem(name, `its module ${module} failed to load (${error.message}).`, error);
+    }
+    if (typeof editor.mount !== "function") {
+      return problem(name, `its module ${module} does not export mount(); the plugin needs updating ` +
+                           "to Scholia's editor contract (see static/editors.js).");
+    }
+    try {
+      const api = editor.mount({
+        root, item: state.item, categories: state.categories, options: (state.options || {})[name] || {},
+        current: current(name), save: saver(name, reporter(root)),
+      });
+      apis.set(name, api || {});
+      root.dataset.editorMounted = "";
+    } catch (error) {
+      problem(name, `mount() failed: ${error.message}`, error);
+    }
+  }
+
+  for (const [name, root] of roots) {
+    root.addEventListener("pointerdown", () => activate(name));
+    root.addEventListener("focusin", () => activate(name));
+  }
+  if (active) activate(active);
+  const ready = Promise.all(editors.filter(({ name }) => roots.has(name)).map(mountOne));
+
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return false;
+    if (event.key === "Tab") {
+      // Tab picks the next editor while the keyboard is on the page or in an editor card;
+      // elsewhere (toolbar, queue links) it moves the focus as usual.
+      const onPage = event.target === document.body || event.target.closest?.("[data-editor-root]");
+      if (names.length < 2 || !onPage) return false;
+      const step = event.shiftKey ? names.length - 1 : 1;
+      activate(names[(names.indexOf(active) + step) % names.length], { focus: true });
+      return true;
+    }
+    // Enter or Space on a focused button or link is that control's, as in any page.
+    if ((event.key === "Enter" || event.key === " ") && event.target.closest?.("button, a, summary")) return false;
+    // Only the active editor hears keys, so a digit never lands in a card the annotator is not
+    // looking at; if that editor could not be mounted, the others hear them.
+    const listening = apis.has(active) ? [active] : names;
+    return listening.some((name) => apis.get(name)?.onKey?.(event) === true);
+  }
+
+  return { onKey, show: (name, payload) => apis.get(name)?.show?.(payload), ready };
+}
+
+/**
+ * The item page's saver: each save goes straight to the API and supersedes my revision before
+ * it; saves of one type run one after another, so a quick second save corrects the first
+ * instead of racing it. The outcome shows in the card, and submitAnnotation announces it with
+ * the scholia:annotation-saved event that refreshes the rest of the page.
+ */
+export function directSaver(state) {
+  const started = performance.now();
+  const revisions = Object.fromEntries(Object.entries(state.revisions).map(([name, r]) => [name, r.id]));
+  const queues = {};
+  return (name, report) => (payload) => {
+    const store = async () => {
+      report("Saving…", "pending");
+      const result = await submitAnnotation({
+        itemId: state.item.id, annotationType: name, payload, supersedesId: revisions[name] || null,
+        timeSpentMs: Math.round(performance.now() - started),
+      });
+      if (result.ok) revisions[name] = result.annotation.id;
+      report(result.ok ? "Saved." : result.message, result.ok ? "saved" : "error");
+      return result;
+    };
+    queues[name] = (queues[name] || Promise.resolve()).then(store, store);
+    return queues[name];
+  };
+}

@@ -6,7 +6,10 @@ wheel as well as from a checkout.
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +29,13 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout per connection."""
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": BUSY_TIMEOUT_S}, **kwargs
         )
+        writer = threading.Lock()
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "begin", partial(_sqlite_begin, writer))
+        event.listen(engine, "commit", partial(_sqlite_end, writer))
+        event.listen(engine, "rollback", partial(_sqlite_end, writer))
         return engine
     if url.startswith("postgresql"):
         kwargs.setdefault("pool_pre_ping", True)
@@ -47,16 +53,35 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+BUSY_TIMEOUT_S = 30
+WRITE_TURN = "scholia_write_turn"
 READING = "scholia_reading"
 """Execution option of a connection that mostly reads (see ``Runtime.read``)."""
 
 
-def _sqlite_begin(connection: Any) -> None:
+def _sqlite_begin(writer: threading.Lock, connection: Any) -> None:
     # IMMEDIATE takes the write lock up front: concurrent writers wait (busy timeout) instead
     # of failing with "database is locked" when a read transaction tries to become a write.
     # Reading work begins DEFERRED: in WAL it reads beside a writer without waiting.
-    reading = connection.get_execution_options().get(READING)
-    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READING):
+        connection.exec_driver_sql("BEGIN")
+        return
+    # Writers of this process queue on a lock first: SQLite's own busy wait polls with
+    # growing sleeps (up to 100 ms), so under contention a writer can sleep long after the
+    # lock is free. Other processes (a CLI import) still meet the busy timeout.
+    if not writer.acquire(timeout=BUSY_TIMEOUT_S):
+        raise sqlite3.OperationalError("database is locked (no write turn within the timeout)")
+    connection.info[WRITE_TURN] = True
+    try:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    except BaseException:
+        _sqlite_end(writer, connection)
+        raise
+
+
+def _sqlite_end(writer: threading.Lock, connection: Any) -> None:
+    if connection.info.pop(WRITE_TURN, False):
+        writer.release()
 
 
 def _alembic_config(engine: Engine) -> Config:

@@ -190,12 +190,13 @@ def submit(
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
 
-    every = labels.all_categories(session, project.id)
+    # The current schema version holds a snapshot of the categories: no need to read them.
+    schema = labels.current_schema(session, project.id)
     context = ValidationContext(
         item_meta=item.meta,
-        categories={c.id: c.name for c in every if c.deleted_at is None},
+        categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
         settings=project.settings,
-        deleted_categories={c.id: c.name for c in every if c.deleted_at is not None},
+        deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
     )
     decoded = decode_payload(kind, payload, context)
 
@@ -206,7 +207,6 @@ def submit(
         _check_no_open_revision(before, item_id, annotator_id, annotation_type)
 
     slot = queue.ensure_slot(session, item, annotator_id)
-    schema = labels.current_schema(session, project.id)
     annotation = Annotation(
         item_id=item_id,
         project_id=project.id,

@@ -1,0 +1,607 @@
+"""Dataset versions: immutable, reproducible exports that carry their proof.
+
+A version is built in a hidden folder beside the released ones and renamed into place only when
+complete, so a crash half-way leaves nothing visible; its row stays ``building`` and ``build``
+run again on it starts over and completes it. The layout:
+
+* ``images/<item id>-<name>``: the media, hard-linked from the store (copied where linking fails);
+* ``annotations.json``: COCO (``images``, ``annotations``, ``categories``); a classification
+  label is one COCO annotation per category the image has (``category_id``, no box);
+* ``provenance.jsonl``: one line per annotation in the version: who (pseudonym), under which
+  guideline, how long, how sure, from where, who reviewed it, how it was adjudicated;
+* ``manifest.json``: ``content`` (everything the content hash covers: schema, categories,
+  selection, counts and the sha256 of every other file), ``content_hash``, and outside it the
+  version number, the time and the export gate's report.
+
+The same selection over the same data gives the same bytes and the same ``content_hash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO, Any
+
+import msgspec
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from . import audit, labels
+from .contributions import QualityRule, RuleResult
+from .errors import Conflict, InvalidInput, NotFound, invalid_from_msgspec
+from .lifecycle import ItemState
+from .models import (
+    Adjudication,
+    Annotation,
+    AnnotationSource,
+    DatasetVersion,
+    DatasetVersionStatus,
+    GuidelineVersion,
+    Item,
+    ItemCategory,
+    Project,
+    Review,
+    User,
+)
+from .models.types import utcnow
+from .runtime import Runtime
+
+__all__ = [
+    "GateContext",
+    "Selection",
+    "build",
+    "create",
+    "export_folder",
+    "parse_selection",
+    "run_gate",
+]
+
+CHUNK = 500
+"""Items read per query while writing: memory stays flat whatever the project's size."""
+
+
+class Selection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """Which items go into a version (all conditions apply together)."""
+
+    statuses: tuple[str, ...] = (ItemState.approved.value,)
+    category_ids: tuple[int, ...] = ()
+    """Items with at least one of these categories; empty means any."""
+    annotator_ids: tuple[int, ...] = ()
+    """Items whose canonical label is by one of these annotators; empty means anyone."""
+    labeled_from: datetime | None = None
+    labeled_until: datetime | None = None
+    """The canonical label was made in [from, until); UTC."""
+
+
+def parse_selection(raw: dict[str, Any] | None) -> Selection:
+    try:
+        selection = msgspec.convert(raw or {}, Selection)
+    except msgspec.ValidationError as error:
+        raise invalid_from_msgspec(error, "$.selection") from None
+    for index, status in enumerate(selection.statuses):
+        if status not in ItemState.__members__:
+            raise InvalidInput(
+                f"Unknown status {status!r}; statuses are {', '.join(ItemState)}",
+                f"$.selection.statuses[{index}]",
+            )
+    if not selection.statuses:
+        raise InvalidInput("Choose at least one status", "$.selection.statuses")
+    return selection
+
+
+@dataclass(frozen=True)
+class GateContext:
+    """What a quality rule sees when it judges a version before release."""
+
+    session: Session
+    project: Project
+    version: DatasetVersion
+    item_ids: Sequence[int]
+
+
+def export_folder(runtime: Runtime, project_id: int) -> Path:
+    return runtime.settings.data_dir / "datasets" / f"project-{project_id}"
+
+
+def _folder(runtime: Runtime, version: DatasetVersion) -> Path:
+    return export_folder(runtime, version.project_id) / f"v{version.version}"
+
+
+# --- choosing the records ---------------------------------------------------------------------
+
+
+@dataclass
+class _Record:
+    item: Item
+    annotations: list[Annotation]
+    review: Review | None
+    adjudications: dict[int, Adjudication]
+
+
+def _selected_items(
+    session: Session, project_id: int, selection: Selection, after_id: int
+) -> list[Item]:
+    query = select(Item).where(
+        col(Item.project_id) == project_id,
+        col(Item.status).in_(selection.statuses),
+        col(Item.id) > after_id,
+    )
+    if selection.category_ids:
+        query = query.where(
+            col(Item.id).in_(
+                select(ItemCategory.item_id).where(
+                    col(ItemCategory.project_id) == project_id,
+                    col(ItemCategory.category_id).in_(selection.category_ids),
+                )
+            )
+        )
+    return list(session.exec(query.order_by(col(Item.id)).limit(CHUNK)))
+
+
+def _canonical(current: list[Annotation]) -> tuple[list[Annotation], str | None]:
+    """One annotation per type: the adjudicated one, else the only one; or why there is none."""
+    chosen: list[Annotation] = []
+    for annotation_type in sorted({a.annotation_type for a in current}):
+        of_type = [a for a in current if a.annotation_type == annotation_type]
+        adjudicated = [a for a in of_type if a.adjudication_id is not None]
+        if adjudicated:
+            chosen.append(adjudicated[-1])
+        elif len(of_type) == 1:
+            chosen.append(of_type[0])
+        else:
+            return [], f"{len(of_type)} {annotation_type} labels and no adjudication"
+    return chosen, None
+
+
+def _records(
+    session: Session, project_id: int, selection: Selection, excluded: dict[str, int]
+) -> Iterator[_Record]:
+    """The selected items with their canonical annotations, in item id order, chunk by chunk."""
+    after = 0
+    while chunk := _selected_items(session, project_id, selection, after):
+        after = chunk[-1].id  # type: ignore[assignment]
+        ids = [i.id for i in chunk]
+        superseded = select(Annotation.supersedes_id).where(
+            col(Annotation.item_id).in_(ids), col(Annotation.supersedes_id).is_not(None)
+        )
+        current: dict[int, list[Annotation]] = {}
+        for annotation in session.exec(
+            select(Annotation)
+            .where(
+                col(Annotation.item_id).in_(ids),
+                col(Annotation.id).not_in(superseded),
+                col(Annotation.source) != AnnotationSource.withdrawal,
+            )
+            .order_by(col(Annotation.created_at), col(Annotation.id))
+        ):
+            current.setdefault(annotation.item_id, []).append(annotation)
+        reviews: dict[int, Review] = {}
+        for review in session.exec(
+            select(Review).where(col(Review.item_id).in_(ids)).order_by(col(Review.id))
+        ):
+            reviews[review.item_id] = review  # the latest wins
+        adjudications = {
+            a.id: a
+            for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
+        }
+        for item in chunk:
+            chosen, problem = _canonical(current.get(item.id, []))  # type: ignore[arg-type]
+            if problem is None and not chosen:
+                problem = "no label"
+            wanted = selection.annotator_ids
+            if problem is None and wanted and any(a.annotator_id not in wanted for a in chosen):
+                continue
+            if problem is None and (selection.labeled_from or selection.labeled_until):
+                start, end = selection.labeled_from, selection.labeled_until
+                if any(
+                    (start and a.created_at < start) or (end and a.created_at >= end)
+                    for a in chosen
+                ):
+                    continue
+            if problem is not None:
+                excluded[problem] = excluded.get(problem, 0) + 1
+                continue
+            yield _Record(item, chosen, reviews.get(item.id), adjudications)  # type: ignore[arg-type]
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _dump(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, so equal content gives equal bytes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as file:
+        while chunk := file.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _place(source: Path, target: Path) -> None:
+    """Hard-link the stored file into the version; copy where the filesystem refuses."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
+@dataclass
+class _Writer:
+    """Streams the version's files: memory holds one chunk of items, never the whole set."""
+
+    folder: Path
+    runtime: Runtime
+    session: Session
+    categories: dict[int, str]
+    names: dict[int, str] = field(default_factory=dict)
+    guidelines: dict[int, int] = field(default_factory=dict)
+    items: int = 0
+    annotations: int = 0
+    coco_annotations: int = 0
+
+    def __post_init__(self) -> None:
+        (self.folder / "images").mkdir(parents=True)
+        self.images_part: IO[str] = (self.folder / ".images.part").open("w")
+        self.coco_part: IO[str] = (self.folder / ".annotations.part").open("w")
+        self.provenance: IO[str] = (self.folder / "provenance.jsonl").open("w")
+
+    def _pseudonym(self, user_id: int) -> str:
+        if user_id not in self.names:
+            user = self.session.get(User, user_id)
+            self.names[user_id] = user.pseudonym if user is not None else f"user-{user_id}"
+        return self.names[user_id]
+
+    def _guideline(self, guideline_id: int) -> int:
+        if guideline_id not in self.guidelines:
+            guideline = self.session.get(GuidelineVersion, guideline_id)
+            self.guidelines[guideline_id] = guideline.version if guideline is not None else 0
+        return self.guidelines[guideline_id]
+
+    def add(self, record: _Record, category_ids: Callable[[Annotation], list[int]]) -> None:
+        item = record.item
+        file_name = f"images/{item.id}-{item.name}"
+        _place(self.runtime.store.path(item.content_hash), self.folder / file_name)
+        image = {
+            "id": item.id,
+            "file_name": file_name,
+            "width": item.meta.get("width"),
+            "height": item.meta.get("height"),
+        }
+        self.images_part.write(("," if self.items else "") + _dump(image))
+        self.items += 1
+        for annotation in record.annotations:
+            self.annotations += 1
+            for category_id in category_ids(annotation):
+                self.coco_annotations += 1
+                coco: dict[str, Any] = {
+                    "id": self.coco_annotations,
+                    "image_id": item.id,
+                    "category_id": category_id,
+                    "iscrowd": 0,
+                    "area": 0,
+                    "bbox": [],
+                }
+                self.coco_part.write(("," if self.coco_annotations > 1 else "") + _dump(coco))
+            self.provenance.write(_dump(self._provenance(record, annotation, file_name)) + "\n")
+
+    def _provenance(
+        self, record: _Record, annotation: Annotation, file_name: str
+    ) -> dict[str, Any]:
+        review = record.review
+        adjudication = (
+            record.adjudications.get(annotation.adjudication_id)
+            if annotation.adjudication_id is not None
+            else None
+        )
+        return {
+            "item_id": record.item.id,
+            "file_name": file_name,
+            "sha256": record.item.content_hash,
+            "annotation_id": str(annotation.id),
+            "annotation_type": annotation.annotation_type,
+            "payload": annotation.payload,
+            "annotator": self._pseudonym(annotation.annotator_id),
+            "labeled_at": annotation.created_at.isoformat(),
+            "guideline_version": self._guideline(annotation.guideline_version_id),
+            "schema_version": annotation.schema_version,
+            "labels_hash": annotation.labels_hash,
+            "time_spent_ms": annotation.time_spent_ms,
+            "confidence": annotation.annotator_confidence,
+            "source": annotation.source,
+            "suggestion_id": str(annotation.suggestion_id) if annotation.suggestion_id else None,
+            "model_version": annotation.model_version,
+            "review": None
+            if review is None
+            else {
+                "decision": review.decision,
+                "reviewer": self._pseudonym(review.reviewer_id),
+                "at": review.created_at.isoformat(),
+            },
+            "adjudication": None
+            if adjudication is None
+            else {
+                "id": adjudication.id,
+                "adjudicator": self._pseudonym(adjudication.adjudicator_id),
+                "reasoning": adjudication.reasoning,
+            },
+        }
+
+    def finish(self, info: dict[str, Any], categories: list[dict[str, Any]]) -> None:
+        """Assemble annotations.json from the two streamed parts."""
+        self.images_part.close()
+        self.coco_part.close()
+        self.provenance.close()
+        with (self.folder / "annotations.json").open("w") as out:
+            out.write('{"info":' + _dump(info) + ',"images":[')
+            with (self.folder / ".images.part").open() as part:
+                shutil.copyfileobj(part, out)
+            out.write('],"annotations":[')
+            with (self.folder / ".annotations.part").open() as part:
+                shutil.copyfileobj(part, out)
+            out.write('],"categories":' + _dump(categories) + "}")
+        (self.folder / ".images.part").unlink()
+        (self.folder / ".annotations.part").unlink()
+
+    def abort(self) -> None:
+        for part in (self.images_part, self.coco_part, self.provenance):
+            part.close()
+
+
+# --- the version's life -----------------------------------------------------------------------
+
+
+def create(
+    session: Session, project_id: int, selection: Selection, actor_id: int
+) -> DatasetVersion:
+    """Number a new version of ``project_id`` (``building``); ``build`` writes it."""
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound("project", project_id)
+    if not _selected_items(session, project_id, selection, 0):
+        raise InvalidInput(f"No items match the selection: {_describe(selection)}", "$.selection")
+    schema = labels.current_schema(session, project_id)
+    highest = session.exec(
+        select(func.max(DatasetVersion.version)).where(col(DatasetVersion.project_id) == project_id)
+    ).one()
+    version = DatasetVersion(
+        project_id=project_id,
+        version=(highest or 0) + 1,
+        selection=msgspec.to_builtins(selection),
+        schema_version=schema.schema_version,
+        labels_hash=schema.labels_hash,
+        created_by=actor_id,
+    )
+    session.add(version)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=project_id,
+        entity="dataset_version",
+        entity_id=version.id,
+        action="create",
+        to_state=version.status,
+        data={"version": version.version, "selection": version.selection},
+    )
+    return version
+
+
+def run_gate(
+    session: Session,
+    rules: Sequence[QualityRule],
+    context: GateContext,
+    thresholds: dict[str, float],
+) -> dict[str, Any]:
+    """Every quality rule, judged against its threshold; the version passes if all do."""
+    results = []
+    for rule in sorted(rules, key=lambda r: r.name):
+        threshold = float(thresholds.get(rule.name, rule.default_threshold))
+        try:
+            result: RuleResult = rule.evaluate(context, threshold)
+        except Exception as error:  # a broken rule holds the version instead of passing it
+            result = RuleResult(
+                passed=False, value=None, threshold=threshold, message=f"the rule failed: {error}"
+            )
+        results.append(
+            {
+                "rule": rule.name,
+                "title": rule.title,
+                "direction": rule.direction,
+                "threshold": threshold,
+                "value": result.value,
+                "passed": bool(result.passed),
+                "message": result.message,
+                "evidence": dict(result.evidence),
+            }
+        )
+    return {"passed": all(r["passed"] for r in results), "rules": results}
+
+
+def build(
+    runtime: Runtime,
+    version_id: int,
+    *,
+    on_progress: Callable[[int], None] | None = None,
+) -> DatasetVersion:
+    """Write version ``version_id`` (``building`` or ``failed``), judge it, release or hold it.
+
+    Runs again from scratch on a version a crash left ``building``. A categories change while
+    it runs, or a write error (a full disk), fails the version with the reason and removes what
+    was written; nothing released before is touched.
+    """
+    with runtime.session() as session:
+        version = session.get(DatasetVersion, version_id)
+        if version is None:
+            raise NotFound("dataset version", version_id)
+        if version.status not in (DatasetVersionStatus.building, DatasetVersionStatus.failed):
+            raise Conflict(f"Dataset version {version.version} is already {version.status}.")
+        version.status = DatasetVersionStatus.building
+        session.add(version)
+    selection = msgspec.convert(version.selection, Selection)
+    root = export_folder(runtime, version.project_id)
+    root.mkdir(parents=True, exist_ok=True)
+    final = _folder(runtime, version)
+    for stale in [final, *root.glob(f".building-v{version.version}-*")]:
+        shutil.rmtree(stale, ignore_errors=True)  # an earlier attempt's leftovers
+    partial = root / f".building-v{version.version}-{uuid.uuid4().hex[:8]}"
+    try:
+        content, item_ids = _write(runtime, version, selection, partial, on_progress)
+        content_hash = hashlib.sha256(_dump(content).encode()).hexdigest()
+        with runtime.session() as session:
+            stored = session.get(DatasetVersion, version_id)
+            project = session.get(Project, version.project_id)
+            assert stored is not None and project is not None
+            now = labels.current_schema(session, version.project_id)
+            if now.schema_version != version.schema_version:
+                raise Conflict(
+                    f"The categories changed while the export ran (schema "
+                    f"{version.schema_version} → {now.schema_version}); export again."
+                )
+            report = run_gate(
+                session,
+                runtime.plugins.all(QualityRule),
+                GateContext(session, project, stored, item_ids),
+                dict(project.settings.get("quality_thresholds", {})),
+            )
+            manifest = {
+                "content": content,
+                "content_hash": content_hash,
+                "version": version.version,
+                "created_at": utcnow().isoformat(),
+                "gate": report,
+            }
+            (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            os.replace(partial, final)
+            stored.content_hash = content_hash
+            stored.item_count = content["counts"]["items"]
+            stored.annotation_count = content["counts"]["annotations"]
+            stored.gate_report = report
+            released = report["passed"]
+            stored.status = DatasetVersionStatus.released if released else DatasetVersionStatus.held
+            stored.released_at = utcnow() if released else None
+            session.add(stored)
+            audit.record(
+                session,
+                actor_id=stored.created_by,
+                project_id=stored.project_id,
+                entity="dataset_version",
+                entity_id=stored.id,
+                action="build",
+                from_state=DatasetVersionStatus.building,
+                to_state=stored.status,
+                data={"content_hash": content_hash, "items": stored.item_count},
+            )
+            return stored
+    except BaseException as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not isinstance(error, Exception):
+            raise  # interrupted: the row stays building, and a retry completes it
+        with runtime.session() as session:
+            stored = session.get(DatasetVersion, version_id)
+            assert stored is not None
+            if stored.status == DatasetVersionStatus.building:
+                stored.status = DatasetVersionStatus.failed
+                stored.gate_report = {"error": getattr(error, "message", None) or str(error)}
+                session.add(stored)
+        raise
+
+
+def _write(
+    runtime: Runtime,
+    version: DatasetVersion,
+    selection: Selection,
+    folder: Path,
+    on_progress: Callable[[int], None] | None,
+) -> tuple[dict[str, Any], list[int]]:
+    """The version's files in ``folder``; returns the manifest's hashed content and item ids."""
+    excluded: dict[str, int] = {}
+    item_ids: list[int] = []
+    with runtime.reading() as session:
+        project = session.get(Project, version.project_id)
+        assert project is not None
+        schema = labels.current_schema(session, version.project_id)
+        live = [c for c in schema.categories if not c["deleted"]]
+        category_names = {c["id"]: c["name"] for c in live}
+        kinds = runtime.plugins.annotation_types
+
+        def category_ids(annotation: Annotation) -> list[int]:
+            kind = kinds.get(annotation.annotation_type)
+            if kind is None or kind.categories is None:
+                return []
+            used = kind.categories(msgspec.convert(annotation.payload, kind.payload))
+            return sorted(c for c in used if c in category_names)
+
+        writer = _Writer(folder, runtime, session, category_names)
+        try:
+            for record in _records(session, version.project_id, selection, excluded):
+                writer.add(record, category_ids)
+                item_ids.append(record.item.id)  # type: ignore[arg-type]
+                if on_progress is not None:
+                    on_progress(writer.items)
+        except BaseException:
+            writer.abort()
+            raise
+        if writer.items == 0:
+            writer.abort()
+            reasons = ", ".join(f"{n} with {why}" for why, n in sorted(excluded.items()))
+            raise InvalidInput(
+                "No items match the selection"
+                + (f" (left out: {reasons})" if reasons else "")
+                + f": {_describe(selection)}",
+                "$.selection",
+            )
+        categories = [
+            {"id": c["id"], "name": c["name"], "display_order": c["display_order"]}
+            for c in sorted(live, key=lambda c: (c["display_order"], c["id"]))
+        ]
+        dataset_id = f"scholia/project-{project.id}"
+        writer.finish(
+            {
+                "description": f"{project.name} ({dataset_id})",
+                "schema_version": schema.schema_version,
+            },
+            [{"id": c["id"], "name": c["name"], "supercategory": ""} for c in categories],
+        )
+    files = {
+        path.relative_to(folder).as_posix(): _sha256(path)
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+    content = {
+        "dataset_id": dataset_id,
+        "schema_version": schema.schema_version,
+        "labels_hash": schema.labels_hash,
+        "task_type": sorted(project.annotation_types),
+        "categories": categories,
+        "selection": msgspec.to_builtins(selection),
+        "counts": {
+            "items": writer.items,
+            "annotations": writer.annotations,
+            "excluded": dict(sorted(excluded.items())),
+        },
+        "files": files,
+    }
+    return content, item_ids
+
+
+def _describe(selection: Selection) -> str:
+    parts = [f"status in {', '.join(selection.statuses)}"]
+    if selection.category_ids:
+        parts.append(f"category in {', '.join(map(str, selection.category_ids))}")
+    if selection.annotator_ids:
+        parts.append(f"annotator in {', '.join(map(str, selection.annotator_ids))}")
+    if selection.labeled_from:
+        parts.append(f"labeled from {selection.labeled_from.isoformat()}")
+    if selection.labeled_until:
+        parts.append(f"labeled before {selection.labeled_until.isoformat()}")
+    return "; ".join(parts)

@@ -1,0 +1,265 @@
+"""Dataset versions: reproducible content hashes, provenance, the export gate, and what a crash,
+a categories change or an empty selection leave behind (nothing visible, nothing lost)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scholia.core import annotations, datasets, items, labels, review
+from scholia.core.contributions import QualityRule, RuleResult
+from scholia.core.errors import Conflict, InvalidInput
+from scholia.core.hookspecs import hookimpl
+from scholia.core.models import DatasetVersion, User
+from scholia.core.plugins import load_plugins
+from scholia.core.runtime import Runtime
+
+from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, png_bytes, seed
+
+
+@pytest.fixture
+def labeled(runtime: Runtime, make_user: Callable[..., User]) -> dict[str, Any]:
+    """A classification project of 6 images, each labeled and approved (5 and 6 left labeled)."""
+    owner, project, first = seed(
+        runtime, annotation_types=("classification",), categories=("cat", "dog", "bird")
+    )
+    annotator, reviewer = make_user("annotator"), make_user("reviewer")
+    ids = [first.id]
+    with runtime.session() as session:
+        for n in range(1, 6):
+            ids.append(
+                items.ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=f"photo{n}.png",
+                    source=io.BytesIO(png_bytes(colour=(n * 30, 90, 140))),
+                    actor_id=owner.id,  # type: ignore[arg-type]
+                ).item.id
+            )
+    revisions = {}
+    for index, item_id in enumerate(ids):
+        with runtime.session() as session:
+            revisions[item_id] = annotations.submit(
+                session,
+                runtime.plugins,
+                item_id=item_id,  # type: ignore[arg-type]
+                annotator_id=annotator.id,  # type: ignore[arg-type]
+                annotation_type="classification",
+                payload={"category_ids": [index % 3 + 1]},
+                time_spent_ms=1000 + index,
+            ).annotation
+    with runtime.session() as session:
+        review.decide(
+            session,
+            item_ids=ids[:4],
+            decision="approved",
+            reviewer_id=reviewer.id,  # type: ignore[arg-type]
+        )
+    return {
+        "project": project,
+        "ids": ids,
+        "owner": owner,
+        "annotator": annotator,
+        "reviewer": reviewer,
+        "revisions": revisions,
+    }
+
+
+def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersion:
+    with runtime.session() as session:
+        version = datasets.create(
+            session, project_id, datasets.parse_selection(selection), actor_id=1
+        )
+    return datasets.build(runtime, version.id)  # type: ignore[arg-type]
+
+
+def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:
+    return datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+
+
+def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    first = export(runtime, labeled["project"].id)
+    second = export(runtime, labeled["project"].id)
+    assert (first.version, second.version) == (1, 2)
+    assert first.status == second.status == "released"
+    assert first.content_hash == second.content_hash
+    assert (first.item_count, first.annotation_count) == (4, 4)
+    for name in ("annotations.json", "provenance.jsonl"):
+        assert (folder_of(runtime, first) / name).read_bytes() == (
+            folder_of(runtime, second) / name
+        ).read_bytes()
+
+
+def test_changing_one_label_changes_the_content_hash(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    before = export(runtime, labeled["project"].id)
+    item_id = labeled["ids"][0]
+    with runtime.session() as session:
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=item_id,
+            annotator_id=labeled["annotator"].id,
+            annotation_type="classification",
+            payload={"category_ids": [3]},
+            supersedes_id=labeled["revisions"][item_id].id,
+        )
+    after = export(runtime, labeled["project"].id)
+    assert after.content_hash != before.content_hash
+    coco = json.loads((folder_of(runtime, after) / "annotations.json").read_text())
+    assert [a["category_id"] for a in coco["annotations"] if a["image_id"] == item_id] == [3]
+
+
+def test_the_version_holds_coco_provenance_and_a_manifest_with_every_file_hashed(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    version = export(runtime, labeled["project"].id)
+    folder = folder_of(runtime, version)
+    coco = json.loads((folder / "annotations.json").read_text())
+    assert [c["name"] for c in coco["categories"]] == ["cat", "dog", "bird"]
+    assert [i["id"] for i in coco["images"]] == labeled["ids"][:4]
+    assert [a["category_id"] for a in coco["annotations"]] == [1, 2, 3, 1]
+    for image in coco["images"]:
+        assert (folder / image["file_name"]).read_bytes()
+    lines = [json.loads(line) for line in (folder / "provenance.jsonl").read_text().splitlines()]
+    assert len(lines) == 4
+    first = lines[0]
+    assert first["annotator"] == labeled["annotator"].pseudonym
+    assert first["guideline_version"] == 1
+    assert first["time_spent_ms"] == 1000
+    assert first["source"] == "human"
+    assert first["review"]["decision"] == "approved"
+    assert first["review"]["reviewer"] == labeled["reviewer"].pseudonym
+    assert labeled["annotator"].username not in (folder / "provenance.jsonl").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    content = manifest["content"]
+    assert manifest["content_hash"] == version.content_hash
+    assert content["counts"] == {"items": 4, "annotations": 4, "excluded": {}}
+    assert content["selection"]["statuses"] == ["approved"]
+    assert [(c["id"], c["name"], c["display_order"]) for c in content["categories"]] == [
+        (1, "cat", 0),
+        (2, "dog", 1),
+        (3, "bird", 2),
+    ]
+    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    assert set(content["files"]) == files - {"manifest.json"}
+    assert manifest["gate"] == {"passed": True, "rules": []}
+
+
+def test_a_selection_by_status_and_category(runtime: Runtime, labeled: dict[str, Any]) -> None:
+    pid = labeled["project"].id
+    version = export(runtime, pid, statuses=["approved", "labeled"], category_ids=[2])
+    coco = json.loads((folder_of(runtime, version) / "annotations.json").read_text())
+    assert [i["id"] for i in coco["images"]] == [labeled["ids"][1], labeled["ids"][4]]
+
+
+def test_an_empty_selection_is_refused_and_numbers_no_version(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    with pytest.raises(InvalidInput, match="No items match the selection: status in rejected"):
+        export(runtime, labeled["project"].id, statuses=["rejected"])
+    with runtime.reading() as session:
+        assert session.get(DatasetVersion, 1) is None
+    with pytest.raises(InvalidInput, match="Unknown status 'aproved'"):
+        datasets.parse_selection({"statuses": ["aproved"]})
+
+
+def test_an_interrupted_build_leaves_nothing_visible_and_a_retry_completes_it(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    clean = export(runtime, labeled["project"].id)
+    with runtime.session() as session:
+        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
+
+    def crash(done: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt  # the process dies half-way
+
+    with pytest.raises(KeyboardInterrupt):
+        datasets.build(runtime, version.id, on_progress=crash)  # type: ignore[arg-type]
+    root = datasets.export_folder(runtime, version.project_id)
+    assert sorted(p.name for p in root.iterdir()) == ["v1"]
+    with runtime.reading() as session:
+        assert session.get(DatasetVersion, version.id).status == "building"  # type: ignore[union-attr]
+    retried = datasets.build(runtime, version.id)  # type: ignore[arg-type]
+    assert retried.status == "released"
+    assert retried.content_hash == clean.content_hash
+    assert sorted(p.name for p in root.iterdir()) == ["v1", "v2"]
+
+
+def test_a_categories_change_during_the_export_fails_it_and_leaves_nothing(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    with runtime.session() as session:
+        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
+
+    def rename(done: int) -> None:
+        if done == 1:
+            with runtime.session() as session:
+                labels.update_category(
+                    session, labeled["project"].id, 2, labeled["owner"].id, name="puppy"
+                )
+
+    with pytest.raises(Conflict, match=r"categories changed while the export ran \(schema 1.0.0"):
+        datasets.build(runtime, version.id, on_progress=rename)  # type: ignore[arg-type]
+    assert not datasets.export_folder(runtime, version.project_id).joinpath("v1").exists()
+    with runtime.reading() as session:
+        failed = session.get(DatasetVersion, version.id)
+        assert failed is not None and failed.status == "failed"
+        assert "categories changed" in failed.gate_report["error"]
+
+
+def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    def at_least_ten_items(context: datasets.GateContext, threshold: float) -> RuleResult:
+        count = len(context.item_ids)
+        return RuleResult(
+            passed=count >= threshold,
+            value=count,
+            threshold=threshold,
+            evidence={"items": count},
+            message=f"{count} items",
+        )
+
+    class MinItems:
+        @hookimpl
+        def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
+            register(
+                QualityRule(
+                    name="min_items",
+                    title="Enough items",
+                    evaluate=at_least_ten_items,
+                    default_threshold=10,
+                )
+            )
+
+    plugins = load_plugins(
+        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[MinItems()]
+    )
+    held_runtime = dataclasses.replace(runtime, plugins=plugins)
+    version = export(held_runtime, labeled["project"].id)
+    assert version.status == "held"
+    (result,) = version.gate_report["rules"]
+    assert result == {
+        "rule": "min_items",
+        "title": "Enough items",
+        "direction": "at_least",
+        "threshold": 10.0,
+        "value": 4,
+        "passed": False,
+        "message": "4 items",
+        "evidence": {"items": 4},
+    }
+    assert version.released_at is None

@@ -263,3 +263,18 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
         "evidence": {"items": 4},
     }
     assert version.released_at is None
+
+
+def test_pycocotools_reads_the_coco_output(runtime: Runtime, labeled: dict[str, Any]) -> None:
+    """An independent reader (pycocotools, a test-only dependency) opens annotations.json and
+    finds every image with its class."""
+    from pycocotools.coco import COCO
+
+    version = export(runtime, labeled["project"].id)
+    coco = COCO(str(folder_of(runtime, version) / "annotations.json"))
+    assert sorted(coco.getImgIds()) == sorted(labeled["ids"][:4])
+    assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["cat", "dog", "bird"]
+    dogs = coco.getImgIds(catIds=[2])
+    assert dogs == [labeled["ids"][1]]
+    (annotation,) = coco.loadAnns(coco.getAnnIds(imgIds=dogs))
+    assert annotation["category_id"] == 2

@@ -57,6 +57,7 @@ __all__ = [
     "GateContext",
     "Selection",
     "build",
+    "count_selected",
     "create",
     "export_folder",
     "parse_selection",
@@ -592,6 +593,26 @@ def _write(
         "files": files,
     }
     return content, item_ids
+
+
+def count_selected(session: Session, project_id: int, selection: Selection) -> int:
+    """How many items the selection's status and category filters match (an upper bound:
+    items without a canonical label are left out while writing)."""
+    query = (
+        select(func.count())
+        .select_from(Item)
+        .where(col(Item.project_id) == project_id, col(Item.status).in_(selection.statuses))
+    )
+    if selection.category_ids:
+        query = query.where(
+            col(Item.id).in_(
+                select(ItemCategory.item_id).where(
+                    col(ItemCategory.project_id) == project_id,
+                    col(ItemCategory.category_id).in_(selection.category_ids),
+                )
+            )
+        )
+    return int(session.exec(query).one())
 
 
 def _describe(selection: Selection) -> str:

@@ -10,7 +10,7 @@ import mimetypes
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
@@ -331,7 +331,9 @@ def _duration(seconds: float) -> str:
 class _PlainProgress:
     """Progress as periodic plain lines, for logs and pipes (not a terminal)."""
 
-    def __init__(self, total: int, every_s: float = 2.0) -> None:
+    def __init__(self, label: str, unit: str, total: int, every_s: float = 2.0) -> None:
+        self.label = label
+        self.unit = unit
         self.total = total
         self.done = 0
         self.every_s = every_s
@@ -347,9 +349,45 @@ class _PlainProgress:
             rate = self.done / elapsed
             eta = (self.total - self.done) / rate if rate else 0.0
             click.echo(
-                f"import: {self.done}/{self.total} files ({100 * self.done // self.total}%), "
-                f"{rate:.1f} files/s, ETA {_duration(eta)}"
+                f"{self.label}: {self.done}/{self.total} {self.unit} "
+                f"({100 * self.done // max(self.total, 1)}%), "
+                f"{rate:.1f} {self.unit}/s, ETA {_duration(eta)}"
             )
+
+
+def _progress(label: str, unit: str, total: int) -> tuple[Any, Callable[[], None]]:
+    """A progress bar on a terminal, plain lines otherwise: (context manager, advance)."""
+    if not console.is_terminal:
+        plain = _PlainProgress(label, unit, total)
+        return contextlib.nullcontext(), plain.advance
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    started = time.monotonic()
+    bar = Progress(
+        TextColumn(f"[bold]{label}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]} " + unit + "/s"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+    )
+    task = bar.add_task(label, total=total, rate="-")
+
+    def advance() -> None:
+        elapsed = max(time.monotonic() - started, 1e-9)
+        done = bar.tasks[0].completed + 1
+        bar.update(task, advance=1, rate=f"{done / elapsed:.1f}")
+
+    return bar, advance
 
 
 @main.command("import")
@@ -427,41 +465,7 @@ def import_(
     interrupted = False
     failure = ""
     result = None
-    if console.is_terminal:
-        from rich.progress import (
-            BarColumn,
-            MofNCompleteColumn,
-            Progress,
-            TextColumn,
-            TimeElapsedColumn,
-            TimeRemainingColumn,
-        )
-
-        bar = Progress(
-            TextColumn("[bold]import"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("{task.fields[rate]} files/s"),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
-            console=console,
-        )
-        task = bar.add_task("import", total=len(files), rate="-")
-
-        def advance() -> None:
-            elapsed = max(time.monotonic() - started, 1e-9)
-            done = bar.tasks[0].completed + 1
-            bar.update(task, advance=1, rate=f"{done / elapsed:.1f}")
-
-        progress_context: Any = bar
-    else:
-        plain = _PlainProgress(len(files))
-
-        def advance() -> None:
-            plain.advance()
-
-        progress_context = contextlib.nullcontext()
+    progress_context, advance = _progress("import", "files", len(files))
 
     def on_file(name: str, outcome: str) -> None:
         counts[outcome] += 1
@@ -508,6 +512,99 @@ def import_(
             # The reason usually names the file already ("'a.png' is empty (0 bytes)").
             line = reason if repr(name) in reason else f"{name}: {reason}"
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+
+
+# --- scholia export -------------------------------------------------------------------------
+
+
+@main.command("export")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    default=("approved",),
+    show_default=True,
+    help="Item status to include (repeat for several).",
+)
+@click.option(
+    "--category", "category_ids", multiple=True, type=int, help="Only items with this category id."
+)
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Folder to write the version into (new or empty).",
+)
+@click.option("--as", "as_user", metavar="USERNAME", default=None, help="User recorded.")
+@data_dir_option
+def export(
+    project_id: int,
+    statuses: tuple[str, ...],
+    category_ids: tuple[int, ...],
+    out: Path,
+    as_user: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Write a new dataset version of project PROJECT and copy it to --out.
+
+    The version (annotations.json in COCO form, provenance.jsonl, manifest.json, images/) is
+    numbered and kept in the data directory; the export gate runs before release. Exits 0 when
+    released, 1 when the gate held it or the export failed, 2 on a usage error.
+    """
+    import shutil
+
+    from scholia.core import datasets
+
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        _usage_error(f"{str(out)!r} is not an empty folder; nothing was written")
+    runtime = _runtime(data_dir)
+    try:
+        selection = datasets.parse_selection(
+            {"statuses": list(statuses), "category_ids": list(category_ids)}
+        )
+        with runtime.session() as session:
+            actor = _import_actor(session, as_user)
+            version = datasets.create(session, project_id, selection, actor.id)  # type: ignore[arg-type]
+            total = datasets.count_selected(session, project_id, selection)
+    except ScholiaError as error:
+        runtime.close()
+        _usage_error(str(error))
+    console.print(
+        f"Exporting version {version.version} of project {project_id}: up to {total} items",
+        highlight=False,
+    )
+    progress_context, advance = _progress("export", "items", total)
+    try:
+        with progress_context:
+            built = datasets.build(runtime, version.id, on_progress=lambda _: advance())  # type: ignore[arg-type]
+    except ScholiaError as error:
+        console.print(f"[red]Export failed:[/red] {error}", highlight=False, soft_wrap=True)
+        sys.exit(1)
+    finally:
+        runtime.close()
+    shutil.copytree(
+        datasets.export_folder(runtime, project_id) / f"v{built.version}", out, dirs_exist_ok=True
+    )
+    console.print(
+        f"version {built.version}: {built.item_count} items, {built.annotation_count} annotations, "
+        f"content hash {built.content_hash} → {out}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if built.status != "released":
+        console.print("[red]Held by the export gate:[/red]", highlight=False)
+        for rule in built.gate_report.get("rules", []):
+            if not rule["passed"]:
+                wanted = f"{rule['direction'].replace('_', ' ')} {rule['threshold']}"
+                console.print(
+                    f"  {rule['rule']}: {rule['value']}, wanted {wanted}. {rule['message']}",
+                    highlight=False,
+                    markup=False,
+                    soft_wrap=True,
+                )
         sys.exit(1)
 
 

@@ -278,3 +278,49 @@ def test_pycocotools_reads_the_coco_output(runtime: Runtime, labeled: dict[str, 
     assert dogs == [labeled["ids"][1]]
     (annotation,) = coco.loadAnns(coco.getAnnIds(imgIds=dogs))
     assert annotation["category_id"] == 2
+
+
+def run_export(runtime: Runtime, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from scholia.server.cli import main
+
+    return CliRunner().invoke(
+        main,
+        ["export", *args, "--data-dir", str(runtime.settings.data_dir)],
+        env={"SCHOLIA_DATABASE_URL": runtime.settings.database_url},
+        catch_exceptions=False,
+    )
+
+
+def test_the_export_command_writes_a_version_with_progress(
+    runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = run_export(runtime, str(labeled["project"].id), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "export: 4/4 items (100%)" in result.output
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert f"content hash {manifest['content_hash']}" in result.output
+    assert manifest["content"]["counts"]["items"] == 4
+    assert (out / "annotations.json").exists() and (out / "provenance.jsonl").exists()
+
+
+def test_the_export_command_refuses_a_folder_with_files_and_an_empty_selection(
+    runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
+) -> None:
+    busy = tmp_path / "busy"
+    busy.mkdir()
+    (busy / "keep.txt").write_text("mine")
+    refused = run_export(runtime, str(labeled["project"].id), "--out", str(busy))
+    assert refused.exit_code == 2
+    assert "is not an empty folder; nothing was written" in refused.output
+    assert (busy / "keep.txt").read_text() == "mine"
+    empty = run_export(
+        runtime, str(labeled["project"].id), "--status", "rejected", "--out", str(tmp_path / "e")
+    )
+    assert empty.exit_code == 2
+    assert "No items match the selection: status in rejected" in empty.output
+    assert not (tmp_path / "e").exists()
+    unknown = run_export(runtime, "999", "--out", str(tmp_path / "u"))
+    assert unknown.exit_code == 2 and "No project with id 999" in unknown.output

@@ -22,9 +22,9 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scholia.core import identity, items, projects
+from scholia.core import annotations, datasets, identity, items, projects, review
 from scholia.core.db import create_db_engine, upgrade
-from scholia.core.models import Item, Project, User
+from scholia.core.models import DatasetVersion, Item, Project, User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
@@ -32,7 +32,7 @@ from scholia.server.app import DEFAULT_PLUGINS, create_app
 
 PG_URL = os.environ.get("SCHOLIA_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
-EXAMPLE_PLUGINS = {"scholia-image", "scholia-rating"}
+EXAMPLE_PLUGINS = {"scholia-exporters", "scholia-image", "scholia-rating"}
 
 
 def _pg(url: str) -> str:
@@ -272,3 +272,68 @@ def seed(
             actor_id=user.id,
         ).item
     return user, project, item
+
+
+# --- dataset versions ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def labeled(runtime: Runtime, make_user: Callable[..., User]) -> dict[str, Any]:
+    """A classification project of 6 images, each labeled and approved (5 and 6 left labeled)."""
+    owner, project, first = seed(
+        runtime, annotation_types=("classification",), categories=("cat", "dog", "bird")
+    )
+    annotator, reviewer = make_user("annotator"), make_user("reviewer")
+    ids = [first.id]
+    with runtime.session() as session:
+        for n in range(1, 6):
+            ids.append(
+                items.ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=f"photo{n}.png",
+                    source=io.BytesIO(png_bytes(colour=(n * 30, 90, 140))),
+                    actor_id=owner.id,  # type: ignore[arg-type]
+                ).item.id
+            )
+    revisions = {}
+    for index, item_id in enumerate(ids):
+        with runtime.session() as session:
+            revisions[item_id] = annotations.submit(
+                session,
+                runtime.plugins,
+                item_id=item_id,  # type: ignore[arg-type]
+                annotator_id=annotator.id,  # type: ignore[arg-type]
+                annotation_type="classification",
+                payload={"category_ids": [index % 3 + 1]},
+                time_spent_ms=1000 + index,
+            ).annotation
+    with runtime.session() as session:
+        review.decide(
+            session,
+            item_ids=ids[:4],
+            decision="approved",
+            reviewer_id=reviewer.id,  # type: ignore[arg-type]
+        )
+    return {
+        "project": project,
+        "ids": ids,
+        "owner": owner,
+        "annotator": annotator,
+        "reviewer": reviewer,
+        "revisions": revisions,
+    }
+
+
+def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersion:
+    with runtime.session() as session:
+        version = datasets.create(
+            session, project_id, datasets.parse_selection(selection), actor_id=1
+        )
+    return datasets.build(runtime, version.id)  # type: ignore[arg-type]
+
+
+def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:
+    return datasets.export_folder(runtime, version.project_id) / f"v{version.version}"

@@ -4,7 +4,6 @@ a categories change or an empty selection leave behind (nothing visible, nothing
 from __future__ import annotations
 
 import dataclasses
-import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -12,77 +11,15 @@ from typing import Any
 
 import pytest
 
-from scholia.core import annotations, datasets, items, labels, review
+from scholia.core import annotations, datasets, labels
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.hookspecs import hookimpl
-from scholia.core.models import DatasetVersion, User
+from scholia.core.models import DatasetVersion
 from scholia.core.plugins import load_plugins
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, png_bytes, seed
-
-
-@pytest.fixture
-def labeled(runtime: Runtime, make_user: Callable[..., User]) -> dict[str, Any]:
-    """A classification project of 6 images, each labeled and approved (5 and 6 left labeled)."""
-    owner, project, first = seed(
-        runtime, annotation_types=("classification",), categories=("cat", "dog", "bird")
-    )
-    annotator, reviewer = make_user("annotator"), make_user("reviewer")
-    ids = [first.id]
-    with runtime.session() as session:
-        for n in range(1, 6):
-            ids.append(
-                items.ingest(
-                    session,
-                    runtime.store,
-                    runtime.plugins,
-                    project,
-                    name=f"photo{n}.png",
-                    source=io.BytesIO(png_bytes(colour=(n * 30, 90, 140))),
-                    actor_id=owner.id,  # type: ignore[arg-type]
-                ).item.id
-            )
-    revisions = {}
-    for index, item_id in enumerate(ids):
-        with runtime.session() as session:
-            revisions[item_id] = annotations.submit(
-                session,
-                runtime.plugins,
-                item_id=item_id,  # type: ignore[arg-type]
-                annotator_id=annotator.id,  # type: ignore[arg-type]
-                annotation_type="classification",
-                payload={"category_ids": [index % 3 + 1]},
-                time_spent_ms=1000 + index,
-            ).annotation
-    with runtime.session() as session:
-        review.decide(
-            session,
-            item_ids=ids[:4],
-            decision="approved",
-            reviewer_id=reviewer.id,  # type: ignore[arg-type]
-        )
-    return {
-        "project": project,
-        "ids": ids,
-        "owner": owner,
-        "annotator": annotator,
-        "reviewer": reviewer,
-        "revisions": revisions,
-    }
-
-
-def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersion:
-    with runtime.session() as session:
-        version = datasets.create(
-            session, project_id, datasets.parse_selection(selection), actor_id=1
-        )
-    return datasets.build(runtime, version.id)  # type: ignore[arg-type]
-
-
-def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:
-    return datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(

@@ -1,0 +1,128 @@
+"""Writing a released dataset version in another format, through an export-format plugin.
+
+A format plugin never touches the database: it reads a ``VersionView`` (the manifest, the
+categories in display order, and the version's records streamed from ``provenance.jsonl``) and
+writes files into a folder. The result is written beside ``out`` and renamed into place when
+complete, so a failure leaves nothing half-written and an existing folder is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from .contributions import ExportFormat
+from .datasets import export_folder
+from .errors import Conflict, InvalidInput, NotFound
+from .models import DatasetVersion, DatasetVersionStatus
+from .plugins import Plugins
+from .runtime import Runtime
+
+__all__ = ["ExportRecord", "VersionView", "write"]
+
+
+@dataclass(frozen=True)
+class ExportRecord:
+    """One annotation of the version, as a format writes it."""
+
+    item_id: int
+    file_name: str
+    """Relative to the version folder, e.g. ``images/12-cat.jpg``."""
+    media: Path
+    """The file itself (in the version folder)."""
+    annotation_type: str
+    payload: dict[str, Any]
+    category_ids: tuple[int, ...]
+    """The categories the payload uses (empty for types without categories)."""
+    provenance: dict[str, Any]
+    """The record's whole line of ``provenance.jsonl``."""
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """What a format plugin reads: never the database, only the version's own files."""
+
+    folder: Path
+    manifest: dict[str, Any]
+    plugins: Plugins
+
+    @property
+    def categories(self) -> list[dict[str, Any]]:
+        """``{id, name, display_order}`` in display order: the dataset's class order."""
+        return list(self.manifest["content"]["categories"])
+
+    @property
+    def category_names(self) -> dict[int, str]:
+        return {c["id"]: c["name"] for c in self.categories}
+
+    def records(self) -> Iterator[ExportRecord]:
+        """The version's annotations in item order, read one line at a time."""
+        kinds = self.plugins.annotation_types
+        with (self.folder / "provenance.jsonl").open() as lines:
+            for line in lines:
+                entry = json.loads(line)
+                kind = kinds.get(entry["annotation_type"])
+                used: tuple[int, ...] = ()
+                if kind is not None and kind.categories is not None:
+                    payload = msgspec.convert(entry["payload"], kind.payload)
+                    used = tuple(c for c in kind.categories(payload) if c in self.category_names)
+                yield ExportRecord(
+                    item_id=entry["item_id"],
+                    file_name=entry["file_name"],
+                    media=self.folder / entry["file_name"],
+                    annotation_type=entry["annotation_type"],
+                    payload=entry["payload"],
+                    category_ids=used,
+                    provenance=entry,
+                )
+
+
+def write(runtime: Runtime, version_id: int, format_name: str, out: Path) -> Path:
+    """Write released version ``version_id`` in ``format_name`` into the new folder ``out``."""
+    formats = {f.name: f for f in runtime.plugins.all(ExportFormat)}
+    chosen = formats.get(format_name)
+    if chosen is None:
+        installed = ", ".join(sorted(formats)) or "none"
+        raise InvalidInput(
+            f"Unknown export format {format_name!r} (installed: {installed})", "$.format"
+        )
+    with runtime.reading() as session:
+        version = session.get(DatasetVersion, version_id)
+        if version is None:
+            raise NotFound("dataset version", version_id)
+    if version.status != DatasetVersionStatus.released:
+        failed = [r["rule"] for r in version.gate_report.get("rules", []) if not r["passed"]]
+        reason = f" (failed: {', '.join(failed)})" if failed else ""
+        raise Conflict(
+            f"Dataset version {version.version} is {version.status}{reason}; only a released "
+            "version can be exported."
+        )
+    folder = export_folder(runtime, version.project_id) / f"v{version.version}"
+    manifest = json.loads((folder / "manifest.json").read_text())
+    types = set(manifest["content"]["task_type"])
+    if chosen.annotation_types and not types & set(chosen.annotation_types):
+        raise InvalidInput(
+            f"The {chosen.title} format writes {', '.join(chosen.annotation_types)}; this "
+            f"version holds {', '.join(sorted(types))}",
+            "$.format",
+        )
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise InvalidInput(f"{str(out)!r} is not an empty folder; nothing was written", "$.out")
+    partial = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    partial.mkdir(parents=True)
+    try:
+        chosen.write(VersionView(folder, manifest, runtime.plugins), partial)
+        if out.exists():
+            out.rmdir()  # empty, checked above
+        partial.rename(out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return out

@@ -1,0 +1,38 @@
+"""scholia-exporters: the export formats Scholia ships, each a plain ``ExportFormat``.
+
+Every writer reads a ``VersionView`` (manifest, categories in display order, records streamed
+from provenance.jsonl) and writes files into a folder; none touches the database. Copy one to
+add a format of your own (``examples/`` has a complete small distribution).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from scholia.core.contributions import ExportFormat
+from scholia.core.hookspecs import hookimpl
+
+from . import coco, label_studio, tabular, yolo
+
+
+@hookimpl
+def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
+    register(ExportFormat(name="coco", title="COCO", write=coco.write))
+    register(
+        ExportFormat(
+            name="yolo",
+            title="YOLO (Ultralytics classification folders)",
+            write=yolo.write,
+            annotation_types=("classification",),
+        )
+    )
+    register(ExportFormat(name="csv", title="CSV", write=tabular.write_csv))
+    register(ExportFormat(name="jsonl", title="JSON Lines", write=tabular.write_jsonl))
+    register(
+        ExportFormat(
+            name="label-studio",
+            title="Label Studio JSON",
+            write=label_studio.write,
+            annotation_types=("classification",),
+        )
+    )

@@ -129,10 +129,14 @@ class _Record:
 def _selected_items(
     session: Session, project_id: int, selection: Selection, after_id: int
 ) -> list[Item]:
-    query = select(Item).where(
-        col(Item.project_id) == project_id,
-        col(Item.status).in_(selection.statuses),
-        col(Item.id) > after_id,
+    query = _filtered(select(Item), project_id, selection).where(col(Item.id) > after_id)
+    return list(session.exec(query.order_by(col(Item.id)).limit(CHUNK)))
+
+
+def _filtered(query: Any, project_id: int, selection: Selection) -> Any:
+    """``query`` over items, narrowed by the selection's statuses and categories."""
+    query = query.where(
+        col(Item.project_id) == project_id, col(Item.status).in_(selection.statuses)
     )
     if selection.category_ids:
         query = query.where(
@@ -143,7 +147,7 @@ def _selected_items(
                 )
             )
         )
-    return list(session.exec(query.order_by(col(Item.id)).limit(CHUNK)))
+    return query
 
 
 def _canonical(current: list[Annotation]) -> tuple[list[Annotation], str | None]:
@@ -598,20 +602,7 @@ def _write(
 def count_selected(session: Session, project_id: int, selection: Selection) -> int:
     """How many items the selection's status and category filters match (an upper bound:
     items without a canonical label are left out while writing)."""
-    query = (
-        select(func.count())
-        .select_from(Item)
-        .where(col(Item.project_id) == project_id, col(Item.status).in_(selection.statuses))
-    )
-    if selection.category_ids:
-        query = query.where(
-            col(Item.id).in_(
-                select(ItemCategory.item_id).where(
-                    col(ItemCategory.project_id) == project_id,
-                    col(ItemCategory.category_id).in_(selection.category_ids),
-                )
-            )
-        )
+    query = _filtered(select(func.count()).select_from(Item), project_id, selection)
     return int(session.exec(query).one())
 
 

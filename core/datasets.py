@@ -247,7 +247,6 @@ class _Writer:
     folder: Path
     runtime: Runtime
     session: Session
-    categories: dict[int, str]
     names: dict[int, str] = field(default_factory=dict)
     guidelines: dict[int, int] = field(default_factory=dict)
     items: int = 0
@@ -402,7 +401,6 @@ def create(
 
 
 def run_gate(
-    session: Session,
     rules: Sequence[QualityRule],
     context: GateContext,
     thresholds: dict[str, float],
@@ -473,7 +471,6 @@ def build(
                     f"{version.schema_version} → {now.schema_version}); export again."
                 )
             report = run_gate(
-                session,
                 runtime.plugins.all(QualityRule),
                 GateContext(session, project, stored, item_ids),
                 dict(project.settings.get("quality_thresholds", {})),
@@ -546,7 +543,7 @@ def _write(
             used = kind.categories(msgspec.convert(annotation.payload, kind.payload))
             return sorted(c for c in used if c in category_names)
 
-        writer = _Writer(folder, runtime, session, category_names)
+        writer = _Writer(folder, runtime, session)
         try:
             for record in _records(session, version.project_id, selection, excluded):
                 writer.add(record, category_ids)

@@ -337,3 +337,19 @@ def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersio
 
 def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:
     return datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+
+
+def relabel(
+    runtime: Runtime, labeled: dict[str, Any], item_id: int, category_ids: list[int]
+) -> None:
+    """The annotator of ``labeled`` corrects their label on ``item_id``."""
+    with runtime.session() as session:
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=item_id,
+            annotator_id=labeled["annotator"].id,
+            annotation_type="classification",
+            payload={"category_ids": category_ids},
+            supersedes_id=labeled["revisions"][item_id].id,
+        )

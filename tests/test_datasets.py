@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from scholia.core import annotations, datasets, labels
+from scholia.core import datasets, labels
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.hookspecs import hookimpl
@@ -19,7 +19,7 @@ from scholia.core.models import DatasetVersion
 from scholia.core.plugins import load_plugins
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of
+from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of, relabel
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
@@ -42,16 +42,7 @@ def test_changing_one_label_changes_the_content_hash(
 ) -> None:
     before = export(runtime, labeled["project"].id)
     item_id = labeled["ids"][0]
-    with runtime.session() as session:
-        annotations.submit(
-            session,
-            runtime.plugins,
-            item_id=item_id,
-            annotator_id=labeled["annotator"].id,
-            annotation_type="classification",
-            payload={"category_ids": [3]},
-            supersedes_id=labeled["revisions"][item_id].id,
-        )
+    relabel(runtime, labeled, item_id, [3])
     after = export(runtime, labeled["project"].id)
     assert after.content_hash != before.content_hash
     coco = json.loads((folder_of(runtime, after) / "annotations.json").read_text())

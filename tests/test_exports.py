@@ -20,7 +20,7 @@ from scholia.core.hookspecs import hookimpl
 from scholia.core.plugins import load_plugins
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export
+from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, relabel
 
 
 def write(runtime: Runtime, labeled: dict[str, Any], name: str, out: Path) -> Path:
@@ -114,7 +114,6 @@ def test_a_writer_that_fails_half_way_leaves_nothing(
     runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
 ) -> None:
     """A multi-label item cannot go in a YOLO class folder: the writer stops, nothing stays."""
-    from scholia.core import annotations
 
     item_id = labeled["ids"][2]
     with runtime.session() as session:
@@ -125,16 +124,7 @@ def test_a_writer_that_fails_half_way_leaves_nothing(
             "annotation_options": {"classification": {"mode": "multi"}},
         }
         session.add(stored)
-    with runtime.session() as session:
-        annotations.submit(
-            session,
-            runtime.plugins,
-            item_id=item_id,
-            annotator_id=labeled["annotator"].id,
-            annotation_type="classification",
-            payload={"category_ids": [2, 3]},
-            supersedes_id=labeled["revisions"][item_id].id,
-        )
+    relabel(runtime, labeled, item_id, [2, 3])
     target = tmp_path / "exports"
     target.mkdir()
     with pytest.raises(ValueError, match="has 2 categories; the YOLO classification layout"):

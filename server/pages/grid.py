@@ -9,6 +9,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Request
+from litestar.di import Provide
+from litestar.params import FromQuery
 from sqlmodel import Session
 
 from scholia.core import counts, items, labels
@@ -18,7 +20,7 @@ from scholia.core.models import Item
 from ..media import media_url
 from ..routing import runtime_of
 
-__all__ = ["GridQuery", "grid_context"]
+__all__ = ["GRID_QUERY", "GridQuery", "grid_context"]
 
 PAGE_SIZE = 48
 
@@ -164,3 +166,18 @@ def grid_context(
         },
         "clear_url": base,
     }
+
+
+def _grid_query(
+    group: FromQuery[str | None] = None,
+    status: FromQuery[str | None] = None,
+    category: FromQuery[str | None] = None,
+    after: FromQuery[str | None] = None,
+    before: FromQuery[str | None] = None,
+    last: FromQuery[str | None] = None,
+) -> GridQuery:
+    return GridQuery.parse(group, status, category, after, before, last)
+
+
+GRID_QUERY = {"grid": Provide(_grid_query, sync_to_thread=False)}
+"""Route dependency: a handler's ``grid: NamedDependency[GridQuery]``, read from the URL."""

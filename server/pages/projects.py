@@ -6,8 +6,9 @@ from typing import Annotated, Any
 
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.enums import RequestEncodingType
-from litestar.params import Body, FromPath, FromQuery
+from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
 from scholia.core import items, labels, projects
@@ -18,7 +19,7 @@ from ..auth import requires, signed_in
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
-from .grid import GridQuery, grid_context
+from .grid import GRID_QUERY, GridQuery, grid_context
 
 __all__ = ["project_pages"]
 
@@ -96,22 +97,16 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
     return flash(Redirect(f"/projects/{project.id}"), f"Project “{project.name}” created.")
 
 
-@get("/projects/{project_id:int}", guards=[signed_in])
+@get("/projects/{project_id:int}", guards=[signed_in], dependencies=GRID_QUERY)
 def project_detail(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
-    group: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
-    category: FromQuery[str | None] = None,
-    after: FromQuery[str | None] = None,
-    before: FromQuery[str | None] = None,
-    last: FromQuery[str | None] = None,
+    grid: NamedDependency[GridQuery],
 ) -> Response[Any]:
     runtime = runtime_of(request)
-    query = GridQuery.parse(group, status, category, after, before, last)
     with runtime.reading() as session:
         project = projects.get_project(session, project_id)
-        grid = grid_context(request, session, project_id, query, f"/projects/{project_id}")
+        context = grid_context(request, session, project_id, grid, f"/projects/{project_id}")
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
@@ -127,7 +122,7 @@ def project_detail(
         can_upload=user.has_role(Role.manager),
         can_review=user.has_role(Role.reviewer),
         modality=runtime.plugins.modalities.get(project.modality),
-        **grid,
+        **context,
     )
 
 

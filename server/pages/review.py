@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response
-from litestar.params import FromPath, FromQuery
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Redirect
 
 from scholia.core import counts, projects, review
@@ -17,7 +18,7 @@ from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
-from .grid import GridQuery, grid_context
+from .grid import GRID_QUERY, GridQuery, grid_context
 
 __all__ = ["review_pages"]
 
@@ -33,19 +34,13 @@ def _review_context(
     return {"project": project, "selectable": True, **context}
 
 
-@get("/projects/{project_id:int}/review", guards=[requires(Role.reviewer)])
+@get("/projects/{project_id:int}/review", guards=[requires(Role.reviewer)], dependencies=GRID_QUERY)
 def review_page(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
-    group: FromQuery[str | None] = None,
-    status: FromQuery[str | None] = None,
-    category: FromQuery[str | None] = None,
-    after: FromQuery[str | None] = None,
-    before: FromQuery[str | None] = None,
-    last: FromQuery[str | None] = None,
+    grid: NamedDependency[GridQuery],
 ) -> Response[Any]:
-    query = GridQuery.parse(group, status, category, after, before, last)
-    return page(request, "projects/review.html", **_review_context(request, project_id, query))
+    return page(request, "projects/review.html", **_review_context(request, project_id, grid))
 
 
 @post("/projects/{project_id:int}/review", guards=[requires(Role.reviewer)], status_code=200)

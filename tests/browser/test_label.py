@@ -3,7 +3,6 @@ afterwards the database holds exactly the labels typed and the page's counters m
 
 from __future__ import annotations
 
-import io
 import os
 import re
 from collections import Counter
@@ -11,55 +10,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from scholia.core import items, projects
 from scholia.core.annotations import current_annotations
 from scholia.core.models import Item, ItemCategory, User
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in
+from .labeling import labeling_project
 
 pytestmark = pytest.mark.browser
 
 # The acceptance figure is 500; LABEL_TEST_IMAGES can shrink it for a quick local run.
 IMAGES = int(os.environ.get("LABEL_TEST_IMAGES", "500"))
 RELOAD_AT = {IMAGES // 3, 2 * IMAGES // 3}
-
-
-def _images(count: int) -> list[tuple[str, bytes]]:
-    out = []
-    for index in range(count):
-        buffer = io.BytesIO()
-        colour = (index % 256, (index // 256) * 40 % 256, (index * 7) % 256)
-        Image.new("RGB", (24, 16), colour).save(buffer, format="PNG")
-        out.append((f"img-{index:04d}.png", buffer.getvalue()))
-    return out
-
-
-def _project(runtime: Runtime, manager: User) -> int:
-    with runtime.session() as session:
-        project = projects.create_project(
-            session,
-            runtime.plugins,
-            actor_id=manager.id,  # type: ignore[arg-type]
-            name="Keyboard",
-            modality="image",
-            annotation_types=["classification"],
-            categories=["cat", "dog", "bird"],
-        )
-        assert project.id is not None
-        project_id = project.id
-    result = items.ingest_files(
-        runtime,
-        project_id,
-        [(n, io.BytesIO(d)) for n, d in _images(IMAGES)],
-        actor_id=manager.id,  # type: ignore[arg-type]
-    )
-    assert len(result.created) == IMAGES, result.problems
-    return project_id
 
 
 def _item_id(url: str) -> int:
@@ -77,7 +42,7 @@ def test_label_hundreds_of_images_with_the_keyboard_through_reloads(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="kai")
-    project_id = _project(runtime, manager)
+    project_id = labeling_project(runtime, manager, count=IMAGES)
     sign_in(page, "kai")
     page.goto(f"/projects/{project_id}/label")
     typed: dict[int, int] = {}
@@ -133,24 +98,14 @@ def test_undo_withdraws_the_last_label_and_skip_marks_the_item_skipped(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="lee")
-    with runtime.session() as session:
-        project = projects.create_project(
-            session,
-            runtime.plugins,
-            actor_id=manager.id,  # type: ignore[arg-type]
-            name="Undo",
-            modality="image",
-            annotation_types=["classification"],
-            categories=["yes", "no"],
-            settings={"annotation_options": {"classification": {"mode": "multi"}}},
-        )
-        project_id = project.id
-    items.ingest_files(
+    project_id = labeling_project(
         runtime,
-        project_id,
-        [(n, io.BytesIO(d)) for n, d in _images(2)],  # type: ignore[arg-type]
-        actor_id=manager.id,
-    )  # type: ignore[arg-type]
+        manager,
+        count=2,
+        name="Undo",
+        categories=("yes", "no"),
+        settings={"annotation_options": {"classification": {"mode": "multi"}}},
+    )
     sign_in(page, "lee")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector(".category-button")
@@ -180,22 +135,8 @@ def test_with_classification_and_rating_keys_go_to_the_active_editor(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="ada")
-    with runtime.session() as session:
-        project = projects.create_project(
-            session,
-            runtime.plugins,
-            actor_id=manager.id,  # type: ignore[arg-type]
-            name="Both",
-            modality="image",
-            annotation_types=["classification", "rating"],
-            categories=["cat", "dog", "bird"],
-        )
-        project_id = project.id
-    items.ingest_files(
-        runtime,
-        project_id,  # type: ignore[arg-type]
-        [(n, io.BytesIO(d)) for n, d in _images(3)],
-        actor_id=manager.id,  # type: ignore[arg-type]
+    project_id = labeling_project(
+        runtime, manager, count=3, name="Both", annotation_types=("classification", "rating")
     )
     sign_in(page, "ada")
     page.goto(f"/projects/{project_id}/label")

@@ -3,7 +3,6 @@ the arrow keys."""
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from scholia.core import items, projects
 from scholia.core.models import User
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in
-from .test_label import _images
+from .labeling import labeling_project
 
 pytestmark = pytest.mark.browser
 
@@ -40,22 +38,8 @@ def test_filter_the_queue_and_walk_it_with_the_arrow_keys(
 ) -> None:
     manager = make_user("manager")
     make_user("annotator", username="noor")
-    with runtime.session() as session:
-        project = projects.create_project(
-            session,
-            runtime.plugins,
-            actor_id=manager.id,  # type: ignore[arg-type]
-            name="Queue",
-            modality="image",
-            annotation_types=["classification"],
-            categories=["cat", "dog"],
-        )
-        project_id = project.id
-    items.ingest_files(
-        runtime,
-        project_id,  # type: ignore[arg-type]
-        [(n, io.BytesIO(d)) for n, d in _images(5)],
-        actor_id=manager.id,  # type: ignore[arg-type]
+    project_id = labeling_project(
+        runtime, manager, count=5, name="Queue", categories=("cat", "dog")
     )
     sign_in(page, "noor")
     page.goto(f"/projects/{project_id}/label")

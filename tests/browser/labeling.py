@@ -1,0 +1,59 @@
+"""Projects for the labeling-page browser tests: generated images in an image project."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from typing import Any
+
+from PIL import Image
+
+from scholia.core import items, projects
+from scholia.core.models import User
+from scholia.core.runtime import Runtime
+
+
+def images(count: int) -> list[tuple[str, bytes]]:
+    """``count`` distinct small PNGs named ``img-0000.png``…"""
+    out = []
+    for index in range(count):
+        buffer = io.BytesIO()
+        colour = (index % 256, (index // 256) * 40 % 256, (index * 7) % 256)
+        Image.new("RGB", (24, 16), colour).save(buffer, format="PNG")
+        out.append((f"img-{index:04d}.png", buffer.getvalue()))
+    return out
+
+
+def labeling_project(
+    runtime: Runtime,
+    manager: User,
+    *,
+    count: int,
+    name: str = "Keyboard",
+    annotation_types: Sequence[str] = ("classification",),
+    categories: Sequence[str] = ("cat", "dog", "bird"),
+    settings: dict[str, Any] | None = None,
+) -> int:
+    """A project with ``count`` generated images in it; returns its id."""
+    assert manager.id is not None
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=manager.id,
+            name=name,
+            modality="image",
+            annotation_types=annotation_types,
+            categories=categories,
+            settings=settings,
+        )
+        assert project.id is not None
+        project_id = project.id
+    result = items.ingest_files(
+        runtime,
+        project_id,
+        [(n, io.BytesIO(d)) for n, d in images(count)],
+        actor_id=manager.id,
+    )
+    assert len(result.created) == count, result.problems
+    return project_id

@@ -12,17 +12,26 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, func, insert
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, events, labels, lifecycle, queue
+from . import audit, events, lifecycle, queue
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
-from .models import Annotation, AnnotationSource, Confidence, Item, ItemCategory, Project
+from .models import (
+    Annotation,
+    AnnotationSource,
+    Confidence,
+    GuidelineVersion,
+    Item,
+    ItemCategory,
+    LabelSchemaVersion,
+    Project,
+)
 from .plugins import Plugins
-from .projects import current_guideline
 
 __all__ = ["SubmitResult", "current_annotations", "decode_payload", "submit", "withdraw"]
 
@@ -50,22 +59,63 @@ def decode_payload(annotation_type: AnnotationType, raw: Any, context: Validatio
     return payload
 
 
+def _current_statement() -> Any:
+    superseded = select(Annotation.supersedes_id).where(
+        col(Annotation.item_id) == bindparam("item_id"), col(Annotation.supersedes_id).is_not(None)
+    )
+    return (
+        select(Annotation)
+        .where(
+            col(Annotation.item_id) == bindparam("item_id"),
+            col(Annotation.id).not_in(superseded),
+            col(Annotation.source) != AnnotationSource.withdrawal,
+        )
+        .order_by(col(Annotation.created_at))
+    )
+
+
+def _submit_read_statement() -> Any:
+    """The item, its project, the current schema version (its snapshot of the categories is
+    what validation needs) and the current guideline's id, in one read."""
+    older = aliased(LabelSchemaVersion)
+    latest_schema = (
+        select(func.max(older.id))
+        .where(older.project_id == col(Item.project_id))
+        .correlate(Item)
+        .scalar_subquery()
+    )
+    latest_guideline = (
+        select(GuidelineVersion.id)
+        .where(col(GuidelineVersion.project_id) == col(Item.project_id))
+        .order_by(col(GuidelineVersion.version).desc())
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
+    )
+    return (
+        select(Item, Project, LabelSchemaVersion, latest_guideline)
+        .join(Project, col(Project.id) == col(Item.project_id))
+        .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
+        .where(col(Item.id) == bindparam("item_id"))
+    )
+
+
+# Submitting is the hot path: its statements are built once, with bound parameters, rather
+# than on every call (building a statement costs more than SQLite running it).
+_CURRENT = _current_statement()
+_SUBMIT_READ = _submit_read_statement()
+_BY_CLIENT_OP = select(Annotation).where(
+    col(Annotation.annotator_id) == bindparam("annotator_id"),
+    col(Annotation.client_op_id) == bindparam("client_op_id"),
+)
+
+_CLEAR_CATEGORIES = delete(ItemCategory).where(col(ItemCategory.item_id) == bindparam("item_id"))
+_ADD_CATEGORY = insert(ItemCategory)
+
+
 def current_annotations(session: Session, item_id: int) -> list[Annotation]:
     """The latest revision of each line of annotations on an item (those nobody superseded)."""
-    superseded = select(Annotation.supersedes_id).where(
-        col(Annotation.item_id) == item_id, col(Annotation.supersedes_id).is_not(None)
-    )
-    return list(
-        session.exec(
-            select(Annotation)
-            .where(
-                col(Annotation.item_id) == item_id,
-                col(Annotation.id).not_in(superseded),
-                col(Annotation.source) != AnnotationSource.withdrawal,
-            )
-            .order_by(col(Annotation.created_at))
-        )
-    )
+    return list(session.exec(_CURRENT, params={"item_id": item_id}))
 
 
 def withdraw(
@@ -124,10 +174,7 @@ def withdraw(
 
 def _by_client_op(session: Session, annotator_id: int, client_op_id: str) -> Annotation | None:
     return session.exec(
-        select(Annotation).where(
-            col(Annotation.annotator_id) == annotator_id,
-            col(Annotation.client_op_id) == client_op_id,
-        )
+        _BY_CLIENT_OP, params={"annotator_id": annotator_id, "client_op_id": client_op_id}
     ).first()
 
 
@@ -159,14 +206,10 @@ def submit(
     time_spent_ms: int | None = None,
     source: str = AnnotationSource.human,
 ) -> SubmitResult:
-    found = session.exec(
-        select(Item, Project)
-        .join(Project, col(Project.id) == col(Item.project_id))
-        .where(col(Item.id) == item_id)
-    ).first()
+    found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
     if found is None:
         raise NotFound("item", item_id)
-    item, project = found
+    item, project, schema, guideline_id = found
     assert project.id is not None
 
     if client_op_id is not None:
@@ -190,8 +233,6 @@ def submit(
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
 
-    # The current schema version holds a snapshot of the categories: no need to read them.
-    schema = labels.current_schema(session, project.id)
     context = ValidationContext(
         item_meta=item.meta,
         categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
@@ -214,7 +255,7 @@ def submit(
         annotator_id=annotator_id,
         annotation_type=annotation_type,
         payload=msgspec.to_builtins(decoded),
-        guideline_version_id=current_guideline(session, project.id).id,  # type: ignore[arg-type]
+        guideline_version_id=guideline_id,
         schema_version=schema.schema_version,
         labels_hash=schema.labels_hash,
         annotator_confidence=annotator_confidence,
@@ -270,12 +311,18 @@ def _refresh_item_categories(
         kind = plugins.annotation_types.get(annotation.annotation_type)
         if kind is not None and kind.categories is not None:
             used.update(kind.categories(msgspec.convert(annotation.payload, kind.payload)))
+    # Derived rows, never loaded as objects: plain statements on the session's connection.
+    connection = session.connection()
     if had_any:
-        session.execute(delete(ItemCategory).where(col(ItemCategory.item_id) == item.id))
-    session.add_all(
-        ItemCategory(item_id=item.id, category_id=c, project_id=item.project_id)  # type: ignore[arg-type]
-        for c in sorted(used)
-    )
+        connection.execute(_CLEAR_CATEGORIES, {"item_id": item.id})
+    if used:
+        connection.execute(
+            _ADD_CATEGORY,
+            [
+                {"item_id": item.id, "category_id": c, "project_id": item.project_id}
+                for c in sorted(used)
+            ],
+        )
 
 
 def _steps_to_labeled(status: str) -> tuple[ItemState, ...]:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col
 
@@ -49,6 +49,14 @@ TRANSITIONS: dict[ItemState, tuple[ItemState, ...]] = {
 }
 
 
+_MOVE = (
+    update(Item)
+    .where(col(Item.id) == bindparam("item_id"), col(Item.status) == bindparam("current"))
+    .values(status=bindparam("to_state"), updated_at=bindparam("at"))
+)
+"""Conditional on the state that was read (built once: every label submission runs it)."""
+
+
 def allowed_transitions(state: str) -> tuple[ItemState, ...]:
     return TRANSITIONS.get(ItemState(state), ())
 
@@ -78,11 +86,12 @@ def transition(
     if target not in allowed:
         raise IllegalTransition(item_id, current, target, allowed)
     now = utcnow()
-    result = session.execute(
-        update(Item)
-        .where(col(Item.id) == item_id, col(Item.status) == current)
-        .values(status=target.value, updated_at=now)
-        .execution_options(synchronize_session=False)
+    if session.new or session.dirty:
+        session.flush()  # what the ORM holds goes first, as an autoflush would
+    # On the connection: a Core UPDATE skips the ORM's bulk-update machinery (the loaded item
+    # is brought up to date below).
+    result = session.connection().execute(
+        _MOVE, {"item_id": item_id, "current": current, "to_state": target.value, "at": now}
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(item)

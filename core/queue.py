@@ -10,7 +10,8 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, case, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from . import lifecycle
@@ -122,13 +123,21 @@ def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) ->
             return
 
 
+# Built once: every label submission runs them.
+_MINE = select(Assignment).where(
+    col(Assignment.item_id) == bindparam("item_id"),
+    col(Assignment.annotator_id) == bindparam("annotator_id"),
+)
+_SUBMITTED = (
+    update(Assignment)
+    .where(col(Assignment.id) == bindparam("assignment_id"))
+    .values(submitted_at=bindparam("at"))
+)
+
+
 def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     """The annotator's slot on ``item``, claiming an open one if they hold none."""
-    mine = session.exec(
-        select(Assignment).where(
-            col(Assignment.item_id) == item.id, col(Assignment.annotator_id) == annotator_id
-        )
-    ).first()
+    mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
     if mine is not None:
         return mine
     open_slots = session.exec(
@@ -148,8 +157,9 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
 
 def mark_submitted(session: Session, assignment: Assignment) -> None:
     if assignment.submitted_at is None:
-        assignment.submitted_at = utcnow()
-        session.add(assignment)
+        now = utcnow()
+        session.connection().execute(_SUBMITTED, {"assignment_id": assignment.id, "at": now})
+        set_committed_value(assignment, "submitted_at", now)
 
 
 QUEUE_FILTERS = ("all", "todo", "done", "skipped")

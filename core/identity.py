@@ -16,6 +16,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from . import audit
@@ -183,12 +184,16 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     return token, raw
 
 
+_TOKEN_USER = (
+    select(ApiToken, User)
+    .join(User, col(User.id) == col(ApiToken.user_id))
+    .where(col(ApiToken.token_hash) == bindparam("token_hash"))
+)
+"""Built once: every request a script makes runs it."""
+
+
 def resolve_api_token(session: Session, raw: str) -> User | None:
-    found = session.exec(
-        select(ApiToken, User)
-        .join(User, col(User.id) == col(ApiToken.user_id))
-        .where(col(ApiToken.token_hash) == _digest(raw))
-    ).first()
+    found = session.exec(_TOKEN_USER, params={"token_hash": _digest(raw)}).first()
     if found is None:
         return None
     token, user = found

@@ -41,14 +41,57 @@ class QueueEntry:
     assignment: Assignment
 
 
-def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
-    result = session.execute(
-        update(Assignment)
-        .where(col(Assignment.id) == assignment_id, col(Assignment.annotator_id).is_(None))
-        .values(annotator_id=annotator_id, claimed_at=utcnow())
-        .execution_options(synchronize_session=False)
+# Claiming and submitting are the hot paths: their statements are built once.
+_CLAIM = (
+    update(Assignment)
+    .where(col(Assignment.id) == bindparam("assignment_id"), col(Assignment.annotator_id).is_(None))
+    .values(annotator_id=bindparam("annotator_id"), claimed_at=bindparam("at"))
+)
+"""Conditional on the slot being open: of two annotators racing for it, one wins."""
+_CANDIDATES = (
+    select(Assignment, Item)
+    .join(Item, col(Item.id) == col(Assignment.item_id))
+    .where(
+        col(Item.project_id) == bindparam("project_id"),
+        col(Assignment.annotator_id).is_(None),
+        col(Item.status).in_(OPEN_STATES),
+        col(Item.id).not_in(
+            select(Assignment.item_id).where(
+                col(Assignment.annotator_id) == bindparam("annotator_id")
+            )
+        ),
     )
-    return result.rowcount == 1  # type: ignore[attr-defined,no-any-return]
+    .order_by(col(Item.id), col(Assignment.slot))
+    .limit(5)
+)
+_HELD = (
+    select(Item)
+    .join(Assignment, col(Assignment.item_id) == col(Item.id))
+    .where(
+        col(Item.project_id) == bindparam("project_id"),
+        col(Assignment.annotator_id) == bindparam("annotator_id"),
+        col(Assignment.submitted_at).is_(None),
+        col(Item.status).in_(OPEN_STATES),
+    )
+    .order_by(col(Item.id))
+    .limit(1)
+)
+_MINE = select(Assignment).where(
+    col(Assignment.item_id) == bindparam("item_id"),
+    col(Assignment.annotator_id) == bindparam("annotator_id"),
+)
+_SUBMITTED = (
+    update(Assignment)
+    .where(col(Assignment.id) == bindparam("assignment_id"))
+    .values(submitted_at=bindparam("at"))
+)
+
+
+def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
+    result = session.connection().execute(
+        _CLAIM, {"assignment_id": assignment_id, "annotator_id": annotator_id, "at": utcnow()}
+    )
+    return result.rowcount == 1
 
 
 def _start(session: Session, item: Item, annotator_id: int) -> None:
@@ -63,19 +106,9 @@ def _start(session: Session, item: Item, annotator_id: int) -> None:
 
 def _claim_new(session: Session, project_id: int, annotator_id: int) -> Item | None:
     """Claim one more open slot (lowest item id first); None when there is none."""
-    mine = select(Assignment.item_id).where(col(Assignment.annotator_id) == annotator_id)
     for _ in range(20):  # a few retries when others win the race for the same slots
         candidates = session.exec(
-            select(Assignment, Item)
-            .join(Item, col(Item.id) == col(Assignment.item_id))
-            .where(
-                col(Item.project_id) == project_id,
-                col(Assignment.annotator_id).is_(None),
-                col(Item.status).in_(OPEN_STATES),
-                col(Item.id).not_in(mine),
-            )
-            .order_by(col(Item.id), col(Assignment.slot))
-            .limit(5)
+            _CANDIDATES, params={"project_id": project_id, "annotator_id": annotator_id}
         ).all()
         if not candidates:
             return None
@@ -91,16 +124,7 @@ def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | N
     """The annotator's next item: an open slot of theirs not yet submitted, else a newly
     claimed one (lowest item id first); None when the queue is empty."""
     held = session.exec(
-        select(Item)
-        .join(Assignment, col(Assignment.item_id) == col(Item.id))
-        .where(
-            col(Item.project_id) == project_id,
-            col(Assignment.annotator_id) == annotator_id,
-            col(Assignment.submitted_at).is_(None),
-            col(Item.status).in_(OPEN_STATES),
-        )
-        .order_by(col(Item.id))
-        .limit(1)
+        _HELD, params={"project_id": project_id, "annotator_id": annotator_id}
     ).first()
     return held if held is not None else _claim_new(session, project_id, annotator_id)
 
@@ -121,18 +145,6 @@ def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) ->
     for _ in range(max(0, ahead + 1 - len(waiting))):
         if _claim_new(session, project_id, annotator_id) is None:
             return
-
-
-# Built once: every label submission runs them.
-_MINE = select(Assignment).where(
-    col(Assignment.item_id) == bindparam("item_id"),
-    col(Assignment.annotator_id) == bindparam("annotator_id"),
-)
-_SUBMITTED = (
-    update(Assignment)
-    .where(col(Assignment.id) == bindparam("assignment_id"))
-    .values(submitted_at=bindparam("at"))
-)
 
 
 def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import msgspec
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from . import audit, labels
@@ -60,12 +61,17 @@ __all__ = [
     "count_selected",
     "create",
     "export_folder",
+    "get_version",
+    "list_versions",
     "parse_selection",
     "run_gate",
 ]
 
 CHUNK = 500
 """Items read per query while writing: memory stays flat whatever the project's size."""
+
+PROGRESS_EVERY_S = 0.25
+"""How often a build writes its progress on the version's row (pages and the API read it)."""
 
 
 class Selection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -448,9 +454,12 @@ def build(
             raise NotFound("dataset version", version_id)
         if version.status not in (DatasetVersionStatus.building, DatasetVersionStatus.failed):
             raise Conflict(f"Dataset version {version.version} is already {version.status}.")
+        selection = msgspec.convert(version.selection, Selection)
         version.status = DatasetVersionStatus.building
+        version.total_items = count_selected(session, version.project_id, selection)
+        version.progress_items = 0
+        version.progress_at = utcnow()
         session.add(version)
-    selection = msgspec.convert(version.selection, Selection)
     root = export_folder(runtime, version.project_id)
     root.mkdir(parents=True, exist_ok=True)
     final = _folder(runtime, version)
@@ -458,7 +467,8 @@ def build(
         shutil.rmtree(stale, ignore_errors=True)  # an earlier attempt's leftovers
     partial = root / f".building-v{version.version}-{uuid.uuid4().hex[:8]}"
     try:
-        content, item_ids = _write(runtime, version, selection, partial, on_progress)
+        recorder = _progress_recorder(runtime, version_id, on_progress)
+        content, item_ids = _write(runtime, version, selection, partial, recorder)
         content_hash = hashlib.sha256(_dump(content).encode()).hexdigest()
         with runtime.session() as session:
             stored = session.get(DatasetVersion, version_id)
@@ -487,6 +497,8 @@ def build(
             stored.content_hash = content_hash
             stored.item_count = content["counts"]["items"]
             stored.annotation_count = content["counts"]["annotations"]
+            stored.progress_items = stored.item_count
+            stored.progress_at = utcnow()
             stored.gate_report = report
             released = report["passed"]
             stored.status = DatasetVersionStatus.released if released else DatasetVersionStatus.held
@@ -516,6 +528,30 @@ def build(
                 stored.gate_report = {"error": getattr(error, "message", None) or str(error)}
                 session.add(stored)
         raise
+
+
+def _progress_recorder(
+    runtime: Runtime, version_id: int, on_progress: Callable[[int], None] | None
+) -> Callable[[int], None]:
+    """Tell ``on_progress`` of every item, and write the count on the version's row at most
+    every ``PROGRESS_EVERY_S`` (each write is a short unit of work of its own)."""
+    last = time.monotonic()
+
+    def record(done: int) -> None:
+        nonlocal last
+        if on_progress is not None:
+            on_progress(done)
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY_S:
+            last = now
+            with runtime.session() as session:
+                session.connection().execute(
+                    update(DatasetVersion)
+                    .where(col(DatasetVersion.id) == version_id)
+                    .values(progress_items=done, progress_at=utcnow())
+                )
+
+    return record
 
 
 def _write(
@@ -594,6 +630,24 @@ def _write(
         "files": files,
     }
     return content, item_ids
+
+
+def get_version(session: Session, version_id: int) -> DatasetVersion:
+    version = session.get(DatasetVersion, version_id)
+    if version is None:
+        raise NotFound("dataset version", version_id)
+    return version
+
+
+def list_versions(session: Session, project_id: int) -> list[DatasetVersion]:
+    """The project's dataset versions, newest first."""
+    return list(
+        session.exec(
+            select(DatasetVersion)
+            .where(col(DatasetVersion.project_id) == project_id)
+            .order_by(col(DatasetVersion.version).desc())
+        )
+    )
 
 
 def count_selected(session: Session, project_id: int, selection: Selection) -> int:

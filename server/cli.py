@@ -538,6 +538,13 @@ def import_(
     type=click.Path(path_type=Path),
     help="Folder to write the version into (new or empty).",
 )
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    default=None,
+    help="Write the version in this export format (see `scholia plugins`) instead of as it is.",
+)
 @click.option("--as", "as_user", metavar="USERNAME", default=None, help="User recorded.")
 @data_dir_option
 def export(
@@ -545,22 +552,32 @@ def export(
     statuses: tuple[str, ...],
     category_ids: tuple[int, ...],
     out: Path,
+    format_name: str | None,
     as_user: str | None,
     data_dir: Path | None,
 ) -> None:
-    """Write a new dataset version of project PROJECT and copy it to --out.
+    """Write a new dataset version of project PROJECT to --out.
 
     The version (annotations.json in COCO form, provenance.jsonl, manifest.json, images/) is
-    numbered and kept in the data directory; the export gate runs before release. Exits 0 when
+    numbered and kept in the data directory; the export gate runs before release. --out gets
+    a copy of it, or with --format the released version written in that format. Exits 0 when
     released, 1 when the gate held it or the export failed, 2 on a usage error.
     """
     import shutil
 
-    from scholia.core import datasets
+    from scholia.core import datasets, exports
+    from scholia.core.contributions import ExportFormat
 
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         _usage_error(f"{str(out)!r} is not an empty folder; nothing was written")
     runtime = _runtime(data_dir)
+    formats = sorted(f.name for f in runtime.plugins.all(ExportFormat))
+    if format_name is not None and format_name not in formats:
+        runtime.close()
+        _usage_error(
+            f"unknown export format {format_name!r} (installed: {', '.join(formats) or 'none'}); "
+            "nothing was written"
+        )
     try:
         selection = datasets.parse_selection(
             {"statuses": list(statuses), "category_ids": list(category_ids)}
@@ -577,20 +594,31 @@ def export(
         highlight=False,
     )
     progress_context, advance = _progress("export", "items", total)
+    written = True
     try:
         with progress_context:
             built = datasets.build(runtime, version.id, on_progress=lambda _: advance())  # type: ignore[arg-type]
+        if format_name is None:
+            shutil.copytree(
+                datasets.export_folder(runtime, project_id) / f"v{built.version}",
+                out,
+                dirs_exist_ok=True,
+            )
+        elif built.status == "released":
+            exports.write(runtime, built.id, format_name, out)  # type: ignore[arg-type]
+        else:
+            written = False  # a held version is written in no format
     except ScholiaError as error:
         console.print(f"[red]Export failed:[/red] {error}", highlight=False, soft_wrap=True)
         sys.exit(1)
     finally:
         runtime.close()
-    shutil.copytree(
-        datasets.export_folder(runtime, project_id) / f"v{built.version}", out, dirs_exist_ok=True
-    )
+    where = (f" as {format_name}" if format_name else "") + f" → {out}"
+    if not written:
+        where = f"; nothing written to {out}"
     console.print(
         f"version {built.version}: {built.item_count} items, {built.annotation_count} annotations, "
-        f"content hash {built.content_hash} → {out}",
+        f"content hash {built.content_hash}{where}",
         highlight=False,
         soft_wrap=True,
     )

@@ -48,3 +48,11 @@ class DatasetVersion(SQLModel, table=True):
     )
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     released_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    progress_items: int = 0
+    """Items written so far while ``building``; the final count once built."""
+    total_items: int = 0
+    """Items the selection matches (an upper bound: items without a canonical label are left
+    out), counted when the build starts."""
+    progress_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the build last wrote progress: a ``building`` row whose build stopped (a crash)
+    stops moving, which is how a page tells it from one still running."""

@@ -3,6 +3,7 @@
 from litestar import Router
 
 from .account import account_api
+from .datasets import dataset_api
 from .items import item_api
 from .labeling import labeling_api
 from .plugins import plugin_api
@@ -13,5 +14,13 @@ __all__ = ["api_router"]
 
 api_router = Router(
     path="/api/v1",
-    route_handlers=[*account_api, *project_api, *item_api, *labeling_api, *review_api, *plugin_api],
+    route_handlers=[
+        *account_api,
+        *project_api,
+        *item_api,
+        *labeling_api,
+        *review_api,
+        *plugin_api,
+        *dataset_api,
+    ],
 )

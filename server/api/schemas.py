@@ -8,14 +8,17 @@ from typing import Any
 
 import msgspec
 
-from scholia.core.models import Annotation, ApiToken, Category, Item, User
+from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
 
 __all__ = [
     "AnnotationIn",
     "AnnotationOut",
+    "BuildProgress",
     "CategoryIn",
     "CategoryOut",
     "CategoryPatch",
+    "DatasetVersionIn",
+    "DatasetVersionOut",
     "ItemOut",
     "ItemPage",
     "MeOut",
@@ -263,3 +266,74 @@ class TokenCreated(msgspec.Struct):
     token: str
     """Shown once: store it now. Send it as ``Authorization: Bearer <token>``."""
     details: TokenOut
+
+
+class DatasetVersionIn(msgspec.Struct, forbid_unknown_fields=True):
+    selection: dict[str, Any] = {}
+    """Which items go in, all conditions together: ``statuses`` (default ``["approved"]``),
+    ``category_ids``, ``annotator_ids`` (any of them), ``labeled_from`` / ``labeled_until``
+    (UTC, the canonical label's time)."""
+
+
+class BuildProgress(msgspec.Struct):
+    items: int
+    """Items written so far (the final count once built)."""
+    total: int
+    """Items the selection matches (an upper bound: items without a canonical label are
+    left out)."""
+    at: datetime | None
+    """When the build last moved."""
+
+
+class DatasetVersionOut(msgspec.Struct):
+    id: int
+    project_id: int
+    version: int
+    status: str
+    """``building``, ``released``, ``held`` (the export gate failed: not downloadable) or
+    ``failed`` (``gate_report.error`` says why)."""
+    selection: dict[str, Any]
+    schema_version: str
+    labels_hash: str
+    content_hash: str | None
+    item_count: int
+    annotation_count: int
+    progress: BuildProgress
+    gate_report: dict[str, Any]
+    """``passed`` and ``rules`` (each: rule, title, value, threshold, direction, passed,
+    message, evidence); or ``error`` when the build failed."""
+    can_retry: bool
+    """Failed, or left ``building`` by a build that stopped: POST ``.../retry``."""
+    created_by: int
+    created_at: datetime
+    released_at: datetime | None
+    url: str
+    """Poll this while ``building``."""
+    download_url: str | None
+    """The zip, once released (add ``?format=NAME`` for an export format)."""
+
+    @classmethod
+    def of(cls, version: DatasetVersion, *, can_retry: bool) -> DatasetVersionOut:
+        url = f"/api/v1/datasets/{version.id}"
+        return cls(
+            id=version.id or 0,
+            project_id=version.project_id,
+            version=version.version,
+            status=version.status,
+            selection=version.selection,
+            schema_version=version.schema_version,
+            labels_hash=version.labels_hash,
+            content_hash=version.content_hash,
+            item_count=version.item_count,
+            annotation_count=version.annotation_count,
+            progress=BuildProgress(
+                items=version.progress_items, total=version.total_items, at=version.progress_at
+            ),
+            gate_report=version.gate_report,
+            can_retry=can_retry,
+            created_by=version.created_by,
+            created_at=version.created_at,
+            released_at=version.released_at,
+            url=url,
+            download_url=f"{url}/download" if version.status == "released" else None,
+        )

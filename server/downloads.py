@@ -1,0 +1,143 @@
+"""A released dataset version as a zip, streamed from its folder as it is read.
+
+The zip is never built in memory nor written to disk: ``zipfile`` writes into a sink that only
+keeps what it was given since the stream last took it (``zipfile`` handles a sink it cannot
+seek by writing each file's sizes after its data). Asked for a format, the version is first
+written in it by its export-format plugin into a temporary folder, which is zipped the same way
+and removed once the stream ends.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from litestar.background_tasks import BackgroundTask
+from litestar.response import Stream
+
+from scholia.core import datasets, exports
+from scholia.core.errors import Conflict
+from scholia.core.models import DatasetVersion, DatasetVersionStatus
+from scholia.core.runtime import Runtime
+
+__all__ = ["download", "file_name", "refusal", "zip_chunks"]
+
+READ_CHUNK = 1024 * 1024
+COMPRESSED_SUFFIXES = frozenset({".json", ".jsonl", ".csv", ".txt", ".xml", ".yaml", ".yml"})
+"""Text is deflated; media (already compressed) is stored as it is."""
+
+
+class _Sink:
+    """A write-only file: keeps what ``zipfile`` writes until the stream takes it."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, data: bytes) -> int:
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def take(self) -> bytes:
+        data = b"".join(self.parts)
+        self.parts.clear()
+        return data
+
+
+def zip_chunks(folder: Path) -> Iterator[bytes]:
+    """Every file under ``folder`` (paths relative to it, in sorted order), zipped, a chunk of
+    at most about ``READ_CHUNK`` bytes at a time."""
+    sink = _Sink()
+    with zipfile.ZipFile(sink, "w", strict_timestamps=False) as archive:  # type: ignore[arg-type]
+        for path in sorted(folder.rglob("*")):
+            if not path.is_file():
+                continue
+            info = zipfile.ZipInfo.from_file(path, path.relative_to(folder).as_posix())
+            compressed = path.suffix.lower() in COMPRESSED_SUFFIXES
+            info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+            with path.open("rb") as source, archive.open(info, "w") as target:
+                while chunk := source.read(READ_CHUNK):
+                    target.write(chunk)
+                    if data := sink.take():
+                        yield data
+            if data := sink.take():
+                yield data
+    yield sink.take()  # the central directory
+
+
+def refusal(version: DatasetVersion) -> str | None:
+    """Why ``version`` cannot be downloaded (None when it is released)."""
+    number = version.version
+    if version.status == DatasetVersionStatus.released:
+        return None
+    if version.status == DatasetVersionStatus.held:
+        failed = [
+            f"{r['rule']} ({r['title']}): {r['value']}, wanted {r['direction'].replace('_', ' ')} "
+            f"{r['threshold']:g}"
+            for r in version.gate_report.get("rules", [])
+            if not r["passed"]
+        ]
+        return (
+            f"Dataset version {number} is held by the export gate (failed: "
+            f"{'; '.join(failed)}); a held version cannot be downloaded."
+        )
+    if version.status == DatasetVersionStatus.failed:
+        reason = version.gate_report.get("error") or "no reason recorded"
+        return f"Dataset version {number} failed ({reason}); retry it or create a new one."
+    return (
+        f"Dataset version {number} is still building ({version.progress_items} of "
+        f"{version.total_items} items); download it once it is released."
+    )
+
+
+def file_name(project_name: str, version: DatasetVersion, format_name: str | None) -> str:
+    """``photos-v3.zip`` (``photos-v3-yolo.zip`` in a format): a safe name for any project."""
+    slug = re.sub(r"[^a-z0-9]+", "-", project_name.lower()).strip("-") or "dataset"
+    suffix = f"-{format_name}" if format_name else ""
+    return f"{slug}-v{version.version}{suffix}.zip"
+
+
+def download(
+    runtime: Runtime, version: DatasetVersion, project_name: str, format_name: str | None
+) -> Stream:
+    """The version as a streamed zip; refused (Conflict) unless released. A format is written
+    before the response starts, so an unknown or unfitting one is an error, not a broken zip."""
+    reason = refusal(version)
+    if reason is not None:
+        raise Conflict(reason)
+    assert version.id is not None
+    folder = datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+    scratch: Path | None = None
+    if format_name:
+        parent = datasets.export_folder(runtime, version.project_id).parent / ".downloads"
+        parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(prefix=f"v{version.version}-{format_name}-", dir=parent))
+        try:
+            folder = exports.write(runtime, version.id, format_name, scratch / "export")
+        except BaseException:
+            shutil.rmtree(scratch, ignore_errors=True)
+            raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            yield from zip_chunks(folder)
+        finally:
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
+
+    name = file_name(project_name, version, format_name)
+    return Stream(
+        chunks(),
+        media_type="application/zip",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        # Should the stream never start (the client left), the folder still goes.
+        background=None
+        if scratch is None
+        else BackgroundTask(shutil.rmtree, scratch, ignore_errors=True),
+    )

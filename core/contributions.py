@@ -11,9 +11,12 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import msgspec
+
+if TYPE_CHECKING:
+    from .imports import ImportedDataset
 
 __all__ = [
     "AnnotationType",
@@ -232,12 +235,21 @@ class ImportFormat(Contribution):
     kind: ClassVar[str] = "import_format"
     name: str
     title: str
-    read: Callable[[Path], Any]
+    read: Callable[[Path], ImportedDataset]
+    """Read a folder (an uploaded zip is unpacked safely first) or one file the format reads,
+    and return a ``scholia.core.imports.ImportedDataset``; never touch the database. Raise
+    ``InvalidInput`` with where in the file (``$.images[3].file_name``) for a bad file."""
     extensions: tuple[str, ...] = ()
+    """Files it reads, with the dot, e.g. ``(".json",)``; empty means any."""
 
     def check(self) -> None:
         super().check()
         _check_callable(self.kind, self.name, "read", self.read)
+        for extension in self.extensions:
+            if not extension.startswith("."):
+                raise InvalidContribution(
+                    f"import format {self.name!r}: extension {extension!r} must start with '.'"
+                )
 
 
 @dataclass(frozen=True)

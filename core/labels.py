@@ -38,6 +38,7 @@ __all__ = [
     "FIRST_SCHEMA_VERSION",
     "PALETTE",
     "RESERVED_HOTKEYS",
+    "add_categories",
     "add_category",
     "bump",
     "current_schema",
@@ -215,17 +216,20 @@ def create_initial(
     return _snapshot(session, project.id, None, "initial categories", actor_id)
 
 
-def add_category(
-    session: Session, project_id: int, name: str, actor_id: int, color: str | None = None
+def _new_category(
+    session: Session, project_id: int, name: str, category_id: int | None, color: str | None
 ) -> Category:
+    """One more category, last in display order, with ``category_id`` or the next id."""
     name = _check_name(session, project_id, name, None)
     highest = session.exec(
         select(func.max(Category.id)).where(col(Category.project_id) == project_id)
     ).one()
+    if category_id is not None and session.get(Category, (project_id, category_id)) is not None:
+        raise Conflict(f"Category id {category_id} is already used in project {project_id}.")
     next_order = session.exec(
         select(func.max(Category.display_order)).where(col(Category.project_id) == project_id)
     ).one()
-    new_id = (highest or 0) + 1
+    new_id = category_id if category_id is not None else (highest or 0) + 1
     category = Category(
         project_id=project_id,
         id=new_id,
@@ -234,8 +238,45 @@ def add_category(
         display_order=(next_order if next_order is not None else -1) + 1,
     )
     session.add(category)
-    _snapshot(session, project_id, "minor", f"added category {new_id} {name!r}", actor_id)
+    session.flush()
     return category
+
+
+def add_category(
+    session: Session, project_id: int, name: str, actor_id: int, color: str | None = None
+) -> Category:
+    category = _new_category(session, project_id, name, None, color)
+    change = f"added category {category.id} {category.name!r}"
+    _snapshot(session, project_id, "minor", change, actor_id)
+    return category
+
+
+def add_categories(
+    session: Session,
+    project_id: int,
+    wanted: Sequence[tuple[str, int | None]],
+    actor_id: int,
+    change: str,
+) -> list[Category]:
+    """Several categories (name, id or None) in one schema version, in the order given.
+
+    A given id is kept (an id the project ever used is refused: ids are never reused); None
+    gets the next id after the highest. An import brings its categories this way, so a file
+    with its own ids keeps them."""
+    for _, category_id in wanted:
+        if category_id is not None and (isinstance(category_id, bool) or category_id < 1):
+            raise InvalidInput(f"A category id is a whole number from 1, not {category_id!r}")
+    given = [(n, i) for n, i in wanted if i is not None]
+    created = [_new_category(session, project_id, n, i, None) for n, i in given]
+    created += [_new_category(session, project_id, n, None, None) for n, i in wanted if i is None]
+    order = {name.strip().casefold(): index for index, (name, _) in enumerate(wanted)}
+    first = min(c.display_order for c in created) if created else 0
+    for category in created:  # display order as given, ids as given
+        category.display_order = first + order[category.name.casefold()]
+        session.add(category)
+    if created:
+        _snapshot(session, project_id, "minor", change, actor_id)
+    return sorted(created, key=lambda c: c.display_order)
 
 
 def update_category(

@@ -3,16 +3,19 @@
 Every writer reads a ``VersionView`` (manifest, categories in display order, records streamed
 from provenance.jsonl) and writes files into a folder; none touches the database. Copy one to
 add a format of your own (``examples/`` has a complete small distribution).
+
+The import formats (COCO, Label Studio JSON) only read: each returns an ``ImportedDataset``
+and the core brings it into a project.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from scholia.core.contributions import ExportFormat
+from scholia.core.contributions import ExportFormat, ImportFormat
 from scholia.core.hookspecs import hookimpl
 
-from . import coco, label_studio, tabular, yolo
+from . import coco, coco_import, label_studio, label_studio_import, tabular, yolo
 
 
 @hookimpl
@@ -34,5 +37,18 @@ def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
             title="Label Studio JSON",
             write=label_studio.write,
             annotation_types=("classification",),
+        )
+    )
+
+
+@hookimpl
+def register_import_formats(register: Callable[[ImportFormat], None]) -> None:
+    register(ImportFormat(name="coco", title="COCO", read=coco_import.read, extensions=(".json",)))
+    register(
+        ImportFormat(
+            name="label-studio",
+            title="Label Studio JSON",
+            read=label_studio_import.read,
+            extensions=(".json",),
         )
     )

@@ -400,15 +400,29 @@ def _progress(label: str, unit: str, total: int) -> tuple[Any, Callable[[], None
     default=None,
     help="User recorded in the audit log (default: the first admin).",
 )
+@click.option(
+    "--format",
+    "format_name",
+    metavar="NAME",
+    default=None,
+    help="Read PATH as an export in this format (coco, label-studio…): a folder, its json "
+    "file or a .zip; brings in categories, items and annotations.",
+)
 @data_dir_option
 def import_(
-    project_id: int, paths: tuple[str, ...], as_user: str | None, data_dir: Path | None
+    project_id: int,
+    paths: tuple[str, ...],
+    as_user: str | None,
+    format_name: str | None,
+    data_dir: Path | None,
 ) -> None:
     """Add files to project PROJECT (its id): files, folders (recursively) and glob patterns.
 
     Files the project's modality does not accept are skipped. Each file is stored once by its
-    sha256, so re-running after an interruption adds only what is missing. Exits 0 when every
-    file went in or was already there, 1 when some file was refused, 2 on a usage error.
+    sha256, so re-running after an interruption adds only what is missing. With --format, PATH
+    is one export (e.g. `scholia import 3 --format coco export.zip`) whose categories (ids
+    kept), items and annotations are brought in. Exits 0 when everything went in or was
+    already there, 1 when something was refused, 2 on a usage error.
     """
     from scholia.core.items import ingest_files
     from scholia.core.models import Project
@@ -428,6 +442,9 @@ def import_(
                 "plugin provides that modality"
             )
         project_name = project.name
+    if format_name is not None:
+        _import_export(runtime, project_id, project_name, format_name, paths, actor_id)
+        return
 
     candidates = _collect_files(paths)
     accepted_types = set(modality.media_types)
@@ -512,6 +529,76 @@ def import_(
             # The reason usually names the file already ("'a.png' is empty (0 bytes)").
             line = reason if repr(name) in reason else f"{name}: {reason}"
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def _import_export(
+    runtime: Runtime,
+    project_id: int,
+    project_name: str,
+    format_name: str,
+    paths: tuple[str, ...],
+    actor_id: int,
+) -> None:
+    """``scholia import --format``: one export read by an import format and applied."""
+    from scholia.core import imports
+
+    if len(paths) != 1:
+        _usage_error(
+            f"--format reads one export (a folder, its json file or a .zip), not {len(paths)}"
+        )
+    source = Path(paths[0]).expanduser()
+    try:
+        imports.import_format(runtime.plugins, format_name)
+    except ScholiaError as error:
+        _usage_error(error.message)
+    if not source.exists():
+        _usage_error(f"{paths[0]!r}: no such file or folder")
+    started = time.monotonic()
+    try:
+        with imports.read(runtime, format_name, source) as dataset:
+            console.print(
+                f"Importing {format_name} {source.name} into project {project_id} "
+                f"({project_name}): {len(dataset.items)} items, {len(dataset.categories)} "
+                "categories",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
+            progress_context, advance = _progress("import", "items", len(dataset.items))
+            with progress_context:
+                result = imports.apply(
+                    runtime,
+                    project_id,
+                    dataset,
+                    actor_id=actor_id,
+                    origin=f"{format_name} {source.name}",
+                    on_item=lambda _name, _outcome: advance(),
+                )
+    except ScholiaError as error:
+        console.print(f"Error: {error.message}", style="red", markup=False, soft_wrap=True)
+        sys.exit(1)
+    finally:
+        runtime.close()
+    elapsed = time.monotonic() - started
+    counts = result.counts()
+    console.print(
+        f"categories: {counts['categories_created']} created, {counts['categories_matched']} "
+        f"matched · items: {counts['items_created']} added, {counts['items_existing']} already "
+        f"in the project · annotations: {counts['annotations_created']} added, "
+        f"{counts['annotations_existing']} already imported · {elapsed:.1f}s",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if result.problems:
+        console.print(f"[red]Left out ({len(result.problems)}):[/red]")
+        for problem in result.problems:
+            console.print(
+                f"  {problem.where}: {problem.message}",
+                highlight=False,
+                markup=False,
+                soft_wrap=True,
+            )
         sys.exit(1)
 
 

@@ -4,6 +4,7 @@ from litestar import Router
 
 from .account import account_api
 from .datasets import dataset_api
+from .imports import import_api
 from .items import item_api
 from .labeling import labeling_api
 from .plugins import plugin_api
@@ -22,5 +23,6 @@ api_router = Router(
         *review_api,
         *plugin_api,
         *dataset_api,
+        *import_api,
     ],
 )

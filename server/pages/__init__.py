@@ -5,6 +5,7 @@ from litestar import Router
 from .account import account_pages
 from .auth import auth_pages
 from .categories import category_pages
+from .datasets import dataset_pages
 from .items import item_pages
 from .label import label_pages
 from .plugins import plugin_pages
@@ -22,6 +23,7 @@ page_router = Router(
         *auth_pages,
         *project_pages,
         *category_pages,
+        *dataset_pages,
         *review_pages,
         *item_pages,
         *label_pages,

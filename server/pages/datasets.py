@@ -1,0 +1,193 @@
+"""Dataset versions of a project: the list with each version's gate result and download, and
+the form that creates one.
+
+A version is built in the background (``scholia.server.builds``); while it builds, its row
+polls itself every half second (htmx) and shows the progress written on the version's row, so
+a build started by ``scholia export`` shows up the same way. A row whose build stopped (a
+crash) offers Retry. Downloads are the API's (``/api/v1/datasets/{id}/download``): a held
+version offers none, its gate report says which rule failed with which value.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from litestar import Request, Response
+from litestar.params import FromPath, QueryParameter
+from litestar.response import Redirect
+from sqlmodel import Session, col, select
+
+from scholia.core import datasets, labels, projects
+from scholia.core.contributions import ExportFormat
+from scholia.core.errors import Conflict, InvalidInput, NotFound
+from scholia.core.lifecycle import ItemState
+from scholia.core.models import DatasetVersion, Role, User
+
+from ..auth import requires, signed_in
+from ..builds import Builds, builds_of
+from ..routing import get, post, runtime_of, user_of
+from ..templating import flash, page
+from .forms import Form, value, values
+
+__all__ = ["dataset_pages"]
+
+FULL = "projects/datasets.html"
+ROW = "projects/_dataset_version.html"
+FormatQuery = Annotated[str, QueryParameter(name="format", description="Download in this format.")]
+
+
+def _url(project_id: int, format_name: str = "") -> str:
+    query = f"?{urlencode({'format': format_name})}" if format_name else ""
+    return f"/projects/{project_id}/datasets{query}"
+
+
+def _builds(request: Request[Any, Any, Any]) -> Builds:
+    return builds_of(request.app.state, runtime_of(request))
+
+
+def _formats(request: Request[Any, Any, Any]) -> list[ExportFormat]:
+    return sorted(runtime_of(request).plugins.all(ExportFormat), key=lambda f: f.name)
+
+
+def _rows_context(
+    request: Request[Any, Any, Any], session: Session, versions: list[DatasetVersion]
+) -> dict[str, Any]:
+    """What a version's row shows besides the version: who made it, category names, and
+    whether it may be retried."""
+    creator_ids = {v.created_by for v in versions}
+    creators = {
+        u.id: u.display_name
+        for u in session.exec(select(User).where(col(User.id).in_(creator_ids)))
+    }
+    builds = _builds(request)
+    return {
+        "creators": creators,
+        "retryable": {v.id for v in versions if builds.can_retry(v)},
+        "can_create": user_of(request).has_role(Role.manager),
+        "formats": _formats(request),
+    }
+
+
+def _render(
+    request: Request[Any, Any, Any],
+    project_id: int,
+    *,
+    status_code: int = 200,
+    error: InvalidInput | None = None,
+    form: dict[str, Any] | None = None,
+    download_format: str = "",
+) -> Response[Any]:
+    with runtime_of(request).reading() as session:
+        summary = projects.summarize(session, project_id)
+        versions = datasets.list_versions(session, project_id)
+        everything = labels.all_categories(session, project_id)
+        context = _rows_context(request, session, versions)
+    return page(
+        request,
+        FULL,
+        status_code=status_code,
+        project=summary.project,
+        counts=summary.counts,
+        versions=versions,
+        category_names={c.id: c.name for c in everything},
+        live_categories=[c for c in everything if c.deleted_at is None],
+        statuses=list(ItemState),
+        form=form or {"statuses": [ItemState.approved.value], "category_ids": [], "format": ""},
+        error=error,
+        download_format=download_format,
+        **context,
+    )
+
+
+@get("/projects/{project_id:int}/datasets", guards=[signed_in])
+def datasets_page(
+    request: Request[Any, Any, Any], project_id: FromPath[int], format_name: FormatQuery = ""
+) -> Response[Any]:
+    known = {f.name for f in _formats(request)}
+    return _render(request, project_id, download_format=format_name if format_name in known else "")
+
+
+@get("/projects/{project_id:int}/datasets/{version_id:int}/row", guards=[signed_in])
+def version_row(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    version_id: FromPath[int],
+    format_name: FormatQuery = "",
+) -> Response[Any]:
+    """One version's row: what the building row polls until the build is done."""
+    with runtime_of(request).reading() as session:
+        project = projects.get_project(session, project_id)
+        version = datasets.get_version(session, version_id)
+        if version.project_id != project_id:
+            raise NotFound("dataset version", version_id)
+        category_names = {c.id: c.name for c in labels.all_categories(session, project_id)}
+        context = _rows_context(request, session, [version])
+    return page(
+        request,
+        ROW,
+        project=project,
+        v=version,
+        category_names=category_names,
+        download_format=format_name,
+        **context,
+    )
+
+
+@post("/projects/{project_id:int}/datasets", guards=[requires(Role.manager)])
+def create_version(
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
+) -> Response[Any]:
+    statuses = values(data, "statuses")
+    raw_categories = values(data, "category_ids")
+    format_name = value(data, "format")
+    form = {"statuses": statuses, "category_ids": raw_categories, "format": format_name}
+    try:
+        known = [f.name for f in _formats(request)]
+        if format_name and format_name not in known:
+            raise InvalidInput(
+                f"Unknown export format {format_name!r} (installed: {', '.join(known) or 'none'})",
+                "$.format",
+            )
+        if not statuses:
+            raise InvalidInput("Choose at least one status", "$.selection.statuses")
+        selection = datasets.parse_selection(
+            {"statuses": statuses, "category_ids": [int(c) for c in raw_categories if c.isdigit()]}
+        )
+        with runtime_of(request).session() as session:
+            version = datasets.create(session, project_id, selection, user_of(request).id)  # type: ignore[arg-type]
+    except InvalidInput as error:
+        return _render(request, project_id, status_code=422, error=error, form=form)
+    assert version.id is not None
+    _builds(request).start(version.id)
+    return flash(
+        Redirect(_url(project_id, format_name)),
+        f"Building version {version.version}; its row shows the progress.",
+        "info",
+    )
+
+
+@post(
+    "/projects/{project_id:int}/datasets/{version_id:int}/retry",
+    guards=[requires(Role.manager)],
+)
+def retry_version(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    version_id: FromPath[int],
+    format_name: FormatQuery = "",
+) -> Response[Any]:
+    """Build a failed or stalled version again; back to the list, where its row polls."""
+    back = Redirect(_url(project_id, format_name))
+    with runtime_of(request).reading() as session:
+        version = datasets.get_version(session, version_id)
+    if version.project_id != project_id:
+        raise NotFound("dataset version", version_id)
+    try:
+        _builds(request).retry(version, user_of(request).id)  # type: ignore[arg-type]
+    except Conflict as error:
+        return flash(back, error.message, "error")
+    return flash(back, f"Building version {version.version} again.", "info")
+
+
+dataset_pages = [datasets_page, version_row, create_version, retry_version]

@@ -184,13 +184,21 @@ def _present(dataset: ImportedDataset, root: Path) -> ImportedDataset:
             problems.append(
                 ImportProblem(
                     item.where or item.name,
-                    f"no media file {item.media.relative_to(root).as_posix()!r} beside the "
-                    "file; add it and import again",
+                    f"no media file {_shown(item.media, root)!r} beside the file; add it and "
+                    "import again",
                 )
             )
         else:
             kept.append(item)
     return replace(dataset, items=kept, problems=problems)
+
+
+def _shown(media: Path, root: Path) -> str:
+    """``media`` as the file names it: relative to the folder being imported."""
+    try:
+        return media.relative_to(root).as_posix()
+    except ValueError:
+        return str(media)
 
 
 def _unpack(archive: Path, into: Path) -> Path:

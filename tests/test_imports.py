@@ -24,7 +24,7 @@ from scholia.core.models import Annotation, AnnotationSource, Item, Project, Use
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
 
-from .conftest import PASSWORD, export, folder_of, relabel
+from .conftest import PASSWORD, export, folder_of, png_bytes, relabel
 
 
 def new_project(runtime: Runtime, categories: tuple[str, ...] = ()) -> tuple[User, Project]:
@@ -208,6 +208,70 @@ def test_importing_the_same_export_again_adds_nothing(runtime: Runtime, coco_exp
     assert (again.items_created, again.items_existing) == (0, 4)
     assert (again.annotations_created, again.annotations_existing) == (0, 4)
     assert item_count(runtime, project) == 4
+
+
+def test_a_label_studio_export_made_by_label_studio_is_read(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """Label Studio's own export: upload URLs, a cancelled and a ground-truth annotation,
+    ``completed_by`` as a user id, and a box result this import does not read yet."""
+    folder = tmp_path / "from-label-studio"
+    folder.mkdir()
+    (folder / "0f3a9b1c-cat.png").write_bytes(png_bytes((10, 20, 30)))
+    (folder / "d41d8cd9-dog.png").write_bytes(png_bytes((40, 50, 60)))
+
+    def choice(name: str) -> dict[str, Any]:
+        return {
+            "from_name": "choice",
+            "to_name": "image",
+            "type": "choices",
+            "value": {"choices": [name]},
+        }
+
+    box = {"type": "rectanglelabels", "value": {"x": 1, "y": 2, "rectanglelabels": ["dog"]}}
+    tasks = [
+        {
+            "id": 7,
+            "data": {"image": "/data/upload/1/0f3a9b1c-cat.png"},
+            "annotations": [
+                {"completed_by": 3, "result": [choice("dog")], "was_cancelled": True},
+                {"completed_by": 4, "result": [choice("cat")], "ground_truth": False},
+                {"completed_by": 5, "result": [choice("lynx")], "ground_truth": True},
+            ],
+        },
+        {
+            "id": 8,
+            "data": {"image": "http://localhost:8080/data/upload/1/d41d8cd9-dog.png"},
+            "annotations": [{"completed_by": {"email": "a@b.org"}, "result": [choice("dog"), box]}],
+        },
+    ]
+    (folder / "export.json").write_text(json.dumps(tasks))
+    user, project = new_project(runtime)
+    result = run(runtime, project, user, "label-studio", folder / "export.json")
+    assert categories_of(runtime, project) == [(1, "lynx"), (2, "cat"), (3, "dog")]
+    assert (result.items_created, result.annotations_created) == (2, 2)
+    assert [(p.where, p.message.split(";")[0]) for p in result.problems] == [
+        (
+            "export.json $[1].annotations[0].result[1]",
+            "a 'rectanglelabels' result is not imported yet (only choices)",
+        ),
+        (
+            "export.json $[0].annotations[1]",
+            "a second classification annotation on '0f3a9b1c-cat.png' was left out: an import "
+            "brings one per item and type (the first)",
+        ),
+    ]
+    with runtime.reading() as session:
+        reasons = sorted(
+            session.exec(
+                select(Annotation.reasoning).where(col(Annotation.project_id) == project.id)
+            )
+        )
+    assert reasons == [
+        "Imported from label-studio export.json; annotated by Label Studio user 5 in the source",
+        "Imported from label-studio export.json; annotated by Label Studio user a@b.org in the "
+        "source",
+    ]
 
 
 # --- into a project that has categories ------------------------------------------------------
@@ -459,3 +523,11 @@ def test_the_api_imports_an_uploaded_zip_and_reports_problems(
         files=[("file", ("annotations.json", b"{}", "application/json"))],
     )
     assert not_zip.status_code == 422 and "a .zip" in not_zip.text
+    _, clashing = new_project(runtime, ("dog", "cat"))
+    refused = manager.post(
+        f"/api/v1/projects/{clashing.id}/imports",
+        data={"format": "coco"},
+        files=[("file", ("export.zip", archive, "application/zip"))],
+    )
+    assert refused.status_code == 409 and "nothing was imported" in refused.text
+    assert item_count(runtime, clashing) == 0

@@ -531,3 +531,15 @@ def test_the_api_imports_an_uploaded_zip_and_reports_problems(
     )
     assert refused.status_code == 409 and "nothing was imported" in refused.text
     assert item_count(runtime, clashing) == 0
+
+
+def test_a_file_the_format_does_not_read_is_refused_before_reading(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("cat,dog")
+    with pytest.raises(InvalidInput) as refused, imports.read(runtime, "coco", notes):
+        pass
+    assert str(refused.value) == (
+        "'notes.txt': the COCO format reads .json files, a folder of them, or a .zip (at $.source)"
+    )

@@ -444,7 +444,8 @@ def build(
 ) -> DatasetVersion:
     """Write version ``version_id`` (``building`` or ``failed``), judge it, release or hold it.
 
-    Runs again from scratch on a version a crash left ``building``. A categories change while
+    Runs again from scratch, on the categories as they are then, on a version a crash left
+    ``building`` or that failed: a retry completes it. A categories change while
     it runs, or a write error (a full disk), fails the version with the reason and removes what
     was written; nothing released before is touched.
     """
@@ -455,6 +456,8 @@ def build(
         if version.status not in (DatasetVersionStatus.building, DatasetVersionStatus.failed):
             raise Conflict(f"Dataset version {version.version} is already {version.status}.")
         selection = msgspec.convert(version.selection, Selection)
+        schema = labels.current_schema(session, version.project_id)  # a retry builds afresh
+        version.schema_version, version.labels_hash = schema.schema_version, schema.labels_hash
         version.status = DatasetVersionStatus.building
         version.total_items = count_selected(session, version.project_id, selection)
         version.progress_items = 0

@@ -113,6 +113,11 @@ def download(
         raise Conflict(reason)
     assert version.id is not None
     folder = datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+    if not (folder / "manifest.json").is_file():
+        raise Conflict(
+            f"The files of dataset version {version.version} are missing from {folder} (was "
+            "the data directory moved or restored without them?); create a new version."
+        )
     scratch: Path | None = None
     if format_name:
         parent = datasets.export_folder(runtime, version.project_id).parent / ".downloads"

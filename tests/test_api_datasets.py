@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import threading
 import time
 import zipfile
@@ -18,8 +19,9 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
-from scholia.core import datasets
+from scholia.core import datasets, labels
 from scholia.core.contributions import QualityRule, RuleResult
+from scholia.core.errors import Conflict
 from scholia.core.hookspecs import hookimpl
 from scholia.core.models import DatasetVersion, Item
 from scholia.core.models.types import utcnow
@@ -366,3 +368,40 @@ def test_the_export_command_refuses_an_unknown_format_before_writing_anything(
     assert not out.exists()
     with runtime.reading() as session:
         assert datasets.list_versions(session, labeled["project"].id) == []
+
+
+def test_a_failed_build_says_why_and_a_retry_completes_it(
+    api_for: Client, labeled: dict[str, Any], runtime: Runtime
+) -> None:
+    manager = api_for("manager")
+    with runtime.session() as session:
+        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
+
+    def rename(done: int) -> None:
+        if done == 1:
+            with runtime.session() as session:
+                labels.update_category(
+                    session, labeled["project"].id, 2, labeled["owner"].id, name="puppy"
+                )
+
+    with pytest.raises(Conflict):
+        datasets.build(runtime, version.id, on_progress=rename)  # type: ignore[arg-type]
+    url = f"/api/v1/datasets/{version.id}"
+    failed = manager.get(url).json()
+    assert (failed["status"], failed["can_retry"]) == ("failed", True)
+    assert "categories changed while the export ran" in failed["gate_report"]["error"]
+    refused = manager.get(f"{url}/download").json()["error"]["message"]
+    assert refused.startswith("Dataset version 1 failed (The categories changed while")
+    assert manager.post(f"{url}/retry").status_code == 202
+    assert finished(manager, url)["status"] == "released"
+
+
+def test_a_version_whose_files_are_gone_is_not_downloaded_as_an_empty_zip(
+    api_for: Client, labeled: dict[str, Any], runtime: Runtime
+) -> None:
+    manager = api_for("manager")
+    done = finished(manager, create(manager, labeled["project"].id).json()["url"])
+    shutil.rmtree(folder_of(runtime, _row(runtime, done["id"])))
+    response = manager.get(done["download_url"])
+    assert response.status_code == 409
+    assert "The files of dataset version 1 are missing from" in response.json()["error"]["message"]

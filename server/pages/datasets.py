@@ -53,8 +53,8 @@ def _formats(request: Request[Any, Any, Any]) -> list[ExportFormat]:
 def _rows_context(
     request: Request[Any, Any, Any], session: Session, versions: list[DatasetVersion]
 ) -> dict[str, Any]:
-    """What a version's row shows besides the version: who made it, category names, and
-    whether it may be retried."""
+    """What a version's row shows besides the version: who made it, whether it may be
+    retried (and by whom), and the formats it can be downloaded in."""
     creator_ids = {v.created_by for v in versions}
     creators = {
         u.id: u.display_name

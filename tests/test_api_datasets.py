@@ -319,7 +319,7 @@ def test_a_download_in_a_format_is_written_then_zipped_and_leaves_nothing_behind
     unknown = manager.get(done["download_url"], params={"format": "pascal"})
     assert unknown.status_code == 422
     assert unknown.json()["error"]["message"] == (
-        "Unknown export format 'pascal' (installed: coco, csv, jsonl, label-studio, yolo)"
+        "Unknown export format 'pascal' (installed: coco, csv, jsonl, label-studio, voc, yolo)"
     )
     assert list(scratch.iterdir()) == []
 
@@ -360,10 +360,13 @@ def test_the_export_command_refuses_an_unknown_format_before_writing_anything(
     runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
 ) -> None:
     out = tmp_path / "out"
-    result = run_export(runtime, str(labeled["project"].id), "--format", "voc", "--out", str(out))
+    result = run_export(
+        runtime, str(labeled["project"].id), "--format", "darknet", "--out", str(out)
+    )
     assert result.exit_code == 2
-    assert "unknown export format 'voc' (installed: coco, csv, jsonl, label-studio, yolo)" in (
-        " ".join(result.output.split())
+    assert (
+        "unknown export format 'darknet' (installed: coco, csv, jsonl, label-studio, voc, yolo)"
+        in (" ".join(result.output.split()))
     )
     assert not out.exists()
     with runtime.reading() as session:

@@ -199,8 +199,9 @@ def test_a_version_a_crash_left_building_offers_retry_which_completes_it(
         ),
         ({}, "Choose at least one status"),
         (
-            {"statuses": ["approved"], "format": "voc"},
-            "Unknown export format 'voc' (installed: coco, csv, jsonl, label-studio, yolo)",
+            {"statuses": ["approved"], "format": "darknet"},
+            "Unknown export format 'darknet' (installed: coco, csv, jsonl, label-studio, voc, "
+            "yolo)",
         ),
     ],
 )

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from scholia.core.contributions import ExportFormat, ImportFormat
 from scholia.core.hookspecs import hookimpl
 
-from . import coco, coco_import, label_studio, label_studio_import, tabular, yolo
+from . import coco, coco_import, label_studio, label_studio_import, tabular, voc, yolo
 
 
 @hookimpl
@@ -26,6 +26,14 @@ def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
             name="yolo",
             title="YOLO (Ultralytics classification folders)",
             write=yolo.write,
+            annotation_types=("classification",),
+        )
+    )
+    register(
+        ExportFormat(
+            name="voc",
+            title="Pascal VOC (classification)",
+            write=voc.write,
             annotation_types=("classification",),
         )
     )

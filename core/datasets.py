@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, labels
 from .contributions import QualityRule, RuleResult
-from .errors import Conflict, InvalidInput, NotFound, invalid_from_msgspec
+from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import (
     Adjudication,
@@ -523,13 +523,20 @@ def build(
         shutil.rmtree(partial, ignore_errors=True)
         if not isinstance(error, Exception):
             raise  # interrupted: the row stays building, and a retry completes it
+        failure = (
+            StorageFailed.of(error, f"dataset version {version.version}")
+            if isinstance(error, OSError)
+            else error
+        )
         with runtime.session() as session:
             stored = session.get(DatasetVersion, version_id)
             assert stored is not None
             if stored.status == DatasetVersionStatus.building:
                 stored.status = DatasetVersionStatus.failed
-                stored.gate_report = {"error": getattr(error, "message", None) or str(error)}
+                stored.gate_report = {"error": getattr(failure, "message", None) or str(failure)}
                 session.add(stored)
+        if failure is not error:
+            raise failure from error
         raise
 
 

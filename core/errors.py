@@ -16,6 +16,7 @@ __all__ = [
     "PermissionDenied",
     "ScholiaError",
     "SignInFailed",
+    "StorageFailed",
     "invalid_from_msgspec",
 ]
 
@@ -54,6 +55,18 @@ def invalid_from_msgspec(error: Exception, prefix: str) -> InvalidInput:
 
 class Conflict(ScholiaError):
     """The request is valid but clashes with what is stored (a stale revision, a duplicate)."""
+
+
+class StorageFailed(ScholiaError):
+    """Writing files failed (a full disk, a read-only folder); what was half-written is gone."""
+
+    @classmethod
+    def of(cls, error: OSError, what: str) -> StorageFailed:
+        where = f" ({error.filename})" if error.filename else ""
+        return cls(
+            f"Could not write {what}: {error.strerror or error}{where}. Nothing of it was "
+            "kept; free some space (or fix the folder's permissions), then try again."
+        )
 
 
 class IllegalTransition(Conflict):

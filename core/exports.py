@@ -20,7 +20,7 @@ import msgspec
 
 from .contributions import ExportFormat
 from .datasets import export_folder
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, InvalidInput, NotFound, StorageFailed
 from .models import DatasetVersion, DatasetVersionStatus
 from .plugins import Plugins
 from .runtime import Runtime
@@ -122,7 +122,9 @@ def write(runtime: Runtime, version_id: int, format_name: str, out: Path) -> Pat
         if out.exists():
             out.rmdir()  # empty, checked above
         partial.rename(out)
-    except BaseException:
+    except BaseException as error:
         shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise StorageFailed.of(error, f"the {chosen.title} export") from error
         raise
     return out

@@ -26,6 +26,7 @@ from scholia.core.errors import (
     PermissionDenied,
     ScholiaError,
     SignInFailed,
+    StorageFailed,
 )
 
 from .templating import page
@@ -41,6 +42,7 @@ STATUS: list[tuple[type[ScholiaError], int, str]] = [
     (InvalidInput, 422, "invalid_input"),
     (PermissionDenied, 403, "permission_denied"),
     (SignInFailed, 401, "sign_in_failed"),
+    (StorageFailed, 507, "storage_failed"),
 ]
 
 TITLES = {

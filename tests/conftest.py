@@ -23,7 +23,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from scholia.core import annotations, datasets, identity, items, projects, review
+from scholia.core.contributions import QualityRule
 from scholia.core.db import create_db_engine, upgrade
+from scholia.core.hookspecs import hookimpl
 from scholia.core.models import DatasetVersion, Item, Project, User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
@@ -333,6 +335,18 @@ def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersio
             session, project_id, datasets.parse_selection(selection), actor_id=1
         )
     return datasets.build(runtime, version.id)  # type: ignore[arg-type]
+
+
+def with_rules(*rules: QualityRule) -> Plugins:
+    """The example plugins plus a test plugin registering ``rules`` (the export gate runs them)."""
+
+    class Rules:
+        @hookimpl
+        def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
+            for rule in rules:
+                register(rule)
+
+    return load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[Rules()])
 
 
 def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:

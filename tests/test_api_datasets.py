@@ -22,15 +22,14 @@ from sqlmodel import col, func, select
 from scholia.core import datasets, labels
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict
-from scholia.core.hookspecs import hookimpl
 from scholia.core.models import DatasetVersion, Item
 from scholia.core.models.types import utcnow
-from scholia.core.plugins import Plugins, load_plugins
+from scholia.core.plugins import Plugins
 from scholia.core.runtime import Runtime
 from scholia.server.builds import STALLED_AFTER
 from scholia.server.downloads import READ_CHUNK, zip_chunks
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, folder_of
+from .conftest import EXAMPLE_PLUGINS, folder_of, with_rules
 
 Client = Callable[..., TestClient[Any]]
 
@@ -53,26 +52,15 @@ def approved_share(context: datasets.GateContext, threshold: float) -> RuleResul
     )
 
 
-class ApprovedOnly:
-    """A test plugin: the export gate holds a version with items no reviewer approved."""
-
-    @hookimpl
-    def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
-        register(
-            QualityRule(
-                name="approved_share",
-                title="Approved items",
-                evaluate=approved_share,
-                default_threshold=1.0,
-            )
-        )
+APPROVED_ONLY = QualityRule(
+    name="approved_share", title="Approved items", evaluate=approved_share, default_threshold=1.0
+)
+"""A test rule: the export gate holds a version with items no reviewer approved."""
 
 
 @pytest.fixture
 def plugins() -> Plugins:
-    return load_plugins(
-        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[ApprovedOnly()]
-    )
+    return with_rules(APPROVED_ONLY)
 
 
 def finished(client: TestClient[Any], url: str, within_s: float = 20) -> dict[str, Any]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,10 @@ import pytest
 from scholia.core import datasets, labels
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict, InvalidInput
-from scholia.core.hookspecs import hookimpl
 from scholia.core.models import DatasetVersion
-from scholia.core.plugins import load_plugins
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of, relabel
+from .conftest import export, folder_of, relabel, with_rules
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
@@ -161,20 +158,13 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
             message=f"{count} items",
         )
 
-    class MinItems:
-        @hookimpl
-        def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
-            register(
-                QualityRule(
-                    name="min_items",
-                    title="Enough items",
-                    evaluate=at_least_ten_items,
-                    default_threshold=10,
-                )
-            )
-
-    plugins = load_plugins(
-        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[MinItems()]
+    plugins = with_rules(
+        QualityRule(
+            name="min_items",
+            title="Enough items",
+            evaluate=at_least_ten_items,
+            default_threshold=10,
+        )
     )
     held_runtime = dataclasses.replace(runtime, plugins=plugins)
     version = export(held_runtime, labeled["project"].id)

@@ -18,12 +18,12 @@ from sqlmodel import col
 from scholia.core import datasets
 from scholia.core.models import DatasetVersion, User
 from scholia.core.models.types import utcnow
-from scholia.core.plugins import Plugins, load_plugins
+from scholia.core.plugins import Plugins
 from scholia.core.runtime import Runtime
 from scholia.server.builds import STALLED_AFTER
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export
-from .test_api_datasets import ApprovedOnly
+from .conftest import export, with_rules
+from .test_api_datasets import APPROVED_ONLY
 
 Client = TestClient[Any]
 POLLING = 'hx-trigger="every 500ms"'
@@ -31,9 +31,7 @@ POLLING = 'hx-trigger="every 500ms"'
 
 @pytest.fixture
 def plugins() -> Plugins:
-    return load_plugins(
-        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[ApprovedOnly()]
-    )
+    return with_rules(APPROVED_ONLY)
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +15,9 @@ import pytest
 from scholia.core import exports
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict, InvalidInput
-from scholia.core.hookspecs import hookimpl
-from scholia.core.plugins import load_plugins
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, relabel
+from .conftest import export, relabel, with_rules
 
 
 def write(runtime: Runtime, labeled: dict[str, Any], name: str, out: Path) -> Path:
@@ -135,20 +132,13 @@ def test_a_writer_that_fails_half_way_leaves_nothing(
 def test_a_held_version_cannot_be_exported_and_says_which_rule_held_it(
     runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
 ) -> None:
-    class AlwaysFails:
-        @hookimpl
-        def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
-            register(
-                QualityRule(
-                    name="gold_accuracy",
-                    title="Gold accuracy",
-                    evaluate=lambda context, threshold: RuleResult(False, 0.5, threshold),
-                    default_threshold=0.8,
-                )
-            )
-
-    plugins = load_plugins(
-        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[AlwaysFails()]
+    plugins = with_rules(
+        QualityRule(
+            name="gold_accuracy",
+            title="Gold accuracy",
+            evaluate=lambda context, threshold: RuleResult(False, 0.5, threshold),
+            default_threshold=0.8,
+        )
     )
     gated = dataclasses.replace(runtime, plugins=plugins)
     with pytest.raises(Conflict, match=r"is held \(failed: gold_accuracy\)"):

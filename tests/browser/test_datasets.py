@@ -14,11 +14,10 @@ from playwright.sync_api import Page, expect
 
 from scholia.core import datasets
 from scholia.core.contributions import QualityRule, RuleResult
-from scholia.core.hookspecs import hookimpl
 from scholia.core.models import User
-from scholia.core.plugins import Plugins, load_plugins
-from tests.conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS
-from tests.test_api_datasets import ApprovedOnly
+from scholia.core.plugins import Plugins
+from tests.conftest import with_rules
+from tests.test_api_datasets import APPROVED_ONLY
 
 from .conftest import sign_in
 
@@ -34,27 +33,15 @@ def reviewed_by_hand(context: datasets.GateContext, threshold: float) -> RuleRes
     return RuleResult(passed=True, value=1, threshold=threshold, message="checked")
 
 
-class SlowGate:
-    @hookimpl
-    def register_quality_rules(self, register: Callable[[QualityRule], None]) -> None:
-        register(
-            QualityRule(
-                name="spot_check",
-                title="Spot check",
-                evaluate=reviewed_by_hand,
-                default_threshold=1,
-            )
-        )
+SPOT_CHECK = QualityRule(
+    name="spot_check", title="Spot check", evaluate=reviewed_by_hand, default_threshold=1
+)
 
 
 @pytest.fixture
 def plugins() -> Plugins:
     REVIEWED.clear()
-    return load_plugins(
-        default_plugins=DEFAULT_PLUGINS,
-        select=EXAMPLE_PLUGINS,
-        extra=[ApprovedOnly(), SlowGate()],
-    )
+    return with_rules(APPROVED_ONLY, SPOT_CHECK)
 
 
 def test_create_a_version_watch_it_build_and_see_a_held_one_s_report(

@@ -10,10 +10,10 @@ from xml.etree import ElementTree
 import pytest
 from PIL import Image
 
-from scholia.core import labels
+from scholia.core import annotations, exports, labels
 from scholia.core.runtime import Runtime
 
-from .conftest import relabel
+from .conftest import export, png_bytes, relabel, seed
 from .test_exports import write
 
 
@@ -83,3 +83,31 @@ def test_a_class_name_that_cannot_be_a_file_name_is_refused_and_nothing_is_left(
     with pytest.raises(ValueError, match="cannot name a VOC ImageSets file"):
         write(runtime, labeled, "voc", target / "voc")
     assert list(target.iterdir()) == []
+
+
+def test_an_item_name_with_spaces_gives_a_stem_the_devkit_lists_can_split(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    """The devkit reads ``<stem> <flag>`` split on whitespace: a stem must have none."""
+    user, project, item = seed(
+        runtime,
+        annotation_types=("classification",),
+        categories=("cat",),
+        file=("my holiday photo.png", png_bytes()),
+    )
+    with runtime.session() as session:
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=item.id,  # type: ignore[arg-type]
+            annotator_id=user.id,  # type: ignore[arg-type]
+            annotation_type="classification",
+            payload={"category_ids": [1]},
+        )
+    version = export(runtime, project.id, statuses=["labeled"])  # type: ignore[arg-type]
+    out = exports.write(runtime, version.id, "voc", tmp_path / "voc")  # type: ignore[arg-type]
+    stem = f"{item.id}-my_holiday_photo"
+    assert _image_set(out / "ImageSets/Main/cat_trainval.txt") == {stem: 1}
+    root = ElementTree.parse(out / "Annotations" / f"{stem}.xml").getroot()
+    assert root.findtext("filename") == f"{stem}.png"
+    assert (out / "JPEGImages" / f"{stem}.png").is_file()

@@ -11,12 +11,14 @@
 
 A version has no split, so every image is in ``trainval``. The class order of the dataset is
 the one in ``manifest.json`` (copied along), not the order of the ImageSets files. Multi-label
-images simply have several objects. Class names become file names, so a name with a path
-separator is refused by name.
+images simply have several objects. The devkit's lists are split on whitespace, so a stem has
+none: spaces in an item's name become ``_`` (the item id in front keeps stems unique). Class
+names become file names, so a name with a path separator is refused by name.
 """
 
 from __future__ import annotations
 
+import re
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO
@@ -73,8 +75,9 @@ def write(version: VersionView, out: Path) -> None:
         for record in version.records():
             if record.annotation_type != "classification":
                 continue
-            image_name = Path(record.file_name).name
-            stem = Path(image_name).stem
+            name = Path(record.file_name)
+            stem = re.sub(r"\s+", "_", name.stem)
+            image_name = stem + name.suffix
             place(record.media, out / "JPEGImages" / image_name)
             (out / "Annotations" / f"{stem}.xml").write_bytes(
                 _annotation(record, image_name, names)

@@ -24,6 +24,7 @@ import os
 import shutil
 import time
 import uuid
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -228,6 +229,28 @@ def _records(
 def _dump(value: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, so equal content gives equal bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _content_hash(content: dict[str, Any]) -> str:
+    """The sha256 of ``_dump(content)``, encoded piece by piece: the file list is long."""
+    digest = hashlib.sha256()
+    for piece in _CANONICAL.iterencode(content):
+        digest.update(piece.encode())
+    return digest.hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _hashes(folder: Path, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """``(path relative to the version folder, sha256)`` of every file, one directory entry at
+    a time (``rglob`` would keep every path it yielded)."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if entry.is_dir():
+                yield from _hashes(Path(entry.path), f"{prefix}{entry.name}/")
+            elif entry.is_file():
+                yield prefix + entry.name, _sha256(Path(entry.path))
 
 
 def _sha256(path: Path) -> str:
@@ -472,7 +495,7 @@ def build(
     try:
         recorder = _progress_recorder(runtime, version_id, on_progress)
         content, item_ids = _write(runtime, version, selection, partial, recorder)
-        content_hash = hashlib.sha256(_dump(content).encode()).hexdigest()
+        content_hash = _content_hash(content)
         with runtime.session() as session:
             stored = session.get(DatasetVersion, version_id)
             project = session.get(Project, version.project_id)
@@ -495,7 +518,8 @@ def build(
                 "created_at": utcnow().isoformat(),
                 "gate": report,
             }
-            (partial / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+            with (partial / "manifest.json").open("w") as out:
+                json.dump(manifest, out, indent=2, sort_keys=True)  # streamed, not one string
             os.replace(partial, final)
             stored.content_hash = content_hash
             stored.item_count = content["counts"]["items"]
@@ -570,10 +594,10 @@ def _write(
     selection: Selection,
     folder: Path,
     on_progress: Callable[[int], None] | None,
-) -> tuple[dict[str, Any], list[int]]:
+) -> tuple[dict[str, Any], Sequence[int]]:
     """The version's files in ``folder``; returns the manifest's hashed content and item ids."""
     excluded: dict[str, int] = {}
-    item_ids: list[int] = []
+    item_ids = array("q")  # 8 bytes an item, not an int object and a pointer
     with runtime.reading() as session:
         project = session.get(Project, version.project_id)
         assert project is not None
@@ -620,11 +644,7 @@ def _write(
             },
             [{"id": c["id"], "name": c["name"], "supercategory": ""} for c in categories],
         )
-    files = {
-        path.relative_to(folder).as_posix(): _sha256(path)
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
+    files = dict(_hashes(folder))
     content = {
         "dataset_id": dataset_id,
         "schema_version": schema.schema_version,

@@ -12,8 +12,8 @@ time spent, confidence, source ``human``), an approving review by a reviewer, an
 symbolic link to one of 16 real tiny PNGs (made with Pillow), so the export's hard links are
 real while the hashes do not match the bytes (the export does not check them).
 
-Each step then runs in a fresh process of its own, so its peak RSS (``ru_maxrss``) is that
-step's alone:
+Each step then runs in a fresh process of its own, so its peak resident memory is that step's
+alone:
 
 * ``version``: ``datasets.create`` and ``datasets.build`` (annotations.json, provenance.jsonl,
   manifest.json and ``images/`` hard links);

@@ -9,9 +9,11 @@ run again on it starts over and completes it. The layout:
   label is one COCO annotation per category the image has (``category_id``, no box);
 * ``provenance.jsonl``: one line per annotation in the version: who (pseudonym), under which
   guideline, how long, how sure, from where, who reviewed it, how it was adjudicated;
+* ``images.sha256``: the sha256 of every media file, in ``sha256sum`` form;
 * ``manifest.json``: ``content`` (everything the content hash covers: schema, categories,
-  selection, counts and the sha256 of every other file), ``content_hash``, and outside it the
-  version number, the time and the export gate's report.
+  selection, counts and the sha256 of the three files above, so of every file through
+  ``images.sha256``), ``content_hash``, and outside it the version number, the time and the
+  export gate's report. Its size does not grow with the version's.
 
 The same selection over the same data gives the same bytes and the same ``content_hash``.
 """
@@ -70,6 +72,11 @@ __all__ = [
 
 CHUNK = 500
 """Items read per query while writing: memory stays flat whatever the project's size."""
+
+CHECKSUMS = "images.sha256"
+"""The sha256 of every media file, one ``<sha256>  <path>`` line each (``sha256sum -c`` reads
+it). The manifest holds the sha256 of this list, so it covers every file while its own size
+stays the same whatever the version's size."""
 
 PROGRESS_EVERY_S = 0.25
 """How often a build writes its progress on the version's row (pages and the API read it)."""
@@ -242,17 +249,6 @@ def _content_hash(content: dict[str, Any]) -> str:
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def _hashes(folder: Path, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """``(path relative to the version folder, sha256)`` of every file, one directory entry at
-    a time (``rglob`` would keep every path it yielded)."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if entry.is_dir():
-                yield from _hashes(Path(entry.path), f"{prefix}{entry.name}/")
-            elif entry.is_file():
-                yield prefix + entry.name, _sha256(Path(entry.path))
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as file:
@@ -287,6 +283,7 @@ class _Writer:
         self.images_part: IO[str] = (self.folder / ".images.part").open("w")
         self.coco_part: IO[str] = (self.folder / ".annotations.part").open("w")
         self.provenance: IO[str] = (self.folder / "provenance.jsonl").open("w")
+        self.checksums: IO[str] = (self.folder / CHECKSUMS).open("w")
 
     def _pseudonym(self, user_id: int) -> str:
         if user_id not in self.names:
@@ -304,6 +301,7 @@ class _Writer:
         item = record.item
         file_name = f"images/{item.id}-{item.name}"
         _place(self.runtime.store.path(item.content_hash), self.folder / file_name)
+        self.checksums.write(f"{_sha256(self.folder / file_name)}  {file_name}\n")
         image = {
             "id": item.id,
             "file_name": file_name,
@@ -371,9 +369,7 @@ class _Writer:
 
     def finish(self, info: dict[str, Any], categories: list[dict[str, Any]]) -> None:
         """Assemble annotations.json from the two streamed parts."""
-        self.images_part.close()
-        self.coco_part.close()
-        self.provenance.close()
+        self.abort()
         with (self.folder / "annotations.json").open("w") as out:
             out.write('{"info":' + _dump(info) + ',"images":[')
             with (self.folder / ".images.part").open() as part:
@@ -386,7 +382,7 @@ class _Writer:
         (self.folder / ".annotations.part").unlink()
 
     def abort(self) -> None:
-        for part in (self.images_part, self.coco_part, self.provenance):
+        for part in (self.images_part, self.coco_part, self.provenance, self.checksums):
             part.close()
 
 
@@ -644,7 +640,7 @@ def _write(
             },
             [{"id": c["id"], "name": c["name"], "supercategory": ""} for c in categories],
         )
-    files = dict(_hashes(folder))
+    files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
     content = {
         "dataset_id": dataset_id,
         "schema_version": schema.schema_version,

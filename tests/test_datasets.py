@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -77,8 +78,14 @@ def test_the_version_holds_coco_provenance_and_a_manifest_with_every_file_hashed
         (2, "dog", 1),
         (3, "bird", 2),
     ]
-    files = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
-    assert set(content["files"]) == files - {"manifest.json"}
+    assert sorted(content["files"]) == ["annotations.json", "images.sha256", "provenance.jsonl"]
+    media = sorted(p.relative_to(folder).as_posix() for p in (folder / "images").iterdir())
+    listed = [line.split("  ", 1) for line in (folder / "images.sha256").read_text().splitlines()]
+    assert sorted(name for _, name in listed) == media
+    checked = subprocess.run(  # coreutils' own reader checks every file against the list
+        ["sha256sum", "--check", "--strict", "images.sha256"], cwd=folder, capture_output=True
+    )
+    assert checked.returncode == 0, checked.stdout
     assert manifest["gate"] == {"passed": True, "rules": []}
 
 

@@ -120,17 +120,22 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
 
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return false;
+    // A closed dialog (the keys help) can keep the focus on its button for a moment after it
+    // closes: keys there belong to the page, as if the focus were on the body.
+    const leftBehind = Boolean(event.target.closest?.("dialog:not([open])"));
     if (event.key === "Tab") {
       // Tab picks the next editor while the keyboard is on the page or in an editor card;
       // elsewhere (toolbar, queue links) it moves the focus as usual.
-      const onPage = event.target === document.body || event.target.closest?.("[data-editor-root]");
+      const onPage = event.target === document.body || leftBehind ||
+        event.target.closest?.("[data-editor-root]");
       if (names.length < 2 || !onPage) return false;
       const step = event.shiftKey ? names.length - 1 : 1;
       activate(names[(names.indexOf(active) + step) % names.length], { focus: true });
       return true;
     }
     // Enter or Space on a focused button or link is that control's, as in any page.
-    if ((event.key === "Enter" || event.key === " ") && event.target.closest?.("button, a, summary")) return false;
+    if ((event.key === "Enter" || event.key === " ") && !leftBehind &&
+        event.target.closest?.("button, a, summary")) return false;
     // Only the active editor hears keys, so a digit never lands in a card the annotator is not
     // looking at; if that editor could not be mounted, the others hear them.
     const listening = apis.has(active) ? [active] : names;

@@ -337,6 +337,21 @@ def export(runtime: Runtime, project_id: int, **selection: Any) -> DatasetVersio
     return datasets.build(runtime, version.id)  # type: ignore[arg-type]
 
 
+def crashed_build(runtime: Runtime, project_id: int) -> DatasetVersion:
+    """A new version whose build the process died in half-way (it stays ``building``)."""
+    with runtime.session() as session:
+        version = datasets.create(session, project_id, datasets.Selection(), 1)
+
+    def crash(done: int) -> None:
+        if done == 2:
+            raise KeyboardInterrupt
+
+    assert version.id is not None
+    with pytest.raises(KeyboardInterrupt):
+        datasets.build(runtime, version.id, on_progress=crash)
+    return version
+
+
 def with_rules(*rules: QualityRule) -> Plugins:
     """The example plugins plus a test plugin registering ``rules`` (the export gate runs them)."""
 

@@ -29,7 +29,7 @@ from scholia.core.runtime import Runtime
 from scholia.server.builds import STALLED_AFTER
 from scholia.server.downloads import READ_CHUNK, zip_chunks
 
-from .conftest import EXAMPLE_PLUGINS, folder_of, with_rules
+from .conftest import EXAMPLE_PLUGINS, crashed_build, folder_of, with_rules
 
 Client = Callable[..., TestClient[Any]]
 
@@ -258,15 +258,7 @@ def test_a_version_a_crash_left_building_is_retried_and_completes(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
     manager = api_for("manager")
-    with runtime.session() as session:
-        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
-
-    def crash(done: int) -> None:
-        if done == 2:
-            raise KeyboardInterrupt  # the process dies half-way
-
-    with pytest.raises(KeyboardInterrupt):
-        datasets.build(runtime, version.id, on_progress=crash)  # type: ignore[arg-type]
+    version = crashed_build(runtime, labeled["project"].id)
     url = f"/api/v1/datasets/{version.id}"
     assert manager.get(url).json()["can_retry"] is False  # it might still be moving
     with runtime.session() as session:  # ...until its progress has not moved for a while

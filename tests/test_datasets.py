@@ -17,7 +17,7 @@ from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import DatasetVersion
 from scholia.core.runtime import Runtime
 
-from .conftest import export, folder_of, relabel, with_rules
+from .conftest import crashed_build, export, folder_of, relabel, with_rules
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
@@ -111,15 +111,7 @@ def test_an_interrupted_build_leaves_nothing_visible_and_a_retry_completes_it(
     runtime: Runtime, labeled: dict[str, Any]
 ) -> None:
     clean = export(runtime, labeled["project"].id)
-    with runtime.session() as session:
-        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
-
-    def crash(done: int) -> None:
-        if done == 2:
-            raise KeyboardInterrupt  # the process dies half-way
-
-    with pytest.raises(KeyboardInterrupt):
-        datasets.build(runtime, version.id, on_progress=crash)  # type: ignore[arg-type]
+    version = crashed_build(runtime, labeled["project"].id)
     root = datasets.export_folder(runtime, version.project_id)
     assert sorted(p.name for p in root.iterdir()) == ["v1"]
     with runtime.reading() as session:

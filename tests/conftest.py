@@ -22,7 +22,7 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scholia.core import annotations, datasets, identity, items, projects, review
+from scholia.core import annotations, datasets, identity, items, labels, projects, review
 from scholia.core.contributions import QualityRule
 from scholia.core.db import create_db_engine, upgrade
 from scholia.core.hookspecs import hookimpl
@@ -350,6 +350,23 @@ def crashed_build(runtime: Runtime, project_id: int) -> DatasetVersion:
     with pytest.raises(KeyboardInterrupt):
         datasets.build(runtime, version.id, on_progress=crash)
     return version
+
+
+def renamed_mid_build(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> tuple[DatasetVersion, Callable[[int], None]]:
+    """A new version of ``labeled``'s project, and a progress callback for its build that
+    renames a category after the first item (the build must then fail)."""
+    project_id = labeled["project"].id
+    with runtime.session() as session:
+        version = datasets.create(session, project_id, datasets.Selection(), 1)
+
+    def rename(done: int) -> None:
+        if done == 1:
+            with runtime.session() as session:
+                labels.update_category(session, project_id, 2, labeled["owner"].id, name="puppy")
+
+    return version, rename
 
 
 def with_rules(*rules: QualityRule) -> Plugins:

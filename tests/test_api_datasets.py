@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from sqlalchemy import update
 from sqlmodel import col, func, select
 
-from scholia.core import datasets, labels
+from scholia.core import datasets
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict
 from scholia.core.models import DatasetVersion, Item
@@ -29,7 +29,7 @@ from scholia.core.runtime import Runtime
 from scholia.server.builds import STALLED_AFTER
 from scholia.server.downloads import READ_CHUNK, zip_chunks
 
-from .conftest import EXAMPLE_PLUGINS, crashed_build, folder_of, with_rules
+from .conftest import EXAMPLE_PLUGINS, crashed_build, folder_of, renamed_mid_build, with_rules
 
 Client = Callable[..., TestClient[Any]]
 
@@ -357,15 +357,7 @@ def test_a_failed_build_says_why_and_a_retry_completes_it(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
     manager = api_for("manager")
-    with runtime.session() as session:
-        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
-
-    def rename(done: int) -> None:
-        if done == 1:
-            with runtime.session() as session:
-                labels.update_category(
-                    session, labeled["project"].id, 2, labeled["owner"].id, name="puppy"
-                )
+    version, rename = renamed_mid_build(runtime, labeled)
 
     with pytest.raises(Conflict):
         datasets.build(runtime, version.id, on_progress=rename)  # type: ignore[arg-type]

@@ -11,13 +11,13 @@ from typing import Any
 
 import pytest
 
-from scholia.core import datasets, labels
+from scholia.core import datasets
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import DatasetVersion
 from scholia.core.runtime import Runtime
 
-from .conftest import crashed_build, export, folder_of, relabel, with_rules
+from .conftest import crashed_build, export, folder_of, relabel, renamed_mid_build, with_rules
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
@@ -125,15 +125,7 @@ def test_an_interrupted_build_leaves_nothing_visible_and_a_retry_completes_it(
 def test_a_categories_change_during_the_export_fails_it_and_leaves_nothing(
     runtime: Runtime, labeled: dict[str, Any]
 ) -> None:
-    with runtime.session() as session:
-        version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
-
-    def rename(done: int) -> None:
-        if done == 1:
-            with runtime.session() as session:
-                labels.update_category(
-                    session, labeled["project"].id, 2, labeled["owner"].id, name="puppy"
-                )
+    version, rename = renamed_mid_build(runtime, labeled)
 
     with pytest.raises(Conflict, match=r"categories changed while the export ran \(schema 1.0.0"):
         datasets.build(runtime, version.id, on_progress=rename)  # type: ignore[arg-type]

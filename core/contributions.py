@@ -274,6 +274,12 @@ class QualityRule(Contribution):
     """Evaluate for a project context (first argument) against a threshold (second)."""
     default_threshold: float
     direction: Literal["at_least", "at_most"] = "at_least"
+    minimum: float = 0.0
+    maximum: float | None = 1.0
+    """The thresholds that make sense (``maximum`` None: no upper bound, e.g. a count); a
+    project configuring one outside them is refused."""
+    gate: bool = True
+    """Whether the export gate applies it (else it shows on the Quality Hub only)."""
 
     def check(self) -> None:
         super().check()
@@ -282,6 +288,23 @@ class QualityRule(Contribution):
             raise InvalidContribution(
                 f"quality rule {self.name!r}: direction must be 'at_least' or 'at_most'"
             )
+        if self.threshold_problem(self.default_threshold) is not None:
+            raise InvalidContribution(
+                f"quality rule {self.name!r}: default threshold {self.default_threshold!r} is "
+                f"outside its own range"
+            )
+
+    def threshold_problem(self, value: object) -> str | None:
+        """Why ``value`` cannot be this rule's threshold, or None when it can."""
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            return f"the threshold of {self.name!r} must be a number (got {value!r})"
+        upper = "" if self.maximum is None else f" and at most {self.maximum:g}"
+        if value < self.minimum or (self.maximum is not None and value > self.maximum):
+            return (
+                f"the threshold of {self.name!r} must be at least {self.minimum:g}{upper} "
+                f"(got {value:g})"
+            )
+        return None
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from .models import (
     User,
 )
 from .models.types import utcnow
+from .plugins import Plugins
 from .runtime import Runtime
 
 __all__ = [
@@ -113,12 +114,15 @@ def parse_selection(raw: dict[str, Any] | None) -> Selection:
 
 @dataclass(frozen=True)
 class GateContext:
-    """What a quality rule sees when it judges a version before release."""
+    """What a quality rule sees: the export gate judging a version before release, or the
+    Quality Hub judging the project as it is now."""
 
     session: Session
+    plugins: Plugins
     project: Project
-    version: DatasetVersion
-    item_ids: Sequence[int]
+    item_ids: Sequence[int] | None
+    """The items of the version being judged; None for the whole project (the Quality Hub)."""
+    version: DatasetVersion | None = None
 
 
 def export_folder(runtime: Runtime, project_id: int) -> Path:
@@ -504,7 +508,7 @@ def build(
                 )
             report = run_gate(
                 runtime.plugins.all(QualityRule),
-                GateContext(session, project, stored, item_ids),
+                GateContext(session, runtime.plugins, project, item_ids, stored),
                 dict(project.settings.get("quality_thresholds", {})),
             )
             manifest = {

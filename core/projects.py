@@ -4,46 +4,118 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 import msgspec.inspect
 from sqlmodel import Session, col, select
 
 from . import audit, counts, labels
-from .contributions import AnnotationType
+from .contributions import AnnotationType, QualityRule
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import GuidelineVersion, Project
 from .plugins import Plugins
 
 __all__ = [
+    "AdjudicationSettings",
+    "CalibrationSettings",
+    "GoldSettings",
     "ProjectSettings",
     "ProjectSummary",
     "create_project",
     "current_guideline",
     "get_project",
     "list_projects",
+    "settings_of",
     "summarize",
+    "update_settings",
 ]
+
+
+class CalibrationSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """A calibration set new annotators must pass before they get production items."""
+
+    required: bool = False
+    items: int = 30
+    """Gold items per attempt."""
+    pass_mark: float = 0.85
+    """Share of them an annotator must answer correctly."""
+    attempts: int = 3
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.items <= 500:
+            raise ValueError("calibration items must be between 1 and 500")
+        if not 0 < self.pass_mark <= 1:
+            raise ValueError("calibration pass_mark must be in (0, 1]")
+        if not 1 <= self.attempts <= 20:
+            raise ValueError("calibration attempts must be between 1 and 20")
+
+
+class GoldSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """How gold answers are scored and when an annotator is suspended for missing them."""
+
+    correct_at: float = 1.0
+    """An answer is correct when its agreement with the gold answer reaches this."""
+    window: int = 50
+    """Rolling gold accuracy looks at the annotator's last ``window`` gold answers…"""
+    min_count: int = 10
+    """…and says "not enough data" below this many (no one is suspended on three answers)."""
+    threshold: float = 0.8
+    """Rolling accuracy below this suspends the annotator and re-queues their recent work."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.correct_at <= 1:
+            raise ValueError("gold correct_at must be in (0, 1]")
+        if not 1 <= self.min_count <= self.window <= 10_000:
+            raise ValueError("gold needs 1 <= min_count <= window <= 10000")
+        if not 0 <= self.threshold <= 1:
+            raise ValueError("gold threshold must be in [0, 1]")
+
+
+class AdjudicationSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """When an item with several labels goes to an adjudicator instead of review."""
+
+    below: float = 0.5
+    """Items whose mean pairwise agreement is below this go to adjudication."""
+    auto_accept_unanimous: bool = False
+    """Approve items all annotators agree on without review."""
+    aggregator: Literal["majority", "dawid_skene"] = "majority"
+    """How several labels become one where no adjudicator decided: majority vote (a tie goes
+    to adjudication) or Dawid–Skene (weights each annotator by their confusion matrix)."""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.below <= 1:
+            raise ValueError("adjudication below must be in [0, 1]")
 
 
 class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Quality settings of a project (stored as JSON on the project)."""
 
     overlap: int = 1
-    """How many annotators label each item."""
+    """How many annotators label each item; an item is labeled once that many have."""
     gold_rate: float = 0.05
     """Share of an annotator's queue drawn from gold items."""
     annotation_options: dict[str, dict[str, Any]] = {}
     """Options per annotation type, read by its plugin, e.g. ``{"classification":
     {"mode": "multi"}}``."""
+    calibration: CalibrationSettings = msgspec.field(default_factory=CalibrationSettings)
+    gold: GoldSettings = msgspec.field(default_factory=GoldSettings)
+    adjudication: AdjudicationSettings = msgspec.field(default_factory=AdjudicationSettings)
+    quality_thresholds: dict[str, float] = {}
+    """Per quality rule (by name), the threshold that replaces the rule's default."""
 
     def __post_init__(self) -> None:
         if not 1 <= self.overlap <= 20:
             raise ValueError("overlap must be between 1 and 20")
         if not 0 <= self.gold_rate <= 0.5:
             raise ValueError("gold_rate must be between 0 and 0.5")
+
+
+def settings_of(project: Project) -> ProjectSettings:
+    """The project's settings as their Struct, defaults filled in (older projects stored
+    fewer keys)."""
+    return msgspec.convert(project.settings, ProjectSettings)
 
 
 def _settings(raw: dict[str, Any] | None) -> dict[str, Any]:
@@ -145,6 +217,7 @@ def create_project(
             )
     settings = _settings(settings)
     _check_options(settings["annotation_options"], [known[t] for t in annotation_types])
+    _check_thresholds(settings["quality_thresholds"], plugins)
     project = Project(
         name=name,
         description=description.strip(),
@@ -170,6 +243,60 @@ def create_project(
         data={"name": name, "modality": modality, "annotation_types": project.annotation_types},
     )
     return project
+
+
+def update_settings(
+    session: Session,
+    plugins: Plugins,
+    project_id: int,
+    changes: dict[str, Any],
+    *,
+    actor_id: int,
+) -> ProjectSettings:
+    """Change some of a project's settings (a nested group, e.g. ``gold``, is merged key by
+    key). Everything is checked before anything is stored: an unknown key, a value out of
+    range or a threshold for a rule that is not registered (or outside the rule's range) is
+    refused with the path of the bad field, and the settings stay as they were."""
+    project = get_project(session, project_id)
+    merged = dict(project.settings)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
+    settings = _settings(merged)
+    known = plugins.annotation_types
+    _check_options(
+        settings["annotation_options"], [known[t] for t in project.annotation_types if t in known]
+    )
+    _check_thresholds(settings["quality_thresholds"], plugins)
+    project.settings = settings
+    session.add(project)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=project_id,
+        entity="project",
+        entity_id=project_id,
+        action="settings",
+        data={"changes": changes},
+    )
+    return msgspec.convert(settings, ProjectSettings)
+
+
+def _check_thresholds(thresholds: dict[str, float], plugins: Plugins) -> None:
+    rules = {rule.name: rule for rule in plugins.all(QualityRule)}
+    for name, value in thresholds.items():
+        where = f"$.settings.quality_thresholds.{name}"
+        rule = rules.get(name)
+        if rule is None:
+            raise InvalidInput(
+                f"No quality rule {name!r} is registered (rules: {', '.join(sorted(rules))})",
+                where,
+            )
+        problem = rule.threshold_problem(value)
+        if problem is not None:
+            raise InvalidInput(problem[0].upper() + problem[1:], where)
 
 
 def get_project(session: Session, project_id: int) -> Project:

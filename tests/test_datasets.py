@@ -155,6 +155,7 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
             title="Enough items",
             evaluate=at_least_ten_items,
             default_threshold=10,
+            maximum=None,
         )
     )
     held_runtime = dataclasses.replace(runtime, plugins=plugins)

@@ -6,6 +6,7 @@ from .dataset import DatasetVersion, DatasetVersionStatus
 from .identity import ApiToken, Role, User, WebSession
 from .item import Assignment, Blob, Item, ItemCategory
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
+from .quality import CalibrationAttempt, GoldAnswer, GoldResult, Suspension
 from .review import Adjudication, Review
 from .suggestion import Suggestion, SuggestionStatus
 
@@ -17,10 +18,13 @@ __all__ = [
     "Assignment",
     "AuditEvent",
     "Blob",
+    "CalibrationAttempt",
     "Category",
     "Confidence",
     "DatasetVersion",
     "DatasetVersionStatus",
+    "GoldAnswer",
+    "GoldResult",
     "GuidelineVersion",
     "Item",
     "ItemCategory",
@@ -30,6 +34,7 @@ __all__ = [
     "Role",
     "Suggestion",
     "SuggestionStatus",
+    "Suspension",
     "User",
     "WebSession",
 ]

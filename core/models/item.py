@@ -66,6 +66,11 @@ class Assignment(SQLModel, table=True):
     )
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """Set when the slot's work no longer counts (its annotator was suspended and the item
+    queued for re-annotation): its annotation stays, but overlap, agreement and exports skip it.
+    """
+    void_reason: str | None = Field(default=None, sa_column=Column(String(200)))
 
 
 class ItemCategory(SQLModel, table=True):

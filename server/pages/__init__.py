@@ -11,6 +11,7 @@ from .label import label_pages
 from .plugins import plugin_pages
 from .projects import project_pages
 from .review import review_pages
+from .settings import settings_pages
 
 __all__ = ["page_router"]
 
@@ -29,5 +30,6 @@ page_router = Router(
         *label_pages,
         *plugin_pages,
         *account_pages,
+        *settings_pages,
     ],
 )

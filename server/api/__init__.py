@@ -9,6 +9,7 @@ from .items import item_api
 from .labeling import labeling_api
 from .plugins import plugin_api
 from .projects import project_api
+from .quality import quality_api
 from .review import review_api
 
 __all__ = ["api_router"]
@@ -21,6 +22,7 @@ api_router = Router(
         *item_api,
         *labeling_api,
         *review_api,
+        *quality_api,
         *plugin_api,
         *dataset_api,
         *import_api,

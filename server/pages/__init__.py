@@ -2,6 +2,7 @@
 
 from litestar import Router
 
+from ..metrics import metrics_handlers
 from .account import account_pages
 from .auth import auth_pages
 from .categories import category_pages
@@ -10,6 +11,7 @@ from .items import item_pages
 from .label import label_pages
 from .plugins import plugin_pages
 from .projects import project_pages
+from .quality import quality_pages
 from .review import review_pages
 from .settings import settings_pages
 
@@ -26,6 +28,8 @@ page_router = Router(
         *category_pages,
         *dataset_pages,
         *review_pages,
+        *quality_pages,
+        *metrics_handlers,  # /metrics: Prometheus text, outside /api/v1 (see server/metrics.py)
         *item_pages,
         *label_pages,
         *plugin_pages,

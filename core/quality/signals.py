@@ -1,0 +1,687 @@
+"""Quality signals: how each annotator's work compares with the project's, week by week.
+
+Generic over annotation types: labels are the category ids an annotation type's plugin reads
+from a payload (``AnnotationType.categories``), agreement is nominal over whole payloads.
+Every figure is computed from SQL aggregates (GROUP BY), so it stays fast on large projects,
+and every figure says "not enough data" with the count when there is too little to judge.
+
+The annotations counted are the current ones that still count: not superseded, not
+withdrawn, not from a voided slot, made by a person (``human``, or an accepted ``suggestion``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import msgspec
+import numpy as np
+from sqlalchemy import Date, Text, and_, case, cast, distinct, exists, func, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session
+
+from ..contributions import AnnotationType, QualityRule, RuleResult
+from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review
+from .agreement import NotEnoughData, krippendorff_alpha
+from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
+
+__all__ = [
+    "MIN_BIAS_LABELS",
+    "MIN_REVIEWED",
+    "MIN_TIMES",
+    "MIN_WEEK_LABELS",
+    "MIN_WEEK_UNITS",
+    "OUTLIER_Z",
+    "SIGNAL_RULES",
+    "AgreementWeek",
+    "Bias",
+    "DriftCell",
+    "LabelCounts",
+    "ReopenRate",
+    "ReopenRates",
+    "TimeOutlier",
+    "TimeOutliers",
+    "agreement_by_week",
+    "annotator_bias",
+    "iso_week",
+    "label_counts",
+    "label_drift",
+    "not_enough",
+    "reopen_rates",
+    "time_outliers",
+]
+
+MIN_REVIEWED = 10
+"""Reviewed items an annotator (or the project) needs before a reopen rate is given."""
+MIN_WEEK_LABELS = 200
+"""Labels an annotator needs in a week before their drift that week is given. Sampling noise
+alone puts the Jensen–Shannon divergence near (k − 1) / (8 n ln 2) bits for n labels over k
+categories: 0.11 at n = 30 and k = 20, 0.017 at n = 200, so a smaller week would read as drift
+above the 0.05 rule by chance."""
+MIN_BIAS_LABELS = 30
+"""Labels an annotator, and the rest of the pool, need before a bias test is run."""
+MIN_TIMES = 10
+"""Timed annotations needed before time outliers are looked for."""
+MIN_WEEK_UNITS = 10
+"""Items with two or more annotations a week needs before its agreement is given."""
+OUTLIER_Z = 3.5
+"""|robust z| above which a time is an outlier (Iglewicz and Hoaglin's cut-off)."""
+DRIFT_THRESHOLD = 0.05
+REOPEN_THRESHOLD = 0.03
+CHUNK = 500
+"""Item ids per query when a signal is narrowed to some items (a dataset version)."""
+
+ANNOTATOR_SOURCES = (AnnotationSource.human.value, AnnotationSource.suggestion.value)
+
+_A = Annotation.__table__  # type: ignore[attr-defined]
+_S = Assignment.__table__  # type: ignore[attr-defined]
+_R = Review.__table__  # type: ignore[attr-defined]
+_I = Item.__table__  # type: ignore[attr-defined]
+_E = AuditEvent.__table__  # type: ignore[attr-defined]
+
+
+def _plural(count: int, what: str) -> str:
+    if count == 1:
+        return f"1 {what}"
+    plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
+    return f"{count} {plural}"
+
+
+def not_enough(count: int, needed: int, what: str) -> str:
+    """The message every signal gives instead of a number it cannot stand behind."""
+    return f"not enough data: {_plural(count, what)} (need at least {needed})"
+
+
+def iso_week(day: date) -> str:
+    """``2026-W49``: weeks are ISO 8601 weeks (Monday to Sunday, UTC)."""
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+# --- the annotations that count -------------------------------------------------------------
+
+
+def _day(session: Session, column: Any) -> ColumnElement[Any]:
+    """The UTC calendar day of a timestamp column, in the database's own SQL."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone("UTC", column), Date)
+    return func.substr(column, 1, 10)  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS…'
+
+
+def _counted(project_id: int, item_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
+    """Conditions on ``_A`` (outer-joined to ``_S``) for the annotations that count."""
+    later = aliased(_A)
+    conditions: list[ColumnElement[bool]] = [
+        _A.c.project_id == project_id,
+        _A.c.source.in_(ANNOTATOR_SOURCES),
+        ~exists().where(later.c.supersedes_id == _A.c.id),
+        _S.c.voided_at.is_(None),
+    ]
+    if item_ids is not None:
+        conditions.append(_A.c.item_id.in_(item_ids))
+    return conditions
+
+
+def _joined() -> Any:
+    return _A.outerjoin(_S, _S.c.id == _A.c.assignment_id)
+
+
+def _scopes(item_ids: Sequence[int] | None) -> Iterator[Sequence[int] | None]:
+    """The whole project once (None), or the given items a chunk at a time."""
+    if item_ids is None:
+        yield None
+        return
+    for start in range(0, len(item_ids), CHUNK):
+        yield item_ids[start : start + CHUNK]
+
+
+# --- label counts ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelCounts:
+    """How often each annotator used each category, per ISO week."""
+
+    annotators: tuple[int, ...]
+    weeks: tuple[str, ...]
+    categories: tuple[int, ...]
+    counts: np.ndarray
+    """annotators × weeks × categories: uses of a category (a multi-label payload counts
+    once for each category it holds)."""
+    skipped_types: tuple[str, ...] = ()
+    """Annotation types left out: not installed, or their plugin reads no categories."""
+
+    @property
+    def total(self) -> int:
+        return int(self.counts.sum())
+
+
+def label_counts(
+    session: Session,
+    annotation_types: dict[str, AnnotationType],
+    project_id: int,
+    item_ids: Sequence[int] | None = None,
+) -> LabelCounts:
+    """Grouped in SQL by annotator, day and payload; each distinct payload is decoded once."""
+    day = _day(session, _A.c.created_at)
+    payload = cast(_A.c.payload, Text)
+    grouped: dict[tuple[int, str, str, str], int] = {}
+    for scope in _scopes(item_ids):
+        query = (
+            select(_A.c.annotator_id, _A.c.annotation_type, day, payload, func.count())
+            .select_from(_joined())
+            .where(*_counted(project_id, scope))
+            .group_by(_A.c.annotator_id, _A.c.annotation_type, day, payload)
+        )
+        for annotator, type_name, on, text, count in session.execute(query):
+            key = (annotator, type_name, iso_week(_as_date(on)), text)
+            grouped[key] = grouped.get(key, 0) + count
+    categories_of: dict[tuple[str, str], tuple[int, ...]] = {}
+    skipped: set[str] = set()
+    cells: dict[tuple[int, str, int], int] = {}
+    for (annotator, type_name, week, text), count in grouped.items():
+        kind = annotation_types.get(type_name)
+        if kind is None or kind.categories is None:
+            skipped.add(type_name)
+            continue
+        found = categories_of.get((type_name, text))
+        if found is None:
+            decoded = msgspec.json.decode(text.encode(), type=kind.payload)
+            found = tuple(sorted(set(kind.categories(decoded))))
+            categories_of[(type_name, text)] = found
+        for category in found:
+            cells[(annotator, week, category)] = cells.get((annotator, week, category), 0) + count
+    annotators = tuple(sorted({a for a, _, _ in cells}))
+    weeks = tuple(sorted({w for _, w, _ in cells}))
+    categories = tuple(sorted({c for _, _, c in cells}))
+    counts = np.zeros((len(annotators), len(weeks), len(categories)), dtype=np.int64)
+    a_at = {a: i for i, a in enumerate(annotators)}
+    w_at = {w: i for i, w in enumerate(weeks)}
+    c_at = {c: i for i, c in enumerate(categories)}
+    for (annotator, week, category), count in cells.items():
+        counts[a_at[annotator], w_at[week], c_at[category]] = count
+    return LabelCounts(annotators, weeks, categories, counts, tuple(sorted(skipped)))
+
+
+# --- label drift ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DriftCell:
+    """One annotator's labels in one week against the project baseline."""
+
+    annotator_id: int
+    week: str
+    labels: int
+    divergence: float | None
+    """Jensen–Shannon divergence (base 2, in [0, 1]); None with too few labels that week."""
+    note: str | None = None
+
+
+def _shares(counts: np.ndarray) -> np.ndarray:
+    total = counts.sum()
+    return counts / total if total else counts.astype(float)
+
+
+def label_drift(counts: LabelCounts, minimum: int = MIN_WEEK_LABELS) -> list[DriftCell]:
+    """Each annotator's label distribution per week against the baseline: every annotator's
+    labels over all time."""
+    baseline = _shares(counts.counts.sum(axis=(0, 1)))
+    cells = []
+    for i, annotator in enumerate(counts.annotators):
+        for j, week in enumerate(counts.weeks):
+            row = counts.counts[i, j]
+            n = int(row.sum())
+            if n == 0:
+                continue
+            if n < minimum:
+                cells.append(DriftCell(annotator, week, n, None, not_enough(n, minimum, "label")))
+                continue
+            cells.append(
+                DriftCell(annotator, week, n, float(js_divergence(_shares(row), baseline)))
+            )
+    return cells
+
+
+# --- annotator bias -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryUse:
+    category_id: int
+    share: float
+    """Of this annotator's labels."""
+    rest_share: float
+    """Of the rest of the pool's labels."""
+
+
+@dataclass(frozen=True)
+class Bias:
+    """An annotator's label distribution against the rest of the pool's."""
+
+    annotator_id: int
+    labels: int
+    rest_labels: int
+    test: str | None
+    statistic: float | None
+    p_value: float | None
+    dof: int | None
+    over: tuple[CategoryUse, ...] = ()
+    """Categories they use more than the rest, most over-used first."""
+    under: tuple[CategoryUse, ...] = ()
+    note: str | None = None
+
+
+def annotator_bias(counts: LabelCounts, minimum: int = MIN_BIAS_LABELS, top: int = 3) -> list[Bias]:
+    """Each annotator against everyone else, by the statistics module's homogeneity test."""
+    per_annotator = counts.counts.sum(axis=1)
+    total = per_annotator.sum(axis=0)
+    found = []
+    for i, annotator in enumerate(counts.annotators):
+        own = per_annotator[i]
+        rest = total - own
+        n, m = int(own.sum()), int(rest.sum())
+        if n < minimum or m < minimum:
+            short, what = (n, "label by this annotator") if n < minimum else (m, "label by others")
+            found.append(
+                Bias(annotator, n, m, None, None, None, None, note=not_enough(short, minimum, what))
+            )
+            continue
+        used = (own + rest) > 0
+        result = homogeneity_test(own[used], rest[used])
+        own_share, rest_share = own / n, rest / m
+        difference = own_share - rest_share
+        order = np.argsort(difference)
+        uses = [
+            CategoryUse(counts.categories[k], float(own_share[k]), float(rest_share[k]))
+            for k in range(len(counts.categories))
+        ]
+        over = tuple(uses[k] for k in order[::-1][:top] if difference[k] > 0)
+        under = tuple(uses[k] for k in order[:top] if difference[k] < 0)
+        found.append(
+            Bias(
+                annotator,
+                n,
+                m,
+                result.name,
+                float(result.statistic),
+                float(result.p_value),
+                int(result.dof),
+                over,
+                under,
+            )
+        )
+    return found
+
+
+# --- reopen rate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReopenRate:
+    """1 − first-pass acceptance: the share of reviewed items whose first review did not
+    approve them."""
+
+    reviewed: int
+    accepted: int
+    """Items whose first review decision was ``approved``."""
+    value: float | None
+    interval: tuple[float, float] | None = None
+    """Wilson 95% interval of ``value``."""
+    note: str | None = None
+
+
+def _rate(reviewed: int, accepted: int, minimum: int) -> ReopenRate:
+    if reviewed < minimum:
+        return ReopenRate(
+            reviewed, accepted, None, note=not_enough(reviewed, minimum, "reviewed item")
+        )
+    low, high = wilson_interval(reviewed - accepted, reviewed)
+    return ReopenRate(reviewed, accepted, 1 - accepted / reviewed, (float(low), float(high)))
+
+
+@dataclass(frozen=True)
+class ReopenRates:
+    project: ReopenRate
+    annotators: dict[int, ReopenRate]
+    weeks: list[tuple[str, ReopenRate]]
+    """By the ISO week of each item's first review."""
+    reopened: int
+    """Items moved back to ``in_progress`` after approval or rejection (the audit log)."""
+
+
+def reopen_rates(
+    session: Session,
+    project_id: int,
+    item_ids: Sequence[int] | None = None,
+    minimum: int = MIN_REVIEWED,
+) -> ReopenRates:
+    """First review decision per item (the ``review`` table); an item counts for each
+    annotator of its current annotations."""
+    reviewed = accepted = reopened = 0
+    weekly: dict[str, list[int]] = {}
+    per_annotator: dict[int, list[int]] = {}
+    for scope in _scopes(item_ids):
+        where = [_I.c.project_id == project_id]
+        if scope is not None:
+            where.append(_R.c.item_id.in_(scope))
+        firsts = (
+            select(_R.c.item_id, func.min(_R.c.id).label("first_id"))
+            .join(_I, _I.c.id == _R.c.item_id)
+            .where(*where)
+            .group_by(_R.c.item_id)
+            .subquery()
+        )
+        approved = case((_R.c.decision == "approved", 1), else_=0)
+        day = _day(session, _R.c.created_at)
+        for on, count, yes in session.execute(
+            select(day, func.count(), func.sum(approved))
+            .select_from(firsts.join(_R, _R.c.id == firsts.c.first_id))
+            .group_by(day)
+        ):
+            week = weekly.setdefault(iso_week(_as_date(on)), [0, 0])
+            week[0] += count
+            week[1] += int(yes or 0)
+            reviewed += count
+            accepted += int(yes or 0)
+        pairs = (
+            select(_A.c.annotator_id, _A.c.item_id)
+            .select_from(_joined())
+            .where(*_counted(project_id, scope))
+            .distinct()
+            .subquery()
+        )
+        for annotator, count, yes in session.execute(
+            select(pairs.c.annotator_id, func.count(), func.sum(approved))
+            .select_from(
+                pairs.join(firsts, firsts.c.item_id == pairs.c.item_id).join(
+                    _R, _R.c.id == firsts.c.first_id
+                )
+            )
+            .group_by(pairs.c.annotator_id)
+        ):
+            entry = per_annotator.setdefault(annotator, [0, 0])
+            entry[0] += count
+            entry[1] += int(yes or 0)
+        events = [
+            _E.c.project_id == project_id,
+            _E.c.entity == "item",
+            _E.c.action == "transition",
+            _E.c.from_state.in_(("approved", "rejected")),
+            _E.c.to_state == "in_progress",
+        ]
+        if scope is not None:
+            events.append(_E.c.entity_id.in_([str(i) for i in scope]))
+        reopened += session.execute(
+            select(func.count(distinct(_E.c.entity_id))).where(and_(*events))
+        ).scalar_one()
+    return ReopenRates(
+        project=_rate(reviewed, accepted, minimum),
+        annotators={a: _rate(n, yes, minimum) for a, (n, yes) in sorted(per_annotator.items())},
+        weeks=[(w, _rate(n, yes, minimum)) for w, (n, yes) in sorted(weekly.items())],
+        reopened=reopened,
+    )
+
+
+# --- time per item --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeOutlier:
+    item_id: int
+    annotator_id: int
+    time_spent_ms: int
+    z: float
+
+
+@dataclass(frozen=True)
+class AnnotatorTime:
+    annotator_id: int
+    annotations: int
+    median_ms: float
+    z: float | None
+    """Robust z of this annotator's median among all annotators' medians."""
+    outliers: int
+    """Their annotations whose time is an outlier in the project's distribution."""
+
+
+@dataclass(frozen=True)
+class TimeOutliers:
+    timed: int
+    median_ms: float | None
+    annotators: list[AnnotatorTime] = field(default_factory=list)
+    outliers: list[TimeOutlier] = field(default_factory=list)
+    """The most extreme outlying annotations (largest |z| first), at most ``top``."""
+    flagged: int = 0
+    """All annotations with |z| > ``OUTLIER_Z``."""
+    note: str | None = None
+
+
+def time_outliers(
+    session: Session,
+    project_id: int,
+    *,
+    minimum: int = MIN_TIMES,
+    top: int = 20,
+) -> TimeOutliers:
+    """Robust z-scores (median and MAD) of ``time_spent_ms``: of each annotation against the
+    project's times, and of each annotator's median against the other annotators'."""
+    rows = session.execute(
+        select(_A.c.annotator_id, _A.c.item_id, _A.c.time_spent_ms)
+        .select_from(_joined())
+        .where(*_counted(project_id, None), _A.c.time_spent_ms.is_not(None))
+    ).all()
+    if len(rows) < minimum:
+        return TimeOutliers(
+            len(rows), None, note=not_enough(len(rows), minimum, "timed annotation")
+        )
+    columns = list(zip(*rows, strict=True))
+    annotator = np.fromiter(columns[0], dtype=np.int64, count=len(rows))
+    item = np.fromiter(columns[1], dtype=np.int64, count=len(rows))
+    ms = np.fromiter(columns[2], dtype=np.float64, count=len(rows))
+    z = np.asarray(robust_z(ms), dtype=float)
+    outlying = np.abs(z) > OUTLIER_Z
+    ids = np.unique(annotator)
+    medians = np.array([np.median(ms[annotator == a]) for a in ids])
+    median_z: np.ndarray | None = (
+        np.asarray(robust_z(medians), dtype=float) if len(ids) >= 3 else None
+    )
+    per = [
+        AnnotatorTime(
+            int(a),
+            int((annotator == a).sum()),
+            float(medians[k]),
+            None if median_z is None or not np.isfinite(median_z[k]) else float(median_z[k]),
+            int(outlying[annotator == a].sum()),
+        )
+        for k, a in enumerate(ids)
+    ]
+    order = np.argsort(-np.abs(np.where(outlying, z, 0)))[:top]
+    worst = [
+        TimeOutlier(int(item[k]), int(annotator[k]), int(ms[k]), float(z[k]))
+        for k in order
+        if outlying[k]
+    ]
+    return TimeOutliers(len(rows), float(np.median(ms)), per, worst, int(outlying.sum()))
+
+
+# --- agreement ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AgreementWeek:
+    """Krippendorff's alpha (nominal: two labels agree when their payloads are equal) over the
+    items whose last counted annotation fell in the week and that have two or more."""
+
+    week: str
+    items: int
+    annotations: int
+    alpha: float | None
+    note: str | None = None
+
+
+AGREEMENT_METHOD = (
+    "Krippendorff's α, nominal (two labels agree when their payloads are identical), over "
+    "items with two or more current annotations of one type, by the ISO week of the item's "
+    "last annotation"
+)
+
+
+def agreement_by_week(
+    session: Session, project_id: int, minimum: int = MIN_WEEK_UNITS
+) -> list[AgreementWeek]:
+    """Weekly inter-annotator agreement, computed by the agreement module's alpha."""
+
+    shared = (
+        select(_A.c.item_id, _A.c.annotation_type)
+        .select_from(_joined())
+        .where(*_counted(project_id, None))
+        .group_by(_A.c.item_id, _A.c.annotation_type)
+        .having(func.count() >= 2)
+        .subquery()
+    )
+    day = _day(session, _A.c.created_at)
+    rows = session.execute(
+        select(_A.c.item_id, _A.c.annotation_type, _A.c.annotator_id, cast(_A.c.payload, Text), day)
+        .select_from(
+            _joined().join(
+                shared,
+                and_(
+                    shared.c.item_id == _A.c.item_id,
+                    shared.c.annotation_type == _A.c.annotation_type,
+                ),
+            )
+        )
+        .where(*_counted(project_id, None))
+    ).all()
+    if not rows:
+        return []
+    units: dict[tuple[int, str], int] = {}
+    observers: dict[int, int] = {}
+    values: dict[str, int] = {}
+    days: dict[Any, int] = {}
+    unit = np.empty(len(rows), dtype=np.int64)
+    observer = np.empty(len(rows), dtype=np.int64)
+    value = np.empty(len(rows), dtype=float)
+    ordinal = np.empty(len(rows), dtype=np.int64)
+    for k, (item_id, type_name, annotator, text, on) in enumerate(rows):
+        unit[k] = units.setdefault((item_id, type_name), len(units))
+        observer[k] = observers.setdefault(annotator, len(observers))
+        value[k] = values.setdefault(f"{type_name}\0{text}", len(values))
+        found = days.get(on)
+        if found is None:
+            found = days[on] = _as_date(on).toordinal()
+        ordinal[k] = found
+    last = np.zeros(len(units), dtype=np.int64)
+    np.maximum.at(last, unit, ordinal)
+    week_of_day = {d: iso_week(date.fromordinal(int(d))) for d in np.unique(last)}
+    unit_week = np.array([week_of_day[int(d)] for d in last])
+    found_weeks = []
+    for week in sorted(set(week_of_day.values())):
+        in_week = np.flatnonzero(unit_week == week)
+        taken = np.isin(unit, in_week)
+        columns = np.searchsorted(in_week, unit[taken])
+        n = len(in_week)
+        if n < minimum:
+            found_weeks.append(
+                AgreementWeek(week, n, int(taken.sum()), None, not_enough(n, minimum, "item"))
+            )
+            continue
+        data = np.full((len(observers), n), np.nan)
+        data[observer[taken], columns] = value[taken]
+        try:
+            alpha: float | None = float(krippendorff_alpha(data, level="nominal"))
+            note = None
+        except NotEnoughData as error:
+            alpha, note = None, str(error)
+        found_weeks.append(AgreementWeek(week, n, int(taken.sum()), alpha, note))
+    return found_weeks
+
+
+# --- rules ----------------------------------------------------------------------------------
+
+
+def _annotation_types(context: Any) -> dict[str, AnnotationType]:
+    found: dict[str, AnnotationType] = context.plugins.annotation_types
+    return found
+
+
+def _evaluate_drift(context: Any, threshold: float) -> RuleResult:
+    counts = label_counts(
+        context.session, _annotation_types(context), context.project.id, context.item_ids
+    )
+    cells = label_drift(counts)
+    judged = [c for c in cells if c.divergence is not None]
+    evidence = {"annotator_weeks": len(judged), "labels": counts.total}
+    if not judged:
+        message = not_enough(
+            max((c.labels for c in cells), default=0), MIN_WEEK_LABELS, "label in any week"
+        )
+        return RuleResult(True, None, threshold, evidence, message)
+    worst = max(judged, key=lambda c: c.divergence or 0.0)
+    above = sum(1 for c in judged if (c.divergence or 0.0) > threshold)
+    evidence["above_threshold"] = above
+    return RuleResult(
+        passed=above == 0,
+        value=worst.divergence,
+        threshold=threshold,
+        evidence=evidence,
+        message=(
+            f"highest weekly drift: annotator {worst.annotator_id} in {worst.week} "
+            f"({worst.labels} labels); {above} annotator-weeks above the threshold"
+        ),
+    )
+
+
+def _evaluate_reopen(context: Any, threshold: float) -> RuleResult:
+    rates = reopen_rates(context.session, context.project.id, context.item_ids)
+    judged = {a: r for a, r in rates.annotators.items() if r.value is not None}
+    evidence = {"annotators": len(judged), "reviewed_items": rates.project.reviewed}
+    if not judged:
+        most = max((r.reviewed for r in rates.annotators.values()), default=0)
+        message = not_enough(most, MIN_REVIEWED, "reviewed item for any annotator")
+        return RuleResult(True, None, threshold, evidence, message)
+    annotator, worst = max(judged.items(), key=lambda pair: pair[1].value or 0.0)
+    above = sum(1 for r in judged.values() if (r.value or 0.0) > threshold)
+    evidence["above_threshold"] = above
+    return RuleResult(
+        passed=above == 0,
+        value=worst.value,
+        threshold=threshold,
+        evidence=evidence,
+        message=(
+            f"highest: annotator {annotator}, {worst.reviewed - worst.accepted} of "
+            f"{worst.reviewed} items not accepted at first review"
+        ),
+    )
+
+
+SIGNAL_RULES: tuple[QualityRule, ...] = (
+    QualityRule(
+        name="label_drift",
+        title="Label drift (highest weekly Jensen–Shannon divergence of an annotator)",
+        evaluate=_evaluate_drift,
+        default_threshold=DRIFT_THRESHOLD,
+        direction="at_most",
+        gate=False,
+    ),
+    QualityRule(
+        name="annotator_reopen_rate",
+        title="Reopen rate of the worst annotator (1 − first-pass acceptance)",
+        evaluate=_evaluate_reopen,
+        default_threshold=REOPEN_THRESHOLD,
+        direction="at_most",
+        gate=False,
+    ),
+)
+"""The signals' thresholds as quality rules (Quality Hub only, not the export gate); the
+default plugin registers them."""

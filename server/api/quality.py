@@ -1,0 +1,32 @@
+"""API: a project's Quality Hub figures, the same numbers as the page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.params import FromPath
+
+from scholia.core.models import Role
+from scholia.core.quality import hub
+
+from ..auth import requires
+from ..routing import get, runtime_of
+
+__all__ = ["quality_api"]
+
+
+@get("/projects/{project_id:int}/quality", guards=[requires(Role.reviewer)])
+def project_quality(request: Request[Any, Any, Any], project_id: FromPath[int]) -> dict[str, Any]:
+    """Agreement per week (with its method), label drift per annotator and week, annotator
+    bias (the test named, its p-value, the categories most over- and under-used), reopen
+    rates (project, per annotator with a Wilson interval, per week), time-per-item outliers
+    (robust z), the active quality rules with their values, and the adjudication backlog.
+    A figure over too little data is null with a ``note`` saying the count. ``computed_at``
+    says when the figures were computed; ``current`` is false while newer work is being
+    brought in."""
+    runtime = runtime_of(request)
+    return hub.as_dict(hub.cache_for(runtime).view(runtime, project_id))
+
+
+quality_api = [project_quality]

@@ -1,0 +1,183 @@
+"""Adjudication: the backlog of items the annotators disagreed on, and the page where an
+adjudicator weighs the versions side by side and decides, with written reasoning."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from litestar import Request, Response
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from scholia.core import adjudication, labels, projects
+from scholia.core.errors import Conflict, InvalidInput, NotFound
+from scholia.core.models import Role
+
+from ..auth import requires
+from ..media import media_url
+from ..routing import get, post, runtime_of, user_of
+from ..templating import flash, page
+from .forms import Form, value
+
+__all__ = ["adjudication_pages", "ago"]
+
+KEYED = 9
+"""Versions 1 to 9 are picked with the digit keys."""
+
+
+def ago(when: datetime, now: datetime | None = None) -> str:
+    """How long ago, as a person says it: "just now", "5 min ago", "3 h ago", "2 days ago"."""
+    seconds = max(0, int(((now or datetime.now(UTC)) - when).total_seconds()))
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{seconds // 60} min ago"
+    if seconds < 86400:
+        return f"{seconds // 3600} h ago"
+    days = seconds // 86400
+    return "1 day ago" if days == 1 else f"{days} days ago"
+
+
+def _backlog_ids(session: Any, project_id: int) -> list[int]:
+    return [w.item.id for w in adjudication.backlog(session, project_id)]
+
+
+@get("/projects/{project_id:int}/adjudication", guards=[requires(Role.adjudicator)])
+def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+    """The backlog, longest-waiting first; an empty one says the backlog is clear."""
+    runtime = runtime_of(request)
+    secret = runtime.settings.secret_key
+    rows = []
+    now = datetime.now(UTC)
+    with runtime.reading() as session:
+        project = projects.get_project(session, project_id)
+        for waiting in adjudication.backlog(session, project_id):
+            assert waiting.item.id is not None
+            # How many versions and annotators: the case's own evidence, so the two agree.
+            case = adjudication.case_of(session, runtime.plugins, waiting.item.id)
+            rows.append(
+                {
+                    "item": waiting.item,
+                    "reason": waiting.reason,
+                    "routed_at": waiting.routed_at,
+                    "ago": ago(waiting.routed_at, now),
+                    "versions": len(case.versions),
+                    "annotators": sum(v.count for v in case.versions),
+                    "thumb": media_url(secret, waiting.item.content_hash, "thumb"),
+                }
+            )
+    return page(request, "adjudication/queue.html", project=project, cases=rows)
+
+
+def _case_context(request: Request[Any, Any, Any], project_id: int, item_id: int) -> dict[str, Any]:
+    runtime = runtime_of(request)
+    with runtime.reading() as session:
+        project = projects.get_project(session, project_id)
+        case = adjudication.case_of(session, runtime.plugins, item_id)
+        if case.item.project_id != project_id:
+            raise NotFound(f"item in project {project_id}", item_id)
+        backlog = _backlog_ids(session, project_id)
+        colours = {c.name: c.color for c in labels.live_categories(session, project_id)}
+    at = backlog.index(item_id) if item_id in backlog else None
+    versions = [
+        {
+            "number": number,
+            "version": version,
+            "key": str(number) if number <= KEYED else None,
+            "choice": str(version.opinions[0].annotation_id),
+            "suggested": version is case.suggested,
+        }
+        for number, version in enumerate(case.versions, start=1)
+    ]
+    annotators = sum(v.count for v in case.versions)
+    return {
+        "project": project,
+        "case": case,
+        "versions": versions,
+        "tie": case.suggested is None and len(versions) > 1,
+        "several_types": len({v.annotation_type for v in case.versions}) > 1,
+        "colours": colours,
+        "media": media_url(runtime.settings.secret_key, case.item.content_hash),
+        "routed_ago": ago(case.routed_at),
+        "annotators": annotators,
+        "position": None if at is None else at + 1,
+        "backlog_size": len(backlog),
+        "previous": backlog[at - 1] if at else None,
+        "next": backlog[at + 1] if at is not None and at + 1 < len(backlog) else None,
+    }
+
+
+@get(
+    "/projects/{project_id:int}/adjudication/{item_id:int}",
+    guards=[requires(Role.adjudicator)],
+)
+def adjudication_case(
+    request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
+) -> Response[Any]:
+    """One case: the media, the versions side by side with their evidence, the decision
+    (the most common version pre-selected; nothing on a tie)."""
+    context = _case_context(request, project_id, item_id)
+    suggested = next((v["choice"] for v in context["versions"] if v["suggested"]), "")
+    form = {"annotation_id": suggested, "reasoning": ""}
+    return page(request, "adjudication/case.html", form=form, error=None, **context)
+
+
+def _chosen(text: str) -> uuid.UUID | None:
+    if not text:
+        return None
+    try:
+        return uuid.UUID(text)
+    except ValueError:
+        raise InvalidInput(f"{text!r} is not an annotation id", "$.annotation_id") from None
+
+
+@post(
+    "/projects/{project_id:int}/adjudication/{item_id:int}",
+    guards=[requires(Role.adjudicator)],
+)
+def adjudication_decide(
+    request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form
+) -> Response[Any]:
+    """Decide, then open the next case of the backlog (or its empty state). A refusal shows
+    on the page again with what was typed and picked kept."""
+    runtime = runtime_of(request)
+    reasoning = value(data, "reasoning")
+    picked = value(data, "annotation_id")
+    with runtime.reading() as session:
+        projects.get_project(session, project_id)
+        before = _backlog_ids(session, project_id)
+    try:
+        with runtime.session() as session:
+            record = adjudication.decide(
+                session,
+                runtime.plugins,
+                item_id,
+                adjudicator_id=user_of(request).id,  # type: ignore[arg-type]
+                reasoning=reasoning,
+                annotation_id=_chosen(picked),
+            )
+    except InvalidInput as error:
+        context = _case_context(request, project_id, item_id)
+        form = {"annotation_id": picked, "reasoning": reasoning}
+        return page(
+            request, "adjudication/case.html", status_code=422, form=form, error=error, **context
+        )
+    except Conflict as error:
+        # Decided by someone else meanwhile: the backlog shows what is left.
+        return flash(Redirect(f"/projects/{project_id}/adjudication"), error.message, "error")
+    with runtime.reading() as session:
+        remaining = _backlog_ids(session, project_id)
+    after = before[before.index(item_id) + 1 :] if item_id in before else []
+    later = [i for i in after if i in remaining]
+    upcoming = later or remaining
+    target = f"/projects/{project_id}/adjudication"
+    if upcoming:
+        target += f"/{upcoming[0]}"
+    return flash(
+        Redirect(target), f"Item {item_id} approved with your decision (adjudication {record.id})."
+    )
+
+
+adjudication_pages = [adjudication_queue, adjudication_case, adjudication_decide]

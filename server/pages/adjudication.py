@@ -3,6 +3,7 @@ adjudicator weighs the versions side by side and decides, with written reasoning
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -12,6 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from scholia.core import adjudication, labels, projects
+from scholia.core.contributions import AnnotationType
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.models import Role
 
@@ -25,6 +27,8 @@ __all__ = ["adjudication_pages", "ago"]
 
 KEYED = 9
 """Versions 1 to 9 are picked with the digit keys."""
+OWN = "own"
+"""The choice that sends a label of the adjudicator's own (made in the types' editors)."""
 
 
 def ago(when: datetime, now: datetime | None = None) -> str:
@@ -71,7 +75,37 @@ def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int
     return page(request, "adjudication/queue.html", project=project, cases=rows)
 
 
-def _case_context(request: Request[Any, Any, Any], project_id: int, item_id: int) -> dict[str, Any]:
+def _editors(request: Request[Any, Any, Any], types: list[str]) -> list[dict[str, Any]]:
+    """The editors of the case's annotation types, for a label of the adjudicator's own."""
+    plugins = runtime_of(request).plugins
+    found = []
+    for name in types:
+        kind: AnnotationType | None = plugins.annotation_types.get(name)
+        provider = plugins.provider(AnnotationType, name) if kind else None
+        if kind is None or kind.editor is None or provider is None:
+            continue
+        module = f"/static/plugins/{provider.name}/{kind.editor.module}"
+        found.append({"name": name, "type": kind, "module": module})
+    return found
+
+
+def _own_label(form: dict[str, str]) -> dict[str, Any] | None:
+    """The label of one's own a refused form carried, to show it again (None if unreadable)."""
+    try:
+        payload = json.loads(form.get("payload") or "null")
+    except ValueError:
+        return None
+    return {"annotation_type": form.get("annotation_type", ""), "payload": payload}
+
+
+FIELDS = ("annotation_id", "reasoning", "payload", "annotation_type")
+
+
+def _case_context(
+    request: Request[Any, Any, Any], project_id: int, item_id: int, form: dict[str, str] | None
+) -> dict[str, Any]:
+    """The case page's context; ``form`` is what a refused form sent (None: a fresh page, the
+    most common version picked)."""
     runtime = runtime_of(request)
     with runtime.reading() as session:
         project = projects.get_project(session, project_id)
@@ -79,7 +113,25 @@ def _case_context(request: Request[Any, Any, Any], project_id: int, item_id: int
         if case.item.project_id != project_id:
             raise NotFound(f"item in project {project_id}", item_id)
         backlog = _backlog_ids(session, project_id)
-        colours = {c.name: c.color for c in labels.live_categories(session, project_id)}
+        live = labels.live_categories(session, project_id)
+    if form is None:
+        suggested = case.suggested.opinions[0].annotation_id if case.suggested else ""
+        form = dict.fromkeys(FIELDS, "") | {"annotation_id": str(suggested)}
+    colours = {c.name: c.color for c in live}
+    editors = _editors(request, sorted({v.annotation_type for v in case.versions}))
+    # What static/editors.js mounts the editors with (as on the item page), with no revision:
+    # the adjudicator's label starts empty, or as a refused form left it.
+    state = {
+        "project_id": project_id,
+        "item": {"id": case.item.id, "status": case.item.status, "name": case.item.name},
+        "revisions": {},
+        "categories": [
+            {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in live
+        ],
+        "options": project.settings.get("annotation_options", {}),
+        "editors": [{"name": e["name"], "module": e["module"]} for e in editors],
+        "own": _own_label(form) if form.get("annotation_id") == OWN else None,
+    }
     at = backlog.index(item_id) if item_id in backlog else None
     versions = [
         {
@@ -95,6 +147,10 @@ def _case_context(request: Request[Any, Any, Any], project_id: int, item_id: int
     return {
         "project": project,
         "case": case,
+        "form": form,
+        "own": OWN,
+        "editors": editors,
+        "state": state,
         "versions": versions,
         "tie": case.suggested is None and len(versions) > 1,
         "several_types": len({v.annotation_type for v in case.versions}) > 1,
@@ -118,19 +174,27 @@ def adjudication_case(
 ) -> Response[Any]:
     """One case: the media, the versions side by side with their evidence, the decision
     (the most common version pre-selected; nothing on a tie)."""
-    context = _case_context(request, project_id, item_id)
-    suggested = next((v["choice"] for v in context["versions"] if v["suggested"]), "")
-    form = {"annotation_id": suggested, "reasoning": ""}
-    return page(request, "adjudication/case.html", form=form, error=None, **context)
+    context = _case_context(request, project_id, item_id, None)
+    return page(request, "adjudication/case.html", error=None, **context)
 
 
-def _chosen(text: str) -> uuid.UUID | None:
-    if not text:
-        return None
+def _choice(form: dict[str, str]) -> dict[str, Any]:
+    """What the form picked: one of the versions (an annotation id), or a label of one's own."""
+    picked = form["annotation_id"]
+    if not picked:
+        return {}
+    if picked == OWN:
+        try:
+            payload = json.loads(form["payload"]) if form["payload"] else None
+        except ValueError:
+            raise InvalidInput("Your label could not be read; make it again", "$.payload") from None
+        if payload is None:
+            raise InvalidInput("Make your label in “A label of your own” first", "$.payload")
+        return {"payload": payload, "annotation_type": form["annotation_type"] or None}
     try:
-        return uuid.UUID(text)
+        return {"annotation_id": uuid.UUID(picked)}
     except ValueError:
-        raise InvalidInput(f"{text!r} is not an annotation id", "$.annotation_id") from None
+        raise InvalidInput(f"{picked!r} is not an annotation id", "$.annotation_id") from None
 
 
 @post(
@@ -143,27 +207,24 @@ def adjudication_decide(
     """Decide, then open the next case of the backlog (or its empty state). A refusal shows
     on the page again with what was typed and picked kept."""
     runtime = runtime_of(request)
-    reasoning = value(data, "reasoning")
-    picked = value(data, "annotation_id")
+    form = {key: value(data, key) for key in FIELDS}
     with runtime.reading() as session:
         projects.get_project(session, project_id)
         before = _backlog_ids(session, project_id)
     try:
+        choice = _choice(form) if form["reasoning"].strip() else {}
         with runtime.session() as session:
             record = adjudication.decide(
                 session,
                 runtime.plugins,
                 item_id,
                 adjudicator_id=user_of(request).id,  # type: ignore[arg-type]
-                reasoning=reasoning,
-                annotation_id=_chosen(picked),
+                reasoning=form["reasoning"],
+                **choice,
             )
     except InvalidInput as error:
-        context = _case_context(request, project_id, item_id)
-        form = {"annotation_id": picked, "reasoning": reasoning}
-        return page(
-            request, "adjudication/case.html", status_code=422, form=form, error=error, **context
-        )
+        context = _case_context(request, project_id, item_id, form)
+        return page(request, "adjudication/case.html", status_code=422, error=error, **context)
     except Conflict as error:
         # Decided by someone else meanwhile: the backlog shows what is left.
         return flash(Redirect(f"/projects/{project_id}/adjudication"), error.message, "error")

@@ -1,27 +1,37 @@
-// The adjudication page's keys: a digit picks that version, Ctrl+Enter (⌘+Enter) decides,
-// Escape leaves the reasoning box so digits pick again. A click anywhere on a version's card
-// picks it too. The form posts as usual; the server does the deciding.
-import { isTyping } from "/static/editors.js";
+// The adjudication page. A digit picks that version, Ctrl+Enter (⌘+Enter) decides, Escape
+// leaves the reasoning box so digits pick again; a click anywhere on a version's card picks it.
+// "A label of your own" mounts the annotation types' editors (static/editors.js): what they
+// save goes into the form, not to the server, and picks that choice; after a click or focus in
+// that card, keys go to its editors until a click elsewhere or Escape. The form posts as
+// usual; the server decides.
+import { isTyping, mountEditors } from "/static/editors.js";
 
+const state = JSON.parse(document.getElementById("adjudication-state").textContent);
 const form = document.querySelector("[data-decide-form]");
 const chosen = document.querySelector("[data-chosen]");
 const radios = [...document.querySelectorAll('input[name="annotation_id"][form="decide-form"]')];
+const ownCard = document.querySelector("[data-own-label]");
+const ownChoice = document.querySelector("[data-own-choice]");
+const ownPayload = document.querySelector("[data-own-payload]");
+const ownType = document.querySelector("[data-own-type]");
 
 function describe() {
-  const picked = radios.find((radio) => radio.checked);
-  const card = picked?.closest("[data-version]");
   if (!chosen) return;
-  if (!card) {
+  const picked = radios.find((radio) => radio.checked);
+  if (!picked) {
     chosen.textContent = "";
-    return;
+  } else if (picked === ownChoice) {
+    chosen.textContent = ownPayload.value ? "Your pick: your own label" : "Your pick: your own label (make it below the versions)";
+  } else {
+    const card = picked.closest("[data-version]");
+    const names = [...card.querySelectorAll("[data-labels] .category-chip")].map((c) => c.textContent.trim());
+    chosen.textContent = `Your pick: version ${card.dataset.version}` + (names.length ? ` (${names.join(", ")})` : "");
   }
-  const names = [...card.querySelectorAll("[data-labels] .category-chip")].map((c) => c.textContent.trim());
-  chosen.textContent = `Your pick: version ${card.dataset.version}` + (names.length ? ` (${names.join(", ")})` : "");
 }
 
-function pick(radio) {
+function pick(radio, { focus = true } = {}) {
   radio.checked = true;
-  radio.focus({ preventScroll: true });
+  if (focus) radio.focus({ preventScroll: true });
   describe();
 }
 
@@ -33,7 +43,35 @@ for (const card of document.querySelectorAll("[data-version]")) {
   });
 }
 for (const radio of radios) radio.addEventListener("change", describe);
+
+let editors = null;
+let ownKeys = false; // whether keys go to the own label's editors (the card was used last)
+
+function keysToOwn(yes) {
+  ownKeys = Boolean(editors) && yes;
+  ownCard?.classList.toggle("keys-here", ownKeys);
+}
+if (ownCard && state.editors.length) {
+  const own = state.own;
+  editors = mountEditors({
+    editors: state.editors,
+    state,
+    current: (name) => (own && own.annotation_type === name ? own.payload : null),
+    saver: (name) => async (payload) => {
+      ownPayload.value = JSON.stringify(payload);
+      ownType.value = name;
+      pick(ownChoice, { focus: false });
+      return { ok: true, message: "" };
+    },
+  });
+}
 describe();
+// Editors redraw their buttons, so the focus can fall back to the page: where the last
+// click or focus landed says where keys go, not the focus alone.
+document.addEventListener("pointerdown", (event) => keysToOwn(Boolean(ownCard?.contains(event.target))));
+document.addEventListener("focusin", (event) => {
+  if (event.target !== document.body) keysToOwn(Boolean(ownCard?.contains(event.target)));
+});
 
 document.addEventListener("keydown", (event) => {
   if (!form) return;
@@ -42,8 +80,13 @@ document.addEventListener("keydown", (event) => {
     form.requestSubmit();
     return;
   }
-  if (event.key === "Escape" && isTyping(event.target)) {
-    event.target.blur();
+  if (event.key === "Escape") {
+    if (isTyping(event.target)) event.target.blur();
+    keysToOwn(false);
+    return;
+  }
+  if (ownKeys && !isTyping(event.target)) {
+    if (editors.onKey(event)) event.preventDefault();
     return;
   }
   if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;

@@ -12,7 +12,7 @@ from litestar import Request, Response
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from scholia.core import adjudication, labels, projects
+from scholia.core import adjudication, counts, labels, projects
 from scholia.core.contributions import AnnotationType
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.models import Role
@@ -57,6 +57,8 @@ def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int
     now = datetime.now(UTC)
     with runtime.reading() as session:
         project = projects.get_project(session, project_id)
+        # The list holds the longest-waiting cases; the count is every one.
+        total = counts.status_counts(session, [project_id])[project_id]["adjudication"]
         for waiting in adjudication.backlog(session, project_id):
             assert waiting.item.id is not None
             # How many versions and annotators: the case's own evidence, so the two agree.
@@ -72,7 +74,7 @@ def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int
                     "thumb": media_url(secret, waiting.item.content_hash, "thumb"),
                 }
             )
-    return page(request, "adjudication/queue.html", project=project, cases=rows)
+    return page(request, "adjudication/queue.html", project=project, cases=rows, total=total)
 
 
 def _editors(request: Request[Any, Any, Any], types: list[str]) -> list[dict[str, Any]]:

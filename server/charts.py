@@ -53,7 +53,7 @@ def line_chart(
     height: int = 240,
 ) -> Markup:
     """A line over labelled x positions (weeks); None values leave a gap, stated in the desc."""
-    left, right, top, bottom = 52, 16, 14, 44
+    left, right, top, bottom = 66, 16, 14, 44
     plot_w, plot_h = width - left - right, height - top - bottom
     low, high = y_range
     span = (high - low) or 1.0
@@ -193,9 +193,10 @@ def heatmap(
         else f"No cell at or above {fmt.format(high)}."
     )
     head, tail = _open(width, height, title, desc, "heatmap")
+    hatch = f"hatch-{next(_ids)}"
     parts = [
         head,
-        '<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
+        f'<defs><pattern id="{hatch}" width="6" height="6" patternUnits="userSpaceOnUse" '
         'patternTransform="rotate(45)"><line x1="0" y1="0" x2="0" y2="6" class="hatch"/>'
         "</pattern></defs>",
     ]
@@ -216,7 +217,7 @@ def heatmap(
         if value is None:
             parts.append(
                 f'<rect class="cell thin" x="{x + 1}" y="{y + 1}" width="{cell - 2}" '
-                f'height="{cell - 2}" fill="url(#hatch)"><title>{_e(tip)}</title></rect>'
+                f'height="{cell - 2}" style="fill:url(#{hatch})"><title>{_e(tip)}</title></rect>'
             )
             continue
         share = min(value / high, 1.0) if high else 0.0

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from .. import counts, projects
 from ..contributions import QualityRule
@@ -93,7 +93,7 @@ class HubView:
 def fingerprint(session: Session, project_id: int) -> int:
     """The project's latest audit event id: it changes whenever anything the Hub shows can."""
     found = session.execute(
-        select(func.max(AuditEvent.id)).where(AuditEvent.project_id == project_id)  # type: ignore[arg-type]
+        select(func.max(col(AuditEvent.id))).where(col(AuditEvent.project_id) == project_id)
     ).scalar_one()
     return int(found or 0)
 
@@ -107,16 +107,16 @@ def _names(session: Session, ids: set[int]) -> dict[int, str]:
     if not ids:
         return {}
     rows = session.execute(
-        select(User.id, User.display_name).where(User.id.in_(ids))  # type: ignore[union-attr]
+        select(col(User.id), col(User.display_name)).where(col(User.id).in_(ids))
     )
     return {int(i): str(name) for i, name in rows}
 
 
 def _categories(session: Session, project_id: int) -> dict[int, str]:
     rows = session.execute(
-        select(Category.id, Category.name)
-        .where(Category.project_id == project_id)  # type: ignore[arg-type]
-        .order_by(Category.display_order)  # type: ignore[arg-type]
+        select(col(Category.id), col(Category.name))
+        .where(col(Category.project_id) == project_id)
+        .order_by(col(Category.display_order))
     )
     return {int(i): str(name) for i, name in rows}
 

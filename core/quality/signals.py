@@ -83,16 +83,10 @@ _I = Item.__table__  # type: ignore[attr-defined]
 _E = AuditEvent.__table__  # type: ignore[attr-defined]
 
 
-def _plural(count: int, what: str) -> str:
-    if count == 1:
-        return f"1 {what}"
-    plural = what[:-1] + "ies" if what.endswith("y") else what + "s"
-    return f"{count} {plural}"
-
-
-def not_enough(count: int, needed: int, what: str) -> str:
+def not_enough(count: int, needed: int, what: str, plural: str | None = None) -> str:
     """The message every signal gives instead of a number it cannot stand behind."""
-    return f"not enough data: {_plural(count, what)} (need at least {needed})"
+    noun = what if count == 1 else (plural or what + "s")
+    return f"not enough data: {count} {noun} (need at least {needed})"
 
 
 def iso_week(day: date) -> str:
@@ -291,10 +285,11 @@ def annotator_bias(counts: LabelCounts, minimum: int = MIN_BIAS_LABELS, top: int
         rest = total - own
         n, m = int(own.sum()), int(rest.sum())
         if n < minimum or m < minimum:
-            short, what = (n, "label by this annotator") if n < minimum else (m, "label by others")
-            found.append(
-                Bias(annotator, n, m, None, None, None, None, note=not_enough(short, minimum, what))
-            )
+            if n < minimum:
+                note = not_enough(n, minimum, "label by this annotator", "labels by this annotator")
+            else:
+                note = not_enough(m, minimum, "label by others", "labels by others")
+            found.append(Bias(annotator, n, m, None, None, None, None, note=note))
             continue
         used = (own + rest) > 0
         result = homogeneity_test(own[used], rest[used])
@@ -624,7 +619,10 @@ def _evaluate_drift(context: Any, threshold: float) -> RuleResult:
     evidence = {"annotator_weeks": len(judged), "labels": counts.total}
     if not judged:
         message = not_enough(
-            max((c.labels for c in cells), default=0), MIN_WEEK_LABELS, "label in any week"
+            max((c.labels for c in cells), default=0),
+            MIN_WEEK_LABELS,
+            "label in any week",
+            "labels in any week",
         )
         return RuleResult(True, None, threshold, evidence, message)
     worst = max(judged, key=lambda c: c.divergence or 0.0)
@@ -648,7 +646,12 @@ def _evaluate_reopen(context: Any, threshold: float) -> RuleResult:
     evidence = {"annotators": len(judged), "reviewed_items": rates.project.reviewed}
     if not judged:
         most = max((r.reviewed for r in rates.annotators.values()), default=0)
-        message = not_enough(most, MIN_REVIEWED, "reviewed item for any annotator")
+        message = not_enough(
+            most,
+            MIN_REVIEWED,
+            "reviewed item for any annotator",
+            "reviewed items for any annotator",
+        )
         return RuleResult(True, None, threshold, evidence, message)
     annotator, worst = max(judged.items(), key=lambda pair: pair[1].value or 0.0)
     above = sum(1 for r in judged.values() if (r.value or 0.0) > threshold)

@@ -127,6 +127,13 @@ def _context(view: hub.HubView) -> dict[str, Any]:
         "min_week_units": signals.MIN_WEEK_UNITS,
         "outlier_z": signals.OUTLIER_Z,
         "categories": data.categories,
+        "reopen_threshold": _threshold(
+            data,
+            "reopen_rate",
+            _threshold(data, "annotator_reopen_rate", signals.REOPEN_THRESHOLD),
+        ),
+        "gold_rows": [],
+        "gold_chart": None,
     }
 
 

@@ -29,6 +29,12 @@ __all__ = [
 FloatArray = npt.NDArray[np.float64]
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so messages read ``'cat'``, not
+    ``np.str_('cat')``."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class NotEnoughData(ValueError):
     """A measure asked of too little data: ``count`` of ``what`` where ``needed`` are required.
 
@@ -79,7 +85,8 @@ def reliability_data(
         )
     if not np.isfinite(value_column).all():
         bad = int(np.flatnonzero(~np.isfinite(value_column))[0])
-        raise ValueError(f"values[{bad}] is {value_column[bad]}: every value must be a number")
+        value = plain(value_column[bad])
+        raise ValueError(f"values[{bad}] is {value}: every value must be a number")
     unit_ids, unit_index = np.unique(unit_column, return_inverse=True)
     observer_ids, observer_index = np.unique(observer_column, return_inverse=True)
     cell = observer_index.astype(np.int64) * len(unit_ids) + unit_index
@@ -87,8 +94,8 @@ def reliability_data(
     if (repeats > 1).any():
         twice = int(cells[repeats > 1][0])
         raise ValueError(
-            f"observer {observer_ids[twice // len(unit_ids)]!r} rated unit "
-            f"{unit_ids[twice % len(unit_ids)]!r} more than once: keep one value per pair"
+            f"observer {plain(observer_ids[twice // len(unit_ids)])!r} rated unit "
+            f"{plain(unit_ids[twice % len(unit_ids)])!r} more than once: keep one value per pair"
         )
     matrix = np.full((len(observer_ids), len(unit_ids)), np.nan)
     matrix.reshape(-1)[cell] = value_column
@@ -145,7 +152,7 @@ def _check_labels(labels: npt.NDArray[Any]) -> None:
         raise ValueError("labels is empty: give the label set, in order")
     unique, counts = np.unique(labels, return_counts=True)
     if (counts > 1).any():
-        raise ValueError(f"labels lists {unique[counts > 1][0]!r} more than once")
+        raise ValueError(f"labels lists {plain(unique[counts > 1][0])!r} more than once")
 
 
 def label_codes(values: npt.ArrayLike, labels: npt.ArrayLike, name: str) -> npt.NDArray[np.intp]:
@@ -166,6 +173,7 @@ def label_codes(values: npt.ArrayLike, labels: npt.ArrayLike, name: str) -> npt.
     if not found.all():
         bad = int(np.flatnonzero(~found)[0])
         raise ValueError(
-            f"{name}[{bad}] is {wanted[bad]!r}, which is not in labels {label_array.tolist()!r}"
+            f"{name}[{bad}] is {plain(wanted[bad])!r}, "
+            f"which is not in labels {label_array.tolist()!r}"
         )
     return np.asarray(sorter[clipped], dtype=np.intp)

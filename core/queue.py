@@ -3,36 +3,60 @@
 A slot is claimed with a conditional UPDATE (``WHERE annotator_id IS NULL``), so two
 annotators can never hold the same slot, whatever the timing. An annotator holds at most one
 slot per item, so with overlap N an item is labeled by N different people.
+
+Gold items are not claimed from open slots: among an annotator's new claims, a share
+(``gold_rate``) is drawn at random (``secrets``, not item order) from the gold items they have
+never held, and the gold item gets a new slot for them. Nothing of this shows to the
+annotator: what they see of an item's status is their own slot's (``MINE``).
+
+Before anything else, the annotator's standing is checked: a suspended annotator, or one
+who has not passed a required calibration, gets no production items (``PermissionDenied``
+with the reason; calibration items are served instead while an attempt is open).
 """
 
 from __future__ import annotations
 
 import contextlib
+import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, update
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from . import lifecycle
-from .errors import Conflict, IllegalTransition
+from . import calibration, lifecycle, standing
+from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
 from .lifecycle import ItemState
-from .models import Assignment, Item
+from .models import Assignment, Item, Project
 from .models.types import utcnow
+from .projects import settings_of
 
 __all__ = [
+    "MINE",
     "QUEUE_FILTERS",
     "QueueEntry",
+    "add_slot",
     "claim_next",
     "ensure_slot",
     "mark_submitted",
     "my_queue",
     "my_queue_counts",
+    "my_status",
+    "my_statuses",
     "reserve",
     "skip",
 ]
 
 OPEN_STATES = (ItemState.unlabeled, ItemState.in_progress)
+SKIPPED = "skipped"
+"""``void_reason`` of a gold slot its annotator passed on (a gold item's state never moves
+for one annotator)."""
+MINE = ("todo", "done", "skipped")
+"""What an annotator sees of an item's status: their own slot's, never the item's lifecycle
+state (which would tell a gold item, whose state annotators never move, from the others)."""
+
+_random = secrets.SystemRandom()
 
 
 @dataclass(frozen=True)
@@ -55,6 +79,7 @@ _CANDIDATES = (
         col(Item.project_id) == bindparam("project_id"),
         col(Assignment.annotator_id).is_(None),
         col(Item.status).in_(OPEN_STATES),
+        col(Item.is_gold).is_(False),
         col(Item.id).not_in(
             select(Assignment.item_id).where(
                 col(Assignment.annotator_id) == bindparam("annotator_id")
@@ -64,14 +89,31 @@ _CANDIDATES = (
     .order_by(col(Item.id), col(Assignment.slot))
     .limit(5)
 )
+_NEVER_HELD_GOLD = and_(
+    col(Item.project_id) == bindparam("project_id"),
+    col(Item.is_gold).is_(True),
+    col(Item.id).not_in(
+        select(Assignment.item_id).where(col(Assignment.annotator_id) == bindparam("annotator_id"))
+    ),
+)
+_GOLD_COUNT = select(func.count()).select_from(Item).where(_NEVER_HELD_GOLD)
+_GOLD_AT = (
+    select(Item).where(_NEVER_HELD_GOLD).order_by(col(Item.id)).offset(bindparam("offset")).limit(1)
+)
+_WAITING = and_(
+    col(Assignment.submitted_at).is_(None),
+    col(Assignment.voided_at).is_(None),
+    or_(col(Item.is_gold).is_(True), col(Item.status).in_(OPEN_STATES)),
+)
+"""A slot of the annotator's still to label (a gold item's state says nothing: it never moves
+for annotators)."""
 _HELD = (
     select(Item)
     .join(Assignment, col(Assignment.item_id) == col(Item.id))
     .where(
         col(Item.project_id) == bindparam("project_id"),
         col(Assignment.annotator_id) == bindparam("annotator_id"),
-        col(Assignment.submitted_at).is_(None),
-        col(Item.status).in_(OPEN_STATES),
+        _WAITING,
     )
     .order_by(col(Item.id))
     .limit(1)
@@ -85,6 +127,9 @@ _SUBMITTED = (
     .where(col(Assignment.id) == bindparam("assignment_id"))
     .values(submitted_at=bindparam("at"))
 )
+_NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
+    col(Assignment.item_id) == bindparam("item_id")
+)
 
 
 def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
@@ -95,7 +140,7 @@ def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
 
 
 def _start(session: Session, item: Item, annotator_id: int) -> None:
-    if item.status != ItemState.unlabeled or item.id is None:
+    if item.status != ItemState.unlabeled or item.id is None or item.is_gold:
         return
     # Another annotator's claim on another slot may have started it already.
     with contextlib.suppress(IllegalTransition):
@@ -104,7 +149,42 @@ def _start(session: Session, item: Item, annotator_id: int) -> None:
         )
 
 
-def _claim_new(session: Session, project_id: int, annotator_id: int) -> Item | None:
+def add_slot(session: Session, item_id: int, annotator_id: int | None = None) -> Assignment:
+    """A new slot on ``item_id`` (held by ``annotator_id`` if given, else open): the next slot
+    number, taken again if a concurrent insert got it first (slots are unique per item)."""
+    for _ in range(20):
+        number = session.exec(_NEXT_SLOT, params={"item_id": item_id}).one()  # type: ignore[call-overload]
+        slot = Assignment(
+            item_id=item_id,
+            slot=int(number),
+            annotator_id=annotator_id,
+            claimed_at=utcnow() if annotator_id is not None else None,
+        )
+        try:
+            with session.begin_nested():
+                session.add(slot)
+                session.flush()
+        except IntegrityError:
+            continue
+        return slot
+    raise Conflict(f"Could not add a slot to item {item_id}: too many at once; try again.")
+
+
+def _draw_gold(session: Session, project_id: int, annotator_id: int) -> Item | None:
+    """A gold item the annotator never held, chosen at random, with a new slot of theirs."""
+    params = {"project_id": project_id, "annotator_id": annotator_id}
+    available = session.exec(_GOLD_COUNT, params=params).one()  # type: ignore[call-overload]
+    if not available:
+        return None
+    offset = _random.randrange(int(available))
+    item = session.exec(_GOLD_AT, params={**params, "offset": offset}).first()
+    if item is None or item.id is None:  # unmarked meanwhile
+        return None
+    add_slot(session, item.id, annotator_id)
+    return item
+
+
+def _claim_open(session: Session, project_id: int, annotator_id: int) -> Item | None:
     """Claim one more open slot (lowest item id first); None when there is none."""
     for _ in range(20):  # a few retries when others win the race for the same slots
         candidates = session.exec(
@@ -120,30 +200,74 @@ def _claim_new(session: Session, project_id: int, annotator_id: int) -> Item | N
     return None
 
 
+def _claim_new(session: Session, project: Project, annotator_id: int) -> Item | None:
+    """One new item: a gold item at the project's gold rate, else the next open slot. With no
+    production work left the queue is empty (it never ends on a run of gold items)."""
+    assert project.id is not None
+    rate = settings_of(project).gold_rate
+    if rate > 0 and _random.random() < rate:
+        drawn = _draw_gold(session, project.id, annotator_id)
+        if drawn is not None:
+            return drawn
+    return _claim_open(session, project.id, annotator_id)
+
+
+def _project(session: Session, project_id: int) -> Project:
+    project = session.get(Project, project_id)
+    if project is None:
+        raise NotFound("project", project_id)
+    return project
+
+
+def _check_standing(session: Session, project: Project, annotator_id: int) -> None:
+    """Refuse production work to a suspended annotator, saying why."""
+    assert project.id is not None
+    suspension = standing.is_suspended(session, project.id, annotator_id)
+    if suspension is not None:
+        raise PermissionDenied(standing.refusal(suspension))
+
+
 def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | None:
-    """The annotator's next item: an open slot of theirs not yet submitted, else a newly
-    claimed one (lowest item id first); None when the queue is empty."""
+    """The annotator's next item: during calibration the next calibration item; else an open
+    slot of theirs not yet submitted, else a newly claimed one; None when the queue is empty.
+    ``PermissionDenied`` (with the reason) for a suspended annotator, or one who may not have
+    production items before passing calibration."""
+    project = _project(session, project_id)
+    _check_standing(session, project, annotator_id)
+    step = calibration.next_step(session, project, annotator_id)
+    if step.item is not None:
+        ensure_slot(session, step.item, annotator_id)
+        return step.item
+    if not step.production:
+        raise PermissionDenied(step.message)
     held = session.exec(
         _HELD, params={"project_id": project_id, "annotator_id": annotator_id}
     ).first()
-    return held if held is not None else _claim_new(session, project_id, annotator_id)
+    return held if held is not None else _claim_new(session, project, annotator_id)
 
 
 def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) -> None:
     """Hold up to ``ahead`` open slots beyond the current one, so the page can link straight
-    to the next item and preload its image (claims stay atomic, one slot at a time)."""
+    to the next item and preload its image (claims stay atomic, one slot at a time). This is
+    where gold items are drawn into the queue, ahead of the request that shows them.
+
+    Nothing is reserved for a suspended annotator or during calibration."""
+    project = _project(session, project_id)
+    if standing.is_suspended(session, project_id, annotator_id) is not None:
+        return
+    if not calibration.next_step(session, project, annotator_id).production:
+        return
     waiting = session.exec(
         select(Assignment.id)
         .join(Item, col(Item.id) == col(Assignment.item_id))
         .where(
             col(Item.project_id) == project_id,
             col(Assignment.annotator_id) == annotator_id,
-            col(Assignment.submitted_at).is_(None),
-            col(Item.status).in_(OPEN_STATES),
+            _WAITING,
         )
     ).all()
     for _ in range(max(0, ahead + 1 - len(waiting))):
-        if _claim_new(session, project_id, annotator_id) is None:
+        if _claim_new(session, project, annotator_id) is None:
             return
 
 
@@ -161,6 +285,9 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
         if _try_claim(session, slot.id, annotator_id):  # type: ignore[arg-type]
             session.refresh(slot)
             return slot
+    if item.is_gold and calibration.serves(session, item, annotator_id):
+        assert item.id is not None
+        return add_slot(session, item.id, annotator_id)
     raise Conflict(
         f"Item {item.id} is already assigned to other annotators (all its slots are taken); "
         "take the next item from your queue instead."
@@ -176,19 +303,53 @@ def mark_submitted(session: Session, assignment: Assignment) -> None:
 
 QUEUE_FILTERS = ("all", "todo", "done", "skipped")
 """What the queue panel can show: every item I hold a slot on, those still to label (my slot
-not submitted, the item open), those I submitted, and those skipped."""
+not submitted, the item open), those I submitted, and those I skipped."""
+
+_SKIPPED_MINE = or_(
+    col(Assignment.void_reason) == SKIPPED,
+    and_(
+        col(Item.is_gold).is_(False),
+        col(Assignment.submitted_at).is_(None),
+        col(Item.status) == ItemState.skipped,
+    ),
+)
 
 
 def _queue_filter(show: str) -> list[ColumnElement[bool]]:
     if show == "all":
         return []
     if show == "todo":
-        return [col(Assignment.submitted_at).is_(None), col(Item.status).in_(OPEN_STATES)]
+        return [_WAITING]
     if show == "done":
         return [col(Assignment.submitted_at).is_not(None)]
     if show == "skipped":
-        return [col(Item.status) == ItemState.skipped]
+        return [_SKIPPED_MINE]
     raise ValueError(f"Unknown queue filter {show!r}; use one of {', '.join(QUEUE_FILTERS)}.")
+
+
+def my_status(item: Item, slot: Assignment | None) -> str:
+    """The item's status as its annotator sees it (one of ``MINE``), from their own slot."""
+    if slot is None:
+        return "skipped" if item.status == ItemState.skipped and not item.is_gold else "todo"
+    if slot.submitted_at is not None:
+        return "done"
+    if slot.void_reason == SKIPPED or (item.status == ItemState.skipped and not item.is_gold):
+        return "skipped"
+    return "todo"
+
+
+def my_statuses(session: Session, items: list[Item], annotator_id: int) -> dict[int, str]:
+    """``my_status`` of each of ``items`` (one query for their slots)."""
+    ids = [i.id for i in items if i.id is not None]
+    slots = {
+        s.item_id: s
+        for s in session.exec(
+            select(Assignment).where(
+                col(Assignment.item_id).in_(ids), col(Assignment.annotator_id) == annotator_id
+            )
+        )
+    }
+    return {i.id: my_status(i, slots.get(i.id)) for i in items if i.id is not None}
 
 
 def my_queue(
@@ -238,10 +399,27 @@ def my_queue_counts(session: Session, project_id: int, annotator_id: int) -> dic
     return dict(zip(QUEUE_FILTERS, row, strict=True))
 
 
+_VOID_SKIPPED = (
+    update(Assignment)
+    .where(col(Assignment.id) == bindparam("assignment_id"), col(Assignment.submitted_at).is_(None))
+    .values(voided_at=bindparam("at"), void_reason=SKIPPED)
+)
+
+
 def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:
-    """The annotator passes on an item they hold: it becomes ``skipped`` for review."""
+    """The annotator passes on an item they hold: it becomes ``skipped`` for review. On a gold
+    item only their own slot is set aside (its state is the same for everyone)."""
     assert item.id is not None
-    ensure_slot(session, item, annotator_id)
+    if calibration.serves(session, item, annotator_id):
+        raise Conflict(
+            "Calibration items cannot be skipped: give your best answer, the results page "
+            "explains each one once the set is done."
+        )
+    slot = ensure_slot(session, item, annotator_id)
+    if item.is_gold:
+        session.connection().execute(_VOID_SKIPPED, {"assignment_id": slot.id, "at": utcnow()})
+        session.refresh(slot)
+        return
     _start(session, item, annotator_id)
     session.refresh(item)
     lifecycle.transition(

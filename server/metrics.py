@@ -23,7 +23,6 @@ from typing import Any
 
 from litestar import Request, Response
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
     GaugeMetricFamily,
@@ -51,6 +50,8 @@ from .routing import get, runtime_of
 __all__ = ["metrics_handlers"]
 
 LABELS = ["project", "project_name"]
+TEXT_FORMAT = "text/plain; version=0.0.4"
+"""What ``generate_latest`` writes (Litestar adds the charset)."""
 HUMAN = (AnnotationSource.human.value, AnnotationSource.suggestion.value)
 
 
@@ -87,7 +88,7 @@ class ProjectCollector:
             .where(a.c.source.in_(HUMAN))
             .group_by(a.c.project_id)
         )
-        found = dict(rows.tuples())
+        found = {p: n for p, n in rows}
         for project_id in names:
             submitted.add_metric(labels(project_id), found.get(project_id, 0))
         yield submitted
@@ -121,14 +122,15 @@ class ProjectCollector:
             "Assignment slots waiting for an annotator's submission (not submitted, not voided).",
             labels=LABELS,
         )
-        open_slots = dict(
-            session.execute(
+        open_slots = {
+            p: n
+            for p, n in session.execute(
                 select(i.c.project_id, func.count())
                 .select_from(s.join(i, i.c.id == s.c.item_id))
                 .where(s.c.submitted_at.is_(None), s.c.voided_at.is_(None))
                 .group_by(i.c.project_id)
-            ).tuples()
-        )
+            )
+        }
         for project_id in names:
             depth.add_metric(labels(project_id), open_slots.get(project_id, 0))
         yield depth
@@ -188,7 +190,7 @@ class ProjectCollector:
 def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(ProjectCollector(runtime_of(request)))  # type: ignore[arg-type]
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(registry), media_type=TEXT_FORMAT)
 
 
 metrics_handlers = [metrics]

@@ -23,7 +23,6 @@ from .agreement.data import (
     NotEnoughData,
     as_reliability_data,
     label_codes,
-    value_counts,
 )
 
 __all__ = ["DawidSkene", "MajorityVotes", "Vote", "dawid_skene", "majority_vote", "majority_votes"]
@@ -68,19 +67,23 @@ class MajorityVotes:
 def majority_votes(data: npt.ArrayLike) -> MajorityVotes:
     """``majority_vote`` for all units at once (observers × units, nan = missing), vectorised."""
     matrix = as_reliability_data(data)
-    values, counts = value_counts(matrix)
     units = matrix.shape[1]
+    observed = ~np.isnan(matrix)
+    unit_index = np.nonzero(observed)[1]
+    values, codes = np.unique(matrix[observed], return_inverse=True)
     labels = np.full(units, np.nan)
+    top = np.zeros(units, dtype=np.int64)
     if not len(values):
-        return MajorityVotes(labels, np.zeros(units, dtype=bool), np.zeros(units, dtype=np.int64))
-    top = np.asarray(counts.max(axis=1).toarray()).reshape(-1)
-    rows = np.repeat(np.arange(units), np.diff(counts.indptr))
-    at_top = np.bincount(rows[counts.data == top[rows]], minlength=units)
-    tie = at_top > 1
-    winner = np.asarray(counts.argmax(axis=1)).reshape(-1)
-    decided = (top > 0) & ~tie
-    labels[decided] = values[winner[decided]]
-    return MajorityVotes(labels, tie, top.astype(np.int64))
+        return MajorityVotes(labels, np.zeros(units, dtype=bool), top)
+    # One entry per (unit, value) given, sorted by unit: how many ratings gave it.
+    pairs, given = np.unique(unit_index * len(values) + codes, return_counts=True)
+    pair_unit = pairs // len(values)
+    np.maximum.at(top, pair_unit, given)
+    at_top = given == top[pair_unit]
+    tie = np.bincount(pair_unit[at_top], minlength=units) > 1
+    winners = at_top & ~tie[pair_unit]
+    labels[pair_unit[winners]] = values[pairs[winners] % len(values)]
+    return MajorityVotes(labels, tie, top)
 
 
 @dataclass(frozen=True)
@@ -165,18 +168,28 @@ def dawid_skene(
     k = len(label_array)
     units, annotators = len(unit_ids), len(annotator_ids)
 
-    # given[(annotator, label given), unit] = how many times that annotator gave it that label
+    # A unit's posterior depends only on its pattern, the (annotator, label) pairs it got, so
+    # EM runs once per distinct pattern, weighted by how many units share it: the same
+    # estimate, at a fraction of the work when many items were labeled alike.
+    pattern_of, pattern_unit, weight = _patterns(unit_index, annotator_index, codes, units, k)
+    patterns = len(weight)
+    rows = np.flatnonzero(np.isin(unit_index, pattern_unit))
+    pattern_index = pattern_of[unit_index[rows]]
+    # given[(annotator, label given), pattern] = how often that annotator gave it that label
     given = sparse.csr_matrix(
-        (np.ones(len(codes)), (annotator_index * k + codes, unit_index)),
-        shape=(annotators * k, units),
+        (np.ones(len(rows)), (annotator_index[rows] * k + codes[rows], pattern_index)),
+        shape=(annotators * k, patterns),
     )
     given_t = given.T.tocsr()
     votes = np.asarray(
-        sparse.csr_matrix((np.ones(len(codes)), (unit_index, codes)), shape=(units, k)).toarray()
+        sparse.csr_matrix(
+            (np.ones(len(rows)), (pattern_index, codes[rows])), shape=(patterns, k)
+        ).toarray()
     )
     top = votes.max(axis=1, keepdims=True)
     posterior = (votes == top).astype(np.float64)
     posterior /= posterior.sum(axis=1, keepdims=True)
+    weights = weight[:, None]
 
     converged = False
     iterations = 0
@@ -184,10 +197,11 @@ def dawid_skene(
     priors = np.empty(k)
     for iterations in range(1, max_iter + 1):  # noqa: B007 - the count is reported
         # M: counts[(a, given), true] = Σ over a's annotations of the posterior of the unit.
-        counts = np.asarray(given @ posterior).reshape(annotators, k, k).transpose(0, 2, 1)
+        weighted = posterior * weights
+        counts = np.asarray(given @ weighted).reshape(annotators, k, k).transpose(0, 2, 1)
         counts = counts + smoothing
         confusion = counts / counts.sum(axis=2, keepdims=True)
-        priors = (posterior.sum(axis=0) + smoothing) / (units + k * smoothing)
+        priors = (weighted.sum(axis=0) + smoothing) / (units + k * smoothing)
         # E: log p(true = j | unit) ∝ log prior_j + Σ over its annotations log θ_a[j, given].
         log_theta = np.log(confusion).transpose(0, 2, 1).reshape(annotators * k, k)
         log_post = np.log(priors)[None, :] + np.asarray(given_t @ log_theta)
@@ -204,9 +218,46 @@ def dawid_skene(
     return DawidSkene(
         units=unit_ids.tolist(),
         label_set=label_list,
-        posterior=posterior,
+        posterior=posterior[pattern_of],
         confusion={a: confusion[i] for i, a in enumerate(annotator_ids.tolist())},
         priors=dict(zip(label_list, priors.tolist(), strict=True)),
         iterations=iterations,
         converged=converged,
+    )
+
+
+def _patterns(
+    unit_index: npt.NDArray[np.intp],
+    annotator_index: npt.NDArray[np.intp],
+    codes: npt.NDArray[np.intp],
+    units: int,
+    k: int,
+) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp], FloatArray]:
+    """Each unit's pattern number, one representative unit per pattern, units per pattern.
+
+    When every annotator labeled a unit at most once, a pattern is the tuple of the labels the
+    annotators gave (or none), found exactly with one ``np.unique``. Otherwise (an annotator
+    labeled some unit twice) every unit is its own pattern.
+    """
+    annotators = int(annotator_index.max()) + 1
+    cell = annotator_index.astype(np.int64) * units + unit_index
+    ordered = np.sort(cell)
+    if (ordered[1:] == ordered[:-1]).any():
+        every = np.arange(units)
+        return every, every, np.ones(units)
+    table = np.zeros((units, annotators), dtype=np.int64)
+    table[unit_index, annotator_index] = codes + 1  # 0: that annotator did not label it
+    if annotators * np.log2(k + 1) < 62:
+        keys: npt.NDArray[Any] = table @ (np.int64(k + 1) ** np.arange(annotators, dtype=np.int64))
+        _, first, pattern_of, counts = np.unique(
+            keys, return_index=True, return_inverse=True, return_counts=True
+        )
+    else:
+        _, first, pattern_of, counts = np.unique(
+            table, axis=0, return_index=True, return_inverse=True, return_counts=True
+        )
+    return (
+        np.asarray(pattern_of, dtype=np.intp).reshape(-1),
+        np.asarray(first, dtype=np.intp),
+        counts.astype(np.float64),
     )

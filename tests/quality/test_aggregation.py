@@ -158,3 +158,47 @@ def test_a_malformed_annotation_is_refused():
 def test_smoothing_must_be_positive():
     with pytest.raises(ValueError, match="smoothing must be positive"):
         dawid_skene([(1, "a", "cat")], labels=["cat"], smoothing=0)
+
+
+def reference_dawid_skene(triples, labels, max_iter=100, tol=1e-6, smoothing=0.01):
+    """Dawid–Skene written out unit by unit, as in the 1979 paper, to check the vectorised one."""
+    units = sorted({u for u, _, _ in triples})
+    annotators = sorted({a for _, a, _ in triples})
+    k = len(labels)
+    of_unit = {u: [(a, labels.index(x)) for uu, a, x in triples if uu == u] for u in units}
+    posterior = {}
+    for u in units:
+        votes = np.bincount([x for _, x in of_unit[u]], minlength=k)
+        posterior[u] = (votes == votes.max()) / (votes == votes.max()).sum()
+    iterations = 0
+    while iterations < max_iter:
+        iterations += 1
+        confusion = {a: np.full((k, k), smoothing) for a in annotators}
+        for u in units:
+            for a, x in of_unit[u]:
+                confusion[a][:, x] += posterior[u]
+        for a in annotators:
+            confusion[a] /= confusion[a].sum(axis=1, keepdims=True)
+        priors = (sum(posterior.values()) + smoothing) / (len(units) + k * smoothing)
+        change = 0.0
+        for u in units:
+            log_p = np.log(priors) + sum(np.log(confusion[a][:, x]) for a, x in of_unit[u])
+            p = np.exp(log_p - log_p.max())
+            p /= p.sum()
+            change = max(change, np.abs(p - posterior[u]).max())
+            posterior[u] = p
+        if change < tol:
+            break
+    return np.array([posterior[u] for u in units]), iterations
+
+
+@pytest.mark.parametrize("repeat", [False, True])
+def test_the_vectorised_estimate_is_the_unit_by_unit_one(repeat):
+    _, triples = noisy_annotations(11, [0.8, 0.6, 0.5, 0.4], units=120, k=3)
+    triples = [t for i, t in enumerate(triples) if i % 7]  # some units miss some annotators
+    if repeat:  # an annotator labeling a unit twice: no pattern sharing, same estimate
+        triples.append((0, "a1", 2))
+    expected, iterations = reference_dawid_skene(triples, [0, 1, 2])
+    result = dawid_skene(triples, labels=[0, 1, 2])
+    assert result.iterations == iterations
+    assert np.allclose(result.posterior, expected, atol=1e-9)

@@ -82,12 +82,12 @@ def test_subjects_with_different_numbers_of_ratings_are_refused():
 
 
 def test_one_subject_is_not_enough_data():
-    with pytest.raises(NotEnoughData, match="not enough data: 1 subjects"):
+    with pytest.raises(NotEnoughData, match="not enough data: 1 subject "):
         fleiss_kappa([[3, 3]])
 
 
 def test_one_rating_per_subject_is_not_enough_data():
-    with pytest.raises(NotEnoughData, match="not enough data: 1 ratings per subject"):
+    with pytest.raises(NotEnoughData, match="not enough data: 1 rating per subject"):
         fleiss_kappa([[1, 0], [0, 1]])
 
 

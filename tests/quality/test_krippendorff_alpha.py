@@ -54,7 +54,7 @@ def test_no_pairable_unit_is_not_enough_data():
 
 def test_a_single_pairable_unit_is_not_enough_data():
     # With one unit, observed and expected disagreement coincide: alpha would be 0 whatever.
-    with pytest.raises(NotEnoughData, match="not enough data: 1 units"):
+    with pytest.raises(NotEnoughData, match="not enough data: 1 unit with two or more values"):
         krippendorff_alpha([[1, 3], [2, nan]])
 
 

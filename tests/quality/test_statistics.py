@@ -121,7 +121,7 @@ def test_identical_distributions_are_not_significantly_different():
 
 
 def test_homogeneity_needs_two_categories_and_ratings_on_both_sides():
-    with pytest.raises(NotEnoughData, match="1 categories used"):
+    with pytest.raises(NotEnoughData, match="1 category used"):
         homogeneity_test([5, 0], [7, 0])
     with pytest.raises(NotEnoughData, match="ratings in counts_b"):
         homogeneity_test([5, 1], [0, 0])

@@ -8,6 +8,7 @@ loop per annotation.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +36,18 @@ def plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
+_SINGULAR = re.compile(
+    r"(^|\s)(units|items|subjects|ratings|categories|values|labels|trials|annotations|counts)\b"
+)
+"""The plural nouns ``what`` is written with; for a count of 1 the first one is made singular
+("1 unit with two or more values")."""
+
+
 class NotEnoughData(ValueError):
     """A measure asked of too little data: ``count`` of ``what`` where ``needed`` are required.
+
+    ``what`` is plural ("units with two or more values"); the message reads in the singular
+    when ``count`` is 1.
 
     Raised instead of returning a number that would mislead (an alpha over no pairable values,
     a kappa over no items, an interval over no trials). ``reason`` adds why, when it is not
@@ -44,7 +55,16 @@ class NotEnoughData(ValueError):
     """
 
     def __init__(self, count: int, needed: int, what: str, reason: str | None = None) -> None:
-        message = f"not enough data: {count} {what} (need at least {needed})"
+        said = (
+            _SINGULAR.sub(
+                lambda m: m[1] + m[2][:-3] + "y" if m[2].endswith("ies") else m[1] + m[2][:-1],
+                what,
+                count=1,
+            )
+            if count == 1
+            else what
+        )
+        message = f"not enough data: {count} {said} (need at least {needed})"
         if reason:
             message += f"; {reason}"
         super().__init__(message)

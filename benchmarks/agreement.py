@@ -70,7 +70,7 @@ def timed(name: str, step: Callable[[], Any], show: Callable[[Any], str] = str) 
     started = time.perf_counter()
     result = step()
     seconds = time.perf_counter() - started
-    print(f"  {name:<44} {seconds:8.3f} s   {show(result)}")
+    print(f"  {name:<50} {seconds:8.3f} s   {show(result)}")
     return result
 
 

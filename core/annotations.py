@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, events, lifecycle, queue
+from . import audit, consensus, events, gold, lifecycle, queue
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -32,8 +32,16 @@ from .models import (
     Project,
 )
 from .plugins import Plugins
+from .projects import settings_of
 
-__all__ = ["SubmitResult", "current_annotations", "decode_payload", "submit", "withdraw"]
+__all__ = [
+    "SubmitResult",
+    "current_annotations",
+    "decode_payload",
+    "record_adjudicated",
+    "submit",
+    "withdraw",
+]
 
 
 @dataclass(frozen=True)
@@ -156,7 +164,7 @@ def withdraw(
     _insert(session, withdrawal)
     current = current_annotations(session, item.id)
     _refresh_item_categories(session, plugins, item, current)
-    if item.status == ItemState.labeled and not current:
+    if item.status == ItemState.labeled and not item.is_gold and _short_of_overlap(session, item):
         lifecycle.transition(
             session, item.id, ItemState.in_progress, actor_id=actor_id, reason="withdrawn"
         )
@@ -170,6 +178,15 @@ def withdraw(
         data={"withdrawn": str(annotation_id)},
     )
     return SubmitResult(annotation=withdrawal, created=True)
+
+
+def _short_of_overlap(session: Session, item: Item) -> bool:
+    """Whether fewer annotators' work counts on ``item`` than its project's overlap asks."""
+    assert item.id is not None
+    project = session.get(Project, item.project_id)
+    assert project is not None
+    remaining = consensus.valid_annotations(session, [item.id]).get(item.id, [])
+    return len({a.annotator_id for a in remaining}) < settings_of(project).overlap
 
 
 def _by_client_op(session: Session, annotator_id: int, client_op_id: str) -> Annotation | None:
@@ -269,8 +286,10 @@ def submit(
     queue.mark_submitted(session, slot)
     current = [a for a in before if a.id != supersedes_id] + [annotation]
     _refresh_item_categories(session, plugins, item, current, had_any=bool(before))
-    for step in _steps_to_labeled(item.status):
-        lifecycle.transition(session, item_id, step, actor_id=annotator_id, reason="submitted")
+    if item.is_gold:
+        gold.record_answer(session, plugins, item, annotation)  # gold items keep their state
+    else:
+        consensus.settle(session, plugins, item, settings_of(project), annotator_id)
     audit.record(
         session,
         actor_id=annotator_id,
@@ -295,6 +314,46 @@ def submit(
         ),
     )
     return SubmitResult(annotation=annotation, created=True)
+
+
+def record_adjudicated(
+    session: Session,
+    plugins: Plugins,
+    item: Item,
+    *,
+    annotation_type: str,
+    payload: dict[str, Any],
+    adjudicator_id: int,
+    adjudication_id: int,
+    reasoning: str,
+) -> Annotation:
+    """The adjudicator's decision as an annotation (``source="adjudication"``) linked to its
+    ``Adjudication`` record; ``payload`` is already validated. The item's categories become
+    the decision's (the annotators' labels stay, but no longer speak for the item)."""
+    found = session.exec(_SUBMIT_READ, params={"item_id": item.id}).first()
+    assert found is not None and item.id is not None
+    _, _, schema, guideline_id = found
+    decision = Annotation(
+        item_id=item.id,
+        project_id=item.project_id,
+        annotator_id=adjudicator_id,
+        annotation_type=annotation_type,
+        payload=payload,
+        guideline_version_id=guideline_id,
+        schema_version=schema.schema_version,
+        labels_hash=schema.labels_hash,
+        reasoning=reasoning,
+        source=AnnotationSource.adjudication,
+        adjudication_id=adjudication_id,
+    )
+    _insert(session, decision)
+    others = [
+        a
+        for a in consensus.valid_annotations(session, [item.id]).get(item.id, [])
+        if a.annotation_type != annotation_type
+    ]
+    _refresh_item_categories(session, plugins, item, [*others, decision])
+    return decision
 
 
 def _refresh_item_categories(
@@ -323,15 +382,6 @@ def _refresh_item_categories(
                 for c in sorted(used)
             ],
         )
-
-
-def _steps_to_labeled(status: str) -> tuple[ItemState, ...]:
-    """Submitting labels an unlabeled, in-progress or skipped item; later states keep theirs."""
-    if status in (ItemState.unlabeled, ItemState.skipped):
-        return (ItemState.in_progress, ItemState.labeled)
-    if status == ItemState.in_progress:
-        return (ItemState.labeled,)
-    return ()
 
 
 def _check_not_stale(session: Session, item_id: int, supersedes_id: uuid.UUID) -> None:

@@ -38,13 +38,13 @@ from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from . import audit, labels
+from .consensus import payload_key, valid_annotations
 from .contributions import QualityRule, RuleResult
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import (
     Adjudication,
     Annotation,
-    AnnotationSource,
     DatasetVersion,
     DatasetVersionStatus,
     GuidelineVersion,
@@ -56,6 +56,7 @@ from .models import (
 )
 from .models.types import utcnow
 from .plugins import Plugins
+from .quality.aggregation import majority_vote
 from .runtime import Runtime
 
 __all__ = [
@@ -65,9 +66,11 @@ __all__ = [
     "count_selected",
     "create",
     "export_folder",
+    "gate_report",
     "get_version",
     "list_versions",
     "parse_selection",
+    "recheck",
     "run_gate",
 ]
 
@@ -142,6 +145,8 @@ class _Record:
     annotations: list[Annotation]
     review: Review | None
     adjudications: dict[int, Adjudication]
+    votes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
+    """How a canonical annotation was chosen by majority vote, by its id."""
 
 
 def _selected_items(
@@ -168,19 +173,35 @@ def _filtered(query: Any, project_id: int, selection: Selection) -> Any:
     return query
 
 
-def _canonical(current: list[Annotation]) -> tuple[list[Annotation], str | None]:
-    """One annotation per type: the adjudicated one, else the only one; or why there is none."""
+def _canonical(
+    current: list[Annotation],
+) -> tuple[list[Annotation], dict[uuid.UUID, dict[str, Any]], str | None]:
+    """One annotation per type: the adjudicated one, else the only one, else the majority
+    vote's (with how it was reached); or why there is none (a tie waits for adjudication)."""
     chosen: list[Annotation] = []
+    votes: dict[uuid.UUID, dict[str, Any]] = {}
     for annotation_type in sorted({a.annotation_type for a in current}):
         of_type = [a for a in current if a.annotation_type == annotation_type]
         adjudicated = [a for a in of_type if a.adjudication_id is not None]
         if adjudicated:
             chosen.append(adjudicated[-1])
-        elif len(of_type) == 1:
+            continue
+        if len(of_type) == 1:
             chosen.append(of_type[0])
-        else:
-            return [], f"{len(of_type)} {annotation_type} labels and no adjudication"
-    return chosen, None
+            continue
+        keys = [payload_key(a) for a in of_type]
+        vote = majority_vote(keys)
+        if vote.tie or vote.label is None:
+            return [], {}, f"a tied vote on {annotation_type} and no adjudication"
+        agreeing = [a for a, key in zip(of_type, keys, strict=True) if key == vote.label]
+        chosen.append(agreeing[0])
+        votes[agreeing[0].id] = {
+            "method": "majority",
+            "votes": len(agreeing),
+            "of": len(of_type),
+            "agreeing": [str(a.id) for a in agreeing],
+        }
+    return chosen, votes, None
 
 
 def _records(
@@ -190,21 +211,8 @@ def _records(
     after = 0
     while chunk := _selected_items(session, project_id, selection, after):
         after = chunk[-1].id  # type: ignore[assignment]
-        ids = [i.id for i in chunk]
-        superseded = select(Annotation.supersedes_id).where(
-            col(Annotation.item_id).in_(ids), col(Annotation.supersedes_id).is_not(None)
-        )
-        current: dict[int, list[Annotation]] = {}
-        for annotation in session.exec(
-            select(Annotation)
-            .where(
-                col(Annotation.item_id).in_(ids),
-                col(Annotation.id).not_in(superseded),
-                col(Annotation.source) != AnnotationSource.withdrawal,
-            )
-            .order_by(col(Annotation.created_at), col(Annotation.id))
-        ):
-            current.setdefault(annotation.item_id, []).append(annotation)
+        ids = [i.id for i in chunk if i.id is not None]
+        current = valid_annotations(session, ids)
         reviews: dict[int, Review] = {}
         for review in session.exec(
             select(Review).where(col(Review.item_id).in_(ids)).order_by(col(Review.id))
@@ -215,8 +223,10 @@ def _records(
             for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
         }
         for item in chunk:
-            chosen, problem = _canonical(current.get(item.id, []))  # type: ignore[arg-type]
-            if problem is None and not chosen:
+            chosen, votes, problem = _canonical(current.get(item.id, []))  # type: ignore[arg-type]
+            if item.is_gold:
+                problem = "gold item (kept for quality control)"
+            elif problem is None and not chosen:
                 problem = "no label"
             wanted = selection.annotator_ids
             if problem is None and wanted and any(a.annotator_id not in wanted for a in chosen):
@@ -231,7 +241,7 @@ def _records(
             if problem is not None:
                 excluded[problem] = excluded.get(problem, 0) + 1
                 continue
-            yield _Record(item, chosen, reviews.get(item.id), adjudications)  # type: ignore[arg-type]
+            yield _Record(item, chosen, reviews.get(item.id), adjudications, votes)  # type: ignore[arg-type]
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -368,7 +378,14 @@ class _Writer:
                 "id": adjudication.id,
                 "adjudicator": self._pseudonym(adjudication.adjudicator_id),
                 "reasoning": adjudication.reasoning,
+                "decided_at": adjudication.created_at.isoformat(),
+                "considered": adjudication.considered,
+                "chosen_annotation_id": str(adjudication.chosen_annotation_id)
+                if adjudication.chosen_annotation_id
+                else None,
+                "routed_because": adjudication.evidence.get("routed_because"),
             },
+            "aggregation": record.votes.get(annotation.id),
         }
 
     def finish(self, info: dict[str, Any], categories: list[dict[str, Any]]) -> None:
@@ -459,6 +476,23 @@ def run_gate(
     return {"passed": all(r["passed"] for r in results), "rules": results}
 
 
+def gate_report(
+    session: Session,
+    plugins: Plugins,
+    project: Project,
+    item_ids: Sequence[int] | None,
+    version: DatasetVersion | None = None,
+    *,
+    gate_only: bool = True,
+) -> dict[str, Any]:
+    """The project's quality rules judged with its thresholds: the export gate's (``item_ids``
+    of ``version``), or with ``item_ids`` None and ``gate_only`` False, every rule on the
+    project as it is now (the Quality Hub)."""
+    rules = [rule for rule in plugins.all(QualityRule) if rule.gate or not gate_only]
+    thresholds = dict(project.settings.get("quality_thresholds", {}))
+    return run_gate(rules, GateContext(session, plugins, project, item_ids, version), thresholds)
+
+
 def build(
     runtime: Runtime,
     version_id: int,
@@ -506,11 +540,7 @@ def build(
                     f"The categories changed while the export ran (schema "
                     f"{version.schema_version} → {now.schema_version}); export again."
                 )
-            report = run_gate(
-                runtime.plugins.all(QualityRule),
-                GateContext(session, runtime.plugins, project, item_ids, stored),
-                dict(project.settings.get("quality_thresholds", {})),
-            )
+            report = gate_report(session, runtime.plugins, project, item_ids, stored)
             manifest = {
                 "content": content,
                 "content_hash": content_hash,
@@ -562,6 +592,60 @@ def build(
         if failure is not error:
             raise failure from error
         raise
+
+
+def recheck(runtime: Runtime, version_id: int, actor_id: int) -> DatasetVersion:
+    """Judge a held version again, on the same items: once the finding is cleared (the
+    adjudication backlog worked off, say) it is released as it was built. Its content and
+    content hash do not change; the manifest's gate report is the new one."""
+    with runtime.session() as session:
+        version = get_version(session, version_id)
+        if version.status != DatasetVersionStatus.held:
+            raise Conflict(
+                f"Dataset version {version.version} is {version.status}; only a held version "
+                "is checked again."
+            )
+        project = session.get(Project, version.project_id)
+        assert project is not None
+        folder = _folder(runtime, version)
+        item_ids = _built_item_ids(folder)
+        report = gate_report(session, runtime.plugins, project, item_ids, version)
+        manifest_path = folder / "manifest.json"
+        manifest = json.loads(manifest_path.read_text())
+        manifest["gate"] = report
+        manifest["gate_checked_at"] = utcnow().isoformat()
+        written = folder / ".manifest.json.part"
+        with written.open("w") as out:
+            json.dump(manifest, out, indent=2, sort_keys=True)
+        os.replace(written, manifest_path)
+        version.gate_report = report
+        if report["passed"]:
+            version.status = DatasetVersionStatus.released
+            version.released_at = utcnow()
+        session.add(version)
+        audit.record(
+            session,
+            actor_id=actor_id,
+            project_id=version.project_id,
+            entity="dataset_version",
+            entity_id=version.id,
+            action="recheck",
+            from_state=DatasetVersionStatus.held,
+            to_state=version.status,
+            data={"failing": [r["rule"] for r in report["rules"] if not r["passed"]]},
+        )
+        return version
+
+
+def _built_item_ids(folder: Path) -> list[int]:
+    """The items a built version holds, read back from its checksum list
+    (``<sha256>  images/<item id>-<name>``)."""
+    ids = []
+    with (folder / CHECKSUMS).open() as lines:
+        for line in lines:
+            _, _, path = line.rstrip("\n").partition("  ")
+            ids.append(int(path.removeprefix("images/").split("-", 1)[0]))
+    return ids
 
 
 def _progress_recorder(

@@ -215,9 +215,9 @@ def create_project(
                 f"(it applies to: {', '.join(annotation_type.modalities)})",
                 f"$.annotation_types[{index}]",
             )
+    _check_thresholds((settings or {}).get("quality_thresholds"), plugins)
     settings = _settings(settings)
     _check_options(settings["annotation_options"], [known[t] for t in annotation_types])
-    _check_thresholds(settings["quality_thresholds"], plugins)
     project = Project(
         name=name,
         description=description.strip(),
@@ -264,12 +264,12 @@ def update_settings(
             merged[key] = {**merged[key], **value}
         else:
             merged[key] = value
+    _check_thresholds(merged.get("quality_thresholds"), plugins)
     settings = _settings(merged)
     known = plugins.annotation_types
     _check_options(
         settings["annotation_options"], [known[t] for t in project.annotation_types if t in known]
     )
-    _check_thresholds(settings["quality_thresholds"], plugins)
     project.settings = settings
     session.add(project)
     audit.record(
@@ -284,7 +284,11 @@ def update_settings(
     return msgspec.convert(settings, ProjectSettings)
 
 
-def _check_thresholds(thresholds: dict[str, float], plugins: Plugins) -> None:
+def _check_thresholds(thresholds: object, plugins: Plugins) -> None:
+    """Each threshold must name a registered rule and lie in that rule's range (checked
+    before the settings' shape, so the message can name the rule)."""
+    if not isinstance(thresholds, dict):
+        return  # not a mapping at all: the settings' own check says so
     rules = {rule.name: rule for rule in plugins.all(QualityRule)}
     for name, value in thresholds.items():
         where = f"$.settings.quality_thresholds.{name}"

@@ -26,7 +26,7 @@ __all__ = ["DEFAULT_PLUGINS", "Runtime"]
 
 T = TypeVar("T")
 
-DEFAULT_PLUGINS: tuple[str, ...] = ()
+DEFAULT_PLUGINS: tuple[str, ...] = ("scholia.core.quality.rules",)
 """Built-in behaviour of the core, registered as plugins so any of it can be overridden."""
 
 

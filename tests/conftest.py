@@ -28,9 +28,14 @@ from scholia.core.db import create_db_engine, upgrade
 from scholia.core.hookspecs import hookimpl
 from scholia.core.models import DatasetVersion, Item, Project, User
 from scholia.core.plugins import Plugins, load_plugins
+from scholia.core.runtime import DEFAULT_PLUGINS as CORE_DEFAULTS
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
-from scholia.server.app import DEFAULT_PLUGINS, create_app
+from scholia.server.app import DEFAULT_PLUGINS as SERVER_DEFAULTS
+from scholia.server.app import create_app
+
+DEFAULT_PLUGINS = (*CORE_DEFAULTS, *SERVER_DEFAULTS)
+"""What a server loads before installed plugins: the core's and the server's defaults."""
 
 PG_URL = os.environ.get("SCHOLIA_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery"
@@ -247,6 +252,7 @@ def seed(
     modality: str = "image",
     file: tuple[str, bytes] | None = None,
     roles: tuple[str, ...] = ("admin",),
+    settings: dict[str, Any] | None = None,
 ) -> tuple[User, Project, Item]:
     """A user, a project and one item in it, made through the core services directly."""
     name, data = file or ("seed.png", png_bytes())
@@ -263,6 +269,7 @@ def seed(
             modality=modality,
             annotation_types=annotation_types,
             categories=categories,
+            settings=settings,
         )
         item = items.ingest(
             session,

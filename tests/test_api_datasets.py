@@ -94,7 +94,7 @@ def test_creating_a_version_answers_202_and_builds_it_in_the_background(
     assert (done["item_count"], done["annotation_count"]) == (4, 4)
     assert done["progress"]["items"] == done["progress"]["total"] == 4
     assert done["gate_report"]["passed"] is True
-    assert [r["rule"] for r in done["gate_report"]["rules"]] == ["approved_share"]
+    assert "approved_share" in [r["rule"] for r in done["gate_report"]["rules"]]
     assert done["download_url"] == f"{started['url']}/download"
     assert done["can_retry"] is False
     manifest = json.loads(
@@ -192,7 +192,7 @@ def test_a_held_export_cannot_be_downloaded_and_its_report_names_the_failing_rul
     held = finished(manager, started["url"])
     assert held["status"] == "held"
     assert held["download_url"] is None
-    (rule,) = held["gate_report"]["rules"]
+    (rule,) = [r for r in held["gate_report"]["rules"] if not r["passed"]]
     assert rule == {
         "rule": "approved_share",
         "title": "Approved items",

@@ -104,10 +104,21 @@ def retry_dataset_version(
     return _accepted(_out(request, version_id))
 
 
+@post("/datasets/{version_id:int}/recheck", guards=[requires(Role.manager)], status_code=200)
+def recheck_dataset_version(
+    request: Request[Any, Any, Any], version_id: FromPath[int]
+) -> DatasetVersionOut:
+    """Run the export gate again on a held version: released once its findings are cleared
+    (409 for a version that is not held)."""
+    datasets.recheck(runtime_of(request), version_id, user_of(request).id)  # type: ignore[arg-type]
+    return _out(request, version_id)
+
+
 dataset_api = [
     list_dataset_versions,
     create_dataset_version,
     get_dataset_version,
     download_dataset_version,
     retry_dataset_version,
+    recheck_dataset_version,
 ]

@@ -64,6 +64,24 @@ def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -
         return _out(session, project, summary.counts)
 
 
+@patch("/projects/{project_id:int}/settings", guards=[requires(Role.manager)])
+def update_settings(
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[dict[str, Any]]
+) -> dict[str, Any]:
+    """Change some quality settings (overlap, gold, calibration, adjudication, rule
+    thresholds); a group such as ``gold`` is merged key by key. Returns them all."""
+    runtime = runtime_of(request)
+    with runtime.session() as session:
+        updated = projects.update_settings(
+            session,
+            runtime.plugins,
+            project_id,
+            data,
+            actor_id=user_of(request).id,  # type: ignore[arg-type]
+        )
+    return msgspec.to_builtins(updated)  # type: ignore[no-any-return]
+
+
 @get("/projects/{project_id:int}", guards=[signed_in])
 def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
     with runtime_of(request).reading() as session:
@@ -163,6 +181,7 @@ project_api = [
     list_projects,
     create_project,
     get_project,
+    update_settings,
     list_categories,
     add_category,
     update_category,

@@ -190,4 +190,30 @@ def retry_version(
     return flash(back, f"Building version {version.version} again.", "info")
 
 
-dataset_pages = [datasets_page, version_row, create_version, retry_version]
+@post(
+    "/projects/{project_id:int}/datasets/{version_id:int}/recheck",
+    guards=[requires(Role.manager)],
+)
+def recheck_version(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    version_id: FromPath[int],
+    format_name: FormatQuery = "",
+) -> Response[Any]:
+    """Judge a held version again; back to the list with what the gate says now."""
+    back = Redirect(_url(project_id, format_name))
+    with runtime_of(request).reading() as session:
+        version = datasets.get_version(session, version_id)
+    if version.project_id != project_id:
+        raise NotFound("dataset version", version_id)
+    try:
+        checked = datasets.recheck(runtime_of(request), version_id, user_of(request).id)  # type: ignore[arg-type]
+    except Conflict as error:
+        return flash(back, error.message, "error")
+    if checked.status == "released":
+        return flash(back, f"Version {checked.version} passes the gate now: released.", "info")
+    failing = ", ".join(r["title"] for r in checked.gate_report["rules"] if not r["passed"])
+    return flash(back, f"Version {checked.version} is still held: {failing}.", "error")
+
+
+dataset_pages = [datasets_page, version_row, create_version, retry_version, recheck_version]

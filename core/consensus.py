@@ -1,0 +1,151 @@
+"""Overlap and consensus: when an item with several annotators is labeled, and what then.
+
+With overlap N an item stays ``in_progress`` until N annotators' work is in (their slots not
+voided). Then it is ``labeled``, and with two or more annotators their labels are compared
+with the annotation type's own pairwise agreement measure (the plugin's): an item whose mean
+pairwise agreement is below the project's ``adjudication.below``, or whose majority vote ties,
+goes to ``adjudication`` with the reason; one all annotators agree on is approved at once if
+the project says so. Gold items never pass through here (their state is QA's business).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from typing import Any
+
+import msgspec
+from sqlalchemy import or_
+from sqlmodel import Session, col, select
+
+from . import lifecycle
+from .lifecycle import ItemState
+from .models import Annotation, AnnotationSource, Assignment, Item
+from .plugins import Plugins
+from .projects import ProjectSettings
+from .quality.aggregation import majority_vote
+
+__all__ = ["Verdict", "judge", "payload_key", "settle", "valid_annotations"]
+
+
+def payload_key(annotation: Annotation) -> str:
+    """Equal payloads give equal keys: what a vote counts."""
+    return json.dumps(annotation.payload, sort_keys=True, separators=(",", ":"))
+
+
+def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, list[Annotation]]:
+    """The current annotations of each item that still count: not superseded, not withdrawn,
+    not from a voided slot (their annotator's work was queued for re-annotation)."""
+    if not item_ids:
+        return {}
+    superseded = select(Annotation.supersedes_id).where(
+        col(Annotation.item_id).in_(item_ids), col(Annotation.supersedes_id).is_not(None)
+    )
+    voided = select(Assignment.id).where(
+        col(Assignment.item_id).in_(item_ids), col(Assignment.voided_at).is_not(None)
+    )
+    found: dict[int, list[Annotation]] = {}
+    for annotation in session.exec(
+        select(Annotation)
+        .where(
+            col(Annotation.item_id).in_(item_ids),
+            col(Annotation.id).not_in(superseded),
+            col(Annotation.source) != AnnotationSource.withdrawal,
+            or_(
+                col(Annotation.assignment_id).is_(None),
+                col(Annotation.assignment_id).not_in(voided),
+            ),
+        )
+        .order_by(col(Annotation.created_at), col(Annotation.id))
+    ):
+        found.setdefault(annotation.item_id, []).append(annotation)
+    return found
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """How several annotators' labels on one item compare."""
+
+    annotators: int
+    agreement: float | None
+    """Mean pairwise agreement over every annotation type; None with fewer than two labels."""
+    unanimous: bool
+    tie: bool
+    reason: str | None
+    """Why the item needs an adjudicator, or None when it does not."""
+
+
+def judge(plugins: Plugins, annotations: Sequence[Annotation], below: float) -> Verdict:
+    """Compare the labels of one item (see the module docstring)."""
+    people = len({a.annotator_id for a in annotations})
+    scores: list[float] = []
+    tie = False
+    unanimous = True
+    for annotation_type in sorted({a.annotation_type for a in annotations}):
+        of_type = [a for a in annotations if a.annotation_type == annotation_type]
+        if len(of_type) < 2:
+            continue
+        kind = plugins.annotation_types.get(annotation_type)
+        decoded: list[Any] = [
+            msgspec.convert(a.payload, kind.payload) if kind is not None else a.payload
+            for a in of_type
+        ]
+        for left, right in combinations(range(len(of_type)), 2):
+            if kind is not None and kind.agreement is not None:
+                scores.append(float(kind.agreement(decoded[left], decoded[right])))
+            else:
+                same = payload_key(of_type[left]) == payload_key(of_type[right])
+                scores.append(1.0 if same else 0.0)
+        vote = majority_vote([payload_key(a) for a in of_type])
+        tie = tie or vote.tie
+        unanimous = unanimous and len(vote.counts) == 1
+    agreement = sum(scores) / len(scores) if scores else None
+    reason = None
+    if agreement is not None and agreement < below:
+        reason = f"agreement {agreement:.2f} below {below:.2f} ({people} annotators)"
+    elif tie:
+        reason = f"the vote is tied ({people} annotators)"
+    return Verdict(people, agreement, unanimous and agreement is not None, tie, reason)
+
+
+def settle(
+    session: Session,
+    plugins: Plugins,
+    item: Item,
+    settings: ProjectSettings,
+    actor_id: int | None,
+) -> Verdict | None:
+    """After a submission on ``item``: move it as far as its annotators' work allows.
+
+    Items past labeling (a correction on a reviewed item, say) keep their state."""
+    assert item.id is not None
+    if item.status in (ItemState.unlabeled, ItemState.skipped):
+        lifecycle.transition(
+            session, item.id, ItemState.in_progress, actor_id=actor_id, reason="submitted"
+        )
+    if item.status != ItemState.in_progress:
+        return None
+    current = valid_annotations(session, [item.id]).get(item.id, [])
+    done = len({a.annotator_id for a in current})
+    if done < settings.overlap:
+        return None
+    reason = "submitted" if settings.overlap == 1 else f"{done} of {settings.overlap} annotators"
+    lifecycle.transition(session, item.id, ItemState.labeled, actor_id=actor_id, reason=reason)
+    if done < 2:
+        return None
+    verdict = judge(plugins, current, settings.adjudication.below)
+    if verdict.reason is not None:
+        lifecycle.transition(
+            session, item.id, ItemState.adjudication, actor_id=None, reason=verdict.reason
+        )
+    elif verdict.unanimous and settings.adjudication.auto_accept_unanimous:
+        lifecycle.transition(
+            session,
+            item.id,
+            ItemState.approved,
+            actor_id=None,
+            reason=f"unanimous ({done} annotators), accepted without review",
+        )
+    return verdict

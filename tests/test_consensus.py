@@ -1,0 +1,172 @@
+"""Overlap and consensus: an item is labeled once N annotators are in, then compared."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import col, select
+
+from scholia.core import annotations, items, queue
+from scholia.core.models import AuditEvent, Item, Project, User
+from scholia.core.runtime import Runtime
+
+from .conftest import png_bytes, seed
+
+
+def _project(runtime: Runtime, **settings: Any) -> tuple[User, Project, list[int]]:
+    """A single-label classification project (cat, dog, bird) with three images."""
+    owner, project, first = seed(
+        runtime,
+        annotation_types=("classification",),
+        categories=("cat", "dog", "bird"),
+        settings=settings,
+    )
+    ids = [first.id]
+    with runtime.session() as session:
+        for n in range(2):
+            ids.append(
+                items.ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=f"more{n}.png",
+                    source=io.BytesIO(png_bytes(colour=(10, 60 * n, 200))),
+                    actor_id=owner.id,  # type: ignore[arg-type]
+                ).item.id
+            )
+    return owner, project, ids  # type: ignore[return-value]
+
+
+def _label(runtime: Runtime, user: User, item_id: int, category: int) -> None:
+    with runtime.session() as session:
+        annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=item_id,
+            annotator_id=user.id,  # type: ignore[arg-type]
+            annotation_type="classification",
+            payload={"category_ids": [category]},
+        )
+
+
+def _status(runtime: Runtime, item_id: int) -> str:
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None
+        return item.status
+
+
+def test_an_item_with_overlap_two_is_labeled_only_when_both_annotators_are_in(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    _, _, ids = _project(runtime, overlap=2)
+    first, second = make_user("annotator"), make_user("annotator")
+    _label(runtime, first, ids[0], 1)
+    assert _status(runtime, ids[0]) == "in_progress"
+    _label(runtime, second, ids[0], 1)
+    assert _status(runtime, ids[0]) == "labeled"
+
+
+def test_each_item_goes_to_distinct_annotators(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    _, project, ids = _project(runtime, overlap=2)
+    people = [make_user("annotator") for _ in range(3)]
+    with runtime.session() as session:
+        claimed = [queue.claim_next(session, project.id, p.id) for p in people]  # type: ignore[arg-type]
+    # Two annotators share the first item; the third is sent on (the first has no slot left).
+    assert [c.id for c in claimed if c is not None] == [ids[0], ids[0], ids[1]]
+
+
+def test_disagreement_routes_the_item_to_adjudication_with_the_reason(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    _, _, ids = _project(runtime, overlap=2)
+    first, second = make_user("annotator"), make_user("annotator")
+    _label(runtime, first, ids[0], 1)
+    _label(runtime, second, ids[0], 2)
+    assert _status(runtime, ids[0]) == "adjudication"
+    with runtime.session() as session:
+        event = session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.entity_id) == str(ids[0]), AuditEvent.to_state == "adjudication"
+            )
+        ).one()
+    assert event.reason == "agreement 0.00 below 0.50 (2 annotators)"
+    assert event.actor_id is None  # the rule moved it, not an annotator
+
+
+def test_a_tied_vote_goes_to_adjudication_even_when_agreement_clears_the_bar(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    # Four annotators, two and two: mean pairwise agreement 2/6 = 0.33, above a 0.3 bar.
+    _, _, ids = _project(runtime, overlap=4, adjudication={"below": 0.3})
+    for category in (1, 1, 2, 2):
+        _label(runtime, make_user("annotator"), ids[0], category)
+    assert _status(runtime, ids[0]) == "adjudication"
+    with runtime.session() as session:
+        reasons = [
+            e.reason
+            for e in session.exec(select(AuditEvent).where(AuditEvent.to_state == "adjudication"))
+        ]
+    assert reasons == ["the vote is tied (4 annotators)"]
+
+
+def test_a_clear_majority_stays_labeled_for_review(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    # 4 of 5 agree: mean pairwise agreement 6/10 = 0.6, above the default 0.5.
+    _, _, ids = _project(runtime, overlap=5)
+    for category in (3, 3, 3, 3, 1):
+        _label(runtime, make_user("annotator"), ids[0], category)
+    assert _status(runtime, ids[0]) == "labeled"
+
+
+@pytest.mark.parametrize(("auto_accept", "expected"), [(True, "approved"), (False, "labeled")])
+def test_unanimous_items_are_auto_accepted_only_if_the_project_says_so(
+    runtime: Runtime, make_user: Callable[..., User], auto_accept: bool, expected: str
+) -> None:
+    _, _, ids = _project(runtime, overlap=2, adjudication={"auto_accept_unanimous": auto_accept})
+    _label(runtime, make_user("annotator"), ids[0], 2)
+    _label(runtime, make_user("annotator"), ids[0], 2)
+    assert _status(runtime, ids[0]) == expected
+
+
+def test_withdrawing_one_of_two_labels_takes_the_item_back_to_in_progress(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    _, _, ids = _project(runtime, overlap=2)
+    first, second = make_user("annotator"), make_user("annotator")
+    _label(runtime, first, ids[0], 1)
+    _label(runtime, second, ids[0], 1)
+    with runtime.session() as session:
+        mine = [
+            a
+            for a in annotations.current_annotations(session, ids[0])
+            if a.annotator_id == first.id
+        ]
+        annotations.withdraw(session, runtime.plugins, annotation_id=mine[0].id, actor_id=first.id)  # type: ignore[arg-type]
+    assert _status(runtime, ids[0]) == "in_progress"
+
+
+def test_work_from_a_voided_slot_no_longer_counts(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    from scholia.core.consensus import valid_annotations
+    from scholia.core.models import Assignment
+    from scholia.core.models.types import utcnow
+
+    _, _, ids = _project(runtime)
+    annotator = make_user("annotator")
+    _label(runtime, annotator, ids[0], 1)
+    with runtime.session() as session:
+        slot = session.exec(select(Assignment).where(Assignment.item_id == ids[0])).one()
+        slot.voided_at, slot.void_reason = utcnow(), "test"
+        session.add(slot)
+    with runtime.session() as session:
+        assert valid_annotations(session, [ids[0]]) == {}
+        assert len(annotations.current_annotations(session, ids[0])) == 1  # nothing is deleted

@@ -196,3 +196,34 @@ def test_the_api_gives_the_same_figures(
 def test_the_api_refuses_annotators(data: Data, api_for: Callable[..., TestClient[Any]]) -> None:
     response = api_for("annotator").get(f"/api/v1/projects/{data.project_id}/quality")
     assert response.status_code == 403
+
+
+def test_a_large_project_is_first_computed_in_the_background(
+    runtime: Runtime,
+    data: Data,
+    client_for: Callable[..., TestClient[Any]],
+    api_for: Callable[..., TestClient[Any]],
+) -> None:
+    data.labels_of(data.annotator(), [CAT, DOG, CAT])
+    cache = hub.cache_for(runtime)
+    cache.sync_annotations = 2  # three annotations count as large here
+    page = client_for("reviewer").get(f"/projects/{data.project_id}/quality")
+    assert page.status_code == 200
+    assert "Computing the figures" in page.text
+    assert '<meta http-equiv="refresh" content="5">' in page.text  # reloads without JavaScript
+    for thread in [t for t in threading.enumerate() if t.name.startswith("quality-hub-")]:
+        thread.join(timeout=30)
+    ready = api_for("reviewer").get(f"/api/v1/projects/{data.project_id}/quality")
+    assert ready.status_code == 200
+    assert ready.json()["labels"]["total"] == 3
+
+
+def test_the_api_answers_202_while_the_first_figures_are_computed(
+    runtime: Runtime, data: Data, api_for: Callable[..., TestClient[Any]]
+) -> None:
+    data.labels_of(data.annotator(), [CAT, DOG, CAT])
+    hub.cache_for(runtime).sync_annotations = 2
+    response = api_for("reviewer").get(f"/api/v1/projects/{data.project_id}/quality")
+    assert response.status_code == 202
+    assert response.headers["retry-after"] == "5"
+    assert response.json() == {"computing": True, "annotations": 3, "adjudication_backlog": 0}

@@ -25,10 +25,11 @@ from .. import counts, projects
 from ..contributions import QualityRule
 from ..datasets import GateContext, run_gate
 from ..lifecycle import ItemState
-from ..models import AuditEvent, Category, User
+from ..models import Annotation, AuditEvent, Category, User
 from ..models.types import utcnow
 from ..plugins import Plugins
 from ..runtime import Runtime
+from . import signals
 from .signals import (
     AGREEMENT_METHOD,
     MIN_WEEK_LABELS,
@@ -50,6 +51,7 @@ __all__ = [
     "HubCache",
     "HubData",
     "HubView",
+    "annotation_count",
     "as_dict",
     "backlog_count",
     "cache_for",
@@ -83,11 +85,14 @@ class HubData:
 
 @dataclass(frozen=True)
 class HubView:
-    data: HubData
+    data: HubData | None
+    """None while the first figures of a large project are computed in the background."""
     current: bool
     """False while a background refresh brings in newer work."""
     backlog: int
     """Items waiting for an adjudicator, counted now (not kept)."""
+    annotations: int = 0
+    """Annotations in the project, counted now (what the first computation has to go over)."""
 
 
 def fingerprint(session: Session, project_id: int) -> int:
@@ -96,6 +101,13 @@ def fingerprint(session: Session, project_id: int) -> int:
         select(func.max(col(AuditEvent.id))).where(col(AuditEvent.project_id) == project_id)
     ).scalar_one()
     return int(found or 0)
+
+
+def annotation_count(session: Session, project_id: int) -> int:
+    found = session.execute(
+        select(func.count()).where(col(Annotation.project_id) == project_id)
+    ).scalar_one()
+    return int(found)
 
 
 def backlog_count(session: Session, project_id: int) -> int:
@@ -123,6 +135,14 @@ def _categories(session: Session, project_id: int) -> dict[int, str]:
 
 def compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
     """Every figure, from the database as it is now."""
+    session.info[signals.MEMO] = {}  # the signal rules reuse what is computed here
+    try:
+        return _compute(session, plugins, project_id)
+    finally:
+        session.info.pop(signals.MEMO, None)
+
+
+def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
     started = time.perf_counter()
     project = projects.get_project(session, project_id)
     mark = fingerprint(session, project_id)
@@ -166,6 +186,9 @@ class HubCache:
     sync_budget_s: float = 0.5
     """Recompute at once when the last computation took less than this; else in the
     background, showing the kept figures meanwhile."""
+    sync_annotations: int = 50_000
+    """With nothing kept yet, a project with more annotations than this is first computed
+    in the background (the page says so and reloads itself) rather than in the request."""
     _kept: dict[int, HubData] = field(default_factory=dict)
     _running: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -177,7 +200,12 @@ class HubCache:
             projects.get_project(session, project_id)  # NotFound for an unknown project
             mark = fingerprint(session, project_id)
             backlog = backlog_count(session, project_id)
-        kept = self._kept.get(project_id)
+            kept = self._kept.get(project_id)
+            if kept is None:
+                annotations = annotation_count(session, project_id)
+                if annotations > self.sync_annotations:
+                    self._refresh_in_background(runtime, project_id)
+                    return HubView(None, False, backlog, annotations)
         if kept is not None and kept.fingerprint == mark:
             return HubView(kept, True, backlog)
         if kept is not None and kept.seconds >= self.sync_budget_s:
@@ -240,8 +268,15 @@ def _plain(value: Any) -> Any:
 def as_dict(view: HubView) -> dict[str, Any]:
     """The figures as plain data (the JSON API's body): the same numbers as the page."""
     data = view.data
+    if data is None:
+        return {
+            "computing": True,
+            "annotations": view.annotations,
+            "adjudication_backlog": view.backlog,
+        }
     labels = data.labels
     return {
+        "computing": False,
         "project_id": data.project_id,
         "computed_at": data.computed_at.isoformat(),
         "compute_seconds": round(data.seconds, 4),

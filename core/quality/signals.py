@@ -11,14 +11,14 @@ withdrawn, not from a voided slot, made by a person (``human``, or an accepted `
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
-from sqlalchemy import Date, Text, and_, case, cast, distinct, exists, func, select
+from sqlalchemy import Date, Text, and_, case, cast, distinct, func, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -74,6 +74,8 @@ REOPEN_THRESHOLD = 0.03
 CHUNK = 500
 """Item ids per query when a signal is narrowed to some items (a dataset version)."""
 
+T = TypeVar("T")
+
 ANNOTATOR_SOURCES = (AnnotationSource.human.value, AnnotationSource.suggestion.value)
 
 _A = Annotation.__table__  # type: ignore[attr-defined]
@@ -117,7 +119,9 @@ def _counted(project_id: int, item_ids: Sequence[int] | None) -> list[ColumnElem
     conditions: list[ColumnElement[bool]] = [
         _A.c.project_id == project_id,
         _A.c.source.in_(ANNOTATOR_SOURCES),
-        ~exists().where(later.c.supersedes_id == _A.c.id),
+        # Few annotations are ever superseded: one pass over the unique index on supersedes_id
+        # (a hashed set) is cheaper than a correlated lookup for each row.
+        _A.c.id.not_in(select(later.c.supersedes_id).where(later.c.supersedes_id.is_not(None))),
         _S.c.voided_at.is_(None),
     ]
     if item_ids is not None:
@@ -136,6 +140,22 @@ def _scopes(item_ids: Sequence[int] | None) -> Iterator[Sequence[int] | None]:
         return
     for start in range(0, len(item_ids), CHUNK):
         yield item_ids[start : start + CHUNK]
+
+
+MEMO = "scholia.quality.memo"
+"""Key in ``Session.info`` of a dict where whole-project figures are kept for the session's
+life, when the caller put one there (the Quality Hub does while it computes, so its rules
+reuse the label counts and reopen rates it has already computed instead of doing them again)."""
+
+
+def _memo(session: Session, key: tuple[Any, ...], build: Callable[[], T]) -> T:
+    memo: dict[tuple[Any, ...], Any] | None = session.info.get(MEMO)
+    if memo is None:
+        return build()
+    if key not in memo:
+        memo[key] = build()
+    found: T = memo[key]
+    return found
 
 
 # --- label counts ---------------------------------------------------------------------------
@@ -166,6 +186,21 @@ def label_counts(
     item_ids: Sequence[int] | None = None,
 ) -> LabelCounts:
     """Grouped in SQL by annotator, day and payload; each distinct payload is decoded once."""
+    if item_ids is None:
+        return _memo(
+            session,
+            ("label_counts", project_id),
+            lambda: _label_counts(session, annotation_types, project_id, None),
+        )
+    return _label_counts(session, annotation_types, project_id, item_ids)
+
+
+def _label_counts(
+    session: Session,
+    annotation_types: dict[str, AnnotationType],
+    project_id: int,
+    item_ids: Sequence[int] | None,
+) -> LabelCounts:
     day = _day(session, _A.c.created_at)
     payload = cast(_A.c.payload, Text)
     grouped: dict[tuple[int, str, str, str], int] = {}
@@ -362,6 +397,18 @@ def reopen_rates(
 ) -> ReopenRates:
     """First review decision per item (the ``review`` table); an item counts for each
     annotator of its current annotations."""
+    if item_ids is None:
+        return _memo(
+            session,
+            ("reopen_rates", project_id, minimum),
+            lambda: _reopen_rates(session, project_id, None, minimum),
+        )
+    return _reopen_rates(session, project_id, item_ids, minimum)
+
+
+def _reopen_rates(
+    session: Session, project_id: int, item_ids: Sequence[int] | None, minimum: int
+) -> ReopenRates:
     reviewed = accepted = reopened = 0
     weekly: dict[str, list[int]] = {}
     per_annotator: dict[int, list[int]] = {}
@@ -560,23 +607,18 @@ def agreement_by_week(
     ).all()
     if not rows:
         return []
-    units: dict[tuple[int, str], int] = {}
-    observers: dict[int, int] = {}
-    values: dict[str, int] = {}
-    days: dict[Any, int] = {}
-    unit = np.empty(len(rows), dtype=np.int64)
-    observer = np.empty(len(rows), dtype=np.int64)
-    value = np.empty(len(rows), dtype=float)
-    ordinal = np.empty(len(rows), dtype=np.int64)
-    for k, (item_id, type_name, annotator, text, on) in enumerate(rows):
-        unit[k] = units.setdefault((item_id, type_name), len(units))
-        observer[k] = observers.setdefault(annotator, len(observers))
-        value[k] = values.setdefault(f"{type_name}\0{text}", len(values))
-        found = days.get(on)
-        if found is None:
-            found = days[on] = _as_date(on).toordinal()
-        ordinal[k] = found
-    last = np.zeros(len(units), dtype=np.int64)
+    item_ids, type_names, annotators, texts, days = zip(*rows, strict=True)
+    type_code = {name: k for k, name in enumerate(sorted(set(type_names)))}
+    unit_key = np.fromiter(item_ids, dtype=np.int64, count=len(rows)) * len(type_code)
+    unit_key += np.array([type_code[t] for t in type_names], dtype=np.int64)
+    _, unit = np.unique(unit_key, return_inverse=True)
+    units = int(unit.max()) + 1
+    observer_ids, observer = np.unique(np.fromiter(annotators, dtype=np.int64), return_inverse=True)
+    value_code = {v: k for k, v in enumerate(set(zip(type_names, texts, strict=True)))}
+    value = np.array([value_code[v] for v in zip(type_names, texts, strict=True)], dtype=float)
+    day_code = {d: _as_date(d).toordinal() for d in set(days)}
+    ordinal = np.array([day_code[d] for d in days], dtype=np.int64)
+    last = np.zeros(units, dtype=np.int64)
     np.maximum.at(last, unit, ordinal)
     week_of_day = {d: iso_week(date.fromordinal(int(d))) for d in np.unique(last)}
     unit_week = np.array([week_of_day[int(d)] for d in last])
@@ -591,7 +633,7 @@ def agreement_by_week(
                 AgreementWeek(week, n, int(taken.sum()), None, not_enough(n, minimum, "item"))
             )
             continue
-        data = np.full((len(observers), n), np.nan)
+        data = np.full((len(observer_ids), n), np.nan)
         data[observer[taken], columns] = value[taken]
         try:
             alpha: float | None = float(krippendorff_alpha(data, level="nominal"))

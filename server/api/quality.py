@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request
+from litestar import Request, Response
 from litestar.params import FromPath
 
 from scholia.core.models import Role
@@ -17,16 +17,22 @@ __all__ = ["quality_api"]
 
 
 @get("/projects/{project_id:int}/quality", guards=[requires(Role.reviewer)])
-def project_quality(request: Request[Any, Any, Any], project_id: FromPath[int]) -> dict[str, Any]:
+def project_quality(
+    request: Request[Any, Any, Any], project_id: FromPath[int]
+) -> Response[dict[str, Any]]:
     """Agreement per week (with its method), label drift per annotator and week, annotator
     bias (the test named, its p-value, the categories most over- and under-used), reopen
     rates (project, per annotator with a Wilson interval, per week), time-per-item outliers
     (robust z), the active quality rules with their values, and the adjudication backlog.
     A figure over too little data is null with a ``note`` saying the count. ``computed_at``
     says when the figures were computed; ``current`` is false while newer work is being
-    brought in."""
+    brought in. While a large project's first figures are computed (in the background) the
+    answer is 202 with ``computing`` true and a ``Retry-After`` header."""
     runtime = runtime_of(request)
-    return hub.as_dict(hub.cache_for(runtime).view(runtime, project_id))
+    view = hub.cache_for(runtime).view(runtime, project_id)
+    if view.data is None:
+        return Response(hub.as_dict(view), status_code=202, headers={"Retry-After": "5"})
+    return Response(hub.as_dict(view))
 
 
 quality_api = [project_quality]

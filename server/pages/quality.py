@@ -95,6 +95,8 @@ def _reopen_sparkline(data: hub.HubData) -> Any:
 
 def _context(view: hub.HubView) -> dict[str, Any]:
     data = view.data
+    if data is None:
+        return {"view": view, "data": None}
     bias = {b.annotator_id: b for b in data.bias}
     times = {t.annotator_id: t for t in data.times.annotators}
     annotators = sorted(

@@ -18,7 +18,8 @@ from typing import Any
 import msgspec
 from sqlmodel import Session, col, select
 
-from . import annotations, audit, labels, lifecycle
+from . import audit, labels, lifecycle
+from .annotations import decode_payload, record_adjudicated
 from .consensus import payload_key, valid_annotations
 from .contributions import ValidationContext
 from .errors import Conflict, InvalidInput, NotFound
@@ -216,7 +217,7 @@ def decide(
     if kind is None:
         raise InvalidInput(f"No loaded plugin provides {annotation_type!r}", "$.annotation_type")
     schema = labels.current_schema(session, project.id)  # type: ignore[arg-type]
-    decoded = annotations.decode_payload(
+    decoded = decode_payload(
         kind,
         raw,
         ValidationContext(
@@ -247,7 +248,7 @@ def decide(
     session.add(record)
     session.flush()
     assert record.id is not None
-    annotations.record_adjudicated(
+    record_adjudicated(
         session,
         plugins,
         case.item,

@@ -20,6 +20,7 @@ from ..contributions import QualityRule, RuleResult
 from ..hookspecs import hookimpl
 from ..lifecycle import ItemState
 from ..models import Annotation, AnnotationSource, GoldResult, Item, Review
+from .signals import SIGNAL_RULES
 
 __all__ = ["DEFAULT_RULES", "register_quality_rules"]
 
@@ -199,5 +200,6 @@ DEFAULT_RULES = (
 
 @hookimpl(trylast=True)
 def register_quality_rules(register: Callable[[QualityRule], None]) -> None:
-    for rule in DEFAULT_RULES:
+    """The gate's four rules, and the signals' rules the Quality Hub shows (not gating)."""
+    for rule in (*DEFAULT_RULES, *SIGNAL_RULES):
         register(rule)

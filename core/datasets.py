@@ -56,7 +56,8 @@ from .models import (
 )
 from .models.types import utcnow
 from .plugins import Plugins
-from .quality.aggregation import majority_vote
+from .projects import settings_of
+from .quality.aggregation import dawid_skene, majority_vote
 from .runtime import Runtime
 
 __all__ = [
@@ -173,11 +174,17 @@ def _filtered(query: Any, project_id: int, selection: Selection) -> Any:
     return query
 
 
+Estimates = dict[tuple[int, str], tuple[str | None, float]]
+"""(item id, annotation type) → the label Dawid–Skene estimates (a payload key; None on a
+tie) and its posterior probability."""
+
+
 def _canonical(
-    current: list[Annotation],
+    current: list[Annotation], estimates: Estimates | None = None
 ) -> tuple[list[Annotation], dict[uuid.UUID, dict[str, Any]], str | None]:
-    """One annotation per type: the adjudicated one, else the only one, else the majority
-    vote's (with how it was reached); or why there is none (a tie waits for adjudication)."""
+    """One annotation per type: the adjudicated one, else the only one, else the one the
+    aggregator picks — the majority vote, or Dawid–Skene's estimate where ``estimates`` has
+    one — with how it was reached; or why there is none (a tie waits for adjudication)."""
     chosen: list[Annotation] = []
     votes: dict[uuid.UUID, dict[str, Any]] = {}
     for annotation_type in sorted({a.annotation_type for a in current}):
@@ -190,13 +197,18 @@ def _canonical(
             chosen.append(of_type[0])
             continue
         keys = [payload_key(a) for a in of_type]
-        vote = majority_vote(keys)
-        if vote.tie or vote.label is None:
+        estimate = (estimates or {}).get((of_type[0].item_id, annotation_type))
+        if estimate is not None:
+            winner, how = estimate[0], {"method": "dawid_skene", "posterior": estimate[1]}
+        else:
+            vote = majority_vote(keys)
+            winner, how = vote.label, {"method": "majority"}
+        if winner is None:
             return [], {}, f"a tied vote on {annotation_type} and no adjudication"
-        agreeing = [a for a, key in zip(of_type, keys, strict=True) if key == vote.label]
+        agreeing = [a for a, key in zip(of_type, keys, strict=True) if key == winner]
         chosen.append(agreeing[0])
         votes[agreeing[0].id] = {
-            "method": "majority",
+            **how,
             "votes": len(agreeing),
             "of": len(of_type),
             "agreeing": [str(a.id) for a in agreeing],
@@ -204,8 +216,40 @@ def _canonical(
     return chosen, votes, None
 
 
+def _dawid_skene(session: Session, project_id: int, selection: Selection) -> Estimates:
+    """Dawid–Skene fitted per annotation type over the selected items that have several
+    labels and no adjudication (one read of the selection before the write)."""
+    triples: dict[str, list[tuple[int, int, str]]] = {}
+    after = 0
+    while chunk := _selected_items(session, project_id, selection, after):
+        after = chunk[-1].id  # type: ignore[assignment]
+        current = valid_annotations(session, [i.id for i in chunk if i.id is not None])
+        for item_id, found in current.items():
+            for annotation_type in {a.annotation_type for a in found}:
+                of_type = [a for a in found if a.annotation_type == annotation_type]
+                if len(of_type) < 2 or any(a.adjudication_id is not None for a in of_type):
+                    continue
+                triples.setdefault(annotation_type, []).extend(
+                    (item_id, a.annotator_id, payload_key(a)) for a in of_type
+                )
+    estimates: Estimates = {}
+    for annotation_type, rows in triples.items():
+        labels_seen = sorted({label for _, _, label in rows})
+        if len(labels_seen) < 2:
+            continue  # everyone agreed everywhere: the vote says the same
+        fit = dawid_skene(rows, labels=labels_seen)
+        best = fit.posterior.max(axis=1).tolist()
+        for unit, label, probability in zip(fit.units, fit.labels.values(), best, strict=True):
+            estimates[(unit, annotation_type)] = (label, round(float(probability), 6))
+    return estimates
+
+
 def _records(
-    session: Session, project_id: int, selection: Selection, excluded: dict[str, int]
+    session: Session,
+    project_id: int,
+    selection: Selection,
+    excluded: dict[str, int],
+    estimates: Estimates | None = None,
 ) -> Iterator[_Record]:
     """The selected items with their canonical annotations, in item id order, chunk by chunk."""
     after = 0
@@ -223,7 +267,7 @@ def _records(
             for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
         }
         for item in chunk:
-            chosen, votes, problem = _canonical(current.get(item.id, []))  # type: ignore[arg-type]
+            chosen, votes, problem = _canonical(current.get(item.id, []), estimates)  # type: ignore[arg-type]
             if item.is_gold:
                 problem = "gold item (kept for quality control)"
             elif problem is None and not chosen:
@@ -699,7 +743,12 @@ def _write(
 
         writer = _Writer(folder, runtime, session)
         try:
-            for record in _records(session, version.project_id, selection, excluded):
+            estimates = (
+                _dawid_skene(session, version.project_id, selection)
+                if settings_of(project).adjudication.aggregator == "dawid_skene"
+                else None
+            )
+            for record in _records(session, version.project_id, selection, excluded, estimates):
                 writer.add(record, category_ids)
                 item_ids.append(record.item.id)  # type: ignore[arg-type]
                 if on_progress is not None:

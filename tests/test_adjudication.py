@@ -146,3 +146,25 @@ def test_a_majority_item_exports_the_majority_label_and_says_how_it_was_reached(
     assert line["payload"] == {"category_ids": [3]}
     assert line["aggregation"]["method"] == "majority"
     assert (line["aggregation"]["votes"], line["aggregation"]["of"]) == (4, 5)
+
+
+def test_with_dawid_skene_the_export_takes_its_estimate_and_says_so(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    _, project, ids = _project(
+        runtime, overlap=3, adjudication={"below": 0.0, "aggregator": "dawid_skene"}
+    )
+    people = [make_user("annotator") for _ in range(3)]
+    # The first two annotators agree everywhere; the third strays on the last item.
+    for item_id, labels in zip(ids, [(1, 1, 1), (2, 2, 2), (3, 3, 1)], strict=True):
+        for person, category in zip(people, labels, strict=True):
+            _label(runtime, person, item_id, category)
+    version = export(runtime, project.id, statuses=["labeled"])
+    lines = [
+        json.loads(x)
+        for x in (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
+    ]
+    assert [line["payload"]["category_ids"] for line in lines] == [[1], [2], [3]]
+    assert {line["aggregation"]["method"] for line in lines} == {"dawid_skene"}
+    assert all(0.5 < line["aggregation"]["posterior"] <= 1 for line in lines)
+    assert (lines[2]["aggregation"]["votes"], lines[2]["aggregation"]["of"]) == (2, 3)

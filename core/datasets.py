@@ -27,7 +27,7 @@ import shutil
 import time
 import uuid
 from array import array
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -198,6 +198,7 @@ def _canonical(
             continue
         keys = [payload_key(a) for a in of_type]
         estimate = (estimates or {}).get((of_type[0].item_id, annotation_type))
+        winner: Hashable | None
         if estimate is not None:
             winner, how = estimate[0], {"method": "dawid_skene", "posterior": estimate[1]}
         else:

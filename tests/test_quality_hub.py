@@ -10,26 +10,15 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import insert
 
 from scholia.core import audit, lifecycle
-from scholia.core.contributions import QualityRule
-from scholia.core.models import User
-from scholia.core.plugins import Plugins, load_plugins
-from scholia.core.quality import hub, signals
+from scholia.core.models import GoldResult, User
+from scholia.core.quality import hub
+from scholia.core.quality.statistics import wilson_interval
 from scholia.core.runtime import Runtime
 
-from .conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, with_rules
 from .test_signals import CAT, DOG, W45, W46, Data
-
-
-@pytest.fixture
-def plugins() -> Plugins:
-    """The example plugins, with the signals' rules (registered here until the default plugin
-    registers them itself)."""
-    loaded = load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS)
-    if loaded.get(QualityRule, "label_drift") is None:
-        return with_rules(*signals.SIGNAL_RULES)
-    return loaded
 
 
 @pytest.fixture
@@ -227,3 +216,40 @@ def test_the_api_answers_202_while_the_first_figures_are_computed(
     assert response.status_code == 202
     assert response.headers["retry-after"] == "5"
     assert response.json() == {"computing": True, "annotations": 3, "adjudication_backlog": 0}
+
+
+def gold_answers(data: Data, annotator: int, correct: int, wrong: int) -> None:
+    """Scored answers on gold items, as ``scholia.core.gold`` records them."""
+    for k in range(correct + wrong):
+        item = data.item()
+        annotation = data.label(item, annotator, CAT)
+        with data.runtime.engine.begin() as connection:
+            connection.execute(
+                insert(GoldResult).values(
+                    project_id=data.project_id,
+                    item_id=item,
+                    annotator_id=annotator,
+                    annotation_id=annotation,
+                    agreement=1.0 if k < correct else 0.0,
+                    correct=k < correct,
+                    created_at=W45 + timedelta(minutes=k),
+                )
+            )
+
+
+def test_the_hub_shows_rolling_gold_accuracy_with_its_wilson_interval(
+    data: Data, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    a, b = data.annotator(), data.annotator()
+    gold_answers(data, a, correct=9, wrong=3)
+    gold_answers(data, b, correct=2, wrong=0)
+    html = client_for("reviewer").get(f"/projects/{data.project_id}/quality").text
+    (chart,) = [s for s in svgs(html) if "Rolling gold accuracy" in s]
+    low, high = wilson_interval(9, 12)
+    assert (
+        f"75% of the last 12 gold answers correct (95% Wilson interval {low:.0%}-{high:.0%})"
+        in html
+    )
+    assert 'class="whisker"' in chart
+    assert "below 80%" in html  # 75% is under the default threshold
+    assert "not enough data: 2 gold answers (need at least 10)" in html

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from .. import counts, projects
+from .. import counts, gold, projects
 from ..contributions import QualityRule
 from ..datasets import GateContext, run_gate
 from ..lifecycle import ItemState
@@ -81,6 +81,8 @@ class HubData:
     times: TimeOutliers
     rules: dict[str, Any]
     """The active rules' report, as ``run_gate`` gives it (each rule: value, threshold…)."""
+    gold: list[gold.GoldAccuracy]
+    """Rolling gold accuracy of everyone who answered a gold item (``scholia.core.gold``)."""
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,11 @@ def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
         rule = by_name.get(entry["rule"])
         entry["gate"] = bool(rule.gate) if rule else False
     agreement = agreement_by_week(session, project_id)
+    accuracies = gold.accuracies(session, project_id)
     mentioned = (
         set(labels.annotators) | set(reopen.annotators) | {a.annotator_id for a in times.annotators}
     )
+    mentioned |= {a.annotator_id for _, a in accuracies}
     return HubData(
         project_id=project_id,
         computed_at=utcnow(),
@@ -176,6 +180,7 @@ def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
         reopen=reopen,
         times=times,
         rules=rules,
+        gold=[a for _, a in accuracies],
     )
 
 
@@ -304,4 +309,5 @@ def as_dict(view: HubView) -> dict[str, Any]:
         },
         "times": _plain(data.times),
         "rules": _plain(data.rules),
+        "gold": [{**_plain(a), "message": a.message} for a in data.gold],
     }

@@ -93,6 +93,25 @@ def _reopen_sparkline(data: hub.HubData) -> Any:
     )
 
 
+def _gold_chart(data: hub.HubData) -> Any:
+    judged = [a for a in data.gold if a.rate is not None]
+    if not judged:
+        return None
+    return charts.bar_chart(
+        [
+            (
+                _name(data, a.annotator_id),
+                a.rate or 0.0,
+                f"{_name(data, a.annotator_id)}: {a.message}",
+            )
+            for a in judged
+        ],
+        title="Rolling gold accuracy per annotator, with 95% Wilson intervals",
+        value_label="share of gold answers correct",
+        intervals=[a.interval for a in judged],
+    )
+
+
 def _context(view: hub.HubView) -> dict[str, Any]:
     data = view.data
     if data is None:
@@ -134,8 +153,8 @@ def _context(view: hub.HubView) -> dict[str, Any]:
             "reopen_rate",
             _threshold(data, "annotator_reopen_rate", signals.REOPEN_THRESHOLD),
         ),
-        "gold_rows": [],
-        "gold_chart": None,
+        "gold_rows": [{"name": _name(data, a.annotator_id), "accuracy": a} for a in data.gold],
+        "gold_chart": _gold_chart(data),
     }
 
 

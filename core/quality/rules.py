@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from .. import counts
 from ..contributions import QualityRule, RuleResult
 from ..hookspecs import hookimpl
 from ..lifecycle import ItemState
-from ..models import Annotation, AnnotationSource, GoldResult, Item, Review
-from .signals import SIGNAL_RULES
+from ..models import Annotation, AnnotationSource, GoldResult, Item
+from .signals import SIGNAL_RULES, reopen_rates
 
 __all__ = ["DEFAULT_RULES", "register_quality_rules"]
 
@@ -94,35 +95,18 @@ def gold_agreement(context: Any, threshold: float) -> RuleResult:
 
 
 def reopen_rate(context: Any, threshold: float) -> RuleResult:
-    """1 − first-pass acceptance: the share of reviewed items whose first review did not
-    approve them."""
-    session: Session = context.session
-    first = (
-        select(Review.item_id, func.min(Review.id).label("first_id"))
-        .join(Item, col(Item.id) == col(Review.item_id))
-        .where(col(Item.project_id) == context.project.id)
-        .group_by(col(Review.item_id))
-        .subquery()
-    )
-    query = select(Review.item_id, Review.decision).join(first, col(Review.id) == first.c.first_id)
-    decisions: list[str] = []
-    if context.item_ids is None:
-        decisions = [d for _, d in session.exec(query)]
-    else:
-        for chunk in _chunks(context.item_ids):
-            decisions.extend(
-                d for _, d in session.exec(query.where(col(Review.item_id).in_(chunk)))
-            )
-    if not decisions:
-        return _not_enough(threshold, "reviewed items", 0)
-    reopened = sum(1 for d in decisions if d != ItemState.approved)
-    value = reopened / len(decisions)
+    """1 − first-pass acceptance over the judged items (computed by the quality signals).
+    Every reviewed item counts: the gate judges these items, it does not estimate a rate."""
+    rate = reopen_rates(context.session, context.project.id, context.item_ids, minimum=1).project
+    if rate.value is None:
+        return _not_enough(threshold, "reviewed items", rate.reviewed)
+    reopened = rate.reviewed - rate.accepted
     return RuleResult(
-        passed=value <= threshold,
-        value=value,
+        passed=rate.value <= threshold,
+        value=rate.value,
         threshold=threshold,
-        evidence={"reviewed_items": len(decisions), "not_approved_first": reopened},
-        message=f"{reopened} of {len(decisions)} reviewed items were not approved on first review",
+        evidence={"reviewed_items": rate.reviewed, "not_approved_first": reopened},
+        message=f"{reopened} of {rate.reviewed} reviewed items were not approved on first review",
     )
 
 
@@ -149,15 +133,10 @@ def gold_coverage(context: Any, threshold: float) -> RuleResult:
 
 def adjudication_backlog(context: Any, threshold: float) -> RuleResult:
     """Items of the project still waiting for an adjudicator."""
-    session: Session = context.session
-    waiting = session.exec(
-        select(func.count())
-        .select_from(Item)
-        .where(
-            col(Item.project_id) == context.project.id,
-            col(Item.status) == ItemState.adjudication,
-        )
-    ).one()
+    project_id = context.project.id
+    waiting = counts.status_counts(context.session, [project_id])[project_id][
+        ItemState.adjudication
+    ]
     return RuleResult(
         passed=waiting <= threshold,
         value=float(waiting),

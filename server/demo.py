@@ -8,9 +8,10 @@ import secrets
 from dataclasses import dataclass
 
 from PIL import Image, ImageDraw
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from scholia.core import identity, items, projects
+from scholia.core import gold, identity, items, projects, review
+from scholia.core.annotations import submit
 from scholia.core.models import Project, Role, User
 from scholia.core.runtime import Runtime
 
@@ -18,7 +19,9 @@ __all__ = ["DemoSetup", "sample_images", "set_up_demo"]
 
 DEMO_USERNAME = "admin"
 DEMO_PROJECT = "Demo: product photos"
+QUALITY_PROJECT = "Demo: double-checked shapes"
 SHAPES = ("circle", "square", "triangle")
+SHAPE_IDS = {shape: index + 1 for index, shape in enumerate(SHAPES)}
 PALETTES = [
     ((240, 244, 255), (52, 81, 209)),
     ((255, 246, 230), (217, 119, 6)),
@@ -123,6 +126,9 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
                     source=io.BytesIO(data),
                     actor_id=admin.id,
                 )  # type: ignore[arg-type]
+        quality = session.exec(select(Project).where(col(Project.name) == QUALITY_PROJECT)).first()
+        if quality is None and not missing:
+            _quality_demo(session, runtime, admin)
         return DemoSetup(
             username=DEMO_USERNAME,
             password=password,
@@ -130,3 +136,76 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
             project_id=project.id if project else None,
             missing=missing,
         )
+
+
+def _quality_demo(session: Session, runtime: Runtime, admin: User) -> None:
+    """A project every item of which two annotators label, with work already in: agreement,
+    two items waiting for adjudication, gold items, reviews — so the Quality Hub, the
+    adjudication queue and the export gate have something to show."""
+    assert admin.id is not None
+    project = projects.create_project(
+        session,
+        runtime.plugins,
+        actor_id=admin.id,
+        name=QUALITY_PROJECT,
+        modality="image",
+        annotation_types=["classification"],
+        description="Each photo is labeled by two annotators; disagreements go to adjudication.",
+        categories=list(SHAPES),
+        guidelines="Choose the shape you see.",
+        settings={"overlap": 2, "gold_rate": 0.1},
+    )
+    assert project.id is not None
+    people = [
+        identity.create_user(
+            session,
+            username=f"demo-annotator-{n}",
+            password=secrets.token_urlsafe(12),
+            roles=[Role.annotator],
+            display_name=f"Demo Annotator {n}",
+        )
+        for n in (1, 2)
+    ]
+    created = [
+        items.ingest(
+            session,
+            runtime.store,
+            runtime.plugins,
+            project,
+            name=name,
+            source=io.BytesIO(data),
+            actor_id=admin.id,
+        ).item
+        for name, data in sample_images(16, seed=11)
+    ]
+    for item in created[-3:]:  # the last three are gold, answered with their shape
+        assert item.id is not None
+        gold.mark_gold(
+            session,
+            runtime.plugins,
+            project.id,
+            item.id,
+            annotation_type="classification",
+            payload={"category_ids": [SHAPE_IDS[item.name.split("-")[0]]]},
+            explanation="The shape drawn is the answer; the inner circle is only a highlight.",
+            actor_id=admin.id,
+        )
+    rng = random.Random(3)
+    labeled = []
+    for index, item in enumerate(created[:10]):
+        truth = SHAPE_IDS[item.name.split("-")[0]]
+        for person in people:
+            wrong = index in (3, 7) and person is people[1]  # two disagreements
+            choice = truth % 3 + 1 if wrong else truth
+            submit(
+                session,
+                runtime.plugins,
+                item_id=item.id,  # type: ignore[arg-type]
+                annotator_id=person.id,  # type: ignore[arg-type]
+                annotation_type="classification",
+                payload={"category_ids": [choice]},
+                time_spent_ms=rng.randint(1500, 6000),
+            )
+        if index not in (3, 7):
+            labeled.append(item.id)
+    review.decide(session, item_ids=labeled[:6], decision="approved", reviewer_id=admin.id)  # type: ignore[arg-type]

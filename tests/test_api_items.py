@@ -215,7 +215,7 @@ def test_uploading_to_an_unknown_project_is_404(project: dict[str, Any]) -> None
 def test_getting_an_item_returns_it(
     project: dict[str, Any], item: dict[str, Any], bearer: Callable[..., dict[str, str]]
 ) -> None:
-    response = project["manager"].get(f"/api/v1/items/{item['id']}", headers=bearer())
+    response = project["manager"].get(f"/api/v1/items/{item['id']}", headers=bearer("reviewer"))
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("id", "name", "content_hash", "status")} == {

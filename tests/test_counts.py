@@ -249,7 +249,7 @@ def test_list_items_api_filters_and_pages(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
-    client = api_for("annotator")
+    client = api_for("reviewer")
     url = f"/api/v1/projects/{project_id}/items"
     cat_ids = [i for n, i in enumerate(ids) if by_cycle(n) == "cat"]
     first = client.get(url, params={"category": cats["cat"], "limit": 3}).json()

@@ -248,7 +248,7 @@ def test_project_grid_filters_counts_and_pager(
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 60, by_cycle)
-    client = client_for("annotator")
+    client = client_for("reviewer")
     first = client.get(f"/projects/{project_id}").text
     assert 'data-count="group-all">60<' in first
     assert (

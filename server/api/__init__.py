@@ -4,6 +4,7 @@ from litestar import Router
 
 from .account import account_api
 from .datasets import dataset_api
+from .gold import gold_api
 from .imports import import_api
 from .items import item_api
 from .labeling import labeling_api
@@ -22,6 +23,7 @@ api_router = Router(
         *item_api,
         *labeling_api,
         *review_api,
+        *gold_api,
         *quality_api,
         *plugin_api,
         *dataset_api,

@@ -10,7 +10,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
-from scholia.core import annotations, counts, items, labels, lifecycle, projects
+from scholia.core import annotations, counts, items, labels, lifecycle, projects, queue
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Item, Role, User
 
@@ -31,12 +31,18 @@ from .schemas import (
 __all__ = ["item_api"]
 
 
-def _item_out(request: Request[Any, Any, Any], item: Item) -> ItemOut:
+def _item_out(request: Request[Any, Any, Any], item: Item, status: str | None = None) -> ItemOut:
     secret = runtime_of(request).settings.secret_key
-    return ItemOut.of(item, media_url(secret, item.content_hash))
+    return ItemOut.of(item, media_url(secret, item.content_hash), status)
 
 
-@get("/projects/{project_id:int}/items", guards=[signed_in])
+def is_annotator(user: User) -> bool:
+    """Annotators (no reviewer role) see only their own work: their own annotations, and
+    their own status on an item instead of its lifecycle state."""
+    return not user.has_role(Role.reviewer)
+
+
+@get("/projects/{project_id:int}/items", guards=[requires(Role.reviewer)])
 def list_items(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -50,7 +56,8 @@ def list_items(
 ) -> ItemPage:
     """A page of items in id order, by keyset. Filters: ``status`` (one lifecycle state),
     ``group`` (all, unlabeled, in_review, done) and ``category`` (a category id the item's
-    current annotations use). Follow ``next_after`` as ``after`` for the next page; pass the
+    current annotations use); for reviewers and above (annotators use their queue).
+    Follow ``next_after`` as ``after`` for the next page; pass the
     first item's id as ``before`` for the previous one, or ``last=true`` for the last page."""
     if limit < 1:
         raise InvalidInput(f"limit must be at least 1 (got {limit})", "$.limit")
@@ -124,8 +131,14 @@ def upload_items(
 
 @get("/items/{item_id:int}", guards=[signed_in])
 def get_item(request: Request[Any, Any, Any], item_id: FromPath[int]) -> ItemOut:
+    """An item; to an annotator with their own status on it (see ``ItemOut.status``)."""
+    me = user_of(request)
     with runtime_of(request).reading() as session:
-        return _item_out(request, items.get_item(session, item_id))
+        item = items.get_item(session, item_id)
+        if is_annotator(me):
+            mine = queue.my_statuses(session, [item], me.id)  # type: ignore[arg-type]
+            return _item_out(request, item, mine[item_id])
+        return _item_out(request, item)
 
 
 def _pseudonyms(session: Any, ids: set[int]) -> dict[int, str]:
@@ -137,10 +150,13 @@ def _pseudonyms(session: Any, ids: set[int]) -> dict[int, str]:
 def list_annotations(
     request: Request[Any, Any, Any], item_id: FromPath[int]
 ) -> list[AnnotationOut]:
-    """The current revision of each annotation on the item."""
+    """The current revision of each annotation on the item (an annotator's own only)."""
+    me = user_of(request)
     with runtime_of(request).reading() as session:
         items.get_item(session, item_id)
         current = annotations.current_annotations(session, item_id)
+        if is_annotator(me):
+            current = [a for a in current if a.annotator_id == me.id]
         names = _pseudonyms(session, {a.annotator_id for a in current})
     return [AnnotationOut.of(a, names[a.annotator_id]) for a in current]
 

@@ -35,15 +35,19 @@ class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
 
 @post("/projects/{project_id:int}/queue/next", guards=[signed_in], status_code=200)
 def claim_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> NextItem:
-    """Claim the annotator's next item (or resume the one they hold)."""
+    """Claim the annotator's next item (or resume the one they hold); its ``status`` is your
+    own (to do, done, skipped). 403 with the reason when you may not have items: suspended,
+    or calibration not passed."""
     runtime = runtime_of(request)
+    me = user_of(request)
     with runtime.session() as session:
         projects.get_project(session, project_id)
-        item = queue.claim_next(session, project_id, user_of(request).id)  # type: ignore[arg-type]
-    if item is None:
-        return NextItem(item=None)
+        item = queue.claim_next(session, project_id, me.id)  # type: ignore[arg-type]
+        if item is None:
+            return NextItem(item=None)
+        status = queue.my_statuses(session, [item], me.id)[item.id]  # type: ignore[arg-type,index]
     return NextItem(
-        item=ItemOut.of(item, media_url(runtime.settings.secret_key, item.content_hash))
+        item=ItemOut.of(item, media_url(runtime.settings.secret_key, item.content_hash), status)
     )
 
 
@@ -51,13 +55,15 @@ def claim_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Ne
 def skip_item(
     request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[SkipIn]
 ) -> ItemOut:
-    """Pass on an item you hold: it becomes ``skipped`` (reviewers see the skipped count)."""
+    """Pass on an item you hold: it is ``skipped`` for you (reviewers see the skipped count)."""
     runtime = runtime_of(request)
+    me = user_of(request)
     with runtime.session() as session:
         item = items.get_item(session, item_id)
-        queue.skip(session, item, user_of(request).id, data.reason)  # type: ignore[arg-type]
+        queue.skip(session, item, me.id, data.reason)  # type: ignore[arg-type]
         session.refresh(item)
-    return ItemOut.of(item, media_url(runtime.settings.secret_key, item.content_hash))
+        status = queue.my_statuses(session, [item], me.id)[item_id]  # type: ignore[arg-type]
+    return ItemOut.of(item, media_url(runtime.settings.secret_key, item.content_hash), status)
 
 
 @post("/annotations/{annotation_id:uuid}/withdraw", guards=[signed_in], status_code=200)

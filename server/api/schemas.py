@@ -103,11 +103,15 @@ class ItemOut(msgspec.Struct):
     meta: dict[str, Any]
     provenance: dict[str, Any]
     status: str
+    """The lifecycle state for reviewers and above; for annotators their own status on it:
+    ``todo``, ``done`` or ``skipped``."""
     media_url: str
     created_at: datetime
 
     @classmethod
-    def of(cls, item: Item, media_url: str) -> ItemOut:
+    def of(cls, item: Item, media_url: str, status: str | None = None) -> ItemOut:
+        """``status`` replaces the lifecycle state: annotators see their own slot's status
+        (to do, done, skipped), never the item's state."""
         return cls(
             id=item.id or 0,
             project_id=item.project_id,
@@ -116,7 +120,7 @@ class ItemOut(msgspec.Struct):
             content_hash=item.content_hash,
             meta=item.meta,
             provenance=item.provenance,
-            status=item.status,
+            status=status or item.status,
             media_url=media_url,
             created_at=item.created_at,
         )

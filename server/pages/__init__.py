@@ -5,8 +5,10 @@ from litestar import Router
 from ..metrics import metrics_handlers
 from .account import account_pages
 from .auth import auth_pages
+from .calibration import calibration_pages
 from .categories import category_pages
 from .datasets import dataset_pages
+from .gold import gold_pages
 from .items import item_pages
 from .label import label_pages
 from .plugins import plugin_pages
@@ -32,6 +34,8 @@ page_router = Router(
         *metrics_handlers,  # /metrics: Prometheus text, outside /api/v1 (see server/metrics.py)
         *item_pages,
         *label_pages,
+        *gold_pages,
+        *calibration_pages,
         *plugin_pages,
         *account_pages,
         *settings_pages,

@@ -11,11 +11,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, labels, lifecycle, projects
+from scholia.core import annotations, items, labels, lifecycle, projects, queue
 from scholia.core.errors import IllegalTransition
-from scholia.core.models import Blob, Item, User
+from scholia.core.models import Blob, GoldAnswer, Item, Role, User
 
-from ..auth import signed_in
+from ..auth import requires, signed_in
 from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -31,19 +31,32 @@ def item_detail(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
 ) -> Response[Any]:
     runtime = runtime_of(request)
+    me = user_of(request)
+    # Annotators see their own work only: their annotations, their status on the item, no
+    # lifecycle moves and no way through the project's items (nor anything of gold).
+    qa = me.has_role(Role.reviewer)
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
         current = annotations.current_annotations(session, item_id)
+        if not qa:
+            current = [a for a in current if a.annotator_id == me.id]
         authors = {
             u.id: u
             for u in session.exec(
                 select(User).where(col(User.id).in_({a.annotator_id for a in current}))
             )
         }
-        neighbours = _neighbours(session, project_id, item_id)
+        neighbours = (
+            _neighbours(session, project_id, item_id) if qa else {"previous": None, "next": None}
+        )
         categories = labels.live_categories(session, project_id)
-    me = user_of(request)
+        status = item.status if qa else queue.my_statuses(session, [item], me.id)[item_id]  # type: ignore[arg-type]
+        gold_answers = (
+            list(session.exec(select(GoldAnswer).where(col(GoldAnswer.item_id) == item_id)))
+            if qa
+            else []
+        )
     mine = {a.annotation_type: a for a in current if a.annotator_id == me.id}
     editors = []
     for type_name in project.annotation_types:
@@ -60,7 +73,7 @@ def item_detail(
     # What static/editors.js mounts the editors with (the labeling page passes the same).
     state = {
         "project_id": project_id,
-        "item": {"id": item.id, "status": item.status, "name": item.name},
+        "item": {"id": item.id, "status": status, "name": item.name},
         "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
@@ -77,9 +90,14 @@ def item_detail(
         authors=authors,
         editors=editors,
         media=media_url(runtime.settings.secret_key, item.content_hash),
-        allowed=lifecycle.allowed_transitions(item.status),
+        allowed=lifecycle.allowed_transitions(item.status) if qa else [],
         neighbours=neighbours,
         state=state,
+        status=status,
+        qa=qa,
+        gold_answers=gold_answers,
+        gold_categories=categories,
+        can_promote=qa and any(a.adjudication_id for a in current),
     )
 
 
@@ -99,7 +117,7 @@ def _neighbours(session: Any, project_id: int, item_id: int) -> dict[str, int | 
     return {"previous": previous, "next": following}
 
 
-@post("/projects/{project_id:int}/items/{item_id:int}/transition", guards=[signed_in])
+@post("/projects/{project_id:int}/items/{item_id:int}/transition", guards=[requires(Role.reviewer)])
 def item_transition(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form
 ) -> Response[Any]:

@@ -12,8 +12,9 @@ from litestar import Request, Response
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from scholia.core import annotations, items, labels, projects, queue
+from scholia.core import annotations, calibration, items, labels, projects, queue, standing
 from scholia.core.contributions import AnnotationType
+from scholia.core.errors import PermissionDenied
 
 from ..auth import signed_in
 from ..media import media_url
@@ -46,14 +47,34 @@ def label_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Re
     me = user_of(request)
     assert me.id is not None
     show = _shown(request)
-    with runtime.session() as session:
-        project = projects.get_project(session, project_id)
-        item = queue.claim_next(session, project_id, me.id)
-        # With nothing left to label, the page links to what the annotator did label.
-        done = [] if item else queue.my_queue(session, project_id, me.id, 0, after=0, show="done")
+    try:
+        with runtime.session() as session:
+            project = projects.get_project(session, project_id)
+            item = queue.claim_next(session, project_id, me.id)
+            # With nothing left to label, the page links to what the annotator did label.
+            done = (
+                [] if item else queue.my_queue(session, project_id, me.id, 0, after=0, show="done")
+            )
+    except PermissionDenied as refused:
+        return _refused(request, project_id, refused)
     if item is None:
         return page(request, "label_done.html", project=project, done=done[0] if done else None)
     return Redirect(f"/projects/{project_id}/label/{item.id}{_query(show)}")
+
+
+def _refused(
+    request: Request[Any, Any, Any], project_id: int, refused: PermissionDenied
+) -> Response[Any]:
+    """No items for this annotator (suspended, or calibration not passed): the page says why."""
+    with runtime_of(request).reading() as session:
+        project = projects.get_project(session, project_id)
+    return page(
+        request,
+        "calibration/no_items.html",
+        status_code=403,
+        project=project,
+        reason=refused.message,
+    )
 
 
 @get("/projects/{project_id:int}/label/{item_id:int}", guards=[signed_in])
@@ -68,6 +89,10 @@ def label_item(
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
+        suspension = standing.is_suspended(session, project_id, me.id)
+        if suspension is not None:
+            refusal = PermissionDenied(standing.refusal(suspension))
+        calibrating = calibration.serves(session, item, me.id)
         queue.reserve(session, project_id, me.id, RESERVE)
         mine = {
             a.annotation_type: a
@@ -77,6 +102,9 @@ def label_item(
         held = queue.my_queue(session, project_id, me.id, item_id, show=show)
         counts = queue.my_queue_counts(session, project_id, me.id)
         categories = labels.live_categories(session, project_id)
+        statuses = queue.my_statuses(session, [item, *held], me.id)
+    if suspension is not None:
+        return _refused(request, project_id, refusal)
     # The current item need not be in the filtered queue: its neighbours are by id either way.
     earlier = [i for i in held if i.id is not None and i.id < item_id]
     following = [i for i in held if i.id is not None and i.id > item_id]
@@ -97,7 +125,7 @@ def label_item(
         )
     state = {
         "project_id": project_id,
-        "item": {"id": item.id, "status": item.status, "name": item.name},
+        "item": {"id": item.id, "status": statuses[item_id], "name": item.name},
         "queue": show,
         "query": _query(show),
         "previous": earlier[-1].id if earlier else None,
@@ -126,6 +154,8 @@ def label_item(
         project=project,
         item=item,
         held=held,
+        statuses=statuses,
+        calibrating=calibrating,
         filters=filters,
         query=_query(show),
         editors=editors,

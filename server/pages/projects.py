@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from scholia.core import items, labels, projects
+from scholia.core import items, labels, projects, queue
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
 
@@ -104,13 +104,18 @@ def project_detail(
     grid: NamedDependency[GridQuery],
 ) -> Response[Any]:
     runtime = runtime_of(request)
+    user = user_of(request)
     with runtime.reading() as session:
         project = projects.get_project(session, project_id)
-        context = grid_context(request, session, project_id, grid, f"/projects/{project_id}")
+        # The grid (every item, its state, its labels) is for QA roles; an annotator sees
+        # their own queue's counts, which say nothing of gold items.
+        if user.has_role(Role.reviewer):
+            context = grid_context(request, session, project_id, grid, f"/projects/{project_id}")
+        else:
+            context = {"my_counts": queue.my_queue_counts(session, project_id, user.id)}  # type: ignore[arg-type]
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
-    user = user_of(request)
     return page(
         request,
         "projects/detail.html",

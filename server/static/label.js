@@ -158,8 +158,8 @@ function saver(type, report) {
     undo.push({ itemId: state.item.id, type, before });
     store(UNDO, undo.slice(-50));
     const answer = enqueue({ kind: "annotate", itemId: state.item.id, type, payload, timeSpentMs: timeSpent() });
-    itemStatus.textContent = "labeled";
-    itemStatus.className = "badge labeled";
+    itemStatus.textContent = "done";
+    itemStatus.className = "badge done";
     if (advance) setTimeout(next, 120);
     return answer;
   };

@@ -50,11 +50,20 @@ def is_suspended(session: Session, project_id: int, annotator_id: int) -> Suspen
 
 
 def refusal(suspension: Suspension) -> str:
-    """What a suspended annotator is told when they ask for work."""
+    """What a suspended annotator is told when they ask for work: the numbers, in words that
+    do not say which items were checked (nor what they are called inside)."""
+    found = suspension.evidence
+    why = suspension.reason
+    if found.get("accuracy") is not None and found.get("wilson_interval"):
+        low, high = found["wilson_interval"]
+        why = (
+            f"{found['accuracy']:.0%} of your last {found['count']} checked answers were "
+            f"correct (95% Wilson interval {low:.0%}-{high:.0%}), below the project's "
+            f"{found['threshold']:.0%}."
+        )
     return (
         f"You are suspended from this project since {suspension.suspended_at:%Y-%m-%d %H:%M} "
-        f"UTC: {suspension.reason} Your other projects are not affected; a manager can lift "
-        "the suspension."
+        f"UTC: {why} Your other projects are not affected; a manager can lift the suspension."
     )
 
 
@@ -71,8 +80,13 @@ class Requeued:
     """Items the annotator held but had not submitted: their slot is open again."""
 
 
+_DECISIONS = (ItemState.approved, ItemState.rejected)
+"""Never passed through on the way back: re-queueing must not record a review decision."""
+
+
 def _path_to_in_progress(state: str) -> list[ItemState]:
-    """The shortest chain of allowed transitions from ``state`` to ``in_progress``."""
+    """The shortest chain of allowed transitions from ``state`` to ``in_progress`` that
+    passes through no review decision."""
     start = ItemState(state)
     if start == ItemState.in_progress:
         return []
@@ -81,7 +95,7 @@ def _path_to_in_progress(state: str) -> list[ItemState]:
     while todo:
         here = todo.popleft()
         for there in TRANSITIONS.get(here, ()):
-            if there in seen:
+            if there in seen or there in _DECISIONS:
                 continue
             seen[there] = [*seen[here], there]
             if there == ItemState.in_progress:

@@ -3,6 +3,7 @@
 from litestar import Router
 
 from .account import account_api
+from .adjudication import adjudication_api
 from .datasets import dataset_api
 from .gold import gold_api
 from .imports import import_api
@@ -25,6 +26,7 @@ api_router = Router(
         *review_api,
         *gold_api,
         *quality_api,
+        *adjudication_api,
         *plugin_api,
         *dataset_api,
         *import_api,

@@ -4,6 +4,7 @@ from litestar import Router
 
 from ..metrics import metrics_handlers
 from .account import account_pages
+from .adjudication import adjudication_pages
 from .auth import auth_pages
 from .calibration import calibration_pages
 from .categories import category_pages
@@ -32,6 +33,7 @@ page_router = Router(
         *review_pages,
         *quality_pages,
         *metrics_handlers,  # /metrics: Prometheus text, outside /api/v1 (see server/metrics.py)
+        *adjudication_pages,
         *item_pages,
         *label_pages,
         *gold_pages,

@@ -206,6 +206,33 @@ def test_a_tie_pre_selects_nothing_and_says_it_is_a_tie(
     assert "Most common" not in page
 
 
+def test_a_type_without_categories_shows_each_versions_payload(
+    runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
+) -> None:
+    manager = make_user("manager")
+    project_id = labeling_project(
+        runtime, manager, count=1, annotation_types=("rating",), settings={"overlap": 2}
+    )
+    with runtime.session() as session:
+        item_id = session.exec(select(Item.id).where(col(Item.project_id) == project_id)).one()
+    for stars in (2, 5):
+        with runtime.session() as session:
+            annotations.submit(
+                session,
+                runtime.plugins,
+                item_id=item_id,  # type: ignore[arg-type]
+                annotator_id=make_user("annotator").id,  # type: ignore[arg-type]
+                annotation_type="rating",
+                payload={"value": stars},
+            )
+    assert status_of(runtime, item_id) == "adjudication"  # type: ignore[arg-type]
+    page = text_of(adjudicator.get(f"/projects/{project_id}/adjudication/{item_id}"))
+    labels = re.findall(r"<div class=\"adj-labels\" data-labels>(.*?)</div>", page, re.S)
+    shown = [re.sub(r"<[^>]+>", "", label).strip() for label in labels]
+    assert shown == ['{"comment": "", "value": 2}', '{"comment": "", "value": 5}']
+    assert 'data-editor-root="rating"' in page
+
+
 def test_an_item_not_in_adjudication_has_no_case_page(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:

@@ -20,16 +20,22 @@ from .schemas import CategoryIn, CategoryOut, CategoryPatch, ProjectIn, ProjectO
 __all__ = ["project_api"]
 
 
-def _out(session: Any, project: Project, counts: dict[str, int]) -> ProjectOut:
+def _out(session: Any, project: Project, counts: dict[str, int], qa: bool = True) -> ProjectOut:
+    """``qa`` False (an annotator): the quality settings and per-state counts are left out,
+    since gold items never move through the lifecycle for annotators."""
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
+    if not qa:
+        counts = {}
     return ProjectOut(
         id=project.id,
         name=project.name,
         description=project.description,
         modality=project.modality,
         annotation_types=project.annotation_types,
-        settings=project.settings,
+        settings=project.settings
+        if qa
+        else {"annotation_options": project.settings.get("annotation_options", {})},
         schema_version=schema.schema_version,
         labels_hash=schema.labels_hash,
         guideline_version=projects.current_guideline(session, project.id).version,
@@ -41,7 +47,8 @@ def _out(session: Any, project: Project, counts: dict[str, int]) -> ProjectOut:
 @get("/projects", guards=[signed_in])
 def list_projects(request: Request[Any, Any, Any]) -> list[ProjectOut]:
     with runtime_of(request).reading() as session:
-        return [_out(session, s.project, s.counts) for s in projects.list_projects(session)]
+        qa = user_of(request).has_role(Role.reviewer)
+        return [_out(session, s.project, s.counts, qa) for s in projects.list_projects(session)]
 
 
 @post("/projects", guards=[requires(Role.manager)])
@@ -86,7 +93,8 @@ def update_settings(
 def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
     with runtime_of(request).reading() as session:
         summary = projects.summarize(session, project_id)
-        return _out(session, summary.project, summary.counts)
+        qa = user_of(request).has_role(Role.reviewer)
+        return _out(session, summary.project, summary.counts, qa)
 
 
 @get("/projects/{project_id:int}/categories", guards=[signed_in])

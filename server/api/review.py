@@ -11,7 +11,7 @@ from litestar.params import FromPath, JSONBody
 from scholia.core import counts, projects, review
 from scholia.core.models import Role
 
-from ..auth import requires, signed_in
+from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 
 __all__ = ["review_api"]
@@ -55,9 +55,10 @@ class ReviewOut(msgspec.Struct):
     """Items left undecided, each with the reason; the others were decided."""
 
 
-@get("/projects/{project_id:int}/counts", guards=[signed_in])
+@get("/projects/{project_id:int}/counts", guards=[requires(Role.reviewer)])
 def project_counts(request: Request[Any, Any, Any], project_id: FromPath[int]) -> CountsOut:
-    """Exact counts, read from the tables on each request (no cache)."""
+    """Exact counts, read from the tables on each request (no cache); for reviewers and above
+    (an annotator's own counts are in their queue)."""
     with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         found = counts.project_counts(session, project_id)

@@ -261,7 +261,7 @@ def bar_chart(
             f"{_e(label[:20])}</text>"
             f'<rect class="bar" x="{left}" y="{y}" width="{length:.1f}" height="{bar}">'
             f"<title>{_e(tip)}</title></rect>"
-            f'<text class="value" x="{left + length + 6:.1f}" y="{y + bar / 2 + 4:.0f}">'
+            f'<text class="value" x="{width - 6}" y="{y + bar / 2 + 4:.0f}" text-anchor="end">'
             f"{_e(fmt.format(value))}</text>"
         )
         interval = intervals[k] if intervals else None

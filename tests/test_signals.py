@@ -390,7 +390,9 @@ def test_the_drift_rule_fails_on_a_drifting_week(data: Data) -> None:
     assert result.value > 0.05
     assert not result.passed
     assert result.evidence["above_threshold"] == 1
-    assert f"annotator {b} in 2026-W46" in result.message
+    with data.runtime.reading() as session:
+        pseudonym = session.get(User, b).pseudonym  # type: ignore[union-attr]
+    assert f"{pseudonym} in 2026-W46" in result.message
 
 
 def test_the_drift_rule_passes_with_not_enough_data(data: Data) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
 
 from ..contributions import AnnotationType, QualityRule, RuleResult
-from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review
+from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review, User
 from .agreement import NotEnoughData, krippendorff_alpha
 from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
 
@@ -647,6 +647,12 @@ def _annotation_types(context: Any) -> dict[str, AnnotationType]:
     return found
 
 
+def _pseudonym(session: Session, annotator_id: int) -> str:
+    """Who, as exports say it: a rule's message travels with the dataset version's gate report."""
+    user = session.get(User, annotator_id)
+    return f"annotator {annotator_id}" if user is None else user.pseudonym
+
+
 def _evaluate_drift(context: Any, threshold: float) -> RuleResult:
     counts = label_counts(
         context.session, _annotation_types(context), context.project.id, context.item_ids
@@ -671,7 +677,8 @@ def _evaluate_drift(context: Any, threshold: float) -> RuleResult:
         threshold=threshold,
         evidence=evidence,
         message=(
-            f"highest weekly drift: annotator {worst.annotator_id} in {worst.week} "
+            f"highest weekly drift: {_pseudonym(context.session, worst.annotator_id)} in "
+            f"{worst.week} "
             f"({worst.labels} labels); {above} annotator-weeks above the threshold"
         ),
     )
@@ -699,7 +706,8 @@ def _evaluate_reopen(context: Any, threshold: float) -> RuleResult:
         threshold=threshold,
         evidence=evidence,
         message=(
-            f"highest: annotator {annotator}, {worst.reviewed - worst.accepted} of "
+            f"highest: {_pseudonym(context.session, annotator)}, "
+            f"{worst.reviewed - worst.accepted} of "
             f"{worst.reviewed} items not accepted at first review"
         ),
     )

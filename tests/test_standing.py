@@ -50,6 +50,9 @@ def gold_project(
             )
     golden = ids[production:]
     with runtime.session() as session:
+        project = session.get(Project, project.id)  # type: ignore[assignment]
+    assert project is not None
+    with runtime.session() as session:
         for item_id in golden:
             gold.mark_gold(
                 session,

@@ -98,6 +98,9 @@ class Waiting:
     item: Item
     reason: str
     routed_at: datetime
+    versions: int
+    """Distinct labels on the item (as its case counts them)."""
+    annotators: int
 
 
 def backlog(session: Session, project_id: int, *, limit: int = 200) -> list[Waiting]:
@@ -110,12 +113,16 @@ def backlog(session: Session, project_id: int, *, limit: int = 200) -> list[Wait
             .limit(limit)
         )
     )
-    routed = _routing(session, [i.id for i in waiting if i.id is not None])
+    ids = [i.id for i in waiting if i.id is not None]
+    routed = _routing(session, ids)
+    current = valid_annotations(session, ids)
     return [
         Waiting(
             item=i,
             reason=(routed[i.id].reason or "") if i.id in routed else "",
             routed_at=routed[i.id].at if i.id in routed else i.updated_at,
+            versions=len({(a.annotation_type, payload_key(a)) for a in current.get(i.id, [])}),  # type: ignore[arg-type]
+            annotators=len(current.get(i.id, [])),  # type: ignore[arg-type]
         )
         for i in waiting
     ]

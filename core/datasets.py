@@ -429,6 +429,7 @@ class _Writer:
                 if adjudication.chosen_annotation_id
                 else None,
                 "routed_because": adjudication.evidence.get("routed_because"),
+                "versions": adjudication.evidence.get("versions"),
             },
             "aggregation": record.votes.get(annotation.id),
         }

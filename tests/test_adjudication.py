@@ -95,6 +95,11 @@ def test_a_decision_is_an_annotation_linked_to_its_record_and_the_item_is_approv
     assert line["adjudication"]["adjudicator"] == judge.pseudonym
     assert line["adjudication"]["reasoning"].startswith("The ears are a cat's")
     assert len(line["adjudication"]["considered"]) == 3
+    versions = line["adjudication"]["versions"]  # what the weighed labels said, and by whom
+    assert [(v["payload"], len(v["annotators"])) for v in versions] == [
+        ({"category_ids": [2]}, 2),
+        ({"category_ids": [1]}, 1),
+    ]
     assert line["adjudication"]["routed_because"] == "agreement 0.33 below 0.50 (3 annotators)"
 
 

@@ -111,15 +111,14 @@ def list_backlog(
         projects.get_project(session, project_id)
         for waiting in adjudication.backlog(session, project_id):
             assert waiting.item.id is not None
-            case = adjudication.case_of(session, runtime.plugins, waiting.item.id)
             out.append(
                 CaseSummaryOut(
                     item=_item(request, waiting.item),
                     thumbnail_url=media_url(secret, waiting.item.content_hash, "thumb"),
                     reason=waiting.reason,
                     routed_at=waiting.routed_at,
-                    versions=len(case.versions),
-                    annotators=sum(v.count for v in case.versions),
+                    versions=waiting.versions,
+                    annotators=waiting.annotators,
                 )
             )
     return out

@@ -61,16 +61,14 @@ def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int
         total = counts.status_counts(session, [project_id])[project_id]["adjudication"]
         for waiting in adjudication.backlog(session, project_id):
             assert waiting.item.id is not None
-            # How many versions and annotators: the case's own evidence, so the two agree.
-            case = adjudication.case_of(session, runtime.plugins, waiting.item.id)
             rows.append(
                 {
                     "item": waiting.item,
                     "reason": waiting.reason,
                     "routed_at": waiting.routed_at,
                     "ago": ago(waiting.routed_at, now),
-                    "versions": len(case.versions),
-                    "annotators": sum(v.count for v in case.versions),
+                    "versions": waiting.versions,
+                    "annotators": waiting.annotators,
                     "thumb": media_url(secret, waiting.item.content_hash, "thumb"),
                 }
             )

@@ -199,3 +199,26 @@ def test_the_gold_page_shows_accuracy_and_suspensions_with_lift_for_managers(
     assert f'href="/projects/{project.id}/gold"' in page.text
     item_page = manager.get(f"/projects/{project.id}/items/{golden[0]}").text
     assert 'data-gold-form="classification"' in item_page and "Unmark gold" in item_page
+
+
+def test_a_reviewer_marks_an_item_gold_from_its_page_with_a_category_and_explanation(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project, production, _ = gold_project(runtime, production=2, gold_items=0)
+    reviewer = client_for("reviewer")
+    url = f"/projects/{project.id}/items/{production[0]}/gold"
+    form = {"annotation_type": "classification", "category_ids": "3", "explanation": "Wings."}
+    marked = reviewer.post(url, data={**form, "action": "mark"}, follow_redirects=True)
+    assert "Marked as gold with its expected answer." in marked.text
+    assert "Wings." in marked.text
+    listed = reviewer.get(f"/projects/{project.id}/gold").text
+    assert f'data-gold-item="{production[0]}"' in listed and "classification: bird" in listed
+    unknown = reviewer.post(
+        url, data={**form, "category_ids": "9", "action": "mark"}, follow_redirects=True
+    )
+    assert "no category 9" in unknown.text.lower()
+    unmarked = reviewer.post(url, data={"action": "unmark"}, follow_redirects=True)
+    assert "The item is no longer gold." in unmarked.text
+    # An annotator sees no gold form on the same page.
+    annotator_page = client_for("annotator").get(f"/projects/{project.id}/items/{production[0]}")
+    assert "gold" not in annotator_page.text.lower()

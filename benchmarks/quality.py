@@ -5,7 +5,7 @@
 One image project, classification (single-label, 20 categories), overlap 5: 200,000 items,
 each labeled by all 5 annotators. Rows are bulk-inserted with SQLAlchemy core into the real
 tables (a fresh SQLite file in a temporary data directory, Alembic-migrated like production;
-or the PostgreSQL database ``--database-url`` names, whose tables are emptied first): per item
+or the new, empty PostgreSQL database ``--database-url`` names): per item
 a blob, the item, 5 assignments (submitted), 5 current classification annotations (a true
 category per item; each annotator agrees with it with probability 0.85, else picks uniformly;
 annotator 5 drifts towards category 1 in the last four weeks; time spent log-normal, with a few
@@ -70,12 +70,15 @@ def runtime_for(data_dir: Path, database_url: str | None) -> Any:
     return Runtime.open(settings, default_plugins=DEFAULT_PLUGINS)
 
 
-def empty_postgres(runtime: Any) -> None:
-    from sqlmodel import SQLModel
-
-    names = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with runtime.engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+def require_empty(runtime: Any) -> None:
+    """The tables of a PostgreSQL database cannot be emptied (audit events and annotations are
+    append-only, down to the database), so the benchmark wants a new, empty database."""
+    with runtime.engine.connect() as connection:
+        if connection.execute(text("SELECT count(*) FROM project")).scalar_one():
+            sys.exit(
+                "--database-url: this database already holds projects; give the benchmark a new, "
+                "empty database (CREATE DATABASE …)"
+            )
 
 
 def build(runtime: Any, n_annotations: int, seed: int = 5) -> dict[str, Any]:
@@ -332,7 +335,7 @@ def main() -> None:
         data_dir = Path(folder)
         runtime = runtime_for(data_dir, args.database_url)
         if args.database_url:
-            empty_postgres(runtime)
+            require_empty(runtime)
         database = runtime.engine.dialect.name
         started = time.perf_counter()
         built = build(runtime, args.annotations)

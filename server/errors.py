@@ -59,7 +59,12 @@ TITLES = {
 
 
 def is_api(request: Request[Any, Any, Any]) -> bool:
-    return request.url.path.startswith("/api/") or request.url.path in ("/healthz", "/readyz")
+    """Machine endpoints answer errors as JSON, never with a redirect to sign in."""
+    return request.url.path.startswith("/api/") or request.url.path in (
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    )
 
 
 def _respond(

@@ -208,4 +208,17 @@ def _quality_demo(session: Session, runtime: Runtime, admin: User) -> None:
             )
         if index not in (3, 7):
             labeled.append(item.id)
+    for index, item in enumerate(created[-3:]):  # both answer the gold items; one misses one
+        truth = SHAPE_IDS[item.name.split("-")[0]]
+        for person in people:
+            missed = index == 0 and person is people[1]
+            submit(
+                session,
+                runtime.plugins,
+                item_id=item.id,  # type: ignore[arg-type]
+                annotator_id=person.id,  # type: ignore[arg-type]
+                annotation_type="classification",
+                payload={"category_ids": [truth % 3 + 1 if missed else truth]},
+                time_spent_ms=rng.randint(1500, 6000),
+            )
     review.decide(session, item_ids=labeled[:6], decision="approved", reviewer_id=admin.id)  # type: ignore[arg-type]

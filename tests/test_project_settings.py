@@ -65,3 +65,50 @@ def test_only_managers_change_settings(
     annotator = api_for("annotator")
     response = annotator.patch(f"/api/v1/projects/{project['id']}/settings", json={"overlap": 2})
     assert response.status_code == 403
+
+
+def _form(**changes: str) -> dict[str, str]:
+    """The settings form as the page sends it, with the defaults, then ``changes``."""
+    form = {
+        "overlap": "1",
+        "gold_rate": "0.05",
+        "gold.correct_at": "1",
+        "gold.window": "50",
+        "gold.min_count": "10",
+        "gold.threshold": "0.8",
+        "calibration.items": "30",
+        "calibration.pass_mark": "0.85",
+        "calibration.attempts": "3",
+        "adjudication.below": "0.5",
+        "adjudication.aggregator": "majority",
+    }
+    return {**form, **changes}
+
+
+def test_the_settings_page_saves_the_form(
+    project: dict[str, Any], client_for: Callable[..., TestClient[Any]]
+) -> None:
+    manager = client_for("manager")
+    url = f"/projects/{project['id']}/settings"
+    assert "Annotators per item" in manager.get(url).text
+    saved = manager.post(
+        url,
+        data=_form(overlap="2", **{"calibration.required": "on", "threshold.reopen_rate": "0.05"}),
+    )
+    assert saved.status_code == 200 and "Quality settings saved." in saved.text
+    stored = project["manager"].get(f"/api/v1/projects/{project['id']}").json()["settings"]
+    assert stored["overlap"] == 2 and stored["calibration"]["required"] is True
+    assert stored["quality_thresholds"] == {"reopen_rate": 0.05}
+
+
+def test_the_settings_page_refuses_a_bad_threshold_and_keeps_what_was_typed(
+    project: dict[str, Any], client_for: Callable[..., TestClient[Any]]
+) -> None:
+    manager = client_for("manager")
+    url = f"/projects/{project['id']}/settings"
+    refused = manager.post(url, data=_form(overlap="4", **{"threshold.gold_coverage": "2"}))
+    assert refused.status_code == 422
+    assert "gold_coverage&#39; must be at least 0 and at most 1" in refused.text
+    assert 'name="overlap" value="4"' in refused.text  # kept
+    stored = project["manager"].get(f"/api/v1/projects/{project['id']}").json()["settings"]
+    assert stored.get("overlap", 1) == 1  # nothing stored

@@ -220,8 +220,9 @@ def test_a_rating_of_one_needs_a_comment(
 
     page.reload()
     wait_for_editors(page)
-    expect(page.get_by_text("Nobody has annotated this item yet.")).to_be_visible()
-    expect(page.locator("[data-status]")).to_have_text("unlabeled")
+    # An annotator sees their own work and their own status on the item.
+    expect(page.get_by_text("You have not annotated this item yet.")).to_be_visible()
+    expect(page.locator("[data-status]")).to_have_text("todo")
 
     # With a comment (C focuses it, Escape leaves it) the same rating is accepted.
     page.keyboard.press("1")

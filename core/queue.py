@@ -272,7 +272,12 @@ def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) ->
 
 
 def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
-    """The annotator's slot on ``item``, claiming an open one if they hold none."""
+    """The annotator's slot on ``item``, claiming an open one if they hold none.
+    ``PermissionDenied`` for an annotator suspended from the item's project (no labeling by
+    URL around the empty queue)."""
+    suspension = standing.is_suspended(session, item.project_id, annotator_id)
+    if suspension is not None:
+        raise PermissionDenied(standing.refusal(suspension))
     mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
     if mine is not None:
         return mine

@@ -159,7 +159,7 @@ def test_an_annotator_who_misses_gold_items_is_suspended_and_their_work_requeued
 def test_a_suspended_annotator_keeps_their_other_projects_and_a_manager_can_lift_it(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
-    _, project, _, _ = gold_project(
+    _, project, production, _ = gold_project(
         runtime, production=10, gold_items=3, gold={"window": 3, "min_count": 3}
     )
     _, other_project, _, _ = gold_project(runtime, production=3, gold_items=0)
@@ -179,6 +179,11 @@ def test_a_suspended_annotator_keeps_their_other_projects_and_a_manager_can_lift
     assert refused.status_code == 403 and "Test reason." in refused.json()["error"]["message"]
     page = annotator.get(f"/projects/{project.id}/label")
     assert page.status_code == 403 and "Test reason." in page.text
+    held = annotator.post(
+        f"/api/v1/items/{production[0]}/annotations",
+        json={"annotation_type": "classification", "payload": {"category_ids": [1]}},
+    )
+    assert held.status_code == 403, "no labeling by URL while suspended"
     elsewhere = annotator.post(f"/api/v1/projects/{other_project.id}/queue/next")
     assert elsewhere.status_code == 200 and elsewhere.json()["item"] is not None
 

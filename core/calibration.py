@@ -31,6 +31,7 @@ __all__ = [
     "Step",
     "grant_attempt",
     "next_step",
+    "production_refusal",
     "record",
     "serves",
     "status",
@@ -186,6 +187,20 @@ def next_step(session: Session, project: Project, annotator_id: int) -> Step:
     # Every item still gold is answered (an item unmarked meanwhile cannot be): score it.
     _finish(session, project, attempt, answered)
     return next_step(session, project, annotator_id)
+
+
+def production_refusal(session: Session, project: Project, annotator_id: int) -> str | None:
+    """Why the annotator may not take production items yet (calibration is required and they
+    have not passed it), or None when they may. Reads only: nothing is started here."""
+    if not settings_of(project).calibration.required:
+        return None
+    assert project.id is not None
+    if any(a.passed for a in _attempts(session, project.id, annotator_id)):
+        return None
+    return (
+        "This project asks new annotators to pass a calibration set before other items; "
+        "take your next item from the queue."
+    )
 
 
 def serves(session: Session, item: Item, annotator_id: int) -> bool:

@@ -281,6 +281,11 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
     if mine is not None:
         return mine
+    if not calibration.serves(session, item, annotator_id):
+        project = _project(session, item.project_id)
+        refusal = calibration.production_refusal(session, project, annotator_id)
+        if refusal is not None:  # no production item by URL around calibration
+            raise PermissionDenied(refusal)
     open_slots = session.exec(
         select(Assignment)
         .where(col(Assignment.item_id) == item.id, col(Assignment.annotator_id).is_(None))

@@ -114,3 +114,20 @@ def test_calibration_items_cannot_be_skipped(
     item = take(ann, project.id).json()["item"]  # type: ignore[arg-type]
     refused = ann.post(f"/api/v1/items/{item['id']}/skip", json={})
     assert refused.status_code == 409 and "cannot be skipped" in refused.text
+
+
+def test_an_annotator_in_calibration_cannot_label_a_production_item_by_url(
+    runtime: Any, api_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project, production, _ = gold_project(
+        runtime, production=2, gold_items=3, calibration=CALIBRATION, gold_rate=0.0
+    )
+    ann = api_for("annotator")
+    refused = ann.post(
+        f"/api/v1/items/{production[0]}/annotations",
+        json={"annotation_type": "classification", "payload": {"category_ids": [RIGHT]}},
+    )
+    assert refused.status_code == 403
+    assert "calibration set before other items" in refused.text
+    run_attempt(ann, project.id, [RIGHT, RIGHT, RIGHT])  # type: ignore[arg-type]
+    answer(ann, production[0], RIGHT)  # passed: production items are open to them

@@ -133,9 +133,16 @@ _NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
 
 
 def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
-    result = session.connection().execute(
-        _CLAIM, {"assignment_id": assignment_id, "annotator_id": annotator_id, "at": utcnow()}
-    )
+    """Claim the slot if it is still open. A claim that would give the annotator a second
+    slot on the same item (two tabs racing) is refused by the database and counts as lost."""
+    try:
+        with session.begin_nested():
+            result = session.connection().execute(
+                _CLAIM,
+                {"assignment_id": assignment_id, "annotator_id": annotator_id, "at": utcnow()},
+            )
+    except IntegrityError:
+        return False
     return result.rowcount == 1
 
 

@@ -170,3 +170,18 @@ def test_work_from_a_voided_slot_no_longer_counts(
     with runtime.session() as session:
         assert valid_annotations(session, [ids[0]]) == {}
         assert len(annotations.current_annotations(session, ids[0])) == 1  # nothing is deleted
+
+
+def test_the_database_refuses_a_second_slot_for_one_annotator_on_one_item(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    from sqlalchemy.exc import IntegrityError
+
+    from scholia.core.models import Assignment
+
+    _, _, ids = _project(runtime, overlap=2)
+    annotator = make_user("annotator")
+    _label(runtime, annotator, ids[0], 1)
+    with pytest.raises(IntegrityError), runtime.session() as session:
+        session.add(Assignment(item_id=ids[0], slot=7, annotator_id=annotator.id))
+        session.flush()

@@ -56,7 +56,12 @@ class Item(SQLModel, table=True):
 class Assignment(SQLModel, table=True):
     """One annotator's slot on one item; overlap N gives N slots."""
 
-    __table_args__ = (UniqueConstraint("item_id", "slot"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "slot"),
+        UniqueConstraint("item_id", "annotator_id", name="uq_assignment_one_per_annotator"),
+    )
+    """An annotator holds at most one slot per item, down to the database (open slots have
+    no annotator; NULLs never collide)."""
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), nullable=False))

@@ -19,9 +19,8 @@ import msgspec
 from sqlmodel import Session, col, select
 
 from . import audit, labels, lifecycle
-from .annotations import decode_payload, record_adjudicated
+from .annotations import decode_payload, enabled_type, record_adjudicated, validation_context
 from .consensus import payload_key, valid_annotations
-from .contributions import ValidationContext
 from .errors import Conflict, InvalidInput, NotFound
 from .lifecycle import ItemState
 from .models import Adjudication, Annotation, AuditEvent, Item, User
@@ -220,20 +219,9 @@ def decide(
     else:
         raise InvalidInput("Choose one of the labels, or give one of your own", "$.annotation_id")
     project = get_project(session, case.item.project_id)
-    kind = plugins.annotation_types.get(annotation_type)
-    if kind is None:
-        raise InvalidInput(f"No loaded plugin provides {annotation_type!r}", "$.annotation_type")
-    schema = labels.current_schema(session, project.id)  # type: ignore[arg-type]
-    decoded = decode_payload(
-        kind,
-        raw,
-        ValidationContext(
-            item_meta=case.item.meta,
-            categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
-            settings=project.settings,
-            deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
-        ),
-    )
+    kind = enabled_type(plugins, project, annotation_type)
+    schema = labels.current_schema(session, case.item.project_id)
+    decoded = decode_payload(kind, raw, validation_context(case.item, project, schema))
     record = Adjudication(
         item_id=item_id,
         adjudicator_id=adjudicator_id,

@@ -38,8 +38,10 @@ __all__ = [
     "SubmitResult",
     "current_annotations",
     "decode_payload",
+    "enabled_type",
     "record_adjudicated",
     "submit",
+    "validation_context",
     "withdraw",
 ]
 
@@ -65,6 +67,32 @@ def decode_payload(annotation_type: AnnotationType, raw: Any, context: Validatio
     except ValueError as error:
         raise InvalidInput(str(error), "$.payload") from None
     return payload
+
+
+def enabled_type(plugins: Plugins, project: Project, annotation_type: str) -> AnnotationType:
+    """The annotation type, if a loaded plugin provides it and the project uses it."""
+    kind = plugins.annotation_types.get(annotation_type)
+    if kind is None or annotation_type not in project.annotation_types:
+        enabled = ", ".join(project.annotation_types) or "none"
+        raise InvalidInput(
+            f"Annotation type {annotation_type!r} is not enabled in project {project.id} "
+            f"(enabled: {enabled})",
+            "$.annotation_type",
+        )
+    return kind
+
+
+def validation_context(
+    item: Item, project: Project, schema: LabelSchemaVersion
+) -> ValidationContext:
+    """What a payload on ``item`` is checked against: the schema's live categories (and the
+    deleted ones, so a refusal can say a category was deleted)."""
+    return ValidationContext(
+        item_meta=item.meta,
+        categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
+        settings=project.settings,
+        deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
+    )
 
 
 def _current_statement() -> Any:
@@ -234,14 +262,7 @@ def submit(
         if earlier is not None:
             return SubmitResult(annotation=earlier, created=False)
 
-    kind = plugins.annotation_types.get(annotation_type)
-    if kind is None or annotation_type not in project.annotation_types:
-        enabled = ", ".join(project.annotation_types) or "none"
-        raise InvalidInput(
-            f"Annotation type {annotation_type!r} is not enabled in project {project.id} "
-            f"(enabled: {enabled})",
-            "$.annotation_type",
-        )
+    kind = enabled_type(plugins, project, annotation_type)
     if annotator_confidence is not None and annotator_confidence not in Confidence.__members__:
         raise InvalidInput(
             f"annotator_confidence must be one of {', '.join(Confidence.__members__)}",
@@ -250,13 +271,7 @@ def submit(
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
 
-    context = ValidationContext(
-        item_meta=item.meta,
-        categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
-        settings=project.settings,
-        deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
-    )
-    decoded = decode_payload(kind, payload, context)
+    decoded = decode_payload(kind, payload, validation_context(item, project, schema))
 
     before = current_annotations(session, item_id)
     if supersedes_id is not None:

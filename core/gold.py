@@ -22,7 +22,6 @@ from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
 from . import audit, calibration, labels, standing
-from .contributions import ValidationContext
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Annotation, GoldAnswer, GoldResult, Item, Project, User
 from .plugins import Plugins
@@ -236,14 +235,7 @@ def _decode(
     payload: Any,
 ) -> Any:
     """The expected answer as its type's payload, checked as a submission on ``item`` is."""
-    kind = plugins.annotation_types.get(annotation_type)
-    if kind is None or annotation_type not in project.annotation_types:
-        enabled = ", ".join(project.annotation_types) or "none"
-        raise InvalidInput(
-            f"Annotation type {annotation_type!r} is not enabled in project {project.id} "
-            f"(enabled: {enabled})",
-            "$.annotation_type",
-        )
+    kind = submissions.enabled_type(plugins, project, annotation_type)
     if kind.agreement is None:
         raise InvalidInput(
             f"Annotation type {annotation_type!r} has no agreement measure, so answers to a "
@@ -252,12 +244,7 @@ def _decode(
         )
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
-    context = ValidationContext(
-        item_meta=item.meta,
-        categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
-        settings=project.settings,
-        deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
-    )
+    context = submissions.validation_context(item, project, schema)
     return submissions.decode_payload(kind, payload, context)
 
 

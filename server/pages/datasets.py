@@ -167,6 +167,17 @@ def create_version(
     )
 
 
+def _version_in(
+    request: Request[Any, Any, Any], project_id: int, version_id: int
+) -> DatasetVersion:
+    """Version ``version_id``, which must belong to project ``project_id`` (else 404)."""
+    with runtime_of(request).reading() as session:
+        version = datasets.get_version(session, version_id)
+    if version.project_id != project_id:
+        raise NotFound("dataset version", version_id)
+    return version
+
+
 @post(
     "/projects/{project_id:int}/datasets/{version_id:int}/retry",
     guards=[requires(Role.manager)],
@@ -179,10 +190,7 @@ def retry_version(
 ) -> Response[Any]:
     """Build a failed or stalled version again; back to the list, where its row polls."""
     back = Redirect(_url(project_id, format_name))
-    with runtime_of(request).reading() as session:
-        version = datasets.get_version(session, version_id)
-    if version.project_id != project_id:
-        raise NotFound("dataset version", version_id)
+    version = _version_in(request, project_id, version_id)
     try:
         _builds(request).retry(version, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:
@@ -202,10 +210,7 @@ def recheck_version(
 ) -> Response[Any]:
     """Judge a held version again; back to the list with what the gate says now."""
     back = Redirect(_url(project_id, format_name))
-    with runtime_of(request).reading() as session:
-        version = datasets.get_version(session, version_id)
-    if version.project_id != project_id:
-        raise NotFound("dataset version", version_id)
+    _version_in(request, project_id, version_id)
     try:
         checked = datasets.recheck(runtime_of(request), version_id, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:

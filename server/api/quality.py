@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.params import FromPath
 
+from scholia.core import projects
 from scholia.core.models import Role
-from scholia.core.quality import hub
+from scholia.core.quality import escalation, hub
 
 from ..auth import requires
-from ..routing import get, runtime_of
+from ..routing import get, post, runtime_of, user_of
 
 __all__ = ["quality_api"]
 
@@ -35,4 +37,33 @@ def project_quality(
     return Response(hub.as_dict(view))
 
 
-quality_api = [project_quality]
+class EscalationOut(msgspec.Struct):
+    to_adjudication: list[int]
+    """Labeled items sent to an adjudicator: a drifting annotator-week labeled them."""
+    to_review: list[int]
+    """Labeled items sent back to review: their annotator's reopen rate is above its ceiling."""
+    drifting: list[tuple[str, str, float]]
+    reopening: list[tuple[str, float]]
+
+
+@post(
+    "/projects/{project_id:int}/quality/escalate",
+    guards=[requires(Role.manager)],
+    status_code=200,
+)
+def escalate(request: Request[Any, Any, Any], project_id: FromPath[int]) -> EscalationOut:
+    """Act on the signal rules: move the project's labeled items that ``label_drift`` or
+    ``annotator_reopen_rate`` finds against, each with the finding as its audit reason."""
+    runtime = runtime_of(request)
+    with runtime.session() as session:
+        project = projects.get_project(session, project_id)
+        done = escalation.escalate(
+            session,
+            runtime.plugins,
+            project,
+            actor_id=user_of(request).id,  # type: ignore[arg-type]
+        )
+    return EscalationOut(done.to_adjudication, done.to_review, done.drifting, done.reopening)
+
+
+quality_api = [project_quality, escalate]

@@ -11,15 +11,16 @@ from typing import Any
 
 from litestar import Request, Response
 from litestar.params import FromPath
+from litestar.response import Redirect
 
 from scholia.core import projects
 from scholia.core.models import Role
-from scholia.core.quality import hub, signals
+from scholia.core.quality import escalation, hub, signals
 
 from .. import charts
 from ..auth import requires
-from ..routing import get, runtime_of
-from ..templating import page
+from ..routing import get, post, runtime_of, user_of
+from ..templating import flash, page
 
 __all__ = ["quality_pages"]
 
@@ -167,4 +168,26 @@ def quality_page(request: Request[Any, Any, Any], project_id: FromPath[int]) -> 
     return page(request, "quality/hub.html", project=project, **_context(view))
 
 
-quality_pages = [quality_page]
+@post("/projects/{project_id:int}/quality/escalate", guards=[requires(Role.manager)])
+def escalate(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
+    """Act on the signal rules (see ``scholia.core.quality.escalation``); back to the Hub."""
+    runtime = runtime_of(request)
+    with runtime.session() as session:
+        project = projects.get_project(session, project_id)
+        done = escalation.escalate(
+            session,
+            runtime.plugins,
+            project,
+            actor_id=user_of(request).id,  # type: ignore[arg-type]
+        )
+    moved = len(done.to_adjudication) + len(done.to_review)
+    text = (
+        f"{len(done.to_adjudication)} items sent to adjudication (label drift), "
+        f"{len(done.to_review)} back to review (reopen rate)."
+        if moved
+        else "No labeled item is affected by a failing signal rule."
+    )
+    return flash(Redirect(f"/projects/{project_id}/quality"), text, "info")
+
+
+quality_pages = [quality_page, escalate]

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from scholia.core import labels, lifecycle, projects, review
 from scholia.core.datasets import GateContext
@@ -88,16 +88,24 @@ class Data:
     ) -> uuid.UUID:
         annotation_id = uuid.uuid4()
         with self.runtime.engine.begin() as connection:
-            slot = connection.execute(
-                insert(Assignment).values(
-                    item_id=item_id,
-                    slot=connection.exec_driver_sql("SELECT count(*) FROM assignment").scalar(),
-                    annotator_id=annotator_id,
-                    claimed_at=at,
-                    submitted_at=at,
-                    voided_at=at if voided else None,
+            held = connection.execute(  # a revision stays in its annotator's slot
+                select(Assignment.id).where(
+                    Assignment.item_id == item_id, Assignment.annotator_id == annotator_id
                 )
-            ).inserted_primary_key[0]  # type: ignore[index]
+            ).scalar()
+            slot = (
+                held
+                or connection.execute(
+                    insert(Assignment).values(
+                        item_id=item_id,
+                        slot=connection.exec_driver_sql("SELECT count(*) FROM assignment").scalar(),
+                        annotator_id=annotator_id,
+                        claimed_at=at,
+                        submitted_at=at,
+                        voided_at=at if voided else None,
+                    )
+                ).inserted_primary_key[0]
+            )  # type: ignore[index]
             connection.execute(
                 insert(Annotation).values(
                     id=annotation_id,

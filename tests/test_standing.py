@@ -67,11 +67,21 @@ def gold_project(
     return owner, project, ids[:production], golden  # type: ignore[return-value]
 
 
-def label_until_refused(client: TestClient[Any], project_id: int, answer: int) -> list[int]:
+def label_until_refused(
+    client: TestClient[Any],
+    project_id: int,
+    answer: int,
+    *,
+    limit: int = 200,
+    stop: set[int] | None = None,
+) -> list[int]:
     """Take items from the queue API and answer each with ``answer`` until it refuses or is
-    empty; the ids labeled, in order."""
-    labeled = []
-    for _ in range(200):
+    empty (or after ``limit`` items, or once an item of ``stop`` is answered); the ids
+    labeled, in order."""
+    labeled: list[int] = []
+    for _ in range(limit):
+        if stop and labeled and labeled[-1] in stop:
+            break
         response = client.post(f"/api/v1/projects/{project_id}/queue/next")
         if response.status_code != 200 or response.json()["item"] is None:
             break
@@ -92,11 +102,30 @@ def test_an_annotator_who_misses_gold_items_is_suspended_and_their_work_requeued
         runtime,
         production=40,
         gold_items=6,
-        gold_rate=0.5,
+        gold_rate=0.0,
         gold={"window": 4, "min_count": 3, "threshold": 0.8},
     )
     careless = api_for("annotator")
-    labeled = label_until_refused(careless, project.id, WRONG)  # type: ignore[arg-type]
+
+    def gold_rate(rate: float) -> None:
+        with runtime.session() as session:
+            projects.update_settings(
+                session,
+                runtime.plugins,
+                project.id,
+                {"gold_rate": rate},
+                actor_id=owner.id,  # type: ignore[arg-type]
+            )
+
+    # Gold draws are random: the phases make sure there is production work before the window
+    # (no gold yet), inside it (after the first gold answer) and that gold then ends it.
+    labeled = label_until_refused(careless, project.id, WRONG, limit=3)  # type: ignore[arg-type]
+    gold_rate(0.5)
+    labeled += label_until_refused(careless, project.id, WRONG, stop=set(golden))  # type: ignore[arg-type]
+    gold_rate(0.0)
+    labeled += label_until_refused(careless, project.id, WRONG, limit=3)  # type: ignore[arg-type]
+    gold_rate(0.5)
+    labeled += label_until_refused(careless, project.id, WRONG)  # type: ignore[arg-type]
     answered_gold = [i for i in labeled if i in golden]
     assert len(answered_gold) == 3, "suspended on the third missed gold answer, not before"
     done_production = [i for i in labeled if i in production]

@@ -145,6 +145,7 @@ def test_the_hub_page_draws_its_charts_as_inline_svg(
     assert "chi-square test of homogeneity" in html
     assert "Krippendorff" in html and "nominal" in html  # the method is said on the page
     assert "Label drift (highest weekly Jensen" in html  # the rules with their values
+    assert "Agreement with others" in html and "Agreement per category" in html
     assert "<script" not in html.split("</head>", 1)[1].replace('src="/static/htmx.min.js"', "")
 
 
@@ -174,6 +175,10 @@ def test_the_api_gives_the_same_figures(
     assert body["adjudication_backlog"] == 0
     assert [w["week"] for w in body["agreement"]["weeks"]] == ["2026-W45", "2026-W46"]
     assert "Krippendorff" in body["agreement"]["method"]
+    breakdown = body["agreement"]
+    assert set(breakdown["annotators"]) == {str(who["a"]), str(who["b"])}
+    assert all(0 <= v["agreement"] <= 1 for v in breakdown["annotators"].values())
+    assert breakdown["categories"] and "per category" in breakdown["breakdown_method"]
     assert body["reopen"]["annotators"][str(who["a"])]["value"] == pytest.approx(0.1)
     assert str(who["b"]) not in body["reopen"]["annotators"]  # none of b's items was reviewed
     rules = {r["rule"]: r for r in body["rules"]["rules"]}

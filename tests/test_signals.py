@@ -426,3 +426,22 @@ def test_the_reopen_rule_judges_the_worst_annotator(data: Data) -> None:
     assert not failing.passed
     assert passing.passed
     assert "1 of 10 items not accepted at first review" in failing.message
+
+
+def test_agreement_breaks_down_per_annotator_and_per_category(data: Data) -> None:
+    a, b = data.annotator(), data.annotator()
+    items = [data.item() for _ in range(3)]
+    for item, (first, second) in zip(items, [(CAT, CAT), (CAT, DOG), (DOG, DOG)], strict=True):
+        data.label(item, a, first)
+        data.label(item, b, second)
+    with data.runtime.reading() as session:
+        found = signals.agreement_breakdown(
+            session, data.runtime.plugins.annotation_types, data.project_id
+        )
+    assert found.annotators == {a: (pytest.approx(2 / 3), 1), b: (pytest.approx(2 / 3), 1)}
+    # "cat or not": coincidences o11 = o00 = 2, o10 = o01 = 1 over n = 6 values, n1 = n0 = 3:
+    # alpha = 1 - (2/6) / (2 * 3 * 3 / (6 * 5)) = 4/9; "dog or not" is the mirror image.
+    assert found.categories == {
+        CAT: (pytest.approx(4 / 9), None),
+        DOG: (pytest.approx(4 / 9), None),
+    }

@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from .. import counts, gold, projects
 from ..contributions import QualityRule
-from ..datasets import GateContext, run_gate
+from ..datasets import gate_report
 from ..lifecycle import ItemState
 from ..models import Annotation, AuditEvent, Category, User
 from ..models.types import utcnow
@@ -32,13 +32,16 @@ from ..runtime import Runtime
 from . import signals
 from .signals import (
     AGREEMENT_METHOD,
+    BREAKDOWN_METHOD,
     MIN_WEEK_LABELS,
+    AgreementBreakdown,
     AgreementWeek,
     Bias,
     DriftCell,
     LabelCounts,
     ReopenRates,
     TimeOutliers,
+    agreement_breakdown,
     agreement_by_week,
     annotator_bias,
     label_counts,
@@ -75,6 +78,8 @@ class HubData:
     labels: LabelCounts
     agreement: list[AgreementWeek]
     agreement_method: str
+    breakdown: AgreementBreakdown
+    """Agreement over all time per annotator and per category (``BREAKDOWN_METHOD``)."""
     drift: list[DriftCell]
     bias: list[Bias]
     reopen: ReopenRates
@@ -151,15 +156,13 @@ def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
     labels = label_counts(session, plugins.annotation_types, project_id)
     reopen = reopen_rates(session, project_id)
     times = time_outliers(session, project_id)
-    thresholds = dict(projects.settings_of(project).quality_thresholds)
-    rules = run_gate(
-        plugins.all(QualityRule), GateContext(session, plugins, project, None), thresholds
-    )
+    rules = gate_report(session, plugins, project, None, gate_only=False)
     by_name = {r.name: r for r in plugins.all(QualityRule)}
     for entry in rules["rules"]:
         rule = by_name.get(entry["rule"])
         entry["gate"] = bool(rule.gate) if rule else False
     agreement = agreement_by_week(session, project_id)
+    breakdown = agreement_breakdown(session, plugins.annotation_types, project_id)
     accuracies = gold.accuracies(session, project_id)
     mentioned = (
         set(labels.annotators) | set(reopen.annotators) | {a.annotator_id for a in times.annotators}
@@ -175,6 +178,7 @@ def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
         labels=labels,
         agreement=agreement,
         agreement_method=AGREEMENT_METHOD,
+        breakdown=breakdown,
         drift=label_drift(labels),
         bias=annotator_bias(labels),
         reopen=reopen,
@@ -294,7 +298,19 @@ def as_dict(view: HubView) -> dict[str, Any]:
             "weeks": list(labels.weeks),
             "skipped_types": list(labels.skipped_types),
         },
-        "agreement": {"method": data.agreement_method, "weeks": _plain(data.agreement)},
+        "agreement": {
+            "method": data.agreement_method,
+            "weeks": _plain(data.agreement),
+            "breakdown_method": BREAKDOWN_METHOD,
+            "annotators": {
+                str(a): {"agreement": v, "partners": n}
+                for a, (v, n) in data.breakdown.annotators.items()
+            },
+            "categories": {
+                str(c): {"alpha": v, "note": note}
+                for c, (v, note) in data.breakdown.categories.items()
+            },
+        },
         "drift": {
             "baseline": "every annotator's labels over all time",
             "minimum_labels": MIN_WEEK_LABELS,

@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from ..contributions import AnnotationType, QualityRule, RuleResult
 from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review, User
-from .agreement import NotEnoughData, krippendorff_alpha
+from .agreement import NotEnoughData, annotator_agreement, krippendorff_alpha
 from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "MIN_WEEK_UNITS",
     "OUTLIER_Z",
     "SIGNAL_RULES",
+    "AgreementBreakdown",
     "AgreementWeek",
     "Bias",
     "DriftCell",
@@ -44,6 +45,7 @@ __all__ = [
     "ReopenRates",
     "TimeOutlier",
     "TimeOutliers",
+    "agreement_breakdown",
     "agreement_by_week",
     "annotator_bias",
     "iso_week",
@@ -580,13 +582,29 @@ AGREEMENT_METHOD = (
 )
 
 
-def agreement_by_week(
-    session: Session, project_id: int, minimum: int = MIN_WEEK_UNITS
-) -> list[AgreementWeek]:
-    """Weekly inter-annotator agreement, computed by the agreement module's alpha."""
+@dataclass(frozen=True)
+class _Ratings:
+    """Every counted annotation on a unit (an item and annotation type) with two or more:
+    its unit, observer and value codes, and the day it was made."""
 
-    # One pass over the counted annotations; units with fewer than two are dropped below
-    # (cheaper than a GROUP BY … HAVING subquery joined back to the table).
+    observer_ids: np.ndarray
+    unit: np.ndarray
+    observer: np.ndarray
+    value: np.ndarray
+    values: list[tuple[str, str]]
+    """Value code → (annotation type, payload JSON)."""
+    ordinal: np.ndarray
+
+
+def _shared_ratings(session: Session, project_id: int) -> _Ratings | None:
+    """One pass over the counted annotations; units with fewer than two are dropped (cheaper
+    than a GROUP BY … HAVING subquery joined back to the table). Kept for the session."""
+    return _memo(
+        session, ("shared_ratings", project_id), lambda: _read_ratings(session, project_id)
+    )
+
+
+def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
     day = _day(session, _A.c.created_at)
     rows = session.execute(
         select(_A.c.item_id, _A.c.annotation_type, _A.c.annotator_id, cast(_A.c.payload, Text), day)
@@ -594,7 +612,7 @@ def agreement_by_week(
         .where(*_counted(project_id, None))
     ).all()
     if not rows:
-        return []
+        return None
     item_ids, type_names, annotators, texts, days = zip(*rows, strict=True)
     type_code = {name: k for k, name in enumerate(sorted(set(type_names)))}
     unit_key = np.fromiter(item_ids, dtype=np.int64, count=len(rows)) * len(type_code)
@@ -602,19 +620,30 @@ def agreement_by_week(
     _, unit = np.unique(unit_key, return_inverse=True)
     shared = np.bincount(unit)[unit] >= 2
     if not shared.any():
-        return []
+        return None
     _, unit = np.unique(unit[shared], return_inverse=True)
-    units = int(unit.max()) + 1
     observer_ids, observer = np.unique(
         np.fromiter(annotators, dtype=np.int64)[shared], return_inverse=True
     )
     value_code = {v: k for k, v in enumerate(set(zip(type_names, texts, strict=True)))}
     value = np.array([value_code[v] for v in zip(type_names, texts, strict=True)], dtype=float)
-    value = value[shared]
     day_code = {d: _as_date(d).toordinal() for d in set(days)}
     ordinal = np.array([day_code[d] for d in days], dtype=np.int64)[shared]
+    values = [v for v, _ in sorted(value_code.items(), key=lambda pair: pair[1])]
+    return _Ratings(observer_ids, unit, observer, value[shared], values, ordinal)
+
+
+def agreement_by_week(
+    session: Session, project_id: int, minimum: int = MIN_WEEK_UNITS
+) -> list[AgreementWeek]:
+    """Weekly inter-annotator agreement, computed by the agreement module's alpha."""
+    ratings = _shared_ratings(session, project_id)
+    if ratings is None:
+        return []
+    unit, observer, value = ratings.unit, ratings.observer, ratings.value
+    units = int(unit.max()) + 1
     last = np.zeros(units, dtype=np.int64)
-    np.maximum.at(last, unit, ordinal)
+    np.maximum.at(last, unit, ratings.ordinal)
     week_of_day = {d: iso_week(date.fromordinal(int(d))) for d in np.unique(last)}
     unit_week = np.array([week_of_day[int(d)] for d in last])
     found_weeks = []
@@ -628,7 +657,7 @@ def agreement_by_week(
                 AgreementWeek(week, n, int(taken.sum()), None, not_enough(n, minimum, "item"))
             )
             continue
-        data = np.full((len(observer_ids), n), np.nan)
+        data = np.full((len(ratings.observer_ids), n), np.nan)
         data[observer[taken], columns] = value[taken]
         try:
             alpha: float | None = float(krippendorff_alpha(data, level="nominal"))
@@ -637,6 +666,63 @@ def agreement_by_week(
             alpha, note = None, str(error)
         found_weeks.append(AgreementWeek(week, n, int(taken.sum()), alpha, note))
     return found_weeks
+
+
+@dataclass(frozen=True)
+class AgreementBreakdown:
+    """Agreement over all time, per annotator and per category."""
+
+    annotators: dict[int, tuple[float | None, int]]
+    """Annotator → (mean pairwise agreement with the annotators they share items with, how
+    many partners); None without a partner."""
+    categories: dict[int, tuple[float | None, str | None]]
+    """Category → (Krippendorff's α on "uses this category or not", or None with the reason)."""
+
+
+BREAKDOWN_METHOD = (
+    "per annotator: the share of shared items on which two annotators gave the same label, "
+    "averaged over their partners; per category: Krippendorff's α, nominal, on whether each "
+    "label uses the category"
+)
+
+
+def agreement_breakdown(
+    session: Session, annotation_types: dict[str, AnnotationType], project_id: int
+) -> AgreementBreakdown:
+    """Who agrees with the others, and on which categories annotators agree (the agreement
+    module's per-annotator agreement and alpha)."""
+    ratings = _shared_ratings(session, project_id)
+    if ratings is None:
+        return AgreementBreakdown({}, {})
+    units = int(ratings.unit.max()) + 1
+    data = np.full((len(ratings.observer_ids), units), np.nan)
+    data[ratings.observer, ratings.unit] = ratings.value
+    found = annotator_agreement(data)
+    annotators = {
+        int(a): (None if np.isnan(mean) else float(mean), int(partners))
+        for a, mean, partners in zip(
+            ratings.observer_ids, found.agreement, found.partners, strict=True
+        )
+    }
+    uses: list[frozenset[int]] = []
+    for type_name, text in ratings.values:
+        kind = annotation_types.get(type_name)
+        if kind is None or kind.categories is None:
+            uses.append(frozenset())
+            continue
+        decoded = msgspec.json.decode(text.encode(), type=kind.payload)
+        uses.append(frozenset(kind.categories(decoded)))
+    categories: dict[int, tuple[float | None, str | None]] = {}
+    codes = ratings.value.astype(np.int64)
+    for category in sorted(set().union(*uses)):
+        used = np.array([category in u for u in uses], dtype=float)[codes]
+        binary = np.full_like(data, np.nan)
+        binary[ratings.observer, ratings.unit] = used
+        try:
+            categories[category] = (float(krippendorff_alpha(binary, level="nominal")), None)
+        except NotEnoughData as error:
+            categories[category] = (None, str(error))
+    return AgreementBreakdown(annotators, categories)
 
 
 # --- rules ----------------------------------------------------------------------------------

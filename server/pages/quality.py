@@ -119,8 +119,10 @@ def _context(view: hub.HubView) -> dict[str, Any]:
         return {"view": view, "data": None}
     bias = {b.annotator_id: b for b in data.bias}
     times = {t.annotator_id: t for t in data.times.annotators}
+    agreement = data.breakdown.annotators
     annotators = sorted(
-        set(data.reopen.annotators) | set(bias) | set(times), key=lambda a: _name(data, a)
+        set(data.reopen.annotators) | set(bias) | set(times) | set(agreement),
+        key=lambda a: _name(data, a),
     )
     rows = [
         {
@@ -129,6 +131,7 @@ def _context(view: hub.HubView) -> dict[str, Any]:
             "reopen": data.reopen.annotators.get(a),
             "bias": bias.get(a),
             "time": times.get(a),
+            "agreement": agreement.get(a),
         }
         for a in annotators
     ]
@@ -149,6 +152,11 @@ def _context(view: hub.HubView) -> dict[str, Any]:
         "min_week_units": signals.MIN_WEEK_UNITS,
         "outlier_z": signals.OUTLIER_Z,
         "categories": data.categories,
+        "category_agreement": [
+            {"name": data.categories.get(c, f"category {c}"), "alpha": v, "note": note}
+            for c, (v, note) in sorted(data.breakdown.categories.items())
+        ],
+        "breakdown_method": signals.BREAKDOWN_METHOD,
         "reopen_threshold": _threshold(
             data,
             "reopen_rate",

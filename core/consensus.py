@@ -17,7 +17,7 @@ from itertools import combinations
 from typing import Any
 
 import msgspec
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from . import lifecycle
@@ -27,7 +27,14 @@ from .plugins import Plugins
 from .projects import ProjectSettings
 from .quality.aggregation import majority_vote
 
-__all__ = ["Verdict", "judge", "payload_key", "settle", "valid_annotations"]
+__all__ = [
+    "Verdict",
+    "apply_overlap",
+    "judge",
+    "payload_key",
+    "settle",
+    "valid_annotations",
+]
 
 
 def payload_key(annotation: Annotation) -> str:
@@ -149,3 +156,33 @@ def settle(
             reason=f"unanimous ({done} annotators), accepted without review",
         )
     return verdict
+
+
+def apply_overlap(
+    session: Session, plugins: Plugins, project_id: int, settings: ProjectSettings, actor_id: int
+) -> int:
+    """After a project's overlap changed: each item still being labeled gets the open slots
+    the new overlap needs (slots whose work was voided do not count), and one that already
+    has enough annotators' work is settled. Returns how many slots were added."""
+    from . import queue  # the queue reads settings from the module that calls this
+
+    counted = (
+        select(Assignment.item_id, func.count())
+        .join(Item, col(Item.id) == col(Assignment.item_id))
+        .where(
+            col(Item.project_id) == project_id,
+            col(Item.is_gold).is_(False),
+            col(Item.status).in_((ItemState.unlabeled, ItemState.in_progress)),
+            col(Assignment.voided_at).is_(None),
+        )
+        .group_by(col(Assignment.item_id))
+    )
+    added = 0
+    for item_id, slots in list(session.exec(counted)):
+        for _ in range(settings.overlap - slots):
+            queue.add_slot(session, item_id)
+            added += 1
+        item = session.get(Item, item_id)
+        if item is not None and item.status == ItemState.in_progress:
+            settle(session, plugins, item, settings, actor_id)
+    return added

@@ -270,8 +270,14 @@ def update_settings(
     _check_options(
         settings["annotation_options"], [known[t] for t in project.annotation_types if t in known]
     )
+    overlap_before = settings_of(project).overlap
     project.settings = settings
     session.add(project)
+    updated = msgspec.convert(settings, ProjectSettings)
+    if updated.overlap != overlap_before:
+        from . import consensus  # consensus reads the settings this module defines
+
+        consensus.apply_overlap(session, plugins, project_id, updated, actor_id)
     audit.record(
         session,
         actor_id=actor_id,
@@ -281,7 +287,7 @@ def update_settings(
         action="settings",
         data={"changes": changes},
     )
-    return msgspec.convert(settings, ProjectSettings)
+    return updated
 
 
 def _check_thresholds(thresholds: object, plugins: Plugins) -> None:

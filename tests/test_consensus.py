@@ -185,3 +185,43 @@ def test_the_database_refuses_a_second_slot_for_one_annotator_on_one_item(
     with pytest.raises(IntegrityError), runtime.session() as session:
         session.add(Assignment(item_id=ids[0], slot=7, annotator_id=annotator.id))
         session.flush()
+
+
+def _set_overlap(runtime: Runtime, owner: User, project: Project, overlap: int) -> None:
+    from scholia.core import projects
+
+    with runtime.session() as session:
+        projects.update_settings(
+            session,
+            runtime.plugins,
+            project.id,
+            {"overlap": overlap},
+            actor_id=owner.id,  # type: ignore[arg-type]
+        )
+
+
+def test_raising_the_overlap_gives_items_still_being_labeled_their_new_slots(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    owner, project, ids = _project(runtime)
+    first, second = make_user("annotator"), make_user("annotator")
+    _label(runtime, first, ids[0], 1)  # labeled under overlap 1: stays as it is
+    _set_overlap(runtime, owner, project, 2)
+    _label(runtime, first, ids[1], 2)
+    assert _status(runtime, ids[1]) == "in_progress"
+    with runtime.session() as session:  # the second annotator can take the new slot
+        claimed = queue.claim_next(session, project.id, second.id)  # type: ignore[arg-type]
+    assert claimed is not None and claimed.id == ids[1]
+    _label(runtime, second, ids[1], 2)
+    assert (_status(runtime, ids[0]), _status(runtime, ids[1])) == ("labeled", "labeled")
+
+
+def test_lowering_the_overlap_settles_items_that_already_have_enough_work(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    owner, project, ids = _project(runtime, overlap=3)
+    _label(runtime, make_user("annotator"), ids[0], 1)
+    _label(runtime, make_user("annotator"), ids[0], 1)
+    assert _status(runtime, ids[0]) == "in_progress"
+    _set_overlap(runtime, owner, project, 2)
+    assert _status(runtime, ids[0]) == "labeled"

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, consensus, events, gold, lifecycle, queue
+from . import audit, consensus, events, gold, lifecycle, queue, suggestions
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -30,12 +30,14 @@ from .models import (
     ItemCategory,
     LabelSchemaVersion,
     Project,
+    Suggestion,
 )
 from .plugins import Plugins
 from .projects import settings_of
 
 __all__ = [
     "SubmitResult",
+    "accept_suggestion",
     "current_annotations",
     "decode_payload",
     "enabled_type",
@@ -250,6 +252,7 @@ def submit(
     reasoning: str | None = None,
     time_spent_ms: int | None = None,
     source: str = AnnotationSource.human,
+    suggestion: Suggestion | None = None,
 ) -> SubmitResult:
     found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
     if found is None:
@@ -296,15 +299,19 @@ def submit(
         source=source,
         client_op_id=client_op_id,
         supersedes_id=supersedes_id,
+        suggestion_id=suggestion.id if suggestion is not None else None,
+        model_version=suggestion.model_version if suggestion is not None else None,
     )
     _insert(session, annotation)
     queue.mark_submitted(session, slot)
+    settings = settings_of(project)
+    suggestions.note_label(session, kind, annotation, decoded, settings.suggestions.reveal)
     current = [a for a in before if a.id != supersedes_id] + [annotation]
     _refresh_item_categories(session, plugins, item, current, had_any=bool(before))
     if item.is_gold:
         gold.record_answer(session, plugins, item, annotation)  # gold items keep their state
     else:
-        consensus.settle(session, plugins, item, settings_of(project), annotator_id)
+        consensus.settle(session, plugins, item, settings, annotator_id)
     audit.record(
         session,
         actor_id=annotator_id,
@@ -329,6 +336,54 @@ def submit(
         ),
     )
     return SubmitResult(annotation=annotation, created=True)
+
+
+def accept_suggestion(
+    session: Session,
+    plugins: Plugins,
+    suggestion_id: uuid.UUID,
+    *,
+    annotator_id: int,
+    supersedes_id: uuid.UUID | None = None,
+    client_op_id: str | None = None,
+    time_spent_ms: int | None = None,
+) -> SubmitResult:
+    """Take a suggestion as the annotator's label: a normal annotation (validated, counted,
+    reviewed like any other) whose provenance names the suggestion and its model version.
+    Only the suggestion the annotator is shown can be taken: not a replaced one, not one of a
+    retired model or of labels since changed, not one still hidden by anti-anchoring."""
+    suggestion = suggestions.get_suggestion(session, suggestion_id)
+    if client_op_id is not None:
+        earlier = _by_client_op(session, annotator_id, client_op_id)
+        if earlier is not None:
+            return SubmitResult(annotation=earlier, created=False)
+    item = session.get(Item, suggestion.item_id)
+    project = session.get(Project, suggestion.project_id)
+    assert item is not None and project is not None
+    shown = suggestions.shown_to(session, project, item, suggestion.annotation_type, annotator_id)
+    if shown is None or shown.suggestion.id != suggestion.id:
+        raise Conflict(
+            "This suggestion is no longer offered (a newer one replaced it, its model was "
+            "retired, or the project's labels changed); reload the item."
+        )
+    if shown.hidden:
+        raise Conflict(
+            "Label the item yourself first: this project shows suggestions only after your "
+            "own first label."
+        )
+    return submit(
+        session,
+        plugins,
+        item_id=suggestion.item_id,
+        annotator_id=annotator_id,
+        annotation_type=suggestion.annotation_type,
+        payload=suggestion.payload,
+        supersedes_id=supersedes_id,
+        client_op_id=client_op_id,
+        time_spent_ms=time_spent_ms,
+        source=AnnotationSource.suggestion,
+        suggestion=suggestion,
+    )
 
 
 def record_adjudicated(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AnnotationType",
+    "Candidate",
     "Contribution",
     "Editor",
     "EventHandler",
@@ -29,6 +30,9 @@ __all__ = [
     "InvalidContribution",
     "MenuLink",
     "Modality",
+    "ModelRegistration",
+    "Prediction",
+    "PredictionInput",
     "Predictor",
     "PrelabelBackend",
     "QualityRule",
@@ -187,10 +191,64 @@ class AnnotationType(Contribution):
                 _check_callable(self.kind, self.name, attribute, getattr(self, attribute))
 
 
-class Predictor(Protocol):
-    """A loaded model: loaded once per process, asked for batches."""
+@dataclass(frozen=True)
+class PredictionInput:
+    """One item a predictor is asked about: its media file as stored, and what was probed."""
 
-    def predict(self, inputs: Sequence[Any]) -> list[Any]: ...
+    item_id: int
+    name: str
+    media_path: Path
+    media_type: str
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One proposed label: the annotation type's payload (as plain data, the shape its
+    ``payload`` Struct decodes) and the model's probability for it, in [0, 1]."""
+
+    payload: Mapping[str, Any]
+    score: float
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """What a predictor says of one item: its candidates, best first, or why it has none.
+
+    A classifier gives every category it knows with its probability (the core keeps the top
+    ones for display and measures the uncertainty from them all). ``error`` fails this item
+    only (a timeout, an unreadable image, a label the schema lacks); the batch goes on."""
+
+    candidates: tuple[Candidate, ...] = ()
+    error: str | None = None
+
+
+class Predictor(Protocol):
+    """A loaded model: loaded once per process, asked for batches.
+
+    ``predict`` answers one ``Prediction`` per input, in the same order. It raises
+    ``ModelFailed`` only when the model cannot answer at all (its file went missing, the
+    service is down for every item); anything that concerns one item is that item's
+    ``Prediction.error``."""
+
+    def predict(self, inputs: Sequence[PredictionInput]) -> list[Prediction]: ...
+
+
+@dataclass(frozen=True)
+class ModelRegistration:
+    """A registered model, as its backend's ``load`` receives it.
+
+    ``categories`` are the ``(id, name)`` pairs the model was trained on, in the order of its
+    outputs (a classifier's output ``i`` is ``categories[i]``); ``config`` has already been
+    checked against the backend's ``config`` Struct (``None`` when it declares none)."""
+
+    name: str
+    version: str
+    source: str
+    """The artifact's path, or the service's URL."""
+    annotation_type: str
+    categories: tuple[tuple[int, str], ...]
+    config: Any = None
 
 
 @dataclass(frozen=True)
@@ -201,14 +259,27 @@ class PrelabelBackend(Contribution):
     name: str
     title: str
     annotation_types: tuple[str, ...]
-    load: Callable[[Mapping[str, Any]], Predictor]
-    """Build a predictor from a model's registration (artifact path or URL, preprocessing…)."""
+    load: Callable[[ModelRegistration], Predictor]
+    """Build a predictor from a model's registration; raise ``ModelFailed`` saying what is
+    wrong (a missing or corrupt file, an input shape that does not match the registration, a
+    service that does not answer). Called once per process and model version."""
+    config: type[msgspec.Struct] | None = None
+    """The shape of a registration's ``config`` (preprocessing, timeouts…), checked when the
+    model is registered."""
+    source_kind: Literal["file", "url"] = "file"
+    """Whether ``source`` is a path to a file or a service URL (the form says which)."""
 
     def check(self) -> None:
         super().check()
         _check_callable(self.kind, self.name, "load", self.load)
         if not self.annotation_types:
             raise InvalidContribution(f"pre-label backend {self.name!r} serves no annotation type")
+        if self.config is not None and not (
+            isinstance(self.config, type) and issubclass(self.config, msgspec.Struct)
+        ):
+            raise InvalidContribution(
+                f"pre-label backend {self.name!r}: config must be a msgspec.Struct subclass"
+            )
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ __all__ = [
     "Conflict",
     "IllegalTransition",
     "InvalidInput",
+    "ModelFailed",
     "NotFound",
     "PermissionDenied",
     "ScholiaError",
@@ -82,6 +83,11 @@ class IllegalTransition(Conflict):
         self.current = current
         self.requested = requested
         self.allowed = list(allowed)
+
+
+class ModelFailed(ScholiaError):
+    """A model cannot be loaded or asked (missing or corrupt file, an input shape that does not
+    match its registration, a service that does not answer, a schema it was not trained on)."""
 
 
 class PermissionDenied(ScholiaError):

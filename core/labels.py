@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 from sqlalchemy import func
@@ -42,6 +42,7 @@ __all__ = [
     "add_category",
     "bump",
     "current_schema",
+    "hash_of_pairs",
     "labels_hash",
     "live_categories",
     "move_category",
@@ -77,8 +78,13 @@ RESERVED_HOTKEYS = {
 
 
 def labels_hash(categories: Sequence[Category]) -> str:
-    pairs = sorted((c.id, c.name) for c in categories if c.deleted_at is None)
-    return hashlib.sha256(json.dumps(pairs, separators=(",", ":")).encode()).hexdigest()
+    return hash_of_pairs([(c.id, c.name) for c in categories if c.deleted_at is None])
+
+
+def hash_of_pairs(pairs: Iterable[tuple[int | None, str]]) -> str:
+    """``labels_hash`` of ``(id, name)`` pairs in any order (a model's categories, say)."""
+    ordered = sorted((int(i or 0), n) for i, n in pairs)
+    return hashlib.sha256(json.dumps(ordered, separators=(",", ":")).encode()).hexdigest()
 
 
 def bump(version: str, part: Bump) -> str:

@@ -23,6 +23,7 @@ __all__ = [
     "GoldSettings",
     "ProjectSettings",
     "ProjectSummary",
+    "SuggestionSettings",
     "create_project",
     "current_guideline",
     "get_project",
@@ -89,6 +90,23 @@ class AdjudicationSettings(msgspec.Struct, forbid_unknown_fields=True):
             raise ValueError("adjudication below must be in [0, 1]")
 
 
+class SuggestionSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """How the active model's suggestions reach annotators."""
+
+    reveal: Literal["at_once", "after_first_label"] = "at_once"
+    """``after_first_label`` (anti-anchoring): an annotator sees the suggestion only once they
+    have submitted their own first label on the item; the two labels' agreement is recorded."""
+    order: Literal["default", "least_confidence", "margin", "entropy"] = "default"
+    """Active learning: hand out the items the model is least sure of first, by this measure
+    (``default`` keeps item order)."""
+    top_k: int = 3
+    """How many candidates an annotator can see (the top one, and more on demand)."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.top_k <= 20:
+            raise ValueError("suggestions top_k must be between 1 and 20")
+
+
 class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Quality settings of a project (stored as JSON on the project)."""
 
@@ -104,6 +122,7 @@ class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     adjudication: AdjudicationSettings = msgspec.field(default_factory=AdjudicationSettings)
     quality_thresholds: dict[str, float] = {}
     """Per quality rule (by name), the threshold that replaces the rule's default."""
+    suggestions: SuggestionSettings = msgspec.field(default_factory=SuggestionSettings)
 
     def __post_init__(self) -> None:
         if not 1 <= self.overlap <= 20:

@@ -19,16 +19,17 @@ from __future__ import annotations
 import contextlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from . import calibration, lifecycle, standing
+from . import calibration, lifecycle, standing, uncertainty
 from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
 from .lifecycle import ItemState
-from .models import Assignment, Item, Project
+from .models import Assignment, Item, Model, ModelStatus, Project, Suggestion, SuggestionStatus
 from .models.types import utcnow
 from .projects import settings_of
 
@@ -72,23 +73,44 @@ _CLAIM = (
     .values(annotator_id=bindparam("annotator_id"), claimed_at=bindparam("at"))
 )
 """Conditional on the slot being open: of two annotators racing for it, one wins."""
+_CANDIDATE_FILTER = and_(
+    col(Item.project_id) == bindparam("project_id"),
+    col(Assignment.annotator_id).is_(None),
+    col(Item.status).in_(OPEN_STATES),
+    col(Item.is_gold).is_(False),
+    col(Item.id).not_in(
+        select(Assignment.item_id).where(col(Assignment.annotator_id) == bindparam("annotator_id"))
+    ),
+)
 _CANDIDATES = (
     select(Assignment, Item)
     .join(Item, col(Item.id) == col(Assignment.item_id))
-    .where(
-        col(Item.project_id) == bindparam("project_id"),
-        col(Assignment.annotator_id).is_(None),
-        col(Item.status).in_(OPEN_STATES),
-        col(Item.is_gold).is_(False),
-        col(Item.id).not_in(
-            select(Assignment.item_id).where(
-                col(Assignment.annotator_id) == bindparam("annotator_id")
-            )
-        ),
-    )
+    .where(_CANDIDATE_FILTER)
     .order_by(col(Item.id), col(Assignment.slot))
     .limit(5)
 )
+_UNCERTAIN_FIRST = {
+    order: (
+        select(Assignment, Item)
+        .join(Item, col(Item.id) == col(Assignment.item_id))
+        .outerjoin(
+            Suggestion,
+            and_(
+                col(Suggestion.item_id) == col(Item.id),
+                col(Suggestion.model_id) == bindparam("model_id"),
+                col(Suggestion.status) != SuggestionStatus.superseded,
+            ),
+        )
+        .where(_CANDIDATE_FILTER)
+        .order_by(
+            getattr(Suggestion, order).desc().nulls_last(), col(Item.id), col(Assignment.slot)
+        )
+        .limit(5)
+    )
+    for order in uncertainty.MEASURES
+}
+"""Active learning: the items the active model is least sure of first, by each measure;
+items it has not been asked about come after, in item order."""
 _NEVER_HELD_GOLD = and_(
     col(Item.project_id) == bindparam("project_id"),
     col(Item.is_gold).is_(True),
@@ -191,19 +213,36 @@ def _draw_gold(session: Session, project_id: int, annotator_id: int) -> Item | N
     return item
 
 
-def _claim_open(session: Session, project_id: int, annotator_id: int) -> Item | None:
-    """Claim one more open slot (lowest item id first); None when there is none."""
+def _ordering(session: Session, project: Project) -> tuple[Any, dict[str, Any]]:
+    """The candidates' statement for the project's queue order, and its extra parameters."""
+    order = settings_of(project).suggestions.order
+    if order == "default":
+        return _CANDIDATES, {}
+    model_id = session.exec(
+        select(Model.id)
+        .where(col(Model.project_id) == project.id, col(Model.status) == ModelStatus.active)
+        .order_by(col(Model.id))
+        .limit(1)
+    ).first()
+    if model_id is None:  # no active model: nothing to be uncertain about
+        return _CANDIDATES, {}
+    return _UNCERTAIN_FIRST[order], {"model_id": model_id}
+
+
+def _claim_open(session: Session, project: Project, annotator_id: int) -> Item | None:
+    """Claim one more open slot (in the project's queue order); None when there is none."""
+    statement, extra = _ordering(session, project)
+    params = {"project_id": project.id, "annotator_id": annotator_id, **extra}
     for _ in range(20):  # a few retries when others win the race for the same slots
-        candidates = session.exec(
-            _CANDIDATES, params={"project_id": project_id, "annotator_id": annotator_id}
-        ).all()
+        candidates = session.exec(statement, params=params).all()
         if not candidates:
             return None
         for assignment, item in candidates:
             if _try_claim(session, assignment.id, annotator_id):  # type: ignore[arg-type]
                 _start(session, item, annotator_id)
                 session.refresh(item)
-                return item
+                claimed: Item = item
+                return claimed
     return None
 
 
@@ -216,7 +255,7 @@ def _claim_new(session: Session, project: Project, annotator_id: int) -> Item | 
         drawn = _draw_gold(session, project.id, annotator_id)
         if drawn is not None:
             return drawn
-    return _claim_open(session, project.id, annotator_id)
+    return _claim_open(session, project, annotator_id)
 
 
 def _project(session: Session, project_id: int) -> Project:

@@ -19,6 +19,7 @@ from . import events
 from .contributions import EventHandler
 from .db import READING, create_db_engine, migration_status, upgrade
 from .plugins import Plugins, load_plugins
+from .predictors import Predictors
 from .settings import Settings
 from .storage import MediaStore
 
@@ -36,6 +37,8 @@ class Runtime:
     engine: Engine
     plugins: Plugins
     store: MediaStore
+    predictors: Predictors = field(default_factory=Predictors, repr=False)
+    """Models loaded by this process, each once (see ``predictors``)."""
     reader: Engine = field(init=False, repr=False)
     """The engine for ``read``: same pool, transactions that begin DEFERRED on SQLite."""
 

@@ -5,10 +5,18 @@ from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
 from .identity import ApiToken, Role, User, WebSession
 from .item import Assignment, Blob, Item, ItemCategory
+from .model import Model, ModelStatus
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
 from .quality import CalibrationAttempt, GoldAnswer, GoldResult, Suspension
 from .review import Adjudication, Review
-from .suggestion import Suggestion, SuggestionStatus
+from .suggestion import (
+    JobStatus,
+    Outcome,
+    Suggestion,
+    SuggestionDecision,
+    SuggestionJob,
+    SuggestionStatus,
+)
 
 __all__ = [
     "Adjudication",
@@ -28,11 +36,17 @@ __all__ = [
     "GuidelineVersion",
     "Item",
     "ItemCategory",
+    "JobStatus",
     "LabelSchemaVersion",
+    "Model",
+    "ModelStatus",
+    "Outcome",
     "Project",
     "Review",
     "Role",
     "Suggestion",
+    "SuggestionDecision",
+    "SuggestionJob",
     "SuggestionStatus",
     "Suspension",
     "User",

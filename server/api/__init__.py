@@ -9,10 +9,12 @@ from .gold import gold_api
 from .imports import import_api
 from .items import item_api
 from .labeling import labeling_api
+from .models import model_api
 from .plugins import plugin_api
 from .projects import project_api
 from .quality import quality_api
 from .review import review_api
+from .suggestions import suggestion_api
 
 __all__ = ["api_router"]
 
@@ -30,5 +32,7 @@ api_router = Router(
         *plugin_api,
         *dataset_api,
         *import_api,
+        *model_api,
+        *suggestion_api,
     ],
 )

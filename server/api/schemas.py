@@ -11,9 +11,11 @@ import msgspec
 from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
 
 __all__ = [
+    "AcceptIn",
     "AnnotationIn",
     "AnnotationOut",
     "BuildProgress",
+    "CandidateOut",
     "CategoryIn",
     "CategoryOut",
     "CategoryPatch",
@@ -21,10 +23,17 @@ __all__ = [
     "DatasetVersionOut",
     "ItemOut",
     "ItemPage",
+    "JobIn",
+    "JobOut",
     "MeOut",
+    "ModelIn",
+    "ModelOut",
+    "OutcomeOut",
     "PluginOut",
     "ProjectIn",
     "ProjectOut",
+    "SchemaFitOut",
+    "SuggestionOut",
     "TokenCreated",
     "TokenIn",
     "TokenOut",
@@ -341,3 +350,128 @@ class DatasetVersionOut(msgspec.Struct):
             url=url,
             download_url=f"{url}/download" if version.status == "released" else None,
         )
+
+
+# --- models, suggestions, batch jobs ----------------------------------------------------------
+
+
+class ModelIn(msgspec.Struct, forbid_unknown_fields=True):
+    name: str
+    version: str
+    backend: str
+    """An installed pre-label backend (``onnx-classifier``, ``label-studio-ml``…)."""
+    source: str
+    """The model file's path on the server, or the service's URL."""
+    annotation_type: str
+    categories: list[Any] | None = None
+    """The categories it was trained on, in its outputs' order: names of the project's
+    categories, or ``{"id", "name"}`` pairs; the project's live categories if left out."""
+    labels_hash: str | None = None
+    """If given, must be the hash of ``categories`` (a check that the list is the right one)."""
+    config: dict[str, Any] = {}
+    """The backend's settings (an ONNX model's input size, mean/std, layout…)."""
+
+
+class SchemaFitOut(msgspec.Struct):
+    fits: bool
+    model_labels_hash: str
+    project_labels_hash: str
+    differences: str
+    """The categories that differ, in words; empty when the model fits."""
+
+
+class ModelOut(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    version: str
+    backend: str
+    source: str
+    annotation_type: str
+    categories: list[list[Any]]
+    labels_hash: str
+    config: dict[str, Any]
+    status: str
+    """``registered``, ``active`` (its suggestions are shown) or ``retired``."""
+    problem: str | None
+    """Why it last failed to load or answer."""
+    schema: SchemaFitOut
+    created_at: datetime
+    url: str
+
+
+class JobIn(msgspec.Struct, forbid_unknown_fields=True):
+    model_id: int | None = None
+    """The model to ask; the project's active model if left out."""
+    scope: str = "unlabeled"
+    """``unlabeled`` (items still being labeled) or ``items`` (``item_ids``)."""
+    item_ids: list[int] | None = None
+
+
+class JobOut(msgspec.Struct):
+    id: int
+    project_id: int
+    model_id: int
+    scope: str
+    status: str
+    """``running``, ``cancelled``, ``done`` or ``failed`` (``error`` says why)."""
+    total: int
+    processed: int
+    suggested: int
+    failed: int
+    failures: list[dict[str, Any]]
+    """The first per-item errors: ``item_id``, ``name``, ``error``."""
+    error: str | None
+    can_resume: bool
+    created_at: datetime
+    finished_at: datetime | None
+    url: str
+
+
+class CandidateOut(msgspec.Struct):
+    payload: Any
+    score: float
+
+
+class SuggestionOut(msgspec.Struct):
+    id: uuid.UUID | None
+    item_id: int
+    annotation_type: str
+    hidden: bool
+    """Anti-anchoring: submit your own label first; ``payload`` and the rest are then shown."""
+    payload: Any = None
+    score: float | None = None
+    alternatives: list[CandidateOut] = []
+    model_name: str | None = None
+    model_version: str | None = None
+    least_confidence: float | None = None
+    margin: float | None = None
+    entropy: float | None = None
+    decision: str | None = None
+    """What you did with it: accepted, confirmed, corrected or rejected."""
+    agreement: float | None = None
+    """Agreement of your independent first label with it (anti-anchoring)."""
+
+
+class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
+    supersedes_id: uuid.UUID | None = None
+    client_op_id: str | None = None
+    time_spent_ms: int | None = None
+
+
+class OutcomeOut(msgspec.Struct):
+    model_id: int
+    model_name: str
+    model_version: str
+    status: str
+    suggestions: int
+    decided: int
+    accepted: int
+    confirmed: int
+    corrected: int
+    rejected: int
+    acceptance_rate: float | None
+    independent: int
+    mean_agreement: float | None
+    per_category: list[dict[str, Any]]
+    """Per suggested category: ``category_id``, ``name``, ``decided``, ``taken``, ``rate``."""

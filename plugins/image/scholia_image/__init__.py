@@ -1,17 +1,19 @@
-"""scholia-image: images as items, and classifying them.
+"""scholia-image: images as items, classifying them, and models that suggest classes.
 
-Registers the ``image`` modality (see ``probe``) and the ``classification`` annotation type
-(see ``classification``); its editor is a template and an ES module in this package.
+Registers the ``image`` modality (see ``probe``), the ``classification`` annotation type (see
+``classification``; its editor is a template and an ES module in this package) and two
+pre-label backends for it: an ONNX image classifier run in-process (``onnx_classifier``) and
+an adapter to any running Label Studio ML backend (``label_studio_ml``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from scholia.core.contributions import AnnotationType, Editor, Modality
+from scholia.core.contributions import AnnotationType, Editor, Modality, PrelabelBackend
 from scholia.core.hookspecs import hookimpl
 
-from . import classification
+from . import classification, label_studio_ml, onnx_classifier
 from .probe import EXTENSIONS, MEDIA_TYPES, probe, thumbnail
 
 
@@ -49,3 +51,9 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             ),
         )
     )
+
+
+@hookimpl
+def register_prelabel_backends(register: Callable[[PrelabelBackend], None]) -> None:
+    register(onnx_classifier.BACKEND)
+    register(label_studio_ml.BACKEND)

@@ -1,0 +1,236 @@
+"""Batch suggestions ("Suggest for unlabeled"): a job over selected items, resumable.
+
+A job takes its items in id order, a batch at a time; after each batch its row says how far
+it got (``processed``, ``cursor`` = the last item id done), so the pages poll it, whichever
+process runs it (the server's thread or ``scholia suggest``). Cancelling is a status on the
+row, read between batches; a cancelled, failed or stalled job resumes after its cursor.
+Suggestions a crash left without their progress row are simply made again: ``store``
+supersedes, so nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import timedelta
+from typing import Literal
+
+from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlmodel import Session, col, select
+
+from . import audit, prelabeling
+from .errors import Conflict, InvalidInput, NotFound, ScholiaError
+from .lifecycle import ItemState
+from .models import Item, JobStatus, Model, SuggestionJob
+from .models.types import utcnow
+from .runtime import Runtime
+
+__all__ = [
+    "BATCH",
+    "STALLED_AFTER",
+    "cancel",
+    "claim_resume",
+    "get_job",
+    "list_jobs",
+    "run",
+    "start",
+]
+
+BATCH = 128
+"""Items asked about, and stored, per transaction."""
+STALLED_AFTER = timedelta(seconds=60)
+"""A running job whose progress has not moved for this long was left by a crash."""
+KEPT_FAILURES = 50
+"""Per-item errors kept on the job's row (all of them are counted)."""
+STILL_LABELED = (ItemState.unlabeled, ItemState.in_progress)
+
+Scope = Literal["unlabeled", "items"]
+
+
+def _selection(job: SuggestionJob) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [col(Item.project_id) == job.project_id]
+    if job.scope == "unlabeled":
+        where.append(col(Item.status).in_(STILL_LABELED))
+    else:
+        where.append(col(Item.id).in_(job.item_ids or []))
+    return where
+
+
+def start(
+    session: Session,
+    model: Model,
+    *,
+    scope: Scope = "unlabeled",
+    item_ids: Sequence[int] | None = None,
+    actor_id: int,
+) -> SuggestionJob:
+    """A new job for ``model`` (refused for a retired model or one trained on other labels)."""
+    prelabeling.check_usable(session, model)
+    if scope not in ("unlabeled", "items"):
+        raise InvalidInput("scope must be 'unlabeled' or 'items'", "$.scope")
+    if scope == "items" and not item_ids:
+        raise InvalidInput("give the item ids to suggest for", "$.item_ids")
+    assert model.id is not None
+    job = SuggestionJob(
+        project_id=model.project_id,
+        model_id=model.id,
+        scope=scope,
+        item_ids=sorted(set(item_ids)) if scope == "items" and item_ids else None,
+        created_by=actor_id,
+        progress_at=utcnow(),
+    )
+    job.total = int(
+        session.exec(select(func.count()).select_from(Item).where(*_selection(job))).one()
+    )
+    session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=model.project_id,
+        entity="suggestion_job",
+        entity_id=job.id,
+        action="start",
+        to_state=job.status,
+        data={"model": f"{model.name} {model.version}", "scope": scope, "total": job.total},
+    )
+    return job
+
+
+def get_job(session: Session, job_id: int, project_id: int | None = None) -> SuggestionJob:
+    job = session.get(SuggestionJob, job_id)
+    if job is None or (project_id is not None and job.project_id != project_id):
+        raise NotFound("suggestion job", job_id)
+    return job
+
+
+def list_jobs(session: Session, project_id: int, limit: int = 20) -> list[SuggestionJob]:
+    return list(
+        session.exec(
+            select(SuggestionJob)
+            .where(col(SuggestionJob.project_id) == project_id)
+            .order_by(col(SuggestionJob.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def stalled(job: SuggestionJob) -> bool:
+    last = job.progress_at or job.created_at
+    return job.status == JobStatus.running and utcnow() - last > STALLED_AFTER
+
+
+def cancel(session: Session, job: SuggestionJob, actor_id: int) -> SuggestionJob:
+    """Stop the job after the batch it is on; what it suggested stays."""
+    if job.status != JobStatus.running:
+        raise Conflict(f"Job {job.id} is {job.status}; only a running job can be cancelled.")
+    job.status = JobStatus.cancelled
+    session.add(job)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=job.project_id,
+        entity="suggestion_job",
+        entity_id=job.id,
+        action="cancel",
+        from_state=JobStatus.running,
+        to_state=JobStatus.cancelled,
+    )
+    return job
+
+
+def claim_resume(session: Session, job: SuggestionJob, actor_id: int) -> None:
+    """Mark a cancelled, failed or stalled job running again, in one conditional UPDATE (of
+    two resumes at once, one wins); the caller then runs it."""
+    moved = func.coalesce(col(SuggestionJob.progress_at), col(SuggestionJob.created_at))
+    claimed = (
+        session.connection()
+        .execute(
+            update(SuggestionJob)
+            .where(
+                col(SuggestionJob.id) == job.id,
+                or_(
+                    col(SuggestionJob.status).in_([JobStatus.cancelled, JobStatus.failed]),
+                    and_(
+                        col(SuggestionJob.status) == JobStatus.running,
+                        moved < utcnow() - STALLED_AFTER,
+                    ),
+                ),
+            )
+            .values(status=JobStatus.running, error=None, progress_at=utcnow(), finished_at=None)
+        )
+        .rowcount
+    )
+    if claimed != 1:
+        raise Conflict(
+            f"Job {job.id} is {job.status}"
+            + (" and still moving" if job.status == JobStatus.running else "")
+            + "; only a cancelled, failed or stalled job can be resumed."
+        )
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=job.project_id,
+        entity="suggestion_job",
+        entity_id=job.id,
+        action="resume",
+        from_state=job.status,
+        to_state=JobStatus.running,
+    )
+    session.refresh(job)
+
+
+def _next_batch(session: Session, job: SuggestionJob) -> list[int]:
+    found = session.exec(
+        select(col(Item.id))
+        .where(*_selection(job), col(Item.id) > job.cursor)
+        .order_by(col(Item.id))
+        .limit(BATCH)
+    )
+    return [i for i in found if i is not None]
+
+
+def _finish(runtime: Runtime, job_id: int, status: JobStatus, error: str | None = None) -> None:
+    with runtime.session() as session:
+        session.connection().execute(
+            update(SuggestionJob)
+            .where(col(SuggestionJob.id) == job_id, col(SuggestionJob.status) == JobStatus.running)
+            .values(status=status, error=error, finished_at=utcnow(), progress_at=utcnow())
+        )
+
+
+def run(
+    runtime: Runtime,
+    job_id: int,
+    on_progress: Callable[[SuggestionJob], None] | None = None,
+) -> SuggestionJob:
+    """Run the job from its cursor until its items are done, it is cancelled or it fails."""
+    while True:
+        with runtime.reading() as session:
+            job = get_job(session, job_id)
+            if job.status != JobStatus.running:
+                return job
+            batch = _next_batch(session, job)
+        if not batch:
+            _finish(runtime, job_id, JobStatus.done)
+            break
+        try:
+            result = prelabeling.suggest(runtime, job.model_id, batch)
+        except ScholiaError as error:  # the model cannot answer: the job says why
+            _finish(runtime, job_id, JobStatus.failed, error.message)
+            break
+        with runtime.session() as session:
+            stored = get_job(session, job_id)
+            failures = [
+                {"item_id": f.item_id, "name": f.name, "error": f.error} for f in result.failures
+            ]
+            stored.processed += len(batch)
+            stored.suggested += len(result.suggestions)
+            stored.failed += len(result.failures)
+            stored.failures = [*stored.failures, *failures][:KEPT_FAILURES]
+            stored.cursor = max(batch)
+            stored.progress_at = utcnow()
+            session.add(stored)
+        if on_progress is not None:
+            on_progress(stored)
+    with runtime.reading() as session:
+        return get_job(session, job_id)

@@ -1,0 +1,135 @@
+"""API: an item's suggestion as its annotator may see it; accepting, dismissing, and asking
+the active model about one item at once."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from litestar import Request, Response
+from litestar.params import FromPath, JSONBody
+
+from scholia.core import annotations, items, model_registry, prelabeling, projects, suggestions
+from scholia.core.errors import InvalidInput
+from scholia.core.models import Role, Suggestion, SuggestionDecision
+
+from ..auth import requires, signed_in
+from ..routing import get, post, runtime_of, user_of
+from .schemas import AcceptIn, AnnotationOut, CandidateOut, SuggestionOut
+
+__all__ = ["suggestion_api", "suggestion_out"]
+
+
+def suggestion_out(
+    suggestion: Suggestion, hidden: bool, decision: SuggestionDecision | None
+) -> SuggestionOut:
+    """What the annotator may see: with anti-anchoring, only that a suggestion waits."""
+    if hidden:
+        return SuggestionOut(
+            id=None,
+            item_id=suggestion.item_id,
+            annotation_type=suggestion.annotation_type,
+            hidden=True,
+        )
+    return SuggestionOut(
+        id=suggestion.id,
+        item_id=suggestion.item_id,
+        annotation_type=suggestion.annotation_type,
+        hidden=False,
+        payload=suggestion.payload,
+        score=suggestion.score,
+        alternatives=[CandidateOut(a["payload"], a["score"]) for a in suggestion.alternatives],
+        model_name=suggestion.model_name,
+        model_version=suggestion.model_version,
+        least_confidence=suggestion.least_confidence,
+        margin=suggestion.margin,
+        entropy=suggestion.entropy,
+        decision=decision.outcome if decision else None,
+        agreement=decision.agreement if decision else None,
+    )
+
+
+@get("/items/{item_id:int}/suggestions", guards=[signed_in])
+def item_suggestions(
+    request: Request[Any, Any, Any], item_id: FromPath[int]
+) -> list[SuggestionOut]:
+    """The active models' current suggestions for the item, one per annotation type, as the
+    caller may see them (hidden until their own first label under anti-anchoring; none on a
+    gold item or once the project's labels changed)."""
+    me = user_of(request)
+    assert me.id is not None
+    with runtime_of(request).reading() as session:
+        item = items.get_item(session, item_id)
+        project = projects.get_project(session, item.project_id)
+        found = []
+        for annotation_type in project.annotation_types:
+            shown = suggestions.shown_to(session, project, item, annotation_type, me.id)
+            if shown is not None:
+                found.append(suggestion_out(shown.suggestion, shown.hidden, shown.decision))
+    return found
+
+
+@post("/items/{item_id:int}/suggest", guards=[requires(Role.manager)], status_code=200)
+def suggest_now(request: Request[Any, Any, Any], item_id: FromPath[int]) -> list[SuggestionOut]:
+    """Ask the project's active models about this one item now (superseding what they said
+    before). A model trained on other labels than the project's is refused (422 naming both
+    hashes and the categories that differ); an item the model fails on is a 422 with why."""
+    runtime = runtime_of(request)
+    me = user_of(request)
+    with runtime.reading() as session:
+        item = items.get_item(session, item_id)
+        active = model_registry.active_models(session, item.project_id)
+    if not active:
+        raise InvalidInput("This project has no active model: register one and activate it.")
+    made = []
+    for model in active:
+        assert model.id is not None
+        result = prelabeling.suggest(runtime, model.id, [item_id])
+        if result.failures:
+            raise InvalidInput(f"{model.name} {model.version}: {result.failures[0].error}")
+        made.extend(result.suggestions)
+    with runtime.reading() as session:
+        project = projects.get_project(session, item.project_id)
+        shown = [
+            suggestions.shown_to(session, project, item, s.annotation_type, me.id or 0)
+            for s in made
+        ]
+    return [suggestion_out(s.suggestion, s.hidden, s.decision) for s in shown if s is not None]
+
+
+@post("/suggestions/{suggestion_id:uuid}/accept", guards=[signed_in])
+def accept_suggestion(
+    request: Request[Any, Any, Any], suggestion_id: FromPath[uuid.UUID], data: JSONBody[AcceptIn]
+) -> Response[AnnotationOut]:
+    """Take the suggestion as your label (201; 200 for a replay by ``client_op_id``): a normal
+    annotation with ``source`` suggestion, naming the suggestion and its model version."""
+    runtime = runtime_of(request)
+    user = user_of(request)
+    with runtime.session() as session:
+        result = annotations.accept_suggestion(
+            session,
+            runtime.plugins,
+            suggestion_id,
+            annotator_id=user.id,  # type: ignore[arg-type]
+            supersedes_id=data.supersedes_id,
+            client_op_id=data.client_op_id,
+            time_spent_ms=data.time_spent_ms,
+        )
+    return Response(
+        AnnotationOut.of(result.annotation, user.pseudonym),
+        status_code=201 if result.created else 200,
+    )
+
+
+@post("/suggestions/{suggestion_id:uuid}/dismiss", guards=[signed_in], status_code=200)
+def dismiss_suggestion(
+    request: Request[Any, Any, Any], suggestion_id: FromPath[uuid.UUID]
+) -> dict[str, str]:
+    """Dismiss the suggestion without labeling (the outcome log counts it as rejected)."""
+    with runtime_of(request).session() as session:
+        suggestion = suggestions.get_suggestion(session, suggestion_id)
+        decision = suggestions.decide(session, suggestion, user_of(request).id)  # type: ignore[arg-type]
+    return {"outcome": decision.outcome}
+
+
+suggestion_api = [item_suggestions, suggest_now, accept_suggestion, dismiss_suggestion]

@@ -723,5 +723,118 @@ def export(
         sys.exit(1)
 
 
+# --- scholia suggest ------------------------------------------------------------------------
+
+
+@main.command("suggest")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.option(
+    "--model",
+    "model_id",
+    type=int,
+    default=None,
+    help="Model id (see the project's Models page); the active model if left out.",
+)
+@click.option(
+    "--item", "item_ids", multiple=True, type=int, help="Only this item (repeat for several)."
+)
+@click.option(
+    "--resume", "resume_id", type=int, default=None, help="Resume this cancelled or failed job."
+)
+@click.option("--as", "as_user", metavar="USERNAME", default=None, help="User recorded.")
+@data_dir_option
+def suggest(
+    project_id: int,
+    model_id: int | None,
+    item_ids: tuple[int, ...],
+    resume_id: int | None,
+    as_user: str | None,
+    data_dir: Path | None,
+) -> None:
+    """Ask a model for suggestions on project PROJECT's unlabeled items (or --item ones).
+
+    Runs the same job as the Models page's "Suggest for unlabeled", in this process, with its
+    progress on the job's row (the page shows it). Ctrl-C cancels after the current batch;
+    --resume JOB goes on from there. Suggestions made again supersede the earlier ones.
+    Exits 0 when done, 1 when the model failed, 2 on a usage error.
+    """
+    from scholia.core import model_registry, suggestion_jobs
+
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.session() as session:
+            actor = _import_actor(session, as_user)
+            assert actor.id is not None
+            if resume_id is not None:
+                job = suggestion_jobs.get_job(session, resume_id, project_id)
+                suggestion_jobs.claim_resume(session, job, actor.id)
+            else:
+                if model_id is not None:
+                    model = model_registry.get_model(session, model_id, project_id)
+                else:
+                    active = model_registry.active_models(session, project_id)
+                    if not active:
+                        _usage_error(
+                            f"project {project_id} has no active model; activate one on its "
+                            "Models page or pass --model ID"
+                        )
+                    model = active[0]
+                job = suggestion_jobs.start(
+                    session,
+                    model,
+                    scope="items" if item_ids else "unlabeled",
+                    item_ids=list(item_ids) or None,
+                    actor_id=actor.id,
+                )
+    except ScholiaError as error:
+        runtime.close()
+        _usage_error(str(error))
+    assert job.id is not None
+    left = job.total - job.processed
+    console.print(
+        f"Suggestion job {job.id}: {left} of {job.total} items to ask the model about",
+        highlight=False,
+    )
+    progress_context, advance = _progress("suggest", "items", left)
+    seen = job.processed
+
+    def moved(progress: Any) -> None:
+        nonlocal seen
+        for _ in range(progress.processed - seen):
+            advance()
+        seen = progress.processed
+
+    try:
+        with progress_context:
+            finished = suggestion_jobs.run(runtime, job.id, on_progress=moved)
+    except KeyboardInterrupt:
+        with runtime.session() as session:
+            finished = suggestion_jobs.get_job(session, job.id)
+            if finished.status == "running":
+                suggestion_jobs.cancel(session, finished, job.created_by)
+        console.print(
+            f"Cancelled after {finished.processed} of {finished.total} items; resume with "
+            f"`scholia suggest {project_id} --resume {job.id}`",
+            highlight=False,
+        )
+    finally:
+        runtime.close()
+    console.print(
+        f"job {finished.id} {finished.status}: {finished.suggested} suggested, "
+        f"{finished.failed} failed, {finished.processed} of {finished.total} items",
+        highlight=False,
+    )
+    for failure in finished.failures[:10]:
+        console.print(
+            f"  {failure['name']} (item {failure['item_id']}): {failure['error']}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
+    if finished.status != "done":
+        console.print(f"[red]The model failed:[/red] {finished.error}", highlight=False)
+        sys.exit(1)
+
+
 if __name__ == "__main__":
     main()

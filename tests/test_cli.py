@@ -248,6 +248,7 @@ def test_plugins_lists_every_installed_plugin_with_what_it_registered(tmp_path: 
     assert plugins["scholia-image"]["contributions"] == {
         "modality": ["image"],
         "annotation_type": ["classification"],
+        "prelabel_backend": ["onnx-classifier", "label-studio-ml"],
     }
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -26,6 +27,7 @@ from .models.types import utcnow
 from .plugins import Plugins
 from .predictors import Predictors
 from .projects import get_project
+from .storage import MediaStore
 
 __all__ = [
     "SchemaFit",
@@ -33,6 +35,7 @@ __all__ = [
     "active_model",
     "active_models",
     "check_schema",
+    "file_store",
     "get_model",
     "list_models",
     "register",
@@ -61,6 +64,11 @@ class SchemaFit:
         parts += [f"{n!r} (id {i}) only in the project" for i, n in self.only_in_project]
         parts += [f"id {i} is {old!r} in the model, {new!r} now" for i, old, new in self.renamed]
         return "; ".join(parts)
+
+
+def file_store(data_dir: Path) -> MediaStore:
+    """Uploaded model files, content-addressed in the data directory (never served)."""
+    return MediaStore(data_dir / "models")
 
 
 def schema_fit(session: Session, model: Model) -> SchemaFit:

@@ -10,8 +10,17 @@ from dataclasses import dataclass
 from PIL import Image, ImageDraw
 from sqlmodel import Session, col, select
 
-from scholia.core import gold, identity, items, projects, review
-from scholia.core.annotations import submit
+from scholia.core import (
+    gold,
+    identity,
+    items,
+    model_registry,
+    prelabeling,
+    projects,
+    review,
+    suggestions,
+)
+from scholia.core.annotations import accept_suggestion, submit
 from scholia.core.models import Project, Role, User
 from scholia.core.runtime import Runtime
 
@@ -20,6 +29,8 @@ __all__ = ["DemoSetup", "sample_images", "set_up_demo"]
 DEMO_USERNAME = "admin"
 DEMO_PROJECT = "Demo: product photos"
 QUALITY_PROJECT = "Demo: double-checked shapes"
+MODEL_PROJECT = "Demo: colour swatches, with a model"
+COLOURS = ("red", "green", "blue")
 SHAPES = ("circle", "square", "triangle")
 SHAPE_IDS = {shape: index + 1 for index, shape in enumerate(SHAPES)}
 PALETTES = [
@@ -129,13 +140,115 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
         quality = session.exec(select(Project).where(col(Project.name) == QUALITY_PROJECT)).first()
         if quality is None and not missing:
             _quality_demo(session, runtime, admin)
-        return DemoSetup(
+        assisted = session.exec(select(Project).where(col(Project.name) == MODEL_PROJECT)).first()
+        admin_id = admin.id
+        setup = DemoSetup(
             username=DEMO_USERNAME,
             password=password,
             session_token=token,
             project_id=project.id if project else None,
             missing=missing,
         )
+    if assisted is None and not missing and admin_id is not None:
+        _model_demo(runtime, admin_id)
+    return setup
+
+
+def _model_demo(runtime: Runtime, admin_id: int) -> None:
+    """A project with a model: a colour classifier trained here on generated swatches (the
+    same ``onnx-classifier`` backend and checks as a user's own file), active, its
+    suggestions made for every swatch, the least sure first in the queue, and a few
+    decisions by a demo annotator so the outcome log has figures."""
+    from scholia_image.colour_model import colour_image, colour_of, train_colour_classifier
+
+    folder = runtime.settings.data_dir / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    trained = train_colour_classifier(folder / "colours.onnx", COLOURS)
+    with runtime.session() as session:
+        project = projects.create_project(
+            session,
+            runtime.plugins,
+            actor_id=admin_id,
+            name=MODEL_PROJECT,
+            modality="image",
+            annotation_types=["classification"],
+            description="A colour model suggests each swatch's colour: press A to accept it, or "
+            "pick the right one. The swatches the model is least sure of come first.",
+            categories=list(COLOURS),
+            guidelines="Choose the colour that covers most of the swatch.",
+            settings={"gold_rate": 0, "suggestions": {"order": "least_confidence"}},
+        )
+        assert project.id is not None
+        with (folder / "colours.onnx").open("rb") as file:
+            digest, _ = model_registry.file_store(runtime.settings.data_dir).put(file)
+        model = model_registry.register(
+            session,
+            runtime.plugins,
+            runtime.predictors,
+            project.id,
+            name="colour-swatches",
+            version="1.0",
+            backend="onnx-classifier",
+            source=str(model_registry.file_store(runtime.settings.data_dir).path(digest)),
+            annotation_type="classification",
+            config=trained["config"],
+            actor_id=admin_id,
+        )
+        model_registry.activate(session, model, admin_id)
+        rng = random.Random(5)
+        made = []
+        for index in range(18):
+            # Most swatches are one colour; every third is mixed, where the model hesitates.
+            first = colour_of(index % 3, 3)
+            second = colour_of((index + 1) % 3, 3)
+            share = 0.5 + rng.uniform(-0.1, 0.1) if index % 3 == 2 else 1.0
+            rgb = tuple(
+                round(a * share + b * (1 - share)) for a, b in zip(first, second, strict=True)
+            )
+            out = io.BytesIO()
+            colour_image(rgb, (96, 128), seed=index).save(out, "PNG")  # type: ignore[arg-type]
+            made.append(
+                items.ingest(
+                    session,
+                    runtime.store,
+                    runtime.plugins,
+                    project,
+                    name=f"swatch-{index + 1:02d}.png",
+                    source=io.BytesIO(out.getvalue()),
+                    actor_id=admin_id,
+                ).item
+            )
+        annotator = identity.create_user(
+            session,
+            username="demo-annotator-3",
+            password=secrets.token_urlsafe(12),
+            roles=[Role.annotator],
+            display_name="Demo Annotator 3",
+        )
+        model_id = model.id
+        categories = model.categories
+    assert model_id is not None
+    prelabeling.suggest(runtime, model_id, [i.id for i in made if i.id is not None])
+    with runtime.session() as session:
+        for item in made[:3]:  # two taken as suggested, one corrected
+            shown = suggestions.current(session, item.id or 0, "classification")
+            if shown is None:
+                continue
+            if item is made[2]:
+                wrong = next(i for i, _ in categories if [i] != shown.payload["category_ids"])
+                submit(
+                    session,
+                    runtime.plugins,
+                    item_id=item.id or 0,
+                    annotator_id=annotator.id or 0,
+                    annotation_type="classification",
+                    payload={"category_ids": [wrong]},
+                    time_spent_ms=2400,
+                )
+            else:
+                accept_suggestion(
+                    session, runtime.plugins, shown.id, annotator_id=annotator.id or 0
+                )
 
 
 def _quality_demo(session: Session, runtime: Runtime, admin: User) -> None:

@@ -26,8 +26,7 @@ __all__ = ["job_out", "model_api", "model_files", "model_out", "outcomes_out"]
 
 
 def model_files(runtime: Runtime) -> MediaStore:
-    """Uploaded model files, content-addressed beside the media (never served)."""
-    return MediaStore(runtime.settings.data_dir / "models")
+    return model_registry.file_store(runtime.settings.data_dir)
 
 
 def model_out(session: Session, model: Model) -> ModelOut:

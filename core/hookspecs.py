@@ -70,9 +70,16 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
 def register_prelabel_backends(register: Callable[[PrelabelBackend], None]) -> None:
     """Register sources of suggestions (an ONNX runtime, a remote model service…).
 
-    ``load`` receives a model's registration and returns a predictor, loaded once per process
-    and asked for batches. Suggestions are kept apart from annotations until a person accepts
-    one.
+    A ``PrelabelBackend`` names the annotation types it serves, the ``config`` Struct a model's
+    registration must fit (preprocessing, timeouts…) and whether a model's ``source`` is a file
+    or a URL. ``load`` receives a ``ModelRegistration`` (source, version, the ``(id, name)``
+    categories in output order, the checked config) and returns a predictor; it is called once
+    per process and model version, and raises ``ModelFailed`` saying what is wrong (a missing or
+    corrupt file, an input shape the registration does not describe, a service that does not
+    answer). ``predictor.predict(inputs)`` answers one ``Prediction`` per ``PredictionInput``:
+    candidates (payloads of the annotation type with scores, best first) or that item's
+    ``error``. The core validates every candidate against the project's schema before storing it
+    as a suggestion; suggestions are kept apart from annotations until a person accepts one.
     """
 
 

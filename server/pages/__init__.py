@@ -12,6 +12,7 @@ from .datasets import dataset_pages
 from .gold import gold_pages
 from .items import item_pages
 from .label import label_pages
+from .models import model_pages
 from .plugins import plugin_pages
 from .projects import project_pages
 from .quality import quality_pages
@@ -41,5 +42,6 @@ page_router = Router(
         *plugin_pages,
         *account_pages,
         *settings_pages,
+        *model_pages,
     ],
 )

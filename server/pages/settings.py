@@ -1,4 +1,5 @@
-"""The quality settings page: overlap, gold, calibration, adjudication and rule thresholds.
+"""The quality settings page: overlap, gold, calibration, adjudication, rule thresholds and
+how model suggestions reach annotators.
 
 A thin form over ``scholia.core.projects.update_settings``: a refused value comes back with
 the field marked and everything typed kept, and nothing is stored.
@@ -38,6 +39,8 @@ NUMBERS = {
     "adjudication.below": ("adjudication", "below"),
 }
 """Form field → where it goes in the settings."""
+SUGGESTIONS = ("suggestions.reveal", "suggestions.order", "suggestions.top_k")
+"""The suggestions group: stored as a whole when the form has it (the page always does)."""
 SWITCHES = {
     "calibration.required": ("calibration", "required"),
     "adjudication.auto_accept_unanimous": ("adjudication", "auto_accept_unanimous"),
@@ -66,6 +69,12 @@ def _changes(data: dict[str, Any], rules: list[QualityRule]) -> dict[str, Any]:
     for field, path in SWITCHES.items():
         put(path, value(data, field) == "on")
     put(("adjudication", "aggregator"), value(data, "adjudication.aggregator", "majority"))
+    if any(field in data for field in SUGGESTIONS):
+        changes["suggestions"] = {
+            "reveal": value(data, "suggestions.reveal", "at_once"),
+            "order": value(data, "suggestions.order", "default"),
+            "top_k": _number(value(data, "suggestions.top_k"), "suggestions.top_k"),
+        }
     thresholds = {}
     for rule in rules:
         text = value(data, f"threshold.{rule.name}").strip()

@@ -13,7 +13,7 @@ from sqlmodel import col, select
 
 from scholia.core import annotations, items, labels, lifecycle, projects, queue
 from scholia.core.errors import IllegalTransition
-from scholia.core.models import Blob, GoldAnswer, Item, Role, User
+from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 
 from ..auth import requires, signed_in
 from ..media import media_url, verify
@@ -47,6 +47,13 @@ def item_detail(
                 select(User).where(col(User.id).in_({a.annotator_id for a in current}))
             )
         }
+        # Provenance of accepted suggestions: the model they came from, by name and version.
+        taken = {a.suggestion_id for a in current if a.suggestion_id is not None}
+        origins = (
+            {s.id: s for s in session.exec(select(Suggestion).where(col(Suggestion.id).in_(taken)))}
+            if taken
+            else {}
+        )
         neighbours = (
             _neighbours(session, project_id, item_id) if qa else {"previous": None, "next": None}
         )
@@ -88,6 +95,7 @@ def item_detail(
         item=item,
         annotations=current,
         authors=authors,
+        origins=origins,
         editors=editors,
         media=media_url(runtime.settings.secret_key, item.content_hash),
         allowed=lifecycle.allowed_transitions(item.status) if qa else [],

@@ -2,20 +2,34 @@
 
 The page is rendered once per item; ``static/label.js`` does the rest in the browser
 (hotkeys, optimistic saves through a persistent outbox, undo, preloading the next items).
+An active model's suggestion for the item rides along in the page's state, as the annotator
+may see it (hidden until their own first label under anti-anchoring); ``static/suggestion.js``
+shows it above the editors.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from scholia.core import annotations, calibration, items, labels, projects, queue, standing
+from scholia.core import (
+    annotations,
+    calibration,
+    items,
+    labels,
+    projects,
+    queue,
+    standing,
+    suggestions,
+)
 from scholia.core.contributions import AnnotationType
 from scholia.core.errors import PermissionDenied
 
+from ..api.suggestions import suggestion_out
 from ..auth import signed_in
 from ..media import media_url
 from ..routing import get, runtime_of, user_of
@@ -103,6 +117,20 @@ def label_item(
         counts = queue.my_queue_counts(session, project_id, me.id)
         categories = labels.live_categories(session, project_id)
         statuses = queue.my_statuses(session, [item, *held], me.id)
+        # One query for the queue's badges; the item's own suggestions are read only when it
+        # has one, and never during calibration (a gold item is the annotator's own test).
+        suggested = suggestions.suggested_items(
+            session, [i.id for i in [item, *held] if i.id is not None]
+        )
+        shown = (
+            [
+                s
+                for name in project.annotation_types
+                if (s := suggestions.shown_to(session, project, item, name, me.id)) is not None
+            ]
+            if item_id in suggested and not calibrating
+            else []
+        )
     if suspension is not None:
         return _refused(request, project_id, refusal)
     # The current item need not be in the filtered queue: its neighbours are by id either way.
@@ -137,6 +165,9 @@ def label_item(
         ],
         "options": project.settings.get("annotation_options", {}),
         "editors": [{"name": e["name"], "module": e["module"]} for e in editors],
+        "suggestions": [
+            msgspec.to_builtins(suggestion_out(s.suggestion, s.hidden, s.decision)) for s in shown
+        ],
     }
     filters = [
         {
@@ -155,6 +186,7 @@ def label_item(
         item=item,
         held=held,
         statuses=statuses,
+        suggested=suggested,
         calibrating=calibrating,
         filters=filters,
         query=_query(show),

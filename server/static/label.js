@@ -2,9 +2,11 @@
 // localStorage before it is sent, with a stable client_op_id: a save that fails is retried,
 // and one interrupted by a reload or navigation is sent again on the next page (the server
 // stores each op id once), so no label is lost. Editors are mounted by the shared host
-// (static/editors.js), with a save() that goes through the outbox.
+// (static/editors.js), with a save() that goes through the outbox. A model's suggestion shows
+// above them (static/suggestion.js); accepting it (A) is one more kind of save in the outbox.
 import { csrfHeaders, submitAnnotation } from "/static/editor.js";
 import { isTyping, mountEditors } from "/static/editors.js";
+import { mountSuggestions } from "/static/suggestion.js";
 
 const state = JSON.parse(document.getElementById("label-state").textContent);
 const OUTBOX = "scholia.outbox";
@@ -98,6 +100,10 @@ async function send(op) {
   if (op.kind === "withdraw") {
     if (!current) return { ok: true };
     result = await post(`/api/v1/annotations/${current}/withdraw`, { client_op_id: op.opId });
+  } else if (op.kind === "accept") {
+    result = await post(`/api/v1/suggestions/${op.suggestionId}/accept`, {
+      client_op_id: op.opId, supersedes_id: current, time_spent_ms: op.timeSpentMs,
+    });
   } else {
     result = await submitAnnotation({
       itemId: op.itemId, annotationType: op.type, payload: op.payload, supersedesId: current,
@@ -108,7 +114,12 @@ async function send(op) {
     const latest = load(REVISIONS, "{}");
     latest[key] = op.kind === "withdraw" ? "" : result.annotation.id;
     store(REVISIONS, latest);
-    if (op.itemId === state.item.id) refreshStatus();
+    if (op.itemId === state.item.id) {
+      // What the page now starts from (undo, the suggestion card's "your label agrees").
+      if (op.kind === "withdraw") delete state.revisions[op.type];
+      else state.revisions[op.type] = { id: result.annotation.id, payload: result.annotation.payload };
+      refreshStatus();
+    }
     return { ok: true };
   }
   // Network failures and server errors are retried; a refusal (4xx) is shown and dropped.
@@ -150,19 +161,61 @@ function pendingPayload(type) {
   return revision ? revision.payload : null;
 }
 
+// A save (by hand or by accepting a suggestion) can be undone: the payload it replaced is kept.
+function decide(op, { advance = false } = {}) {
+  const undo = load(UNDO, "[]");
+  undo.push({ itemId: state.item.id, type: op.type, before: pendingPayload(op.type) });
+  store(UNDO, undo.slice(-50));
+  const answer = enqueue({ ...op, itemId: state.item.id, timeSpentMs: timeSpent() });
+  itemStatus.textContent = "done";
+  itemStatus.className = "badge done";
+  if (advance) setTimeout(next, 120);
+  return answer;
+}
+
 function saver(type, report) {
   cardStatus[type] = report;
   return (payload, { advance = false } = {}) => {
-    const before = pendingPayload(type);
-    const undo = load(UNDO, "[]");
-    undo.push({ itemId: state.item.id, type, before });
-    store(UNDO, undo.slice(-50));
-    const answer = enqueue({ kind: "annotate", itemId: state.item.id, type, payload, timeSpentMs: timeSpent() });
-    itemStatus.textContent = "done";
-    itemStatus.className = "badge done";
-    if (advance) setTimeout(next, 120);
+    // Anti-anchoring: the first label stays on the item, so the suggestion it revealed can be
+    // compared with it (and taken with A, or left with →).
+    const waiting = suggestions.waiting(type);
+    const answer = decide({ kind: "annotate", type, payload }, { advance: advance && !waiting });
+    answer.then((result) => (result.ok && waiting ? reveal() : suggestions.render()));
     return answer;
   };
+}
+
+// --- the model's suggestions ------------------------------------------------------------------
+async function reveal() {
+  const response = await fetch(`/api/v1/items/${state.item.id}/suggestions`);
+  if (!response.ok) return show("The model's suggestion could not be loaded; reload the page", "error");
+  suggestions.reveal(await response.json());
+}
+
+// A takes the suggestion of the highlighted editor's type, else the first one shown.
+function acceptKey() {
+  const active = document.querySelector(".editor-active[data-editor-root]")?.dataset.editorRoot;
+  const types = suggestions.types();
+  const type = [active, ...types].find((t) => t && suggestions.visible(t));
+  if (type) return accept(suggestions.visible(type));
+  if (types.some((t) => suggestions.waiting(t))) {
+    return show("The model's suggestion shows after your own first label", "info");
+  }
+  show("No suggestion for this item", "info");
+}
+
+function accept(suggestion) {
+  const type = suggestion.annotation_type;
+  editors.show(type, suggestion.payload);
+  suggestions.decided(type, "accepted");
+  return decide({ kind: "accept", type, suggestionId: suggestion.id, payload: suggestion.payload },
+                { advance: true });
+}
+
+async function dismiss(suggestion) {
+  const result = await post(`/api/v1/suggestions/${suggestion.id}/dismiss`, {});
+  if (!result.ok) return show(`Not dismissed: ${result.message}`, "error");
+  suggestions.decided(suggestion.annotation_type, result.annotation.outcome);
 }
 
 function undoLast() {
@@ -234,12 +287,17 @@ document.addEventListener("keydown", (event) => {
   if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
   const key = event.key;
   const handler = { ArrowRight: next, ArrowLeft: previous, s: skip, S: skip, z: undoLast, Z: undoLast,
+                    a: acceptKey, A: acceptKey,
                     "?": actions.help, 0: () => setZoom("fit"), "+": () => setZoom("in"),
                     "=": () => setZoom("in"), "-": () => setZoom("out") }[key];
   if (handler) { event.preventDefault(); handler(); }
 });
 
 // --- start: mount the editors, preload what comes next, send anything left from before ------
+const suggestions = mountSuggestions({
+  root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
+  categories: state.categories, mine: pendingPayload, accept, dismiss,
+});
 const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload });
 for (const url of state.preload) new Image().src = url;
 flush();

@@ -1,0 +1,161 @@
+"""The labeling page carries the active model's suggestion for its item (a locally trained ONNX
+colour classifier): its label, score, model and alternatives in the page's state, a badge in the
+queue, nothing of it under anti-anchoring until the annotator's own first label, nothing once the
+project's labels changed; accepting it gives an annotation whose provenance names the model."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from scholia_image.colour_model import train_colour_classifier
+from tests.test_suggestions import NAMES, colour_project, register, run_job
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> dict[str, Any]:
+    path = tmp_path / "colours.onnx"
+    return {"path": path, "config": train_colour_classifier(path, NAMES)["config"]}
+
+
+def with_model(api_for: Callable[..., TestClient[Any]], trained: dict[str, Any]) -> dict[str, Any]:
+    """A colour project with the trained model registered and active."""
+    project = colour_project(api_for)
+    response = register(project["manager"], project["id"], trained)
+    assert response.status_code == 201, response.text
+    activated = project["manager"].post(f"/api/v1/models/{response.json()['id']}/activate")
+    assert activated.json()["status"] == "active", activated.text
+    return project
+
+
+def label_page(client: TestClient[Any], project_id: int, item_id: int) -> tuple[str, Any]:
+    """The labeling page's HTML and its JSON state."""
+    response = client.get(f"/projects/{project_id}/label/{item_id}")
+    assert response.status_code == 200, response.text
+    found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
+    assert found, "the page has no state"
+    return response.text, json.loads(found.group(1))
+
+
+def queue_entry(page: str, item_id: int) -> str:
+    found = re.search(rf'<a [^>]*data-queue-item="{item_id}".*?</a>', page, re.S)
+    assert found, f"item {item_id} is not in the queue"
+    return found.group(0)
+
+
+def test_the_label_page_shows_the_suggestion_its_score_model_and_alternatives(
+    api_for: Callable[..., TestClient[Any]],
+    client_for: Callable[..., TestClient[Any]],
+    trained: dict[str, Any],
+) -> None:
+    project = with_model(api_for, trained)
+    red, green = project["items"][:2]
+    project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
+    annotator = client_for("annotator")
+    page, state = label_page(annotator, project["id"], red["id"])
+    (shown,) = state["suggestions"]
+    assert shown["annotation_type"] == "classification" and not shown["hidden"]
+    assert shown["payload"] == {"category_ids": [project["categories"]["red"]]}
+    assert (shown["model_name"], shown["model_version"]) == ("colours", "1.0")
+    assert 0.5 < shown["score"] <= 1
+    assert len(shown["alternatives"]) == 2
+    assert all(a["score"] <= shown["score"] for a in shown["alternatives"])
+    assert shown["id"] and shown["decision"] is None
+    assert "data-suggestions" in page
+    assert "Accept the model&#39;s suggestion" in page or "Accept the model's suggestion" in page
+    # The queue marks the item with a suggestion, and only that one.
+    _, other = label_page(annotator, project["id"], green["id"])
+    assert other["suggestions"] == []
+    page, _ = label_page(annotator, project["id"], green["id"])
+    assert "data-queue-suggested" in queue_entry(page, red["id"])
+    assert "data-queue-suggested" not in queue_entry(page, green["id"])
+
+
+def test_accepting_gives_an_annotation_whose_provenance_names_the_model(
+    api_for: Callable[..., TestClient[Any]],
+    client_for: Callable[..., TestClient[Any]],
+    trained: dict[str, Any],
+) -> None:
+    project = with_model(api_for, trained)
+    red = project["items"][0]
+    project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
+    annotator = client_for("annotator")
+    _, state = label_page(annotator, project["id"], red["id"])
+    (shown,) = state["suggestions"]
+    accepted = annotator.post(
+        f"/api/v1/suggestions/{shown['id']}/accept",
+        json={"client_op_id": "label-page-1", "supersedes_id": None, "time_spent_ms": 900},
+    )
+    assert accepted.status_code == 201, accepted.text
+    annotation = accepted.json()
+    assert annotation["source"] == "suggestion"
+    assert (annotation["suggestion_id"], annotation["model_version"]) == (shown["id"], "1.0")
+    assert annotation["payload"] == shown["payload"]
+    _, state = label_page(annotator, project["id"], red["id"])
+    assert state["suggestions"][0]["decision"] == "accepted"
+    assert state["revisions"]["classification"]["id"] == annotation["id"]
+    # The item page names where the label came from.
+    item_page = client_for("reviewer").get(f"/projects/{project['id']}/items/{red['id']}")
+    provenance = re.search(r"<small[^>]*data-provenance>(.*?)</small>", item_page.text, re.S)
+    assert provenance, item_page.text
+    assert html.unescape(provenance.group(1)).strip() == "from suggestion · colours 1.0"
+
+
+def test_anti_anchoring_keeps_the_suggestion_out_of_the_page_until_the_first_label(
+    api_for: Callable[..., TestClient[Any]],
+    client_for: Callable[..., TestClient[Any]],
+    trained: dict[str, Any],
+) -> None:
+    project = with_model(api_for, trained)
+    manager, ids = project["manager"], project["categories"]
+    manager.patch(
+        f"/api/v1/projects/{project['id']}/settings",
+        json={"suggestions": {"reveal": "after_first_label"}},
+    ).raise_for_status()
+    run_job(manager, project["id"])
+    green = project["items"][1]
+    annotator = client_for("annotator")
+    page, state = label_page(annotator, project["id"], green["id"])
+    (waiting,) = state["suggestions"]
+    assert waiting["hidden"] and waiting["id"] is None
+    assert waiting["payload"] is None and waiting["score"] is None
+    assert waiting["alternatives"] == [] and waiting["model_version"] is None
+    assert "data-queue-suggested" in queue_entry(page, green["id"])
+    own = annotator.post(
+        f"/api/v1/items/{green['id']}/annotations",
+        json={"annotation_type": "classification", "payload": {"category_ids": [ids["red"]]}},
+    )
+    assert own.status_code == 201, own.text
+    _, state = label_page(annotator, project["id"], green["id"])
+    (revealed,) = state["suggestions"]
+    assert not revealed["hidden"]
+    assert revealed["payload"] == {"category_ids": [ids["green"]]}
+    assert (revealed["decision"], revealed["agreement"]) == ("corrected", 0.0)
+    # Another annotator still sees it hidden: the reveal is per person.
+    _, theirs = label_page(client_for("annotator"), project["id"], green["id"])
+    assert theirs["suggestions"][0]["hidden"]
+
+
+def test_a_renamed_category_takes_the_suggestion_off_the_page(
+    api_for: Callable[..., TestClient[Any]],
+    client_for: Callable[..., TestClient[Any]],
+    trained: dict[str, Any],
+) -> None:
+    project = with_model(api_for, trained)
+    manager, green = project["manager"], project["items"][1]
+    manager.post(f"/api/v1/items/{green['id']}/suggest").raise_for_status()
+    annotator = client_for("annotator")
+    assert label_page(annotator, project["id"], green["id"])[1]["suggestions"]
+    renamed = manager.patch(
+        f"/api/v1/projects/{project['id']}/categories/{project['categories']['green']}",
+        json={"name": "lime"},
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert label_page(annotator, project["id"], green["id"])[1]["suggestions"] == []

@@ -230,16 +230,19 @@ def decide(session: Session, suggestion: Suggestion, annotator_id: int) -> Sugge
     return decision
 
 
-def suggested_items(session: Session, item_ids: Sequence[int]) -> set[int]:
-    """Which of ``item_ids`` have a current suggestion of an active model (the queue's badge)."""
+def suggested_items(session: Session, project_id: int, item_ids: Sequence[int]) -> set[int]:
+    """Which of ``item_ids`` have a current suggestion of an active model that fits the
+    project's labels (the queue's badge: exactly the items ``shown_to`` shows one on)."""
     if not item_ids:
         return set()
+    labels_hash = labels.current_schema(session, project_id).labels_hash
     rows = session.exec(
         select(Suggestion.item_id)
         .join(Model, col(Model.id) == col(Suggestion.model_id))
         .where(
             col(Suggestion.item_id).in_(item_ids),
             col(Suggestion.status) != SuggestionStatus.superseded,
+            col(Suggestion.labels_hash) == labels_hash,
             col(Model.status) == "active",
         )
     ).all()

@@ -158,4 +158,6 @@ def test_a_renamed_category_takes_the_suggestion_off_the_page(
         json={"name": "lime"},
     )
     assert renamed.status_code == 200, renamed.text
-    assert label_page(annotator, project["id"], green["id"])[1]["suggestions"] == []
+    page, state = label_page(annotator, project["id"], green["id"])
+    assert state["suggestions"] == []
+    assert "data-queue-suggested" not in queue_entry(page, green["id"])  # nor its badge

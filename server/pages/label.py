@@ -120,7 +120,7 @@ def label_item(
         # One query for the queue's badges; the item's own suggestions are read only when it
         # has one, and never during calibration (a gold item is the annotator's own test).
         suggested = suggestions.suggested_items(
-            session, [i.id for i in [item, *held] if i.id is not None]
+            session, project_id, [i.id for i in [item, *held] if i.id is not None]
         )
         shown = (
             [

@@ -37,8 +37,10 @@ __all__ = [
 
 BATCH = 128
 """Items asked about, and stored, per transaction."""
-STALLED_AFTER = timedelta(seconds=60)
-"""A running job whose progress has not moved for this long was left by a crash."""
+STALLED_AFTER = timedelta(minutes=5)
+"""A running job whose progress has not moved for this long was left by a crash. A batch of a
+remote backend can take a while (its timeout per request, several requests per batch), so
+the margin is wide."""
 KEPT_FAILURES = 50
 """Per-item errors kept on the job's row (all of them are counted)."""
 STILL_LABELED = (ItemState.unlabeled, ItemState.in_progress)

@@ -38,6 +38,7 @@ __all__ = [
     "QualityRule",
     "Route",
     "RuleResult",
+    "SampleModel",
     "TemplateVars",
     "ValidationContext",
 ]
@@ -252,6 +253,16 @@ class ModelRegistration:
 
 
 @dataclass(frozen=True)
+class SampleModel:
+    """What registers a sample model: its ``source`` and its ``config`` as plain data."""
+
+    source: str
+    config: Mapping[str, Any]
+    about: str = ""
+    """One sentence on what it recognises and how it was made."""
+
+
+@dataclass(frozen=True)
 class PrelabelBackend(Contribution):
     """A source of suggestions: an ONNX model, a remote service…"""
 
@@ -268,12 +279,17 @@ class PrelabelBackend(Contribution):
     model is registered."""
     source_kind: Literal["file", "url"] = "file"
     """Whether ``source`` is a path to a file or a service URL (the form says which)."""
+    sample: Callable[[Path, Sequence[str]], SampleModel] | None = None
+    """Build a small working model for these category names in the folder, so the backend
+    can be tried (the demo does) before a model of one's own exists."""
 
     def check(self) -> None:
         super().check()
         _check_callable(self.kind, self.name, "load", self.load)
         if not self.annotation_types:
             raise InvalidContribution(f"pre-label backend {self.name!r} serves no annotation type")
+        if self.sample is not None:
+            _check_callable(self.kind, self.name, "sample", self.sample)
         if self.config is not None and not (
             isinstance(self.config, type) and issubclass(self.config, msgspec.Struct)
         ):

@@ -21,6 +21,7 @@ from scholia.core import (
     suggestions,
 )
 from scholia.core.annotations import accept_suggestion, submit
+from scholia.core.contributions import PrelabelBackend
 from scholia.core.models import Project, Role, User
 from scholia.core.runtime import Runtime
 
@@ -31,6 +32,7 @@ DEMO_PROJECT = "Demo: product photos"
 QUALITY_PROJECT = "Demo: double-checked shapes"
 MODEL_PROJECT = "Demo: colour swatches, with a model"
 COLOURS = ("red", "green", "blue")
+SWATCHES = ((220, 30, 30), (30, 200, 60), (30, 70, 230))
 SHAPES = ("circle", "square", "triangle")
 SHAPE_IDS = {shape: index + 1 for index, shape in enumerate(SHAPES)}
 PALETTES = [
@@ -154,16 +156,40 @@ def set_up_demo(runtime: Runtime, image_count: int = 12) -> DemoSetup:
     return setup
 
 
-def _model_demo(runtime: Runtime, admin_id: int) -> None:
-    """A project with a model: a colour classifier trained here on generated swatches (the
-    same ``onnx-classifier`` backend and checks as a user's own file), active, its
-    suggestions made for every swatch, the least sure first in the queue, and a few
-    decisions by a demo annotator so the outcome log has figures."""
-    from scholia_image.colour_model import colour_image, colour_of, train_colour_classifier
+def _swatch(rgb: tuple[int, int, int], seed: int) -> bytes:
+    """A colour swatch with a few darker blobs and some noise, so no two are alike."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", (128, 96), rgb)
+    draw = ImageDraw.Draw(image)
+    for _ in range(4):
+        shade = rng.uniform(0.6, 0.95)
+        x, y = rng.randint(0, 110), rng.randint(0, 80)
+        size = rng.randint(10, 40)
+        draw.ellipse((x, y, x + size, y + size), fill=tuple(round(c * shade) for c in rgb))
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
 
+
+def _model_demo(runtime: Runtime, admin_id: int) -> None:
+    """A project with a model: the sample model of a pre-label backend that has one (the
+    ONNX image classifier's colour classifier, trained at set-up; nothing is downloaded),
+    registered through the same checks as a user's own file, active, its suggestions made
+    for every swatch, the least sure first in the queue, and a few decisions by a demo
+    annotator so the outcome log has figures."""
+    backend = next(
+        (
+            b
+            for b in runtime.plugins.all(PrelabelBackend)
+            if b.sample is not None and "classification" in b.annotation_types
+        ),
+        None,
+    )
+    if backend is None or backend.sample is None:
+        return
     folder = runtime.settings.data_dir / "demo"
     folder.mkdir(parents=True, exist_ok=True)
-    trained = train_colour_classifier(folder / "colours.onnx", COLOURS)
+    sample = backend.sample(folder, COLOURS)
     with runtime.session() as session:
         project = projects.create_project(
             session,
@@ -179,8 +205,6 @@ def _model_demo(runtime: Runtime, admin_id: int) -> None:
             settings={"gold_rate": 0, "suggestions": {"order": "least_confidence"}},
         )
         assert project.id is not None
-        with (folder / "colours.onnx").open("rb") as file:
-            digest, _ = model_registry.file_store(runtime.settings.data_dir).put(file)
         model = model_registry.register(
             session,
             runtime.plugins,
@@ -188,25 +212,22 @@ def _model_demo(runtime: Runtime, admin_id: int) -> None:
             project.id,
             name="colour-swatches",
             version="1.0",
-            backend="onnx-classifier",
-            source=str(model_registry.file_store(runtime.settings.data_dir).path(digest)),
+            backend=backend.name,
+            source=sample.source,
             annotation_type="classification",
-            config=trained["config"],
+            config=dict(sample.config),
             actor_id=admin_id,
         )
         model_registry.activate(session, model, admin_id)
         rng = random.Random(5)
         made = []
         for index in range(18):
-            # Most swatches are one colour; every third is mixed, where the model hesitates.
-            first = colour_of(index % 3, 3)
-            second = colour_of((index + 1) % 3, 3)
+            # Most swatches are one colour; every third is a mix, where the model hesitates.
+            first, second = SWATCHES[index % 3], SWATCHES[(index + 1) % 3]
             share = 0.5 + rng.uniform(-0.1, 0.1) if index % 3 == 2 else 1.0
             rgb = tuple(
                 round(a * share + b * (1 - share)) for a, b in zip(first, second, strict=True)
             )
-            out = io.BytesIO()
-            colour_image(rgb, (96, 128), seed=index).save(out, "PNG")  # type: ignore[arg-type]
             made.append(
                 items.ingest(
                     session,
@@ -214,7 +235,7 @@ def _model_demo(runtime: Runtime, admin_id: int) -> None:
                     runtime.plugins,
                     project,
                     name=f"swatch-{index + 1:02d}.png",
-                    source=io.BytesIO(out.getvalue()),
+                    source=io.BytesIO(_swatch(rgb, index)),  # type: ignore[arg-type]
                     actor_id=admin_id,
                 ).item
             )

@@ -18,7 +18,7 @@ from scholia.core.contributions import ModelRegistration, PredictionInput
 from scholia.core.errors import ModelFailed
 from scholia_image import onnx_classifier
 from scholia_image.colour_model import colour_image, colour_of, train_colour_classifier
-from scholia_image.onnx_classifier import OnnxClassifierConfig, load
+from scholia_image.onnx_classifier import BACKEND, OnnxClassifierConfig, load
 
 CATEGORIES = ((7, "red"), (3, "green"), (12, "blue"))
 
@@ -408,3 +408,25 @@ def test_the_exif_orientation_is_applied_so_the_model_sees_what_the_annotator_se
     (prediction,) = load(registration(model_path, config)).predict([item(photo)])
     assert top(prediction)[0] == [12]
     assert top(prediction)[1] > 0.9
+
+
+def test_the_backends_sample_model_loads_through_the_backend_and_recognises_its_colours(
+    tmp_path: Path,
+) -> None:
+    assert BACKEND.sample is not None
+    made = BACKEND.sample(tmp_path, ("red", "green", "blue"))
+    predictor = BACKEND.load(
+        ModelRegistration(
+            name="sample",
+            version="1",
+            source=made.source,
+            annotation_type="classification",
+            categories=((5, "red"), (6, "green"), (7, "blue")),
+            config=msgspec.convert(dict(made.config), OnnxClassifierConfig),
+        )
+    )
+    path = tmp_path / "green.png"
+    colour_image((0, 255, 0)).save(path)
+    (prediction,) = predictor.predict([PredictionInput(1, "green.png", path, "image/png")])
+    assert prediction.candidates[0].payload == {"category_ids": [6]}
+    assert "3 colours" in made.about

@@ -24,7 +24,9 @@ import onnx
 from onnx import TensorProto, helper, numpy_helper
 from PIL import Image, ImageDraw
 
-__all__ = ["OPSET", "colour_image", "colour_of", "train_colour_classifier"]
+from scholia.core.contributions import SampleModel
+
+__all__ = ["OPSET", "colour_image", "colour_of", "sample", "train_colour_classifier"]
 
 OPSET = 18
 """ReduceMean takes its axes as an input from opset 18; onnxruntime 1.20+ runs it."""
@@ -198,3 +200,16 @@ def train_colour_classifier(
         "accuracy": _accuracy(weights, bias, features, labels),
         "held_out_accuracy": _accuracy(weights, bias, held_out, held_out_labels),
     }
+
+
+def sample(folder: Path, names: Sequence[str]) -> SampleModel:
+    """The ``onnx-classifier`` backend's sample model: a colour classifier for ``names``
+    (category ``i`` is the hue ``i / len(names)``: red, green and blue for three)."""
+    path = folder / "colour-classifier.onnx"
+    trained = train_colour_classifier(path, names)
+    return SampleModel(
+        source=str(path),
+        config=trained["config"],
+        about=f"Recognises {len(names)} colours; trained here on generated swatches "
+        f"({trained['held_out_accuracy']:.0%} right on fresh ones).",
+    )

@@ -30,6 +30,8 @@ from scholia.core.contributions import (
 )
 from scholia.core.errors import ModelFailed
 
+from . import colour_model
+
 __all__ = ["BACKEND", "OnnxClassifier", "OnnxClassifierConfig", "load"]
 
 Shape = list[int | str | None]
@@ -318,4 +320,5 @@ BACKEND = PrelabelBackend(
     load=load,
     config=OnnxClassifierConfig,
     source_kind="file",
+    sample=colour_model.sample,
 )

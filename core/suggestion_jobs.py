@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, and_, func, or_, update
 from sqlmodel import Session, col, select
@@ -85,17 +85,38 @@ def start(
     )
     session.add(job)
     session.flush()
-    audit.record(
+    _audit(
         session,
-        actor_id=actor_id,
-        project_id=model.project_id,
-        entity="suggestion_job",
-        entity_id=job.id,
-        action="start",
-        to_state=job.status,
+        job,
+        "start",
+        actor_id,
+        None,
+        JobStatus.running,
         data={"model": f"{model.name} {model.version}", "scope": scope, "total": job.total},
     )
     return job
+
+
+def _audit(
+    session: Session,
+    job: SuggestionJob,
+    action: str,
+    actor_id: int,
+    from_state: str | None,
+    to_state: str,
+    data: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=job.project_id,
+        entity="suggestion_job",
+        entity_id=job.id,
+        action=action,
+        from_state=from_state,
+        to_state=to_state,
+        data=data,
+    )
 
 
 def get_job(session: Session, job_id: int, project_id: int | None = None) -> SuggestionJob:
@@ -127,16 +148,7 @@ def cancel(session: Session, job: SuggestionJob, actor_id: int) -> SuggestionJob
         raise Conflict(f"Job {job.id} is {job.status}; only a running job can be cancelled.")
     job.status = JobStatus.cancelled
     session.add(job)
-    audit.record(
-        session,
-        actor_id=actor_id,
-        project_id=job.project_id,
-        entity="suggestion_job",
-        entity_id=job.id,
-        action="cancel",
-        from_state=JobStatus.running,
-        to_state=JobStatus.cancelled,
-    )
+    _audit(session, job, "cancel", actor_id, JobStatus.running, JobStatus.cancelled)
     return job
 
 
@@ -168,16 +180,7 @@ def claim_resume(session: Session, job: SuggestionJob, actor_id: int) -> None:
             + (" and still moving" if job.status == JobStatus.running else "")
             + "; only a cancelled, failed or stalled job can be resumed."
         )
-    audit.record(
-        session,
-        actor_id=actor_id,
-        project_id=job.project_id,
-        entity="suggestion_job",
-        entity_id=job.id,
-        action="resume",
-        from_state=job.status,
-        to_state=JobStatus.running,
-    )
+    _audit(session, job, "resume", actor_id, job.status, JobStatus.running)
     session.refresh(job)
 
 

@@ -15,24 +15,12 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from scholia_image.colour_model import train_colour_classifier
-from tests.test_suggestions import NAMES, colour_project, register, run_job
+from .modelling import registered, run_job, train
 
 
 @pytest.fixture
 def trained(tmp_path: Path) -> dict[str, Any]:
-    path = tmp_path / "colours.onnx"
-    return {"path": path, "config": train_colour_classifier(path, NAMES)["config"]}
-
-
-def with_model(api_for: Callable[..., TestClient[Any]], trained: dict[str, Any]) -> dict[str, Any]:
-    """A colour project with the trained model registered and active."""
-    project = colour_project(api_for)
-    response = register(project["manager"], project["id"], trained)
-    assert response.status_code == 201, response.text
-    activated = project["manager"].post(f"/api/v1/models/{response.json()['id']}/activate")
-    assert activated.json()["status"] == "active", activated.text
-    return project
+    return train(tmp_path)
 
 
 def label_page(client: TestClient[Any], project_id: int, item_id: int) -> tuple[str, Any]:
@@ -55,7 +43,7 @@ def test_the_label_page_shows_the_suggestion_its_score_model_and_alternatives(
     client_for: Callable[..., TestClient[Any]],
     trained: dict[str, Any],
 ) -> None:
-    project = with_model(api_for, trained)
+    project = registered(api_for, trained)
     red, green = project["items"][:2]
     project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
     annotator = client_for("annotator")
@@ -83,7 +71,7 @@ def test_accepting_gives_an_annotation_whose_provenance_names_the_model(
     client_for: Callable[..., TestClient[Any]],
     trained: dict[str, Any],
 ) -> None:
-    project = with_model(api_for, trained)
+    project = registered(api_for, trained)
     red = project["items"][0]
     project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
     annotator = client_for("annotator")
@@ -113,7 +101,7 @@ def test_anti_anchoring_keeps_the_suggestion_out_of_the_page_until_the_first_lab
     client_for: Callable[..., TestClient[Any]],
     trained: dict[str, Any],
 ) -> None:
-    project = with_model(api_for, trained)
+    project = registered(api_for, trained)
     manager, ids = project["manager"], project["categories"]
     manager.patch(
         f"/api/v1/projects/{project['id']}/settings",
@@ -148,7 +136,7 @@ def test_a_renamed_category_takes_the_suggestion_off_the_page(
     client_for: Callable[..., TestClient[Any]],
     trained: dict[str, Any],
 ) -> None:
-    project = with_model(api_for, trained)
+    project = registered(api_for, trained)
     manager, green = project["manager"], project["items"][1]
     manager.post(f"/api/v1/items/{green['id']}/suggest").raise_for_status()
     annotator = client_for("annotator")

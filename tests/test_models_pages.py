@@ -21,7 +21,7 @@ from scholia.core.models import Model
 from scholia.core.runtime import Runtime
 from scholia.server.api.models import model_files
 from scholia_image.colour_model import train_colour_classifier
-from tests.test_suggestions import NAMES, colour_project
+from tests.modelling import NAMES, colour_project
 
 
 @pytest.fixture

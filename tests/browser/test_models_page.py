@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from scholia.core.models import User
 from scholia_image.colour_model import train_colour_classifier
-from tests.test_suggestions import NAMES, colour_project
+from tests.modelling import NAMES, colour_project
 
 from .conftest import sign_in
 

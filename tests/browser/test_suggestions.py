@@ -17,8 +17,7 @@ from litestar.testing import TestClient
 from playwright.sync_api import Page, expect
 
 from scholia.core.models import User
-from scholia_image.colour_model import train_colour_classifier
-from tests.test_suggestions import NAMES, colour_project, register, run_job
+from tests.modelling import NAMES, registered, run_job, train
 
 from .conftest import sign_in
 
@@ -40,13 +39,7 @@ def with_model(
     api_for: Callable[..., TestClient[Any]], tmp_path: Path, **settings: Any
 ) -> dict[str, Any]:
     """A colour project with a locally trained ONNX classifier registered and active."""
-    path = tmp_path / "colours.onnx"
-    trained = {"path": path, "config": train_colour_classifier(path, NAMES)["config"]}
-    project = colour_project(api_for, **settings)
-    response = register(project["manager"], project["id"], trained)
-    assert response.status_code == 201, response.text
-    project["manager"].post(f"/api/v1/models/{response.json()['id']}/activate").raise_for_status()
-    return project
+    return registered(api_for, train(tmp_path), **settings)
 
 
 def test_accept_a_suggestion_with_a_and_see_provenance_name_the_model_version(

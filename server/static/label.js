@@ -218,14 +218,18 @@ async function dismiss(suggestion) {
   suggestions.decided(suggestion.annotation_type, result.annotation.outcome);
 }
 
-function undoLast() {
+async function undoLast() {
   const undo = load(UNDO, "[]");
   const last = undo.pop();
   store(UNDO, undo);
   if (!last) return show("Nothing to undo", "saved");
-  if (last.before === null) enqueue({ kind: "withdraw", itemId: last.itemId, type: last.type });
-  else enqueue({ kind: "annotate", itemId: last.itemId, type: last.type, payload: last.before });
+  const undone = last.before === null
+    ? enqueue({ kind: "withdraw", itemId: last.itemId, type: last.type })
+    : enqueue({ kind: "annotate", itemId: last.itemId, type: last.type, payload: last.before });
   if (last.itemId !== state.item.id) {
+    // Go back once the undo is saved (or after a moment, offline: the outbox keeps it), so
+    // the item's page is rendered with it and does not show the label just undone.
+    await Promise.race([undone, new Promise((resolve) => setTimeout(resolve, 2000))]);
     location.assign(`/projects/${state.project_id}/label/${last.itemId}${state.query}`);
     return;
   }

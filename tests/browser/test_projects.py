@@ -106,7 +106,12 @@ def test_plugins_page_lists_the_loaded_example_plugins(
     expect(image.locator("td").nth(0)).to_contain_text("scholia-image")
     expect(image.locator(".badge")).to_have_text("loaded")
     expect(image.locator(".contrib code")).to_have_text(
-        ["modality: image", "annotation type: classification"]
+        [
+            "modality: image",
+            "annotation type: classification",
+            "prelabel backend: onnx-classifier",
+            "prelabel backend: label-studio-ml",
+        ]
     )
 
     rating = page.locator("tr[data-plugin='scholia-rating']")

@@ -19,7 +19,6 @@ from sqlmodel import func, select
 from scholia.core import model_registry, projects
 from scholia.core.models import Model
 from scholia.core.runtime import Runtime
-from scholia.server.api.models import model_files
 from scholia_image.colour_model import train_colour_classifier
 from tests.modelling import NAMES, colour_project
 
@@ -60,7 +59,11 @@ def model_count(runtime: Runtime) -> int:
 
 
 def stored_files(runtime: Runtime) -> list[Path]:
-    return [p for p in model_files(runtime).root.rglob("*") if p.is_file()]
+    return [
+        p
+        for p in model_registry.file_store(runtime.settings.data_dir).root.rglob("*")
+        if p.is_file()
+    ]
 
 
 def registered_on_page(

@@ -15,18 +15,13 @@ from scholia.core import labels, model_registry, projects, suggestion_jobs, sugg
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Model, Role, SuggestionJob
 from scholia.core.runtime import Runtime
-from scholia.core.storage import MediaStore
 
 from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..suggesting import SuggestionJobs, jobs_of
 from .schemas import JobIn, JobOut, ModelIn, ModelOut, OutcomeOut, SchemaFitOut
 
-__all__ = ["job_out", "model_api", "model_files", "model_out", "outcomes_out"]
-
-
-def model_files(runtime: Runtime) -> MediaStore:
-    return model_registry.file_store(runtime.settings.data_dir)
+__all__ = ["job_out", "model_api", "model_out", "outcomes_out"]
 
 
 def model_out(session: Session, model: Model) -> ModelOut:
@@ -157,7 +152,7 @@ def upload_model_file(
     upload = data.get("file")
     if not isinstance(upload, UploadFile):
         raise InvalidInput("Send the model file in the multipart field 'file'", "$.file")
-    store = model_files(runtime)
+    store = model_registry.file_store(runtime.settings.data_dir)
     digest, _ = store.put(upload.file)
     return {"source": str(store.path(digest)), "sha256": digest}
 

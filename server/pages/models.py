@@ -28,7 +28,7 @@ from scholia.core.contributions import PrelabelBackend
 from scholia.core.errors import Conflict, InvalidInput, ModelFailed, ScholiaError
 from scholia.core.models import Model, ModelStatus, Project, Role, SuggestionJob, User
 
-from ..api.models import job_out, model_files, outcomes_out
+from ..api.models import job_out, outcomes_out
 from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..suggesting import SuggestionJobs, jobs_of
@@ -228,7 +228,7 @@ def register_model(
         if isinstance(upload, UploadFile) and upload.filename:
             if chosen is not None and chosen.source_kind != "file":
                 raise InvalidInput(f"{chosen.title} takes a service URL, not a file", "$.source")
-            store = model_files(runtime)
+            store = model_registry.file_store(runtime.settings.data_dir)
             with store.staging(cast(BinaryIO, upload.file)) as staged:  # a spooled binary file
                 if staged.size == 0:
                     raise InvalidInput(f"{upload.filename} is empty", "$.source")

@@ -11,6 +11,7 @@ shown on its page, until it answers again.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -26,7 +27,7 @@ from .contributions import (
     ValidationContext,
 )
 from .errors import Conflict, InvalidInput, ModelFailed
-from .models import Item, Model, ModelStatus, Project, Suggestion
+from .models import Item, Model, ModelStatus, Project
 from .projects import settings_of
 from .runtime import Runtime
 
@@ -42,7 +43,8 @@ class Failure:
 
 @dataclass
 class Suggested:
-    suggestions: list[Suggestion] = field(default_factory=list)
+    suggestions: list[uuid.UUID] = field(default_factory=list)
+    """The new suggestions' ids."""
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -130,6 +132,7 @@ def suggest(runtime: Runtime, model_id: int, item_ids: Sequence[int]) -> Suggest
         assert project is not None
         schema = labels.current_schema(session, model.project_id)
         top_k = settings_of(project).suggestions.top_k
+        kept: list[tuple[Item, list[Candidate]]] = []
         for item, prediction in zip(chosen, predictions, strict=True):
             assert item.id is not None
             checked = (
@@ -142,7 +145,8 @@ def suggest(runtime: Runtime, model_id: int, item_ids: Sequence[int]) -> Suggest
             if isinstance(checked, str):
                 done.failures.append(Failure(item.id, item.name, checked))
                 continue
-            done.suggestions.append(suggestions.store(session, model, item, checked, top_k))
+            kept.append((item, checked))
+        done.suggestions = suggestions.store(session, model, kept, top_k)
         if model.problem is not None:
             stored = session.get(Model, model_id)
             if stored is not None:

@@ -223,6 +223,9 @@ def run(
         except ScholiaError as error:  # the model cannot answer: the job says why
             _finish(runtime, job_id, JobStatus.failed, error.message)
             break
+        except Exception as error:  # a bug: the job still stops, saying so, and can be resumed
+            _finish(runtime, job_id, JobStatus.failed, f"{type(error).__name__}: {error}")
+            raise
         with runtime.session() as session:
             stored = get_job(session, job_id)
             failures = [

@@ -85,12 +85,17 @@ def _store(runtime: Runtime, model: Model, made: dict[str, Item]) -> None:
     """The model's word on each item, as four probabilities over its categories."""
     with runtime.session() as session:
         ids = [int(i) for i, _ in model.categories]
-        for name, scores in DISTRIBUTIONS.items():
-            candidates = [
-                Candidate(payload={"category_ids": [category]}, score=score)
-                for category, score in zip(ids, scores, strict=True)
-            ]
-            suggestions.store(session, model, made[name], candidates, top_k=3)
+        found = [
+            (
+                made[name],
+                [
+                    Candidate(payload={"category_ids": [category]}, score=score)
+                    for category, score in zip(ids, scores, strict=True)
+                ],
+            )
+            for name, scores in DISTRIBUTIONS.items()
+        ]
+        suggestions.store(session, model, found, top_k=3)
 
 
 def _order(runtime: Runtime, project: Project, order: str, owner: User) -> None:

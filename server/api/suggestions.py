@@ -81,18 +81,16 @@ def suggest_now(request: Request[Any, Any, Any], item_id: FromPath[int]) -> list
         active = model_registry.active_models(session, item.project_id)
     if not active:
         raise InvalidInput("This project has no active model: register one and activate it.")
-    made = []
     for model in active:
         assert model.id is not None
         result = prelabeling.suggest(runtime, model.id, [item_id])
         if result.failures:
             raise InvalidInput(f"{model.name} {model.version}: {result.failures[0].error}")
-        made.extend(result.suggestions)
     with runtime.reading() as session:
         project = projects.get_project(session, item.project_id)
         shown = [
-            suggestions.shown_to(session, project, item, s.annotation_type, me.id or 0)
-            for s in made
+            suggestions.shown_to(session, project, item, m.annotation_type, me.id or 0)
+            for m in active
         ]
     return [suggestion_out(s.suggestion, s.hidden, s.decision) for s in shown if s is not None]
 

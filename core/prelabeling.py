@@ -12,7 +12,7 @@ shown on its page, until it answers again.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
@@ -80,8 +80,14 @@ def _record_problem(runtime: Runtime, model_id: int, problem: str | None) -> Non
             session.add(model)
 
 
-def suggest(runtime: Runtime, model_id: int, item_ids: Sequence[int]) -> Suggested:
-    """Ask model ``model_id`` about ``item_ids`` and store what it suggests.
+def suggest(
+    runtime: Runtime,
+    model_id: int,
+    item_ids: Sequence[int],
+    then: Callable[[Session, Suggested], None] | None = None,
+) -> Suggested:
+    """Ask model ``model_id`` about ``item_ids`` and store what it suggests; ``then`` runs in
+    the same transaction (a job records its progress with the batch it is about).
 
     Gold items are asked about like the others: an item without a suggestion among items
     with one would tell annotators which items are gold, and gold then scores the work as it
@@ -147,6 +153,8 @@ def suggest(runtime: Runtime, model_id: int, item_ids: Sequence[int]) -> Suggest
                 continue
             kept.append((item, checked))
         done.suggestions = suggestions.store(session, model, kept, top_k)
+        if then is not None:
+            then(session, done)
         if model.problem is not None:
             stored = session.get(Model, model_id)
             if stored is not None:

@@ -152,14 +152,12 @@ class OnnxClassifier:
     def candidates(self, scores: npt.NDArray[np.float64]) -> Prediction:
         if not np.all(np.isfinite(scores)):
             return Prediction(error="the model gave scores that are not finite numbers (NaN)")
-        order = np.argsort(-scores, kind="stable")
+        values = np.clip(scores, 0.0, 1.0).tolist()  # plain floats: cheaper to sort and keep
+        order = sorted(range(len(values)), key=values.__getitem__, reverse=True)
         return Prediction(
             candidates=tuple(
-                Candidate(
-                    payload={"category_ids": [self.category_ids[index]]},
-                    score=float(min(max(scores[index], 0.0), 1.0)),
-                )
-                for index in order
+                Candidate(payload={"category_ids": [self.category_ids[i]]}, score=values[i])
+                for i in order
             )
         )
 

@@ -221,7 +221,7 @@ def decide(
     project = get_project(session, case.item.project_id)
     kind = enabled_type(plugins, project, annotation_type)
     schema = labels.current_schema(session, case.item.project_id)
-    decoded = decode_payload(kind, raw, validation_context(case.item, project, schema))
+    decoded = decode_payload(kind, raw, validation_context(case.item.meta, project, schema))
     record = Adjudication(
         item_id=item_id,
         adjudicator_id=adjudicator_id,

@@ -8,6 +8,7 @@ Resubmitting with the same ``client_op_id`` returns the stored annotation (safe 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,12 +86,12 @@ def enabled_type(plugins: Plugins, project: Project, annotation_type: str) -> An
 
 
 def validation_context(
-    item: Item, project: Project, schema: LabelSchemaVersion
+    item_meta: Mapping[str, Any], project: Project, schema: LabelSchemaVersion
 ) -> ValidationContext:
-    """What a payload on ``item`` is checked against: the schema's live categories (and the
-    deleted ones, so a refusal can say a category was deleted)."""
+    """What a payload on an item (its probed ``meta``) is checked against: the schema's live
+    categories (and the deleted ones, so a refusal can say a category was deleted)."""
     return ValidationContext(
-        item_meta=item.meta,
+        item_meta=item_meta,
         categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
         settings=project.settings,
         deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
@@ -274,7 +275,7 @@ def submit(
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
 
-    decoded = decode_payload(kind, payload, validation_context(item, project, schema))
+    decoded = decode_payload(kind, payload, validation_context(item.meta, project, schema))
 
     before = current_annotations(session, item_id)
     if supersedes_id is not None:

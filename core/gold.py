@@ -244,7 +244,7 @@ def _decode(
         )
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
-    context = submissions.validation_context(item, project, schema)
+    context = submissions.validation_context(item.meta, project, schema)
     return submissions.decode_payload(kind, payload, context)
 
 

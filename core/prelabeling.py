@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlmodel import Session, col, select
 
@@ -101,33 +101,32 @@ def suggest(
                 f"Model {model.name} {model.version} suggests {model.annotation_type!r}, "
                 "which no installed plugin provides."
             )
-        chosen = list(
-            session.exec(
-                select(Item)
+        chosen = [
+            PredictionInput(
+                item_id=item_id,
+                name=name,
+                media_path=runtime.store.path(content_hash),
+                media_type=media_type,
+                metadata=meta,
+            )
+            for item_id, name, content_hash, media_type, meta in session.exec(
+                select(  # type: ignore[call-overload]  # five columns: plain rows, no ORM objects
+                    Item.id, Item.name, Item.content_hash, Item.media_type, Item.meta
+                )
                 .where(
                     col(Item.id).in_(list(item_ids)),
                     col(Item.project_id) == model.project_id,
                 )
                 .order_by(col(Item.id))
             )
-        )
+        ]
     try:
         predictor = runtime.predictors.get(runtime.plugins, model)
-        inputs = [
-            PredictionInput(
-                item_id=i.id or 0,
-                name=i.name,
-                media_path=runtime.store.path(i.content_hash),
-                media_type=i.media_type,
-                metadata=i.meta,
-            )
-            for i in chosen
-        ]
-        predictions: list[Prediction] = predictor.predict(inputs) if inputs else []
-        if len(predictions) != len(inputs):
+        predictions: list[Prediction] = predictor.predict(chosen) if chosen else []
+        if len(predictions) != len(chosen):
             raise ModelFailed(
                 f"Model {model.name} {model.version} answered {len(predictions)} predictions "
-                f"for {len(inputs)} items."
+                f"for {len(chosen)} items."
             )
     except ModelFailed as error:
         _record_problem(runtime, model_id, error.message)
@@ -138,20 +137,20 @@ def suggest(
         assert project is not None
         schema = labels.current_schema(session, model.project_id)
         top_k = settings_of(project).suggestions.top_k
-        kept: list[tuple[Item, list[Candidate]]] = []
+        kept: list[tuple[int, list[Candidate]]] = []
+        checking = validation_context({}, project, schema)  # one per batch; meta per item
         for item, prediction in zip(chosen, predictions, strict=True):
-            assert item.id is not None
             checked = (
                 prediction.error
                 if prediction.error is not None
                 else _checked(
-                    kind, prediction.candidates, validation_context(item, project, schema)
+                    kind, prediction.candidates, replace(checking, item_meta=item.metadata)
                 )
             )
             if isinstance(checked, str):
-                done.failures.append(Failure(item.id, item.name, checked))
+                done.failures.append(Failure(item.item_id, item.name, checked))
                 continue
-            kept.append((item, checked))
+            kept.append((item.item_id, checked))
         done.suggestions = suggestions.store(session, model, kept, top_k)
         if then is not None:
             then(session, done)

@@ -83,29 +83,29 @@ with plain rows instead of ORM objects."""
 def store(
     session: Session,
     model: Model,
-    found: Sequence[tuple[Item, Sequence[Candidate]]],
+    found: Sequence[tuple[int, Sequence[Candidate]]],
     top_k: int,
 ) -> list[uuid.UUID]:
-    """Keep the model's (already validated) candidates for each item as its current
+    """Keep the model's (already validated) candidates for each item (by id) as its current
     suggestion, superseding the items' earlier ones of the same type; the new ids."""
     if not found:
         return []
     assert model.id is not None
     session.connection().execute(
         _SUPERSEDE,
-        {"item_ids": [item.id for item, _ in found], "kind": model.annotation_type},
+        {"item_ids": [item_id for item_id, _ in found], "kind": model.annotation_type},
     )
     now = utcnow()
     rows: list[dict[str, Any]] = []
-    for item, candidates in found:
+    for item_id, candidates in found:
         assert candidates
         ranked = sorted(candidates, key=lambda c: c.score, reverse=True)
         scores = [c.score for c in ranked]
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "item_id": item.id,
-                "project_id": item.project_id,
+                "item_id": item_id,
+                "project_id": model.project_id,
                 "annotation_type": model.annotation_type,
                 "payload": dict(ranked[0].payload),
                 "score": ranked[0].score,

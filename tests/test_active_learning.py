@@ -87,7 +87,7 @@ def _store(runtime: Runtime, model: Model, made: dict[str, Item]) -> None:
         ids = [int(i) for i, _ in model.categories]
         found = [
             (
-                made[name],
+                made[name].id or 0,
                 [
                     Candidate(payload={"category_ids": [category]}, score=score)
                     for category, score in zip(ids, scores, strict=True)

@@ -123,3 +123,50 @@ def test_register_a_model_activate_it_and_suggest_for_unlabeled(
     page.once("dialog", lambda dialog: dialog.dismiss())
     row.get_by_role("button", name="Retire").click()
     expect(row).to_have_attribute("data-status", "active")
+
+
+def test_the_whole_way_in_the_browser_register_suggest_accept_with_a_and_read_provenance(
+    page: Page,
+    api_for: Callable[..., TestClient[Any]],
+    make_user: Callable[..., User],
+    tmp_path: Path,
+) -> None:
+    """The issue's acceptance flow, each step through the pages: a manager uploads a locally
+    built ONNX model and suggests for the unlabeled items, an annotator accepts one with A,
+    and a reviewer reads the model version in the item's provenance."""
+    model_file = tmp_path / "colours.onnx"
+    config = train_colour_classifier(model_file, NAMES)["config"]
+    project = colour_project(api_for, count=3)
+    make_user("manager", username="mona")
+    sign_in(page, "mona")
+    page.goto(f"/projects/{project['id']}/models")
+    form = page.locator("form#register")
+    form.get_by_label("Name", exact=True).fill("colours")
+    form.get_by_role("textbox", name=re.compile("^Version")).fill("2.1")
+    form.get_by_label("Config (JSON)").fill(json.dumps(config, indent=2))
+    form.get_by_label("Model file").set_input_files(str(model_file))
+    form.get_by_role("button", name="Register model").click()
+    page.locator("tbody.model[data-model='colours 2.1']").get_by_role(
+        "button", name="Activate"
+    ).click()
+    page.get_by_role("button", name="Suggest for unlabeled").click()
+    expect(page.locator("tbody.job").first).to_have_attribute("data-status", "done")
+
+    page.context.clear_cookies()
+    make_user("annotator", username="anton")
+    sign_in(page, "anton")
+    red = project["items"][0]
+    page.goto(f"/projects/{project['id']}/label/{red['id']}")
+    card = page.locator('[data-suggestion="classification"]')
+    expect(card.locator(".suggestion-model")).to_have_text("colours 2.1")
+    page.keyboard.press("a")
+    page.wait_for_url(lambda url: not url.endswith(f"/label/{red['id']}"))
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+
+    page.context.clear_cookies()
+    make_user("reviewer", username="renate")
+    sign_in(page, "renate")
+    page.goto(f"/projects/{project['id']}/items/{red['id']}")
+    expect(page.locator("#annotations [data-provenance]")).to_have_text(
+        "from suggestion · colours 2.1"
+    )

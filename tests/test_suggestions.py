@@ -297,3 +297,20 @@ def test_annotators_cannot_register_models_or_run_jobs(
         annotator.post(f"/api/v1/projects/{project['id']}/suggestion-jobs", json={}).status_code
         == 403
     )
+
+
+def test_a_model_file_gone_after_registration_fails_the_job_and_shows_on_the_model(
+    api_for: Callable[..., TestClient[Any]], trained: dict[str, Any]
+) -> None:
+    project = registered(api_for, trained)
+    manager = project["manager"]
+    trained["path"].unlink()
+    job = run_job(manager, project["id"])
+    assert job["status"] == "failed" and job["suggested"] == 0
+    assert "no model file" in job["error"] and job["can_resume"]
+    model = manager.get(project["model"]["url"]).json()
+    assert "no model file" in model["problem"]
+    item = project["items"][0]
+    refused = manager.post(f"/api/v1/items/{item['id']}/suggest")
+    assert refused.status_code == 422 and "no model file" in refused.json()["error"]["message"]
+    assert api_for("annotator").get(f"/api/v1/items/{item['id']}/suggestions").json() == []

@@ -1,5 +1,68 @@
-"""scholia-video: videos become frames labeled like images; timelines and tracks on videos.
+"""scholia-video: videos as items, and object tracks on them.
 
-Work in progress (issue 7): the pieces land one module at a time and are registered here as
-they do.
+Registers the ``video`` modality (``probe``: metadata from the container and the packets'
+timestamps, nothing decoded; a thumbnail from the first frame) and the ``track`` annotation
+type (``tracks``: boxes on keyframes, interpolated as CVAT does). ``frames`` extracts frames
+by their presentation timestamps, and ``cvat_video`` and ``mot`` write tracks as CVAT for
+video 1.1 XML and MOT ground truth.
+
+Still to come (issue 7): the core's job that turns an uploaded video into frame items with
+``frames.extract``, the action-timeline type and its editor, a track editor, and the export
+formats that call the writers.
 """
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image
+
+from scholia.core.contributions import AnnotationType, Modality
+from scholia.core.hookspecs import hookimpl
+
+from . import frames, tracks
+from .probe import probe
+
+EXTENSIONS = (".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm")
+MEDIA_TYPES = ("video/mp4", "video/x-matroska", "video/quicktime", "video/x-msvideo", "video/webm")
+
+
+def thumbnail(path: Path, size: int) -> bytes:
+    """The first frame, at most ``size`` pixels on its long side, as WebP."""
+    first = next(frames.extract(path, count=1))
+    with Image.open(io.BytesIO(first.image)) as image:
+        image.thumbnail((size, size))
+        out = io.BytesIO()
+        image.save(out, format="WEBP", quality=80)
+    return out.getvalue()
+
+
+@hookimpl
+def register_modalities(register: Callable[[Modality], None]) -> None:
+    register(
+        Modality(
+            name="video",
+            title="Video",
+            media_types=MEDIA_TYPES,
+            extensions=EXTENSIONS,
+            probe=probe,
+            thumbnail=thumbnail,
+        )
+    )
+
+
+@hookimpl
+def register_annotation_types(register: Callable[[AnnotationType], None]) -> None:
+    register(
+        AnnotationType(
+            name="track",
+            title="Object tracks",
+            payload=tracks.Tracks,
+            validate=tracks.validate,
+            modalities=("video",),
+            agreement=tracks.agreement,
+            categories=tracks.categories,
+        )
+    )

@@ -157,7 +157,7 @@ def extract(
             for frame in container.decode(stream):
                 if frame.pts is None:
                     raise UnreadableVideo(
-                        f"{path.name}: frame {index} has no presentation timestamp, so its "
+                        f"the video's frame {index} has no presentation timestamp, so its "
                         "time is unknown; remux the file (ffmpeg -i IN -c copy OUT.mp4)."
                     )
                 timestamp = round(float((frame.pts - start) * time_base * 1000), 3)
@@ -191,7 +191,7 @@ def _truncated(path: Path, frames: int, reached_ms: float | None, why: str) -> T
     else:
         where = f"at {reached_ms:.0f} ms after {frames} frame(s); the frames extracted are good"
     return TruncatedVideo(
-        f"{path.name} is truncated or damaged: {why}. Decoding stopped {where}. "
+        f"the video is truncated or damaged: {why}. Decoding stopped {where}. "
         "Copy the file again and retry.",
         frames,
         reached_ms,

@@ -3,8 +3,8 @@
 Probing decodes nothing. It opens the container (which reads its header) and demuxes the video
 stream's packets, which is cheap next to decoding: the packets' presentation timestamps give the
 exact frame count when the header has none (Matroska) and show whether the frame rate is
-variable. Every refusal is an :class:`UnreadableVideo` (an ``InvalidInput``) whose message says
-what is wrong with the file and what to do.
+variable. Every refusal is an :class:`UnreadableVideo` (a ``ValueError``, which the core
+reports with the file's name) whose message says what is wrong with the file and what to do.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ from typing import Any
 import av
 import av.error
 
-from scholia.core.errors import InvalidInput
-
 __all__ = ["UnreadableVideo", "open_video_stream", "probe"]
 
 REENCODE = "re-encode it (for example to H.264 in MP4) and import it again"
 
 
-class UnreadableVideo(InvalidInput):
-    """The file cannot be read as a video: not one, damaged, no video stream, or no decoder."""
+class UnreadableVideo(ValueError):
+    """The file cannot be read as a video: not one, damaged, no video stream, or no decoder.
+
+    A ``ValueError``, as the modality contract asks: the core adds the file's name."""
 
 
 def open_video_stream(path: Path) -> tuple[av.container.InputContainer, av.VideoStream]:
@@ -35,7 +35,7 @@ def open_video_stream(path: Path) -> tuple[av.container.InputContainer, av.Video
     The caller closes the container. A stream whose codec this build of FFmpeg cannot decode,
     a file with only audio, and a file that is not a video at all each get their own message.
     """
-    name = Path(path).name
+    name = "the file"  # the caller names it: what is on disk may be a staging copy
     if Path(path).stat().st_size == 0:
         raise UnreadableVideo(f"{name} is empty (0 bytes); it is not a video.")
     try:
@@ -77,7 +77,7 @@ def probe(path: Path) -> dict[str, Any]:
     base is not variation). ``duration_ms`` runs from the first frame's timestamp to the end of
     the last frame. Raises :class:`UnreadableVideo`.
     """
-    name = Path(path).name
+    name = "the file"  # the caller names it: what is on disk may be a staging copy
     container, stream = open_video_stream(path)
     with container:
         time_base = stream.time_base or Fraction(1, 1000)

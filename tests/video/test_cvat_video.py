@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import datumaro  # a test-only oracle: Datumaro's own CVAT and MOT importers
 import pytest
 
 from scholia_video.cvat_video import cvat_video_xml, write_cvat_video
@@ -138,8 +139,6 @@ def test_write_mot_lays_out_one_sequence(tmp_path: Path) -> None:
 
 
 def test_datumaro_reads_the_cvat_xml_back(tmp_path: Path) -> None:
-    # TEMPORARY skip: datumaro is not in the dev group yet (it pins pillow~=12, pandas~=2.3).
-    datumaro = pytest.importorskip("datumaro")
     write_cvat_video(
         TRACKS,
         tmp_path / "annotations.xml",
@@ -179,8 +178,6 @@ def test_datumaro_reads_the_cvat_xml_back(tmp_path: Path) -> None:
 
 
 def test_datumaro_reads_the_mot_sequence_back(tmp_path: Path) -> None:
-    # TEMPORARY skip, as above.
-    datumaro = pytest.importorskip("datumaro")
     write_mot(TRACKS, tmp_path, categories=CATEGORIES, frame_count=9)
     dataset = datumaro.Dataset.import_from(str(tmp_path), "mot_seq")
     labels = dataset.categories()[datumaro.AnnotationType.label]

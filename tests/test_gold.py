@@ -153,7 +153,11 @@ def test_gold_items_come_at_the_gold_rate_at_random_and_each_at_most_once(
     assert gold_served != sorted(gold_served) or len(gold_served) < 3, "not in item order"
     with runtime.session() as session:
         for item_id in gold_served:
-            slots = session.exec(select(Assignment).where(col(Assignment.item_id) == item_id)).all()
+            slots = session.exec(
+                select(Assignment)
+                .where(col(Assignment.item_id) == item_id)
+                .order_by(col(Assignment.slot))
+            ).all()
             assert [s.slot for s in slots] == [0, 1] and slots[1].annotator_id == ann.id
             assert slots[0].annotator_id is None, "a gold item's import slot is never claimed"
 

@@ -1,14 +1,15 @@
 """scholia-video: videos as items, and object tracks on them.
 
 Registers the ``video`` modality (``probe``: metadata from the container and the packets'
-timestamps, nothing decoded; a thumbnail from the first frame) and the ``track`` annotation
-type (``tracks``: boxes on keyframes, interpolated as CVAT does). ``frames`` extracts frames
-by their presentation timestamps, and ``cvat_video`` and ``mot`` write tracks as CVAT for
-video 1.1 XML and MOT ground truth.
+timestamps, nothing decoded; a thumbnail from the first frame) and two annotation types:
+``track`` (``tracks``: boxes on keyframes, interpolated as CVAT does) and ``segments``
+(``segments``: labeled time spans on rows, an action timeline). ``frames`` extracts frames by
+their presentation timestamps; ``cvat_video`` and ``mot`` write tracks as CVAT for video 1.1
+XML and MOT ground truth, ``segments_export`` writes segments as JSON and CSV.
 
 Still to come (issue 7): the core's job that turns an uploaded video into frame items with
-``frames.extract``, the action-timeline type and its editor, a track editor, and the export
-formats that call the writers.
+``frames.extract``, the timeline and track editors, and the export formats that call the
+writers.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from PIL import Image
 from scholia.core.contributions import AnnotationType, Modality
 from scholia.core.hookspecs import hookimpl
 
-from . import frames, tracks
+from . import frames, segments, tracks
 from .probe import probe
 
 EXTENSIONS = (".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm")
@@ -64,5 +65,16 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             modalities=("video",),
             agreement=tracks.agreement,
             categories=tracks.categories,
+        )
+    )
+    register(
+        AnnotationType(
+            name="segments",
+            title="Action segments",
+            payload=segments.Segments,
+            validate=segments.validate,
+            modalities=("video",),
+            agreement=segments.agreement,
+            categories=segments.categories,
         )
     )

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import msgspec
 
+from .errors import InvalidInput
+
 if TYPE_CHECKING:
     from .imports import ImportedDataset
 
@@ -133,6 +135,22 @@ class ValidationContext:
         options: Mapping[str, Any] = self.settings.get("annotation_options", {})
         found: Mapping[str, Any] = options.get(annotation_type, {})
         return found
+
+    def check_category(self, category_id: int, where: str) -> None:
+        """Refuse a category id that is not a live category of the project, saying whether it
+        was deleted or never existed (and which ones do), at the payload path ``where``."""
+        if category_id in self.deleted_categories:
+            name = self.deleted_categories[category_id]
+            raise InvalidInput(
+                f"category {category_id} ({name!r}) was deleted; restore it or choose another",
+                where,
+            )
+        if category_id not in self.categories:
+            known = ", ".join(f"{i} {n!r}" for i, n in sorted(self.categories.items()))
+            raise InvalidInput(
+                f"no category {category_id} in this project (categories: {known or 'none'})",
+                where,
+            )
 
 
 @dataclass(frozen=True)

@@ -46,18 +46,7 @@ def validate(label: Classification, context: ValidationContext) -> None:
     ids = label.category_ids
     for index, category_id in enumerate(ids):
         where = f"$.category_ids[{index}]"
-        if category_id in context.deleted_categories:
-            name = context.deleted_categories[category_id]
-            raise InvalidInput(
-                f"category {category_id} ({name!r}) was deleted; restore it or choose another",
-                where,
-            )
-        if category_id not in context.categories:
-            known = ", ".join(f"{i} {n!r}" for i, n in sorted(context.categories.items()))
-            raise InvalidInput(
-                f"no category {category_id} in this project (categories: {known or 'none'})",
-                where,
-            )
+        context.check_category(category_id, where)
         if category_id in ids[:index]:
             raise InvalidInput(f"category {category_id} is listed twice", where)
     if mode == "single" and len(ids) != 1:

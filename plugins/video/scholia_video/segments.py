@@ -113,7 +113,7 @@ def validate(label: Segments, context: ValidationContext) -> None:
     duration = _duration_ms(context.item_meta)
     for s, segment in enumerate(label.segments):
         where = f"$.segments[{s}]"
-        _check_category(segment.category_id, context, f"{where}.category_id")
+        context.check_category(segment.category_id, f"{where}.category_id")
         for field in ("start_ms", "end_ms"):
             value = getattr(segment, field)
             if not math.isfinite(value) or value < 0:
@@ -154,19 +154,6 @@ def _duration_ms(meta: Mapping[str, Any]) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return float(value) if math.isfinite(value) and value > 0 else None
-
-
-def _check_category(category_id: int, context: ValidationContext, where: str) -> None:
-    if category_id in context.deleted_categories:
-        name = context.deleted_categories[category_id]
-        raise InvalidInput(
-            f"category {category_id} ({name!r}) was deleted; restore it or choose another", where
-        )
-    if category_id not in context.categories:
-        known = ", ".join(f"{i} {n!r}" for i, n in sorted(context.categories.items()))
-        raise InvalidInput(
-            f"no category {category_id} in this project (categories: {known or 'none'})", where
-        )
 
 
 def temporal_iou(a: Segment, b: Segment) -> float:

@@ -160,7 +160,7 @@ def validate(label: Tracks, context: ValidationContext) -> None:
                 f"{where}.track_id",
             )
         seen[track.track_id] = t
-        _check_category(track.category_id, context, f"{where}.category_id")
+        context.check_category(track.category_id, f"{where}.category_id")
         if not track.keyframes:
             raise InvalidInput("a track needs at least one keyframe", f"{where}.keyframes")
         previous: int | None = None
@@ -185,19 +185,6 @@ def validate(label: Tracks, context: ValidationContext) -> None:
 def _positive_int(meta: Mapping[str, Any], key: str) -> int | None:
     value = meta.get(key)
     return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
-
-
-def _check_category(category_id: int, context: ValidationContext, where: str) -> None:
-    if category_id in context.deleted_categories:
-        name = context.deleted_categories[category_id]
-        raise InvalidInput(
-            f"category {category_id} ({name!r}) was deleted; restore it or choose another", where
-        )
-    if category_id not in context.categories:
-        known = ", ".join(f"{i} {n!r}" for i, n in sorted(context.categories.items()))
-        raise InvalidInput(
-            f"no category {category_id} in this project (categories: {known or 'none'})", where
-        )
 
 
 def _check_box(keyframe: Keyframe, width: int | None, height: int | None, at: str) -> None:

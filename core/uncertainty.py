@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-__all__ = ["MEASURES", "entropy", "least_confidence", "margin", "measure_all"]
+__all__ = ["MEASURES", "entropy", "least_confidence", "margin"]
 
 
 def _distribution(scores: Sequence[float]) -> list[float]:
@@ -51,7 +51,3 @@ def entropy(scores: Sequence[float]) -> float:
 
 
 MEASURES = {"least_confidence": least_confidence, "margin": margin, "entropy": entropy}
-
-
-def measure_all(scores: Sequence[float]) -> dict[str, float]:
-    return {name: measure(scores) for name, measure in MEASURES.items()}

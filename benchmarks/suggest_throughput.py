@@ -5,7 +5,7 @@
 Setup (not timed): a fresh SQLite data directory (Alembic-migrated), the plugins the server
 loads, an image classification project with categories red, green and blue, N generated JPEG
 images (``colour_image`` at ``--size``, hues spread round the colour wheel, one seed each)
-ingested through ``items.ingest_files``, and the colour classifier of ``scholia_image``
+ingested through ``uploads.ingest_files``, and the colour classifier of ``scholia_image``
 (``train_colour_classifier``, 32x32 input) registered through ``model_registry.register`` and
 activated.
 
@@ -53,11 +53,11 @@ from sqlmodel import col, select
 
 from scholia.core import (
     identity,
-    items,
     model_registry,
     prelabeling,
     projects,
     suggestion_jobs,
+    uploads,
 )
 from scholia.core.models import Item, Suggestion, SuggestionStatus
 from scholia.core.runtime import Runtime
@@ -129,7 +129,7 @@ def build(scratch: Path, count: int, size: tuple[int, int]) -> dict[str, Any]:
         assert project.id is not None
         project_id = project.id
     started = time.perf_counter()
-    result = items.ingest_files(runtime, project_id, files(images), actor_id=manager.id)
+    result = uploads.ingest_files(runtime, project_id, files(images), actor_id=manager.id)
     if len(result.created) != count:
         raise SystemExit(f"ingested {len(result.created)} of {count}: {result.problems[:3]}")
     print(f"ingested {count:,} items in {time.perf_counter() - started:.1f} s")

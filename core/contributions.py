@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AnnotationType",
     "Candidate",
+    "ContainerFile",
     "Contribution",
     "Editor",
     "EventHandler",
@@ -76,6 +77,18 @@ class Contribution:
 
 
 @dataclass(frozen=True)
+class ContainerFile:
+    """A stored file a container modality expands into items (a video into its frames)."""
+
+    path: Path
+    sha256: str
+    name: str
+    """The name it was uploaded with."""
+    meta: Mapping[str, Any]
+    """What the modality's ``probe`` read of it."""
+
+
+@dataclass(frozen=True)
 class ExpandedItem:
     """One item a container yields (a video's frame, say), with where it came from."""
 
@@ -83,6 +96,8 @@ class ExpandedItem:
     data: bytes
     media_type: str
     provenance: Mapping[str, Any] = field(default_factory=dict)
+    """Where in the container it sits (``frame_index``, ``timestamp_ms``…); the core adds
+    ``container`` (the file's sha256, name and modality)."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +114,17 @@ class Modality(Contribution):
     probe: Callable[[Path], dict[str, Any]]
     """Read metadata (size, duration, frames…) cheaply. Raise ``ValueError`` with a reason a
     person understands for a file this modality cannot read (corrupt, truncated, empty)."""
-    expand: Callable[[Path], Iterable[ExpandedItem]] | None = None
-    """For containers (video → frames): the items one file becomes."""
+    expand: Callable[[ContainerFile, Any], Iterable[ExpandedItem]] | None = None
+    """For containers (video → frames): the items one file becomes, given the options (an
+    ``expand_options`` Struct), in order. Items already yielded are kept when it raises
+    ``ValueError`` part-way (a truncated file); the core runs it again on a retry and skips
+    the items it already holds."""
+    yields: str | None = None
+    """The modality of the items ``expand`` yields: projects of that modality take these files
+    and expand them (a video uploaded to an image project becomes frame items)."""
+    expand_options: type[msgspec.Struct] | None = None
+    """The shape of the options ``expand`` takes (how many frames, say); the core decodes an
+    upload's options into it, so a bad one is refused with the field's path."""
     thumbnail: Callable[[Path, int], bytes] | None = None
     """A thumbnail at most ``size`` pixels on its long side, as WebP or PNG bytes."""
 
@@ -116,6 +140,20 @@ class Modality(Contribution):
                 raise InvalidContribution(
                     f"modality {self.name!r}: extension {extension!r} must start with '.'"
                 )
+        if (self.expand is None) != (self.yields is None):
+            raise InvalidContribution(
+                f"modality {self.name!r}: a container gives both expand and yields (the "
+                "modality of the items it becomes), or neither"
+            )
+        if self.expand is not None:
+            _check_callable(self.kind, self.name, "expand", self.expand)
+        if self.expand_options is not None and not (
+            isinstance(self.expand_options, type)
+            and issubclass(self.expand_options, msgspec.Struct)
+        ):
+            raise InvalidContribution(
+                f"modality {self.name!r}: expand_options must be a msgspec.Struct subclass"
+            )
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,15 @@ run again on it starts over and completes it. The layout:
 * ``annotations.json``: COCO (``images``, ``annotations``, ``categories``); a classification
   label is one COCO annotation per category the image has (``category_id``, no box);
 * ``provenance.jsonl``: one line per annotation in the version: who (pseudonym), under which
-  guideline, how long, how sure, from where, who reviewed it, how it was adjudicated;
+  guideline, how long, how sure, from where, who reviewed it, how it was adjudicated, and the
+  item's own ``item_meta`` (what the modality probed) and ``item_provenance`` (where it came
+  from: a video frame's video, index and timestamp);
 * ``images.sha256``: the sha256 of every media file, in ``sha256sum`` form;
 * ``manifest.json``: ``content`` (everything the content hash covers: schema, categories,
-  selection, counts and the sha256 of the three files above, so of every file through
-  ``images.sha256``), ``content_hash``, and outside it the version number, the time and the
-  export gate's report. Its size does not grow with the version's.
+  selection, counts, the ``containers`` (videos…) items were extracted from, and the sha256 of
+  the three files above, so of every file through ``images.sha256``), ``content_hash``, and
+  outside it the version number, the time and the export gate's report. Its size does not grow
+  with the version's items.
 
 The same selection over the same data gives the same bytes and the same ``content_hash``.
 """
@@ -292,6 +295,16 @@ def _records(
 # --- writing ----------------------------------------------------------------------------------
 
 
+def _position(provenance: dict[str, Any]) -> dict[str, Any]:
+    """Where in its container an extracted item sits (``video_id``, ``frame_index``,
+    ``timestamp_ms`` of a frame), for its COCO image entry: the plain values only."""
+    return {
+        key: value
+        for key, value in provenance.items()
+        if isinstance(value, str | int | float) and not isinstance(value, bool)
+    }
+
+
 def _dump(value: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, so equal content gives equal bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -336,6 +349,8 @@ class _Writer:
     items: int = 0
     annotations: int = 0
     coco_annotations: int = 0
+    containers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The files items were extracted from (a frame's video), by sha256, with item counts."""
 
     def __post_init__(self) -> None:
         (self.folder / "images").mkdir(parents=True)
@@ -362,11 +377,16 @@ class _Writer:
         _place(self.runtime.store.path(item.content_hash), self.folder / file_name)
         self.checksums.write(f"{_sha256(self.folder / file_name)}  {file_name}\n")
         image = {
+            **_position(item.provenance),  # never over the keys below
             "id": item.id,
             "file_name": file_name,
             "width": item.meta.get("width"),
             "height": item.meta.get("height"),
         }
+        container = item.provenance.get("container")
+        if container is not None:
+            entry = self.containers.setdefault(container["sha256"], {**container, "items": 0})
+            entry["items"] += 1
         self.images_part.write(("," if self.items else "") + _dump(image))
         self.items += 1
         for annotation in record.annotations:
@@ -432,6 +452,8 @@ class _Writer:
                 "versions": adjudication.evidence.get("versions"),
             },
             "aggregation": record.votes.get(annotation.id),
+            "item_meta": record.item.meta,
+            "item_provenance": record.item.provenance,
         }
 
     def finish(self, info: dict[str, Any], categories: list[dict[str, Any]]) -> None:
@@ -792,6 +814,7 @@ def _write(
             "annotations": writer.annotations,
             "excluded": dict(sorted(excluded.items())),
         },
+        "containers": [writer.containers[sha] for sha in sorted(writer.containers)],
         "files": files,
     }
     return content, item_ids

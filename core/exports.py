@@ -43,6 +43,10 @@ class ExportRecord:
     """The categories the payload uses (empty for types without categories)."""
     provenance: dict[str, Any]
     """The record's whole line of ``provenance.jsonl``."""
+    item_meta: dict[str, Any]
+    """What the modality probed of the item: width and height; a video's fps, frame count…"""
+    item_provenance: dict[str, Any]
+    """Where the item came from: a frame's ``video_id``, ``frame_index``, ``timestamp_ms``…"""
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,8 @@ class VersionView:
                     payload=entry["payload"],
                     category_ids=used,
                     provenance=entry,
+                    item_meta=entry.get("item_meta", {}),
+                    item_provenance=entry.get("item_provenance", {}),
                 )
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import mimetypes
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -18,10 +18,9 @@ from .errors import InvalidInput, NotFound
 from .lifecycle import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
-from .runtime import Runtime
 from .storage import MediaStore
 
-__all__ = ["BatchResult", "IngestResult", "get_item", "ingest", "ingest_files", "list_items"]
+__all__ = ["IngestResult", "container_for", "get_item", "ingest", "list_items", "takes"]
 
 
 @dataclass(frozen=True)
@@ -42,16 +41,39 @@ def _modality(plugins: Plugins, project: Project) -> Modality:
     return modality
 
 
-def _media_type(modality: Modality, name: str) -> str:
-    suffix = Path(name).suffix.lower()
+def takes(modality: Modality, name: str) -> bool:
+    """Whether a file of this name is ``modality``'s media, by its extension or media type."""
     guessed = mimetypes.guess_type(name)[0]
-    if suffix not in modality.extensions and guessed not in modality.media_types:
-        accepted = ", ".join(modality.extensions)
+    return Path(name).suffix.lower() in modality.extensions or guessed in modality.media_types
+
+
+def container_for(plugins: Plugins, project: Project, name: str) -> Modality | None:
+    """The container modality (a video's) whose files expand into this project's items, when
+    ``name`` is such a file and not the project's own media."""
+    own = plugins.modalities.get(project.modality)
+    if own is not None and takes(own, name):
+        return None
+    for modality in plugins.modalities.values():
+        if modality.yields == project.modality and takes(modality, name):
+            return modality
+    return None
+
+
+def _media_type(plugins: Plugins, modality: Modality, name: str) -> str:
+    if not takes(modality, name):
+        accepted = [*modality.extensions]
+        accepted += [
+            e
+            for m in plugins.modalities.values()
+            if m.yields == modality.name
+            for e in m.extensions
+        ]
         raise InvalidInput(
-            f"{name!r} is not {modality.title.lower()} media: accepted extensions are {accepted}",
+            f"{name!r} is not {modality.title.lower()} media: accepted extensions are "
+            + ", ".join(accepted),
             "$.file",
         )
-    return guessed or modality.media_types[0]
+    return mimetypes.guess_type(name)[0] or modality.media_types[0]
 
 
 def ingest(
@@ -63,14 +85,16 @@ def ingest(
     name: str,
     source: BinaryIO,
     actor_id: int,
+    provenance: Mapping[str, Any] | None = None,
 ) -> IngestResult:
     """Add one file to ``project``: check it with the modality's probe, store it by sha256.
 
     A file the modality cannot read raises ``InvalidInput`` naming the file and the reason;
-    nothing is stored for it. Re-adding the same bytes returns the existing item.
+    nothing is stored for it. Re-adding the same bytes returns the existing item (whose
+    provenance stays the first one's).
     """
     modality = _modality(plugins, project)
-    media_type = _media_type(modality, name)
+    media_type = _media_type(plugins, modality, name)
     assert project.id is not None
     with store.staging(source) as staged:
         if staged.size == 0:
@@ -92,6 +116,7 @@ def ingest(
         name=Path(name).name,
         media_type=media_type,
         meta={"size": size, **meta},
+        provenance=dict(provenance or {}),
     )
     try:
         with session.begin_nested():
@@ -115,56 +140,6 @@ def ingest(
         data={"name": item.name, "sha256": sha256},
     )
     return IngestResult(item=item, created=True)
-
-
-@dataclass
-class BatchResult:
-    created: list[Item] = field(default_factory=list)
-    existing: list[Item] = field(default_factory=list)
-    """Files whose bytes were already in the project: nothing was duplicated."""
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    """(file name, reason) for each file that was refused."""
-
-
-def ingest_files(
-    runtime: Runtime,
-    project_id: int,
-    files: Iterable[tuple[str, BinaryIO]],
-    *,
-    actor_id: int,
-    on_file: Callable[[str, str], None] | None = None,
-) -> BatchResult:
-    """Ingest several files, each in its own transaction: a bad file is reported by name with
-    the reason, and the rest of the batch goes in.
-
-    ``on_file(name, outcome)``, if given, is called after each file with ``"created"``,
-    ``"existing"`` or ``"refused"`` (the reason is in the result's ``problems``)."""
-    result = BatchResult()
-    with runtime.session() as session:  # read once; each file below is its own transaction
-        project = session.get(Project, project_id)
-        if project is None:
-            raise NotFound("project", project_id)
-    for name, source in files:
-        try:
-            with runtime.session() as session:
-                ingested = ingest(
-                    session,
-                    runtime.store,
-                    runtime.plugins,
-                    project,
-                    name=name,
-                    source=source,
-                    actor_id=actor_id,
-                )
-        except InvalidInput as error:
-            result.problems.append((name, error.reason))
-            if on_file is not None:
-                on_file(name, "refused")
-            continue
-        (result.created if ingested.created else result.existing).append(ingested.item)
-        if on_file is not None:
-            on_file(name, "created" if ingested.created else "existing")
-    return result
 
 
 def _by_hash(session: Session, project_id: int, sha256: str) -> Item | None:

@@ -11,14 +11,13 @@ what it said before, so nothing is duplicated.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from functools import partial
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, func, or_, update
+from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
-from . import audit, prelabeling
+from . import audit, jobs, prelabeling
 from .errors import Conflict, InvalidInput, NotFound, ScholiaError
 from .lifecycle import ItemState
 from .models import Item, JobStatus, Model, SuggestionJob
@@ -27,7 +26,6 @@ from .runtime import Runtime
 
 __all__ = [
     "BATCH",
-    "STALLED_AFTER",
     "cancel",
     "claim_resume",
     "get_job",
@@ -39,10 +37,6 @@ __all__ = [
 BATCH = 256
 """Items asked about, and stored with the job's progress, per transaction (fewer, larger
 transactions cost less per item; a cancel waits for at most one batch)."""
-STALLED_AFTER = timedelta(minutes=5)
-"""A running job whose progress has not moved for this long was left by a crash. A batch of a
-remote backend can take a while (its timeout per request, several requests per batch), so
-the margin is wide."""
 KEPT_FAILURES = 50
 """Per-item errors kept on the job's row (all of them are counted)."""
 STILL_LABELED = (ItemState.unlabeled, ItemState.in_progress)
@@ -139,11 +133,6 @@ def list_jobs(session: Session, project_id: int, limit: int = 20) -> list[Sugges
     )
 
 
-def stalled(job: SuggestionJob) -> bool:
-    last = job.progress_at or job.created_at
-    return job.status == JobStatus.running and utcnow() - last > STALLED_AFTER
-
-
 def cancel(session: Session, job: SuggestionJob, actor_id: int) -> SuggestionJob:
     """Stop the job after the batch it is on; what it suggested stays."""
     if job.status != JobStatus.running:
@@ -155,35 +144,11 @@ def cancel(session: Session, job: SuggestionJob, actor_id: int) -> SuggestionJob
 
 
 def claim_resume(session: Session, job: SuggestionJob, actor_id: int) -> None:
-    """Mark a cancelled, failed or stalled job running again, in one conditional UPDATE (of
-    two resumes at once, one wins); the caller then runs it."""
-    moved = func.coalesce(col(SuggestionJob.progress_at), col(SuggestionJob.created_at))
-    claimed = (
-        session.connection()
-        .execute(
-            update(SuggestionJob)
-            .where(
-                col(SuggestionJob.id) == job.id,
-                or_(
-                    col(SuggestionJob.status).in_([JobStatus.cancelled, JobStatus.failed]),
-                    and_(
-                        col(SuggestionJob.status) == JobStatus.running,
-                        moved < utcnow() - STALLED_AFTER,
-                    ),
-                ),
-            )
-            .values(status=JobStatus.running, error=None, progress_at=utcnow(), finished_at=None)
-        )
-        .rowcount
-    )
-    if claimed != 1:
-        raise Conflict(
-            f"Job {job.id} is {job.status}"
-            + (" and still moving" if job.status == JobStatus.running else "")
-            + "; only a cancelled, failed or stalled job can be resumed."
-        )
-    _audit(session, job, "resume", actor_id, job.status, JobStatus.running)
-    session.refresh(job)
+    """Mark a cancelled, failed or stalled job running again (of two resumes at once, one
+    wins); the caller then runs it from its cursor."""
+    was = job.status
+    jobs.claim_again(session, job, f"Job {job.id}")
+    _audit(session, job, "resume", actor_id, was, JobStatus.running)
 
 
 def _next_batch(session: Session, job: SuggestionJob) -> list[int]:
@@ -194,15 +159,6 @@ def _next_batch(session: Session, job: SuggestionJob) -> list[int]:
         .limit(BATCH)
     )
     return [i for i in found if i is not None]
-
-
-def _finish(runtime: Runtime, job_id: int, status: JobStatus, error: str | None = None) -> None:
-    with runtime.session() as session:
-        session.connection().execute(
-            update(SuggestionJob)
-            .where(col(SuggestionJob.id) == job_id, col(SuggestionJob.status) == JobStatus.running)
-            .values(status=status, error=error, finished_at=utcnow(), progress_at=utcnow())
-        )
 
 
 def _record(
@@ -234,17 +190,19 @@ def run(
                 return job
             batch = _next_batch(session, job)
         if not batch:
-            _finish(runtime, job_id, JobStatus.done)
+            jobs.finish(runtime, SuggestionJob, job_id, JobStatus.done)
             break
         try:
             prelabeling.suggest(
                 runtime, job.model_id, batch, then=partial(_record, job_id=job_id, batch=batch)
             )
         except ScholiaError as error:  # the model cannot answer: the job says why
-            _finish(runtime, job_id, JobStatus.failed, error.message)
+            jobs.finish(runtime, SuggestionJob, job_id, JobStatus.failed, error.message)
             break
         except Exception as error:  # a bug: the job still stops, saying so, and can be resumed
-            _finish(runtime, job_id, JobStatus.failed, f"{type(error).__name__}: {error}")
+            jobs.finish(
+                runtime, SuggestionJob, job_id, JobStatus.failed, f"{type(error).__name__}: {error}"
+            )
             raise
         if on_progress is not None:
             with runtime.reading() as session:

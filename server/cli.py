@@ -424,8 +424,8 @@ def import_(
     kept), items and annotations are brought in. Exits 0 when everything went in or was
     already there, 1 when something was refused, 2 on a usage error.
     """
-    from scholia.core.items import ingest_files
     from scholia.core.models import Project
+    from scholia.core.uploads import ingest_files
 
     runtime = _runtime(data_dir)
     with runtime.session() as session:

@@ -3,6 +3,7 @@
 from .annotation import Annotation, AnnotationSource, Confidence
 from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
+from .expansion import Expansion
 from .identity import ApiToken, Role, User, WebSession
 from .item import Assignment, Blob, Item, ItemCategory
 from .model import Model, ModelStatus
@@ -31,6 +32,7 @@ __all__ = [
     "Confidence",
     "DatasetVersion",
     "DatasetVersionStatus",
+    "Expansion",
     "GoldAnswer",
     "GoldResult",
     "GuidelineVersion",

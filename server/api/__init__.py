@@ -5,6 +5,7 @@ from litestar import Router
 from .account import account_api
 from .adjudication import adjudication_api
 from .datasets import dataset_api
+from .expansions import expansion_api
 from .gold import gold_api
 from .imports import import_api
 from .items import item_api
@@ -24,6 +25,7 @@ api_router = Router(
         *account_api,
         *project_api,
         *item_api,
+        *expansion_api,
         *labeling_api,
         *review_api,
         *gold_api,

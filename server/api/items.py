@@ -10,13 +10,24 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
-from scholia.core import annotations, counts, items, labels, lifecycle, projects, queue
+from scholia.core import (
+    annotations,
+    counts,
+    items,
+    labels,
+    lifecycle,
+    projects,
+    queue,
+    uploads,
+)
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Item, Role, User
 
 from ..auth import requires, signed_in
+from ..expanding import expansions_of
 from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
+from .expansions import expansion_out
 from .schemas import (
     AnnotationIn,
     AnnotationOut,
@@ -109,24 +120,43 @@ def upload_items(
     data: Annotated[dict[str, Any], Body(media_type=RequestEncodingType.MULTI_PART)],
 ) -> UploadOut:
     """Upload files (multipart field ``files``). Each file is judged alone: a bad one is
-    reported by name and the rest go in."""
+    reported by name and the rest go in.
+
+    A container file the project expands (a video into an image project's frames) is kept and
+    expanded in the background: it is listed in ``expansions``, each with the URL of its
+    progress. Its options are the fields ``options.<name>`` (for a video: ``options.mode``
+    ``fps``, ``count`` or ``all``, ``options.fps``, ``options.count``)."""
     value = data.get("files")
     files = [
         f for f in (value if isinstance(value, list) else [value]) if isinstance(f, UploadFile)
     ]
     if not files:
         raise InvalidInput("Send one or more files in the multipart field 'files'", "$.files")
-    result = items.ingest_files(
-        runtime_of(request),
+    runtime = runtime_of(request)
+    result = uploads.ingest_files(
+        runtime,
         project_id,
         [(f.filename, f.file) for f in files],
         actor_id=user_of(request).id,  # type: ignore[arg-type]
+        expand_options=expand_options(data),
     )
+    running = expansions_of(request.app.state, runtime)
+    running.start(result.queued)
     return UploadOut(
         created=[_item_out(request, i) for i in result.created],
         existing=[_item_out(request, i) for i in result.existing],
         errors=[UploadProblem(file=name, message=reason) for name, reason in result.problems],
+        expansions=[expansion_out(e, running) for e in result.expansions],
     )
+
+
+def expand_options(data: dict[str, Any]) -> dict[str, Any]:
+    """The ``options.<name>`` fields of an upload form, by name (empty ones left out)."""
+    return {
+        key.removeprefix("options."): value
+        for key, value in data.items()
+        if key.startswith("options.") and isinstance(value, str) and value.strip()
+    }
 
 
 @get("/items/{item_id:int}", guards=[signed_in])

@@ -146,11 +146,38 @@ class UploadProblem(msgspec.Struct):
     message: str
 
 
+class ExpansionOut(msgspec.Struct):
+    id: int
+    project_id: int
+    name: str
+    sha256: str
+    modality: str
+    """The container's modality (``video``)."""
+    options: dict[str, Any]
+    meta: dict[str, Any]
+    """What the modality probed of the file (a video's duration, fps, codec, size)."""
+    status: str
+    """``running``, ``cancelled``, ``done`` or ``failed`` (``error`` says why)."""
+    total: int | None
+    """Items expected, when the modality can tell."""
+    processed: int
+    created: int
+    existing: int
+    error: str | None
+    can_retry: bool
+    created_at: datetime
+    finished_at: datetime | None
+    url: str
+
+
 class UploadOut(msgspec.Struct):
     created: list[ItemOut]
     existing: list[ItemOut]
     """Files whose bytes were already in the project: nothing was duplicated."""
     errors: list[UploadProblem]
+    expansions: list[ExpansionOut] = []
+    """Container files (videos) kept and being expanded into items (frames) in the
+    background; follow each ``url`` for its progress."""
 
 
 class AnnotationIn(msgspec.Struct, forbid_unknown_fields=True):

@@ -11,7 +11,7 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from scholia.core import items, labels, projects, queue
+from scholia.core import labels, projects, queue, uploads
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
 
@@ -153,7 +153,7 @@ def upload_items(
     files = [f for f in _as_list(data.get("files")) if isinstance(f, UploadFile) and f.filename]
     if not files:
         return flash(Redirect(f"/projects/{project_id}"), "Choose files to upload.", "error")
-    result = items.ingest_files(
+    result = uploads.ingest_files(
         runtime_of(request),
         project_id,
         [(f.filename, f.file) for f in files],

@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image
 
-from scholia.core import items, projects
+from scholia.core import projects, uploads
 from scholia.core.models import User
 from scholia.core.runtime import Runtime
 
@@ -49,7 +49,7 @@ def labeling_project(
         )
         assert project.id is not None
         project_id = project.id
-    result = items.ingest_files(
+    result = uploads.ingest_files(
         runtime,
         project_id,
         [(n, io.BytesIO(d)) for n, d in images(count)],

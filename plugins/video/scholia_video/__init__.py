@@ -23,7 +23,7 @@ from PIL import Image
 from scholia.core.contributions import AnnotationType, Modality
 from scholia.core.hookspecs import hookimpl
 
-from . import frames, segments, tracks
+from . import expand, frames, segments, tracks
 from .probe import probe
 
 EXTENSIONS = (".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm")
@@ -50,6 +50,9 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
             extensions=EXTENSIONS,
             probe=probe,
             thumbnail=thumbnail,
+            expand=expand.expand,
+            yields="image",
+            expand_options=expand.FrameSampling,
         )
     )
 

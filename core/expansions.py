@@ -1,0 +1,323 @@
+"""Expansions: a container file (a video) turned into items of a project (its frames).
+
+A project takes the files of its own modality as items, and also the files of a container
+modality that ``yields`` it: a video uploaded to an image project is kept in the store, and an
+expansion job makes one item per frame the modality's ``expand`` gives, each with where it came
+from in ``item.provenance`` (its ``container`` and its position: frame index, timestamp).
+
+The job is resumable the way suggestion jobs are: its progress is on its row, written with each
+batch of items in the same transaction; a failed (a truncated file), cancelled or stalled
+expansion runs again from the start, and the items it already made are found by their content
+and not made twice. The same file with the same options is one expansion, however often it
+is uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import operator
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any, BinaryIO
+
+import msgspec
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from . import audit, jobs
+from .contributions import ContainerFile, ExpandedItem, Modality
+from .errors import Conflict, InvalidInput, NotFound, ScholiaError
+from .items import container_for, ingest
+from .models import Blob, Expansion, JobStatus, Project
+from .models.types import utcnow
+from .plugins import Plugins
+from .runtime import Runtime
+from .storage import MediaStore
+
+__all__ = [
+    "BATCH",
+    "Started",
+    "cancel",
+    "decode_options",
+    "get_expansion",
+    "list_expansions",
+    "retry",
+    "run",
+    "start",
+]
+
+BATCH = 16
+"""Items stored, with the job's progress, per transaction: a frame is tens of kilobytes and is
+probed and hashed, so a batch is a fraction of a second and a cancel is seen promptly."""
+
+
+@dataclass(frozen=True)
+class Started:
+    expansion: Expansion
+    created: bool
+    """False when the same file with the same options was expanded (or is) already."""
+
+
+def decode_options(modality: Modality, options: Mapping[str, Any] | None) -> Any:
+    """The upload's options as the modality's ``expand_options`` Struct (its defaults when
+    none were given); a bad one is refused with the field's path."""
+    if modality.expand_options is None:
+        return None
+    try:
+        # strict=False: options from a form arrive as text ("10" for a count)
+        return msgspec.convert(dict(options or {}), modality.expand_options, strict=False)
+    except msgspec.ValidationError as error:
+        message, _, path = str(error).rpartition(" - at `")
+        where = "$.options" + path.rstrip("`").removeprefix("$") if path else "$.options"
+        raise InvalidInput(message or str(error), where) from None
+
+
+def _key(options: Any) -> tuple[dict[str, Any], str]:
+    plain = msgspec.to_builtins(options) if options is not None else {}
+    canonical = json.dumps(plain, sort_keys=True, separators=(",", ":"))
+    return plain, hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def start(
+    session: Session,
+    store: MediaStore,
+    plugins: Plugins,
+    project: Project,
+    *,
+    name: str,
+    source: BinaryIO,
+    options: Mapping[str, Any] | None,
+    actor_id: int,
+) -> Started:
+    """Keep a container file and queue its expansion into ``project``.
+
+    A file the container modality cannot read (corrupt, no video stream, unknown codec) is
+    refused with ``InvalidInput`` naming the file and the reason, and nothing is kept."""
+    modality = container_for(plugins, project, name)
+    if modality is None:
+        raise InvalidInput(f"{name!r} is not a file that expands into {project.modality} items")
+    plain, key = _key(decode_options(modality, options))
+    assert project.id is not None
+    with store.staging(source) as staged:
+        if staged.size == 0:
+            raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+        existing = _find(session, project.id, staged.sha256, key)
+        if existing is not None:
+            return Started(existing, created=False)
+        try:
+            meta = modality.probe(staged.path)
+        except ValueError as error:
+            raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
+        store.keep(staged)
+        sha256, size = staged.sha256, staged.size
+    if session.get(Blob, sha256) is None:
+        media_type = modality.media_types[0] if modality.media_types else "application/octet-stream"
+        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
+    expansion = Expansion(
+        project_id=project.id,
+        source_sha256=sha256,
+        name=name,
+        modality=modality.name,
+        options=plain,
+        options_key=key,
+        meta={"size": size, **meta},
+        created_by=actor_id,
+        progress_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(expansion)
+            session.flush()
+    except IntegrityError:  # the same upload arrived concurrently
+        raced = _find(session, project.id, sha256, key)
+        assert raced is not None
+        return Started(raced, created=False)
+    _audit(session, expansion, "start", actor_id, None, data={"name": name, "options": plain})
+    return Started(expansion, created=True)
+
+
+def _find(session: Session, project_id: int, sha256: str, key: str) -> Expansion | None:
+    return session.exec(
+        select(Expansion).where(
+            col(Expansion.project_id) == project_id,
+            col(Expansion.source_sha256) == sha256,
+            col(Expansion.options_key) == key,
+        )
+    ).first()
+
+
+def _audit(
+    session: Session,
+    expansion: Expansion,
+    action: str,
+    actor_id: int,
+    from_state: str | None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    audit.record(
+        session,
+        actor_id=actor_id,
+        project_id=expansion.project_id,
+        entity="expansion",
+        entity_id=expansion.id,
+        action=action,
+        from_state=from_state,
+        to_state=expansion.status,
+        data=data,
+    )
+
+
+def get_expansion(session: Session, expansion_id: int, project_id: int | None = None) -> Expansion:
+    expansion = session.get(Expansion, expansion_id)
+    if expansion is None or (project_id is not None and expansion.project_id != project_id):
+        raise NotFound("expansion", expansion_id)
+    return expansion
+
+
+def list_expansions(session: Session, project_id: int, limit: int = 20) -> list[Expansion]:
+    """The project's latest expansions, newest first."""
+    return list(
+        session.exec(
+            select(Expansion)
+            .where(col(Expansion.project_id) == project_id)
+            .order_by(col(Expansion.id).desc())
+            .limit(limit)
+        )
+    )
+
+
+def cancel(session: Session, expansion: Expansion, actor_id: int) -> Expansion:
+    """Stop after the batch it is on; the items it made stay."""
+    if expansion.status != JobStatus.running:
+        raise Conflict(
+            f"The expansion of {expansion.name!r} is {expansion.status}; only a running one "
+            "can be cancelled."
+        )
+    expansion.status = JobStatus.cancelled
+    session.add(expansion)
+    _audit(session, expansion, "cancel", actor_id, JobStatus.running)
+    return expansion
+
+
+def retry(session: Session, expansion: Expansion, actor_id: int) -> None:
+    """Mark a failed, cancelled or stalled expansion running again (of two retries at once, one
+    wins); the caller then runs it. Its items so far stay and are not made again."""
+    was = expansion.status
+    jobs.claim_again(
+        session, expansion, f"The expansion of {expansion.name!r}", processed=0, existing=0
+    )
+    _audit(session, expansion, "retry", actor_id, was)
+
+
+def _take(items: Iterator[ExpandedItem], count: int) -> tuple[list[ExpandedItem], str | None]:
+    """Up to ``count`` items, and why the container stopped, if it did."""
+    taken: list[ExpandedItem] = []
+    try:
+        taken.extend(islice(items, count))
+    except ValueError as error:  # a truncated file: what came before it is kept
+        return taken, str(error)
+    return taken, None
+
+
+def _store(
+    runtime: Runtime, expansion_id: int, project: Project, batch: list[ExpandedItem]
+) -> bool:
+    """One batch of items and the job's progress, in one transaction; False when the job was
+    cancelled meanwhile (the batch is still stored: nothing is thrown away)."""
+    with runtime.session() as session:
+        stored = get_expansion(session, expansion_id)
+        container = {
+            "sha256": stored.source_sha256,
+            "name": stored.name,
+            "modality": stored.modality,
+        }
+        for item in batch:
+            ingested = ingest(
+                session,
+                runtime.store,
+                runtime.plugins,
+                project,
+                name=item.name,
+                source=io.BytesIO(item.data),
+                actor_id=stored.created_by,
+                provenance={**item.provenance, "container": container},
+            )
+            if ingested.created:
+                stored.created += 1
+            else:
+                stored.existing += 1
+        stored.processed += len(batch)
+        stored.progress_at = utcnow()
+        session.add(stored)
+        return stored.status == JobStatus.running
+
+
+def run(
+    runtime: Runtime,
+    expansion_id: int,
+    on_progress: Callable[[Expansion], None] | None = None,
+) -> Expansion:
+    """Make the expansion's items until the container is done, it is cancelled or it fails."""
+    with runtime.reading() as session:
+        expansion = get_expansion(session, expansion_id)
+        project = session.get(Project, expansion.project_id)
+        assert project is not None
+    if expansion.status != JobStatus.running:
+        return expansion
+    modality = runtime.plugins.modalities.get(expansion.modality)
+    if modality is None or modality.expand is None:
+        jobs.finish(
+            runtime,
+            Expansion,
+            expansion_id,
+            JobStatus.failed,
+            f"No loaded plugin expands {expansion.modality!r} files; install it and retry.",
+        )
+        return _reread(runtime, expansion_id)
+    container = ContainerFile(
+        path=runtime.store.path(expansion.source_sha256),
+        sha256=expansion.source_sha256,
+        name=expansion.name,
+        meta=expansion.meta,
+    )
+    try:
+        produced = modality.expand(container, decode_options(modality, expansion.options))
+        _record_total(runtime, expansion_id, operator.length_hint(produced, 0) or None)
+        items = iter(produced)
+        while True:
+            batch, stopped = _take(items, BATCH)
+            still_running = _store(runtime, expansion_id, project, batch) if batch else True
+            if stopped is not None:
+                jobs.finish(runtime, Expansion, expansion_id, JobStatus.failed, stopped)
+                break
+            if len(batch) < BATCH:
+                jobs.finish(runtime, Expansion, expansion_id, JobStatus.done)
+                break
+            if not still_running:
+                break
+            if on_progress is not None:
+                on_progress(_reread(runtime, expansion_id))
+    except (ScholiaError, ValueError) as error:  # unreadable now, or a frame refused
+        message = error.message if isinstance(error, ScholiaError) else str(error)
+        jobs.finish(runtime, Expansion, expansion_id, JobStatus.failed, message)
+    except Exception as error:  # a bug: the job still stops, saying so, and can be retried
+        jobs.finish(
+            runtime, Expansion, expansion_id, JobStatus.failed, f"{type(error).__name__}: {error}"
+        )
+        raise
+    return _reread(runtime, expansion_id)
+
+
+def _record_total(runtime: Runtime, expansion_id: int, total: int | None) -> None:
+    with runtime.session() as session:
+        stored = get_expansion(session, expansion_id)
+        stored.total = total
+        session.add(stored)
+
+
+def _reread(runtime: Runtime, expansion_id: int) -> Expansion:
+    with runtime.reading() as session:
+        return get_expansion(session, expansion_id)

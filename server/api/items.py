@@ -26,6 +26,7 @@ from scholia.core.models import Item, Role, User
 from ..auth import requires, signed_in
 from ..expanding import expansions_of
 from ..media import media_url
+from ..pages.option_fields import expand_options
 from ..routing import get, post, runtime_of, user_of
 from .expansions import expansion_out
 from .schemas import (
@@ -148,15 +149,6 @@ def upload_items(
         errors=[UploadProblem(file=name, message=reason) for name, reason in result.problems],
         expansions=[expansion_out(e, running) for e in result.expansions],
     )
-
-
-def expand_options(data: dict[str, Any]) -> dict[str, Any]:
-    """The ``options.<name>`` fields of an upload form, by name (empty ones left out)."""
-    return {
-        key.removeprefix("options."): value
-        for key, value in data.items()
-        if key.startswith("options.") and isinstance(value, str) and value.strip()
-    }
 
 
 @get("/items/{item_id:int}", guards=[signed_in])

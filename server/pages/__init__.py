@@ -9,6 +9,7 @@ from .auth import auth_pages
 from .calibration import calibration_pages
 from .categories import category_pages
 from .datasets import dataset_pages
+from .expansions import expansion_pages
 from .gold import gold_pages
 from .items import item_pages
 from .label import label_pages
@@ -29,6 +30,7 @@ page_router = Router(
     route_handlers=[
         *auth_pages,
         *project_pages,
+        *expansion_pages,
         *category_pages,
         *dataset_pages,
         *review_pages,

@@ -16,10 +16,13 @@ from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
 
 from ..auth import requires, signed_in
+from ..expanding import expansions_of
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
+from .expansions import expansion_context, upload_context
 from .forms import Form, value, values
 from .grid import GRID_QUERY, GridQuery, grid_context
+from .option_fields import expand_options
 
 __all__ = ["project_pages"]
 
@@ -129,6 +132,8 @@ def project_detail(
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
+        if user.has_role(Role.reviewer):
+            context |= expansion_context(request, session, project_id)
     return page(
         request,
         "projects/detail.html",
@@ -140,6 +145,7 @@ def project_detail(
         can_upload=user.has_role(Role.manager),
         can_review=user.has_role(Role.reviewer),
         modality=runtime.plugins.modalities.get(project.modality),
+        **upload_context(runtime, project.modality),
         **context,
     )
 
@@ -153,15 +159,20 @@ def upload_items(
     files = [f for f in _as_list(data.get("files")) if isinstance(f, UploadFile) and f.filename]
     if not files:
         return flash(Redirect(f"/projects/{project_id}"), "Choose files to upload.", "error")
+    runtime = runtime_of(request)
     result = uploads.ingest_files(
-        runtime_of(request),
+        runtime,
         project_id,
         [(f.filename, f.file) for f in files],
         actor_id=user_of(request).id,  # type: ignore[arg-type]
+        expand_options=expand_options(data),
     )
+    expansions_of(request.app.state, runtime).start(result.queued)
     parts = [f"{len(result.created)} added"]
     if result.existing:
         parts.append(f"{len(result.existing)} already in the project (not duplicated)")
+    if result.expansions:
+        parts.append(f"{len(result.expansions)} being split into items (see Frame extraction)")
     response = Redirect(f"/projects/{project_id}")
     if result.problems:
         refused = "; ".join(reason for _, reason in result.problems)

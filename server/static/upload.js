@@ -3,7 +3,10 @@
 // time, with a progress bar per batch; a summary names every refused file with the reason.
 // Re-sending a batch is safe: items are stored by sha256,
 // so bytes already in the project come back as "existing", never as duplicates. When items
-// were added the page reloads (grid and counters) and shows the same report again.
+// were added the page reloads (grid and counters) and shows the same report again. A container
+// file (a video into an image project) is kept and split into items in the background: the
+// form's options.* fields (how many frames) go with every batch, and after the reload the
+// project page's "Frame extraction" panel shows its progress.
 
 const MAX_BATCH_BYTES = 64 * 1024 * 1024;
 const RETRIES = 3;
@@ -57,10 +60,11 @@ async function droppedFiles(dataTransfer) {
 }
 
 // One multipart POST with upload progress. Resolves {status, body}; rejects on network failure.
-function send(url, files, onProgress) {
+function send(url, files, options, onProgress) {
   return new Promise((resolve, reject) => {
     const form = new FormData();
     for (const file of files) form.append("files", file, file.name);
+    for (const [name, value] of options) form.append(name, value);
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.setRequestHeader("X-CSRFToken", csrfToken());
@@ -148,6 +152,21 @@ function enhance(uploader) {
   let busy = false;
   restoreReport(uploader);
 
+  // Options of container files (a video's frames): a number shows only under its choice.
+  const choices = [...uploader.querySelectorAll("[data-option-choice]")];
+  const showOptions = () => {
+    for (const choice of choices) {
+      for (const field of choice.closest("[data-upload-options]").querySelectorAll("[data-when]")) {
+        field.hidden = field.dataset.when !== choice.value;
+      }
+    }
+  };
+  for (const choice of choices) choice.addEventListener("change", showOptions);
+  showOptions();
+  const chosenOptions = () => [...uploader.querySelectorAll("[name^='options.']")]
+    .filter((field) => !field.closest("[hidden]"))
+    .map((field) => [field.name, field.value]);
+
   async function upload(files) {
     if (busy || !files.length) return;
     busy = true;
@@ -177,7 +196,7 @@ function enhance(uploader) {
       list.append(row);
       return { row, bar, note };
     });
-    const totals = { created: 0, existing: 0, errors: [] };
+    const totals = { created: 0, existing: 0, expanding: 0, errors: [] };
     let sent = 0;
     const showOverall = () => {
       overall.textContent = `Uploading: ${sent} of ${plural(files.length, "file", "files")} sent`;
@@ -191,7 +210,7 @@ function enhance(uploader) {
         note.textContent = `${plural(group.length, "file", "files")}, uploading` +
           (attempt ? ` (retry ${attempt})` : "");
         try {
-          const { status: code, body } = await send(url, group, (fraction) => {
+          const { status: code, body } = await send(url, group, chosenOptions(), (fraction) => {
             bar.value = fraction;
           });
           if (code >= 200 && code < 300) {
@@ -212,14 +231,17 @@ function enhance(uploader) {
       }
       const created = (outcome.created || []).length;
       const existing = (outcome.existing || []).length;
+      const expanding = (outcome.expansions || []).length;
       const errors = outcome.errors || [];
       totals.created += created;
       totals.existing += existing;
+      totals.expanding += expanding;
       totals.errors.push(...errors);
       sent += group.length;
       bar.value = 1;
       row.classList.add(errors.length === group.length ? "failed" : "done");
       note.textContent = [`${created} added`, existing ? `${existing} already there` : "",
+                          expanding ? `${expanding} being split into items` : "",
                           errors.length ? `${errors.length} refused` : ""].filter(Boolean).join(", ");
       showOverall();
     }
@@ -231,7 +253,8 @@ function enhance(uploader) {
     const line = document.createElement("span");
     line.className = "upload-counts";
     line.textContent = `${totals.created} added` +
-      (totals.existing ? `, ${totals.existing} already in the project (not duplicated)` : "") + ".";
+      (totals.existing ? `, ${totals.existing} already in the project (not duplicated)` : "") +
+      (totals.expanding ? `, ${totals.expanding} being split into items (see Frame extraction)` : "") + ".";
     box.append(line);
     if (totals.errors.length) {
       box.append(" Not added: ");
@@ -255,7 +278,7 @@ function enhance(uploader) {
     busy = false;
     uploader.classList.remove("busy");
     uploader.dispatchEvent(new CustomEvent("scholia:upload-done", { bubbles: true, detail: totals }));
-    if (totals.created) {
+    if (totals.created || totals.expanding) {
       reloadKeepingReport(uploader);
     } else {
       uploader.dataset.uploadState = "done";

@@ -25,11 +25,28 @@ __all__ = ["FrameSampling", "Frames", "expand"]
 
 class FrameSampling(msgspec.Struct, forbid_unknown_fields=True):
     """Which frames become items: ``fps`` frames a second (by timestamp), ``count`` frames
-    evenly spaced over the video, or every frame."""
+    evenly spaced over the video, or every frame. The titles and choices are what the upload
+    form shows (``extra["when"]``: the mode a number belongs to)."""
 
-    mode: Literal["fps", "count", "all"] = "fps"
-    fps: Annotated[float, msgspec.Meta(gt=0, le=240)] = 1.0
-    count: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
+    mode: Annotated[
+        Literal["fps", "count", "all"],
+        msgspec.Meta(
+            title="Video frames",
+            extra={
+                "choices": {
+                    "fps": "A number per second",
+                    "count": "A number per video, evenly spaced",
+                    "all": "Every frame",
+                }
+            },
+        ),
+    ] = "fps"
+    fps: Annotated[
+        float, msgspec.Meta(gt=0, le=240, title="Frames per second", extra={"when": "fps"})
+    ] = 1.0
+    count: Annotated[
+        int, msgspec.Meta(ge=1, le=100_000, title="Frames per video", extra={"when": "count"})
+    ] = 10
 
 
 class Frames:

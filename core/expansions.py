@@ -18,9 +18,10 @@ import hashlib
 import io
 import json
 import operator
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import msgspec
@@ -42,6 +43,7 @@ __all__ = [
     "Started",
     "cancel",
     "decode_options",
+    "expected",
     "get_expansion",
     "list_expansions",
     "retry",
@@ -119,7 +121,7 @@ def start(
     expansion = Expansion(
         project_id=project.id,
         source_sha256=sha256,
-        name=name,
+        name=Path(name).name,
         modality=modality.name,
         options=plain,
         options_key=key,
@@ -277,14 +279,8 @@ def run(
             f"No loaded plugin expands {expansion.modality!r} files; install it and retry.",
         )
         return _reread(runtime, expansion_id)
-    container = ContainerFile(
-        path=runtime.store.path(expansion.source_sha256),
-        sha256=expansion.source_sha256,
-        name=expansion.name,
-        meta=expansion.meta,
-    )
     try:
-        produced = modality.expand(container, decode_options(modality, expansion.options))
+        produced = _produced(runtime, modality, expansion)
         _record_total(runtime, expansion_id, operator.length_hint(produced, 0) or None)
         items = iter(produced)
         while True:
@@ -309,6 +305,27 @@ def run(
         )
         raise
     return _reread(runtime, expansion_id)
+
+
+def _produced(runtime: Runtime, modality: Modality, expansion: Expansion) -> Iterable[ExpandedItem]:
+    """The items the container yields (lazily: nothing is decoded until they are read)."""
+    assert modality.expand is not None
+    container = ContainerFile(
+        path=runtime.store.path(expansion.source_sha256),
+        sha256=expansion.source_sha256,
+        name=expansion.name,
+        meta=expansion.meta,
+    )
+    return modality.expand(container, decode_options(modality, expansion.options))
+
+
+def expected(runtime: Runtime, expansion: Expansion) -> int | None:
+    """How many items the expansion should make, when its modality can tell (before it runs,
+    for a progress bar)."""
+    modality = runtime.plugins.modalities.get(expansion.modality)
+    if modality is None or modality.expand is None:
+        return None
+    return operator.length_hint(_produced(runtime, modality, expansion), 0) or None
 
 
 def _record_total(runtime: Runtime, expansion_id: int, total: int | None) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import getpass
 import glob as globmod
 import json
-import mimetypes
 import os
 import sys
 import time
@@ -408,22 +407,36 @@ def _progress(label: str, unit: str, total: int) -> tuple[Any, Callable[[], None
     help="Read PATH as an export in this format (coco, label-studio…): a folder, its json "
     "file or a .zip; brings in categories, items and annotations.",
 )
+@click.option(
+    "--option",
+    "options",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="An option of the files that expand into items, e.g. for videos into an image "
+    "project: --option mode=count --option count=20 (mode: fps, count or all; default: "
+    "fps with fps=1).",
+)
 @data_dir_option
 def import_(
     project_id: int,
     paths: tuple[str, ...],
     as_user: str | None,
     format_name: str | None,
+    options: tuple[str, ...],
     data_dir: Path | None,
 ) -> None:
     """Add files to project PROJECT (its id): files, folders (recursively) and glob patterns.
 
     Files the project's modality does not accept are skipped. Each file is stored once by its
-    sha256, so re-running after an interruption adds only what is missing. With --format, PATH
+    sha256, so re-running after an interruption adds only what is missing. A video given to
+    an image project is split into frame items here, with a progress bar (--option says which
+    frames); one that stopped part-way (a truncated file) keeps its frames and is retried
+    when the command runs again. With --format, PATH
     is one export (e.g. `scholia import 3 --format coco export.zip`) whose categories (ids
     kept), items and annotations are brought in. Exits 0 when everything went in or was
     already there, 1 when something was refused, 2 on a usage error.
     """
+    from scholia.core.items import container_for, takes
     from scholia.core.models import Project
     from scholia.core.uploads import ingest_files
 
@@ -446,13 +459,12 @@ def import_(
         _import_export(runtime, project_id, project_name, format_name, paths, actor_id)
         return
 
+    expand_options = dict(_key_value(o) for o in options)
     candidates = _collect_files(paths)
-    accepted_types = set(modality.media_types)
     files = [
         f
         for f in candidates
-        if f.suffix.lower() in modality.extensions
-        or mimetypes.guess_type(f.name)[0] in accepted_types
+        if takes(modality, f.name) or container_for(runtime.plugins, project, f.name) is not None
     ]
     skipped = len(candidates) - len(files)
     kind = modality.title.lower()
@@ -465,7 +477,7 @@ def import_(
     )
 
     unreadable: list[tuple[str, str]] = []
-    counts = {"created": 0, "existing": 0, "refused": 0}
+    counts = {"created": 0, "existing": 0, "expanding": 0, "refused": 0}
 
     def sources() -> Iterator[tuple[str, BinaryIO]]:
         for path in files:
@@ -491,8 +503,17 @@ def import_(
     try:
         with progress_context:
             result = ingest_files(
-                runtime, project_id, sources(), actor_id=actor_id, on_file=on_file
+                runtime,
+                project_id,
+                sources(),
+                actor_id=actor_id,
+                expand_options=expand_options,
+                on_file=on_file,
             )
+        for expansion in result.expansions:
+            refusal = _expand(runtime, expansion, actor_id)
+            if refusal is not None:
+                unreadable.append((expansion.name, refusal))
     except KeyboardInterrupt:
         interrupted = True
     except OSError as error:  # a file vanished or failed to read mid-way: stop, report, re-run
@@ -503,11 +524,12 @@ def import_(
     elapsed = time.monotonic() - started
 
     refused = [*(result.problems if result else []), *unreadable]
-    done = counts["created"] + counts["existing"] + counts["refused"] + len(unreadable)
+    done = sum(counts.values()) + len(unreadable)
     rate = done / elapsed if elapsed > 0 else 0.0
     console.print(
         f"added: {counts['created']} · already in the project: {counts['existing']} · "
         f"refused: {counts['refused'] + len(unreadable)}"
+        + (f" · split into items: {counts['expanding']}" if counts["expanding"] else "")
         + (f" · skipped: {skipped} not {kind} files" if skipped else "")
         + f" · {done} files in {elapsed:.1f}s ({rate:.1f} files/s)",
         highlight=False,
@@ -530,6 +552,57 @@ def import_(
             line = reason if repr(name) in reason else f"{name}: {reason}"
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _key_value(option: str) -> tuple[str, str]:
+    key, equals, value = option.partition("=")
+    if not equals or not key.strip():
+        _usage_error(f"--option takes KEY=VALUE (e.g. mode=count), not {option!r}")
+    return key.strip(), value.strip()
+
+
+def _expand(runtime: Runtime, expansion: Any, actor_id: int) -> str | None:
+    """Run one expansion here with a progress bar (retrying one an earlier run left failed,
+    cancelled or stalled); the reason when it stops part-way. Ctrl-C cancels it, so the next
+    run retries it at once."""
+    from scholia.core import expansions, jobs
+    from scholia.core.models import JobStatus
+
+    if expansion.status == JobStatus.done:
+        console.print(f"{expansion.name}: split already ({expansion.created} items)", markup=False)
+        return None
+    if expansion.status != JobStatus.running or jobs.stalled(expansion):
+        with runtime.session() as session:
+            expansions.retry(session, expansions.get_expansion(session, expansion.id), actor_id)
+    total = expansions.expected(runtime, expansion) or 0
+    progress_context, advance = _progress(expansion.name, "items", total)
+    done = 0
+
+    def on_progress(moved: Any) -> None:
+        nonlocal done
+        for _ in range(moved.processed - done):
+            advance()
+        done = moved.processed
+
+    try:
+        with progress_context:
+            finished = expansions.run(runtime, expansion.id, on_progress=on_progress)
+            on_progress(finished)
+    except KeyboardInterrupt:
+        with runtime.session() as session:
+            stored = expansions.get_expansion(session, expansion.id)
+            if stored.status == JobStatus.running:
+                expansions.cancel(session, stored, actor_id)
+        raise
+    console.print(
+        f"{finished.name}: {finished.processed} items · {finished.created} new · "
+        f"{finished.existing} already in the project",
+        highlight=False,
+        markup=False,
+    )
+    if finished.status == JobStatus.failed:
+        return f"stopped after {finished.processed} items, which are kept: {finished.error}"
+    return None
 
 
 def _import_export(

@@ -48,8 +48,11 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
 
     Each ``Modality`` names its MIME types and extensions, a ``probe`` that reads metadata
     (width and height, duration, frame count…) without decoding more than it must, and
-    optionally ``expand`` (a container becomes several items: a video becomes frames) and
-    ``thumbnail``.
+    optionally a ``thumbnail``. A container modality also gives ``expand`` (a stored file
+    becomes several items: a video becomes frames), ``yields`` (the modality of those items:
+    projects of it take these files) and ``expand_options`` (the Struct of its options, whose
+    fields' ``msgspec.Meta`` titles and ``extra`` choices make the upload form); the core runs
+    the expansion as a resumable job and records each item's ``provenance``.
     """
 
 

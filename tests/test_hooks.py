@@ -17,17 +17,20 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlmodel import col, select
 
-from scholia.core import annotations, hookspecs, items
+from scholia.core import annotations, expansions, hookspecs, items, uploads
 from scholia.core.contributions import (
     ExportFormat,
     ImportFormat,
     InvalidContribution,
+    Modality,
     PrelabelBackend,
     QualityRule,
     RuleResult,
 )
 from scholia.core.errors import InvalidInput
+from scholia.core.models import Item
 from scholia.core.plugins import HOOK_KINDS, Plugins, load_plugins
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
@@ -118,6 +121,72 @@ def test_hook_register_modalities(
                 source=io.BytesIO(b"x"),
                 actor_id=user.id,
             )
+
+
+def test_a_container_modality_expands_its_files_into_the_items_of_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_runtime: Callable[[Plugins], Runtime]
+) -> None:
+    """Nothing of the core's expansions is video-specific: a "lines" file (one text a line)
+    uploaded to a text project becomes its lines, each with its position, by the options."""
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "lines_container",
+        """
+        import msgspec
+        from scholia.core.contributions import ExpandedItem, Modality
+        from scholia.core.hookspecs import hookimpl
+
+        class Every(msgspec.Struct):
+            step: int = 1
+
+        def lines(container, every):
+            texts = container.path.read_text().splitlines()
+            for number, text in enumerate(texts[:: every.step]):
+                if text == "BAD":
+                    raise ValueError(f"line {number} is damaged")
+                yield ExpandedItem(name=f"line{number}.txt", data=text.encode(),
+                                   media_type="text/plain", provenance={"line": number})
+
+        @hookimpl
+        def register_modalities(register):
+            register(Modality(name="text", title="Text", media_types=("text/plain",),
+                              extensions=(".txt",), probe=lambda path: {}))
+            register(Modality(name="lines", title="Lines", media_types=(),
+                              extensions=(".lines",), probe=lambda path: {"kind": "lines"},
+                              expand=lines, yields="text", expand_options=Every))
+    """,
+    )
+    runtime = open_runtime(plugins)
+    user, project, _ = seed(runtime, modality="text", file=("a.txt", b"first"))
+    assert user.id is not None and project.id is not None
+    result = uploads.ingest_files(
+        runtime,
+        project.id,
+        [("poem.lines", io.BytesIO(b"one\ntwo\nthree\nBAD\nfive"))],
+        actor_id=user.id,
+        expand_options={"step": "2"},
+    )
+    (queued,) = result.queued
+    done = expansions.run(runtime, queued)
+    assert (done.status, done.created, done.existing) == ("done", 3, 0)
+    with runtime.session() as session:
+        made = session.exec(select(Item).where(col(Item.name).like("line%"))).all()
+        assert sorted((i.provenance["line"], i.name) for i in made) == [
+            (0, "line0.txt"),
+            (1, "line1.txt"),
+            (2, "line2.txt"),
+        ]
+        assert made[0].provenance["container"]["modality"] == "lines"
+    damaged = uploads.ingest_files(
+        runtime, project.id, [("bad.lines", io.BytesIO(b"x\nBAD\ny"))], actor_id=user.id
+    )
+    failed = expansions.run(runtime, damaged.queued[0])
+    assert (failed.status, failed.created, failed.error) == ("failed", 1, "line 1 is damaged")
+    with pytest.raises(InvalidContribution, match="gives both expand and yields"):
+        Modality(
+            name="x", title="X", media_types=(), extensions=(".x",), probe=dict, yields="text"
+        ).check()
 
 
 def test_hook_register_annotation_types(

@@ -9,7 +9,10 @@ and grain, so frames differ and decoding is not trivial. Then, in one run, timed
 (a) bare: ``av.open``, ``thread_type = "AUTO"``, decode every frame, nothing else;
 (b) ``extract()`` of all frames (each converted to RGB and encoded as JPEG quality 92);
 (c) ``extract(fps=1)``;
-(d) the bare loop again.
+(d) the bare loop again;
+(e) the whole job an upload starts, ``expansions.run`` into an image project on a fresh SQLite
+    database, at 1 fps and for all frames: extraction plus storing every frame as an item
+    (sha256, the image probe, its row, its audit event, progress every 16 items).
 
 The ratios are against the mean of (a) and (d) (aim: under 1.3x). For all frames the ratio
 includes making every frame an image; the script times that part alone to say what dominates.
@@ -27,6 +30,10 @@ from pathlib import Path
 import av
 import numpy as np
 
+from scholia.core import expansions, identity, projects, uploads
+from scholia.core.runtime import Runtime
+from scholia.core.settings import Settings
+from scholia.server.app import DEFAULT_PLUGINS
 from scholia_video.frames import _encode, extract
 
 
@@ -83,6 +90,46 @@ def conversion_alone(path: Path, frames: int = 100) -> float:
     return (time.perf_counter() - start) / len(decoded)
 
 
+def timed_job(clip: Path, scratch: Path, **options: str) -> tuple[float, int]:
+    """Upload ``clip`` to a new image project and run its expansion here; (seconds, items)."""
+    os.environ.pop("SCHOLIA_DATABASE_URL", None)  # a fresh SQLite file in the data folder
+    runtime = Runtime.open(Settings.from_env(scratch), default_plugins=DEFAULT_PLUGINS)
+    try:
+        with runtime.session() as session:
+            manager = identity.create_user(
+                session, username="bench", password="bench password 123", roles=("manager",)
+            )
+            assert manager.id is not None
+            project = projects.create_project(
+                session,
+                runtime.plugins,
+                actor_id=manager.id,
+                name="Frames",
+                modality="image",
+                annotation_types=["classification"],
+                categories=("a", "b"),
+            )
+            assert project.id is not None
+            project_id, manager_id = project.id, manager.id
+        start = time.perf_counter()
+        with clip.open("rb") as source:
+            result = uploads.ingest_files(
+                runtime,
+                project_id,
+                [(clip.name, source)],
+                actor_id=manager_id,
+                expand_options=options,
+            )
+        (queued,) = result.queued
+        done = expansions.run(runtime, queued)
+        elapsed = time.perf_counter() - start
+        if done.status != "done":
+            raise SystemExit(f"the expansion ended {done.status}: {done.error}")
+        return elapsed, done.created
+    finally:
+        runtime.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
@@ -100,6 +147,8 @@ def main() -> None:
         all_s, all_n, all_bytes = timed_extract(path)
         one_s, one_n, _ = timed_extract(path, fps=1.0)
         bare_d, _ = bare(path)
+        job_one_s, job_one_n = timed_job(path, Path(folder) / "job-1fps", mode="fps", fps="1")
+        job_all_s, job_all_n = timed_job(path, Path(folder) / "job-all", mode="all")
         per_frame = conversion_alone(path)
         decode = (bare_a + bare_d) / 2
         print(f"(a) bare decode        {bare_a:7.2f} s  {frames} frames ({frames / bare_a:.0f}/s)")
@@ -109,6 +158,14 @@ def main() -> None:
         )
         print(f"(c) extract 1 fps      {one_s:7.2f} s  {one_n} JPEGs  ratio {one_s / decode:.2f}x")
         print(f"(d) bare decode again  {bare_d:7.2f} s")
+        print(
+            f"(e) job, 1 fps         {job_one_s:7.2f} s  {job_one_n} items  "
+            f"ratio {job_one_s / decode:.2f}x"
+        )
+        print(
+            f"(e) job, all frames    {job_all_s:7.2f} s  {job_all_n} items  "
+            f"ratio {job_all_s / decode:.2f}x"
+        )
         print(
             f"JPEG conversion alone: {1000 * per_frame:.2f} ms/frame, "
             f"{per_frame * frames / decode:.2f}x the decode; decode {1000 * decode / frames:.2f} "

@@ -17,9 +17,12 @@ A truncated or damaged file yields the frames decoded before the damage, then ra
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,6 +39,10 @@ __all__ = ["Frame", "ImageFormat", "TruncatedVideo", "extract"]
 ImageFormat = Literal["jpeg", "png"]
 MEDIA_TYPES: dict[str, str] = {"jpeg": "image/jpeg", "png": "image/png"}
 JPEG_QUALITY = 92
+ENCODERS = 2
+"""Threads making images of decoded frames, beside the decoder's own."""
+AHEAD = 4
+"""Frames decoded ahead of the one yielded, at most (each a 720p frame is 2.7 MB as RGB)."""
 
 
 class TruncatedVideo(UnreadableVideo):
@@ -87,6 +94,11 @@ class Frame:
                 )
             },
         }
+
+
+def _ready(entry: tuple[Frame, Future[bytes]]) -> Frame:
+    frame, image = entry
+    return dataclasses.replace(frame, image=image.result())
 
 
 def _encode(frame: av.VideoFrame, image_format: ImageFormat) -> bytes:
@@ -153,29 +165,48 @@ def extract(
         time_base = stream.time_base or Fraction(1, 1000)
         start = video["start_pts"]
         index, reached = 0, None
-        try:
-            for frame in container.decode(stream):
-                if frame.pts is None:
-                    raise UnreadableVideo(
-                        f"the video's frame {index} has no presentation timestamp, so its "
-                        "time is unknown; remux the file (ffmpeg -i IN -c copy OUT.mp4)."
-                    )
-                timestamp = round(float((frame.pts - start) * time_base * 1000), 3)
-                reached = timestamp
-                if sampler.take(timestamp):
-                    yield Frame(
-                        frame_index=index,
-                        timestamp_ms=timestamp,
-                        pts=frame.pts,
-                        time_base=time_base,
-                        image=_encode(frame, image_format),
-                        media_type=media_type,
-                        width=frame.width,
-                        height=frame.height,
-                    )
-                index += 1
-        except av.error.FFmpegError as error:
-            raise _truncated(path, index, reached, f"decoding failed: {error.strerror}") from None
+        # Frames are made images (RGB, then JPEG) on worker threads while decoding goes on:
+        # both release the GIL, and on a few cores the two overlap. At most AHEAD frames wait,
+        # and they are yielded in order.
+        pending: deque[tuple[Frame, Future[bytes]]] = deque()
+        with ThreadPoolExecutor(max_workers=ENCODERS, thread_name_prefix="frame-encode") as pool:
+            try:
+                try:
+                    for frame in container.decode(stream):
+                        if frame.pts is None:
+                            raise UnreadableVideo(
+                                f"the video's frame {index} has no presentation timestamp, so "
+                                "its time is unknown; remux the file (ffmpeg -i IN -c copy "
+                                "OUT.mp4)."
+                            )
+                        timestamp = round(float((frame.pts - start) * time_base * 1000), 3)
+                        reached = timestamp
+                        if sampler.take(timestamp):
+                            taken = Frame(
+                                frame_index=index,
+                                timestamp_ms=timestamp,
+                                pts=frame.pts,
+                                time_base=time_base,
+                                image=b"",
+                                media_type=media_type,
+                                width=frame.width,
+                                height=frame.height,
+                            )
+                            pending.append((taken, pool.submit(_encode, frame, image_format)))
+                            if len(pending) >= AHEAD:
+                                yield _ready(pending.popleft())
+                        index += 1
+                except av.error.FFmpegError as error:
+                    while pending:  # the frames before the damage are good
+                        yield _ready(pending.popleft())
+                    raise _truncated(
+                        path, index, reached, f"decoding failed: {error.strerror}"
+                    ) from None
+                while pending:
+                    yield _ready(pending.popleft())
+            finally:
+                for _, waiting in pending:  # the consumer stopped early
+                    waiting.cancel()
         expected = video["frame_count"] if stream.frames else None
         gap = video["median_frame_gap_ms"] or 0.0
         slack = max(3 * gap, 100.0)  # the last frame shows for a gap, the header rounds

@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import mimetypes
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ from sqlmodel import Session, col, select
 from . import audit, jobs
 from .contributions import ContainerFile, ExpandedItem, Modality
 from .errors import Conflict, InvalidInput, NotFound, ScholiaError
-from .items import container_for, ingest
-from .models import Blob, Expansion, JobStatus, Project
+from .items import container_for, ingest, keep_probed, refuse_empty
+from .models import Expansion, JobStatus, Project
 from .models.types import utcnow
 from .plugins import Plugins
 from .runtime import Runtime
@@ -103,21 +104,14 @@ def start(
         raise InvalidInput(f"{name!r} is not a file that expands into {project.modality} items")
     plain, key = _key(decode_options(modality, options))
     assert project.id is not None
+    media_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
     with store.staging(source) as staged:
-        if staged.size == 0:
-            raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+        refuse_empty(name, staged)
         existing = _find(session, project.id, staged.sha256, key)
         if existing is not None:
             return Started(existing, created=False)
-        try:
-            meta = modality.probe(staged.path)
-        except ValueError as error:
-            raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
-        store.keep(staged)
+        meta = keep_probed(session, store, modality, name, staged, media_type)
         sha256, size = staged.sha256, staged.size
-    if session.get(Blob, sha256) is None:
-        media_type = modality.media_types[0] if modality.media_types else "application/octet-stream"
-        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
     expansion = Expansion(
         project_id=project.id,
         source_sha256=sha256,

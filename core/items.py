@@ -18,9 +18,18 @@ from .errors import InvalidInput, NotFound
 from .lifecycle import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
-from .storage import MediaStore
+from .storage import MediaStore, Staged
 
-__all__ = ["IngestResult", "container_for", "get_item", "ingest", "list_items", "takes"]
+__all__ = [
+    "IngestResult",
+    "container_for",
+    "get_item",
+    "ingest",
+    "keep_probed",
+    "list_items",
+    "refuse_empty",
+    "takes",
+]
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,31 @@ def _media_type(plugins: Plugins, modality: Modality, name: str) -> str:
     return mimetypes.guess_type(name)[0] or modality.media_types[0]
 
 
+def refuse_empty(name: str, staged: Staged) -> None:
+    if staged.size == 0:
+        raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+
+
+def keep_probed(
+    session: Session,
+    store: MediaStore,
+    modality: Modality,
+    name: str,
+    staged: Staged,
+    media_type: str,
+) -> dict[str, Any]:
+    """What ``modality`` probes of a staged file, which is then kept in the store (with its
+    blob row); a file it cannot read is refused, naming it, and nothing is kept."""
+    try:
+        meta = modality.probe(staged.path)
+    except ValueError as error:
+        raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
+    store.keep(staged)
+    if session.get(Blob, staged.sha256) is None:
+        session.add(Blob(sha256=staged.sha256, size=staged.size, media_type=media_type))
+    return meta
+
+
 def ingest(
     session: Session,
     store: MediaStore,
@@ -97,19 +131,12 @@ def ingest(
     media_type = _media_type(plugins, modality, name)
     assert project.id is not None
     with store.staging(source) as staged:
-        if staged.size == 0:
-            raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+        refuse_empty(name, staged)
         sha256, size = staged.sha256, staged.size
         existing = _by_hash(session, project.id, sha256)
         if existing is not None:  # already probed and kept: nothing to write
             return IngestResult(item=existing, created=False)
-        try:
-            meta = modality.probe(staged.path)
-        except ValueError as error:
-            raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
-        store.keep(staged)
-    if session.get(Blob, sha256) is None:
-        session.add(Blob(sha256=sha256, size=size, media_type=media_type))
+        meta = keep_probed(session, store, modality, name, staged, media_type)
     item = Item(
         project_id=project.id,
         content_hash=sha256,

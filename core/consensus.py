@@ -3,8 +3,9 @@
 With overlap N an item stays ``in_progress`` until N annotators' work is in (their slots not
 voided). Then it is ``labeled``, and with two or more annotators their labels are compared
 with the annotation type's own pairwise agreement measure (the plugin's): an item whose mean
-pairwise agreement is below the project's ``adjudication.below``, or whose majority vote ties,
-goes to ``adjudication`` with the reason; one all annotators agree on is approved at once if
+pairwise agreement is below the project's ``adjudication.below``, or whose majority vote ties
+(for types whose labels are votes: those that aggregate or have no agreement measure), goes to
+``adjudication`` with the reason; one all annotators agree on is approved at once if
 the project says so. Gold items never pass through here (their state is QA's business).
 """
 
@@ -106,7 +107,11 @@ def judge(plugins: Plugins, annotations: Sequence[Annotation], below: float) -> 
                 same = payload_key(of_type[left]) == payload_key(of_type[right])
                 scores.append(1.0 if same else 0.0)
         vote = majority_vote([payload_key(a) for a in of_type])
-        tie = tie or vote.tie
+        # A tie of exact payloads means something where labels are votes (a type that
+        # aggregates, or is compared by equality); two timelines or boxes that differ by a
+        # frame always "tie", and their agreement measure alone judges them.
+        if kind is None or kind.agreement is None or kind.aggregate is not None:
+            tie = tie or vote.tie
         unanimous = unanimous and len(vote.counts) == 1
     agreement = sum(scores) / len(scores) if scores else None
     reason = None

@@ -107,3 +107,45 @@ def test_tracks_are_submitted_and_validated_against_the_video(
     )
     assert refused.status_code == 422
     assert refused.json()["error"]["path"] == "$.payload.tracks[0].keyframes[0].frame"
+
+
+@pytest.mark.parametrize(("second_start_ms", "expected"), [(120, "labeled"), (600, "adjudication")])
+def test_the_quality_core_compares_two_timelines_by_temporal_iou(
+    api_for: Callable[..., TestClient[Any]],
+    tmp_path: Path,
+    second_start_ms: int,
+    expected: str,
+) -> None:
+    """Overlap 2 on segments: close timelines (IoU 0.8) pass, far ones (no match) go to
+    adjudication, with the agreement the plugin declared."""
+    manager = api_for("manager")
+    project = manager.post(
+        "/api/v1/projects",
+        json={
+            "name": "Actions",
+            "modality": "video",
+            "annotation_types": ["segments"],
+            "categories": ["walk"],
+            "settings": {"overlap": 2},
+        },
+    ).json()
+    walk = manager.get(f"/api/v1/projects/{project['id']}/categories").json()[0]["id"]
+    clip = clips.constant_rate(tmp_path / "walk.mp4", seconds=1, rate=25)
+    (item,) = manager.post(
+        f"/api/v1/projects/{project['id']}/items",
+        files=[("files", ("walk.mp4", clip.read_bytes(), "video/mp4"))],
+    ).json()["created"]
+    for start in (80, second_start_ms):
+        saved = api_for("annotator").post(
+            f"/api/v1/items/{item['id']}/annotations",
+            json={
+                "annotation_type": "segments",
+                "payload": {
+                    "segments": [
+                        {"track": 0, "category_id": walk, "start_ms": start, "end_ms": start + 400}
+                    ]
+                },
+            },
+        )
+        assert saved.status_code == 201, saved.text
+    assert manager.get(f"/api/v1/items/{item['id']}").json()["status"] == expected

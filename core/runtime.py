@@ -6,10 +6,13 @@ themselves only take a database session and what they need from here.
 
 from __future__ import annotations
 
+import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -27,6 +30,10 @@ __all__ = ["DEFAULT_PLUGINS", "Runtime"]
 
 T = TypeVar("T")
 
+CLOSE_WAIT_S = 10.0
+"""How long ``close`` waits for background work still running (a job cut short stalls on its
+row and is resumed; a cache refresh is simply lost)."""
+
 DEFAULT_PLUGINS: tuple[str, ...] = ("scholia.core.quality.rules",)
 """Built-in behaviour of the core, registered as plugins so any of it can be overridden."""
 
@@ -41,9 +48,20 @@ class Runtime:
     """Models loaded by this process, each once (see ``predictors``)."""
     reader: Engine = field(init=False, repr=False)
     """The engine for ``read``: same pool, transactions that begin DEFERRED on SQLite."""
+    _threads: weakref.WeakSet[threading.Thread] = field(
+        init=False, repr=False, default_factory=weakref.WeakSet
+    )
 
     def __post_init__(self) -> None:
         self.reader = self.engine.execution_options(**{READING: True})
+
+    def spawn(self, work: Callable[[], Any], name: str) -> threading.Thread:
+        """Run ``work`` on a daemon thread of this runtime (a job, a cache refresh): ``close``
+        waits a little for it before the database goes away."""
+        thread = threading.Thread(target=work, name=name, daemon=True)
+        self._threads.add(thread)
+        thread.start()
+        return thread
 
     @classmethod
     def open(
@@ -110,4 +128,9 @@ class Runtime:
             return work(session)
 
     def close(self) -> None:
+        """Wait (at most ``CLOSE_WAIT_S`` in all) for background work, then disconnect."""
+        deadline = time.monotonic() + CLOSE_WAIT_S
+        for thread in list(self._threads):
+            if thread is not threading.current_thread():
+                thread.join(max(0.0, deadline - time.monotonic()))
         self.engine.dispose()

@@ -15,6 +15,7 @@ from typing import Any
 from litestar.datastructures import State
 
 from scholia.core.errors import Conflict
+from scholia.core.runtime import Runtime
 
 __all__ = ["Threads", "threads_of"]
 
@@ -24,8 +25,9 @@ log = logging.getLogger(__name__)
 class Threads:
     """Daemon threads by job key: cut short by shutdown, a job stalls and can be resumed."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, runtime: Runtime) -> None:
         self.kind = kind
+        self.runtime = runtime
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
 
@@ -40,13 +42,13 @@ class Threads:
             thread = self._threads.get(key)
             if thread is not None and thread.is_alive():
                 raise Conflict(f"This {self.kind} is running already.")
-            thread = threading.Thread(
-                target=self._run, args=(key, work), name=f"{self.kind}-{key}", daemon=True
+            self._threads[key] = self.runtime.spawn(
+                lambda: self._run(key, work), f"{self.kind}-{key}"
             )
-            self._threads[key] = thread
-            thread.start()
 
     def _run(self, key: int, work: Callable[[], Any]) -> None:
+        with self._lock:  # wait until start() recorded this thread
+            pass
         try:
             work()
         except Exception:
@@ -60,12 +62,12 @@ class Threads:
 _STATE_LOCK = threading.Lock()
 
 
-def threads_of(state: State, kind: str) -> Threads:
+def threads_of(state: State, runtime: Runtime, kind: str) -> Threads:
     """The app's ``Threads`` for one kind of job, made on first use (handlers run in several
     threads)."""
     with _STATE_LOCK:
         threads: Any = state.get(f"threads.{kind}")
         if threads is None:
-            threads = state[f"threads.{kind}"] = Threads(kind)
+            threads = state[f"threads.{kind}"] = Threads(kind, runtime)
         assert isinstance(threads, Threads)
         return threads

@@ -9,9 +9,7 @@ crashed) is *stalled*: its progress stopped, and a retry builds it again and com
 from __future__ import annotations
 
 import logging
-import threading
 from datetime import timedelta
-from typing import Any
 
 from litestar.datastructures import State
 from sqlalchemy import and_, func, or_, update
@@ -22,6 +20,8 @@ from scholia.core.errors import Conflict, ScholiaError
 from scholia.core.models import DatasetVersion, DatasetVersionStatus
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
+
+from .background import Threads, threads_of
 
 __all__ = ["STALLED_AFTER", "Builds", "builds_of"]
 
@@ -37,15 +37,12 @@ margin."""
 class Builds:
     """The builds running in this process, so none starts twice and a stalled one is known."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, threads: Threads) -> None:
         self.runtime = runtime
-        self._lock = threading.Lock()
-        self._threads: dict[int, threading.Thread] = {}
+        self.threads = threads
 
     def running(self, version_id: int) -> bool:
-        with self._lock:
-            thread = self._threads.get(version_id)
-            return thread is not None and thread.is_alive()
+        return self.threads.running(version_id)
 
     def stalled(self, version: DatasetVersion) -> bool:
         """``building``, but no build moves it: not one of ours, and its progress stopped."""
@@ -59,16 +56,7 @@ class Builds:
 
     def start(self, version_id: int) -> None:
         """Build ``version_id`` in a new thread (refused if this process already builds it)."""
-        with self._lock:
-            thread = self._threads.get(version_id)
-            if thread is not None and thread.is_alive():
-                raise Conflict("This dataset version is being built already; wait for it.")
-            thread = threading.Thread(
-                target=self._build, args=(version_id,), name=f"dataset-build-{version_id}"
-            )
-            thread.daemon = True  # a build cut short by shutdown is left building: retry it
-            self._threads[version_id] = thread
-            thread.start()
+        self.threads.start(version_id, lambda: self._build(version_id))
 
     def retry(self, version: DatasetVersion, actor_id: int) -> None:
         """Build a failed or stalled version again; refused while a build is moving it.
@@ -124,22 +112,8 @@ class Builds:
             datasets.build(self.runtime, version_id)
         except ScholiaError as error:  # the version is failed, its row says why
             log.info("dataset version %s failed: %s", version_id, error)
-        except Exception:
-            log.exception("dataset version %s failed unexpectedly", version_id)
-        finally:
-            with self._lock:
-                if self._threads.get(version_id) is threading.current_thread():
-                    del self._threads[version_id]
-
-
-_STATE_LOCK = threading.Lock()
 
 
 def builds_of(state: State, runtime: Runtime) -> Builds:
-    """The app's ``Builds``, made on first use (handlers run in several threads)."""
-    with _STATE_LOCK:
-        builds: Any = state.get("dataset_builds")
-        if builds is None:
-            builds = state["dataset_builds"] = Builds(runtime)
-        assert isinstance(builds, Builds)
-        return builds
+    """The app's dataset builds, on the app's threads for them."""
+    return Builds(runtime, threads_of(state, runtime, "dataset build"))

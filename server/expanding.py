@@ -52,4 +52,4 @@ class Expansions:
 
 def expansions_of(state: State, runtime: Runtime) -> Expansions:
     """The app's expansions, on the app's threads for them."""
-    return Expansions(runtime, threads_of(state, "expansion"))
+    return Expansions(runtime, threads_of(state, runtime, "expansion"))

@@ -48,4 +48,4 @@ class SuggestionJobs:
 
 def jobs_of(state: State, runtime: Runtime) -> SuggestionJobs:
     """The app's suggestion jobs, on the app's threads for them."""
-    return SuggestionJobs(runtime, threads_of(state, "suggestion job"))
+    return SuggestionJobs(runtime, threads_of(state, runtime, "suggestion job"))

@@ -246,7 +246,7 @@ class HubCache:
                 with self._lock:
                     self._running.discard(project_id)
 
-        threading.Thread(target=work, name=f"quality-hub-{project_id}", daemon=True).start()
+        runtime.spawn(work, f"quality-hub-{project_id}")
 
 
 _CACHES: dict[int, HubCache] = {}

@@ -1,8 +1,9 @@
 """In the browser: an annotator tracks a car through a video with the mouse and the keyboard.
 A box drawn on frame 0, moved on frame 10 and marked outside on frame 20 is stored as those
 three keyframes in the video's pixels; frame 5 shows the box interpolated between the first two,
-frame 25 none. A box dragged past the frame's edge is clamped to it, and a save the server
-refuses (the category was deleted meanwhile) says why and leaves nothing drawn."""
+frame 25 none. A box dragged past the frame's edge is clamped to it and resized by a corner,
+and a save the server refuses (the category was deleted meanwhile) says why and leaves nothing
+drawn. The page's shapeAt() gives tracks.py's shape on every frame."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
@@ -18,6 +20,7 @@ from scholia.core import labels, projects, uploads
 from scholia.core.models import User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
+from scholia_video import tracks
 
 from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS
 from ..video import clips
@@ -197,7 +200,7 @@ def test_a_track_drawn_moved_and_marked_outside_is_stored_and_interpolated(
     screenshot("outside-frame-25")
 
 
-def test_a_box_past_the_edge_is_clamped_and_a_refused_save_says_why(
+def test_a_box_past_the_edge_is_clamped_resized_and_a_refused_save_says_why(
     page: Page,
     runtime: Runtime,
     video_item: dict[str, Any],
@@ -216,6 +219,13 @@ def test_a_box_past_the_edge_is_clamped_and_a_refused_save_says_why(
     (track,) = stored_tracks(page, video_item["item_id"]) or []
     (key,) = track["keyframes"]
     assert_box((key["x"], key["y"], key["width"], key["height"]), (250, 120, 70, 60))
+
+    # Its top-left corner dragged 20 px up and left: the bottom-right one stays at the edge.
+    with saving(page):
+        frame.drag((250, 120), (230, 100))
+    (track,) = stored_tracks(page, video_item["item_id"]) or []
+    (key,) = track["keyframes"]
+    assert_box((key["x"], key["y"], key["width"], key["height"]), (230, 100, 90, 80))
 
     # The manager deletes "car" while the page is open; a new car track is then refused.
     with runtime.session() as session:
@@ -238,3 +248,37 @@ def test_a_box_past_the_edge_is_clamped_and_a_refused_save_says_why(
     screenshot("refused")
     (track,) = stored_tracks(page, video_item["item_id"]) or []
     assert len(track["keyframes"]) == 1
+
+
+def test_the_editor_interpolates_every_frame_as_tracks_py_does(
+    page: Page, video_item: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    """shapeAt() in tracks.js against tracks.shape_at on a track that is occluded, leaves,
+    comes back and holds its last box to the end."""
+    make_user("annotator", username="kai")
+    sign_in(page, "kai")
+    open_editor(page, video_item)
+    # frame, x, y, width, height, outside, occluded
+    rows = [
+        (2, 10, 20, 30, 40, False, False),
+        (6, 50, 10, 50, 20, False, True),
+        (9, 80, 40, 20, 20, True, False),
+        (13, 5, 5, 10, 10, False, False),
+        (20, 200, 100, 60, 30, False, True),
+    ]
+    names = ("frame", "x", "y", "width", "height", "outside", "occluded")
+    keyframes = [dict(zip(names, row, strict=True)) for row in rows]
+    track = {"track_id": 1, "category_id": video_item["car"], "keyframes": keyframes}
+    in_js = page.evaluate(
+        """async ([track, frames]) => {
+            const { shapeAt } = await import("/static/plugins/scholia-video/tracks.js");
+            return Array.from({ length: frames }, (_, frame) => shapeAt(track, frame));
+        }""",
+        [track, FRAMES],
+    )
+    decoded = msgspec.convert(track, tracks.Track)
+    in_python = [tracks.shape_at(decoded, frame) for frame in range(FRAMES)]
+    assert [s is None for s in in_js] == [s is None for s in in_python]
+    for frame, (js, py) in enumerate(zip(in_js, in_python, strict=True)):
+        if py is not None:
+            assert js == pytest.approx(msgspec.structs.asdict(py)), f"frame {frame}"

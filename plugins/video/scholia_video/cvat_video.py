@@ -7,6 +7,10 @@ same from :func:`scholia_video.tracks.interpolate`, so CVAT, Datumaro's ``cvat``
 per-frame reader sees the boxes the annotator saw. Boxes are ``xtl, ytl, xbr, ybr`` with two
 decimals, as CVAT writes them. A track keeps its ``track_id`` as the ``<track id>``.
 
+Who drew the tracks goes where CVAT puts it: the task's ``<assignee>`` (the annotator's
+pseudonym) and each track's ``source`` (CVAT's words: ``manual``, ``semi-auto`` for a model's
+proposal a person accepted, ``file`` for an import).
+
 No export time is written (CVAT's ``<dumped>``) so the same tracks give the same bytes.
 """
 
@@ -31,6 +35,8 @@ def cvat_video_xml(
     width: int,
     height: int,
     name: str = "video",
+    assignee: str | None = None,
+    source: str = "manual",
 ) -> bytes:
     """The XML document (UTF-8) for one video of ``frame_count`` frames of ``width`` ×
     ``height`` pixels; ``categories`` (id → name) become CVAT's labels, in id order."""
@@ -55,6 +61,8 @@ def cvat_video_xml(
         ("frame_filter", ""),
     ):
         ET.SubElement(task, tag).text = text
+    if assignee is not None:
+        ET.SubElement(ET.SubElement(task, "assignee"), "username").text = assignee
     labels = ET.SubElement(task, "labels")
     for category_id in sorted(categories):
         label = ET.SubElement(labels, "label")
@@ -68,7 +76,7 @@ def cvat_video_xml(
         element = ET.SubElement(
             root,
             "track",
-            {"id": str(track.track_id), "label": categories[track.category_id], "source": "manual"},
+            {"id": str(track.track_id), "label": categories[track.category_id], "source": source},
         )
         for shape in interpolate(track, frame_count):
             ET.SubElement(
@@ -100,6 +108,8 @@ def write_cvat_video(
     width: int,
     height: int,
     name: str = "video",
+    assignee: str | None = None,
+    source: str = "manual",
 ) -> None:
     """Write :func:`cvat_video_xml` to ``path`` (CVAT names it ``annotations.xml``)."""
     path.write_bytes(
@@ -110,5 +120,7 @@ def write_cvat_video(
             width=width,
             height=height,
             name=name,
+            assignee=assignee,
+            source=source,
         )
     )

@@ -15,6 +15,11 @@ Datumaro's ``mot_seq_gt``)::
 Frames where the object is absent (outside) have no line; the interpolated frames between
 keyframes do, from :func:`scholia_video.tracks.interpolate`. Lines are in frame order, then
 track id order.
+
+``seqinfo.ini`` describes the sequence as MOTChallenge's own do (TrackEval reads its
+``seqLength``): all seven keys, since readers such as Datumaro require every one. ``imDir`` and
+``imExt`` say where MOTChallenge keeps the frames (``img1/000001.jpg``); a labels-only sequence
+(as MOTChallenge's ``*Labels.zip`` downloads) has no ``img1`` folder.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from pathlib import Path
 
 from scholia_video.tracks import Tracks, interpolate
 
-__all__ = ["mot_labels", "mot_lines", "write_mot"]
+__all__ = ["mot_labels", "mot_lines", "seqinfo_ini", "write_mot"]
 
 
 def _number(value: float) -> str:
@@ -63,6 +68,23 @@ def mot_lines(tracks: Tracks, *, categories: Mapping[int, str], frame_count: int
             )
             rows.append((shape.frame, track.track_id, ",".join(columns)))
     return [line for _, _, line in sorted(rows)]
+
+
+def seqinfo_ini(name: str, *, fps: float, frame_count: int, width: int, height: int) -> str:
+    """The ``seqinfo.ini`` of a sequence; ``frameRate`` is a whole number in MOTChallenge, so
+    the video's rate is rounded (29.97 becomes 30)."""
+    if "\n" in name or "\r" in name:
+        raise ValueError(f"a sequence name cannot hold a line break: {name!r}")
+    return (
+        "[Sequence]\n"
+        f"name={name}\n"
+        "imDir=img1\n"
+        f"frameRate={max(1, round(fps))}\n"
+        f"seqLength={frame_count}\n"
+        f"imWidth={width}\n"
+        f"imHeight={height}\n"
+        "imExt=.jpg\n"
+    )
 
 
 def write_mot(

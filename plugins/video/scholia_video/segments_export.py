@@ -7,7 +7,8 @@ rounded to the microsecond (three decimals); frames are computed from the unroun
 the video's nominal fps, and are empty (``null`` in JSON) when the fps is unknown. Segments are
 in row order, then by start; videos in the order given.
 
-The JSON keeps one entry per video, with its fps, so a video without segments still appears::
+The JSON keeps one entry per video, with its fps (and, when given, the ``annotator`` whose
+timeline it is), so a video without segments still appears::
 
     {"videos": [{"video": "clip.mp4", "fps": 25.0, "segments": [{"track": 0, ...}]}]}
 
@@ -20,7 +21,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from scholia_video.segments import Segments, frame_span
 
@@ -51,10 +52,17 @@ class VideoSegments(TypedDict):
     video: str
     fps: float | None
     segments: list[NamedSegment]
+    annotator: NotRequired[str]
+    """Who drew the timeline (a pseudonym), when the caller knows."""
 
 
 def video_segments(
-    video: str, payload: Segments, *, categories: Mapping[int, str], fps: float | None
+    video: str,
+    payload: Segments,
+    *,
+    categories: Mapping[int, str],
+    fps: float | None,
+    annotator: str | None = None,
 ) -> VideoSegments:
     """The record for one video from its ``segments`` payload and the categories (id → name)."""
     exported = ", ".join(map(str, sorted(categories))) or "none"
@@ -73,7 +81,10 @@ def video_segments(
                 end_ms=segment.end_ms,
             )
         )
-    return VideoSegments(video=video, fps=fps, segments=named)
+    record = VideoSegments(video=video, fps=fps, segments=named)
+    if annotator is not None:
+        record["annotator"] = annotator
+    return record
 
 
 def _rows(record: VideoSegments) -> list[dict[str, Any]]:
@@ -102,7 +113,12 @@ def _rows(record: VideoSegments) -> list[dict[str, Any]]:
 def segments_json(records: Iterable[VideoSegments]) -> str:
     """The JSON document (indented, ending in a newline) for the videos' timelines."""
     videos = [
-        {"video": record["video"], "fps": record["fps"], "segments": _rows(record)}
+        {
+            "video": record["video"],
+            "fps": record["fps"],
+            **({"annotator": record["annotator"]} if "annotator" in record else {}),
+            "segments": _rows(record),
+        }
         for record in records
     ]
     return json.dumps({"videos": videos}, indent=2, ensure_ascii=False) + "\n"

@@ -3,12 +3,15 @@ and the signed media URLs the pages use."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
-from litestar.response import File, Redirect
+from litestar.response import File, Redirect, Stream
 from sqlmodel import col, select
 
 from scholia.core import annotations, items, labels, lifecycle, projects, queue
@@ -21,9 +24,25 @@ from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
 
-__all__ = ["item_pages"]
+__all__ = ["editor_item", "item_pages"]
 
 THUMB_SIZE = 320
+CHUNK = 256 * 1024
+"""Bytes read at a time when streaming part of a media file."""
+BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+
+
+def editor_item(item: Item, status: str, media: str) -> dict[str, Any]:
+    """The item as editors are mounted with it (static/editors.js): an editor that shows the
+    media itself (a video player, an audio waveform) needs its URL, type and probed metadata."""
+    return {
+        "id": item.id,
+        "status": status,
+        "name": item.name,
+        "media": media,
+        "media_type": item.media_type,
+        "meta": item.meta,
+    }
 
 
 @get("/projects/{project_id:int}/items/{item_id:int}", guards=[signed_in])
@@ -77,10 +96,11 @@ def item_detail(
         editors.append(
             {"name": type_name, "type": kind, "module": module, "annotation": mine.get(type_name)}
         )
+    media = media_url(runtime.settings.secret_key, item.content_hash)
     # What static/editors.js mounts the editors with (the labeling page passes the same).
     state = {
         "project_id": project_id,
-        "item": {"id": item.id, "status": status, "name": item.name},
+        "item": editor_item(item, status, media),
         "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
@@ -97,7 +117,7 @@ def item_detail(
         authors=authors,
         origins=origins,
         editors=editors,
-        media=media_url(runtime.settings.secret_key, item.content_hash),
+        media=media,
         allowed=lifecycle.allowed_transitions(item.status) if qa else [],
         neighbours=neighbours,
         state=state,
@@ -165,10 +185,14 @@ def media(
     if variant == "original":
         with runtime.session() as session:
             blob = session.get(Blob, sha256)
+        media_type = blob.media_type if blob else None
+        ranged = request.headers.get("range")
+        if ranged:
+            return _partial(path, ranged, media_type, headers)
         return File(
             path,
-            media_type=blob.media_type if blob else None,
-            headers=headers,
+            media_type=media_type,
+            headers={**headers, "Accept-Ranges": "bytes"},
             content_disposition_type="inline",
         )
     thumb = runtime.settings.data_dir / "thumbs" / f"{sha256}-{THUMB_SIZE}.webp"
@@ -184,6 +208,64 @@ def media(
         partial.write_bytes(modality.thumbnail(path, THUMB_SIZE))
         partial.replace(thumb)
     return File(thumb, media_type="image/webp", headers=headers, content_disposition_type="inline")
+
+
+def _partial(
+    path: Path, requested: str, media_type: str | None, headers: dict[str, str]
+) -> Response[Any]:
+    """Part of a media file, for a ``Range`` request: a browser seeking in a video asks for
+    the bytes at the new position, and without 206 answers Chromium cannot seek at all.
+
+    One range is served (``bytes=first-last``, ``bytes=first-`` or the suffix ``bytes=-n``);
+    a header asking for several, or of another unit, is ignored and the whole file sent, as
+    RFC 9110 allows. Files are stored by content hash and never change, so ``If-Range``
+    always holds."""
+    size = path.stat().st_size
+    found = BYTE_RANGE.fullmatch(requested.strip())
+    if found is None or found.group(1) == found.group(2) == "":
+        return File(
+            path,
+            media_type=media_type,
+            headers={**headers, "Accept-Ranges": "bytes"},
+            content_disposition_type="inline",
+        )
+    first_text, last_text = found.groups()
+    if first_text:
+        first = int(first_text)
+        last = min(int(last_text), size - 1) if last_text else size - 1
+    else:
+        first, last = max(0, size - int(last_text)), size - 1
+    if first >= size or last < first:
+        return Response(
+            content=f"The range {requested!r} is outside the file ({size} bytes).",
+            status_code=416,
+            media_type="text/plain",
+            headers={**headers, "Content-Range": f"bytes */{size}", "Accept-Ranges": "bytes"},
+        )
+    return Stream(
+        _read(path, first, last),
+        status_code=206,
+        media_type=media_type or "application/octet-stream",
+        headers={
+            **headers,
+            "Accept-Ranges": "bytes",
+            "Content-Range": f"bytes {first}-{last}/{size}",
+            "Content-Length": str(last - first + 1),
+        },
+    )
+
+
+def _read(path: Path, first: int, last: int) -> Iterator[bytes]:
+    """The bytes ``first`` to ``last`` (inclusive) of ``path``, a chunk at a time."""
+    with path.open("rb") as file:
+        file.seek(first)
+        left = last - first + 1
+        while left > 0:
+            chunk = file.read(min(CHUNK, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+            yield chunk
 
 
 item_pages = [item_detail, item_transition, media]

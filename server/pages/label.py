@@ -34,6 +34,7 @@ from ..auth import signed_in
 from ..media import media_url
 from ..routing import get, runtime_of, user_of
 from ..templating import page
+from .items import editor_item
 
 __all__ = ["label_pages"]
 
@@ -151,14 +152,21 @@ def label_item(
                 "annotation": mine.get(name),
             }
         )
+    media = media_url(secret, item.content_hash)
     state = {
         "project_id": project_id,
-        "item": {"id": item.id, "status": statuses[item_id], "name": item.name},
+        "item": editor_item(item, statuses[item_id], media),
         "queue": show,
         "query": _query(show),
         "previous": earlier[-1].id if earlier else None,
         "next": following[0].id if following else None,
-        "preload": [media_url(secret, i.content_hash) for i in following[:PRELOAD]],
+        # Images load ahead so the next item shows at once; other media (a video) only when
+        # its editor asks for it, since the next one may never be opened.
+        "preload": [
+            media_url(secret, i.content_hash)
+            for i in following[:PRELOAD]
+            if i.media_type.startswith("image/")
+        ],
         "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
@@ -191,7 +199,7 @@ def label_item(
         filters=filters,
         query=_query(show),
         editors=editors,
-        media=media_url(secret, item.content_hash),
+        media=media,
         state=state,
         thumbs={i.id: media_url(secret, i.content_hash, "thumb") for i in held},
     )

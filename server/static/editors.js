@@ -8,9 +8,13 @@
 //     // wire the markup inside root, show `current`
 //     return { onKey(event) { return handled; }, show(payload) { … } };
 //   }
+//   export function view({ root, payload, categories, item }) { … }   // optional
 //
 //   root        the editor's card: the element with data-editor-root="<annotation type>"
-//   item        { id, name, status } of the item on the page
+//   item        the item on the page: { id, name, status, media, media_type, meta }; media is
+//               its signed URL and meta what its modality probed (a video's fps, duration_ms,
+//               frame_count, width, height), for editors that show the media themselves. The
+//               pages show images in their own viewer; any other media is the editor's to show.
 //   categories  the project's live categories in display order: { id, name, color, hotkey }
 //   options     the project's options for this annotation type ({} when it has none)
 //   current     this annotator's current payload on the item, or null
@@ -21,6 +25,10 @@
 //   onKey(event)  receives keydown events (never those typed into a text field) and returns true
 //               when it used the key; the host then prevents the browser's default.
 //   show(payload) redraws the editor with another payload (after an undo).
+//   view()      draws one saved payload, read-only, into root (an empty element; see mountViews
+//               below): the item page shows it for each annotation of the type, where reviewers
+//               look at what the annotators drew, with the raw JSON folded under it. Without
+//               view() the page shows the JSON alone; if view() throws, the JSON stays as it was.
 //
 // Keys go to the active editor: the one last clicked or focused, or picked with Tab when the
 // page has two or more.
@@ -143,6 +151,55 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
   }
 
   return { onKey, show: (name, payload) => apis.get(name)?.show?.(payload), ready };
+}
+
+/**
+ * Draw the read-only view of each saved annotation under scope. The page marks where each one
+ * goes with a <template data-annotation-view="<annotation type>" data-payload="<JSON>"> that
+ * holds the markup to add (a table row, say) with one [data-annotation-view-root] in it. When
+ * the type's module exports view(), that markup is added right after the template and the view
+ * drawn into its root; the annotation's raw JSON (the [data-annotation-json] of the element
+ * data-annotation="<id>" named by the template's data-annotation-for) folds under "Payload".
+ * Templates already used are left alone, so this runs again after a fragment is swapped in.
+ */
+export async function mountViews({ state, scope = document }) {
+  const modules = new Map((state.editors || []).map(({ name, module }) => [name, module]));
+  const marks = [...scope.querySelectorAll("template[data-annotation-view]:not([data-view-mounted])")];
+  await Promise.all(marks.map(async (mark) => {
+    mark.dataset.viewMounted = "";
+    const name = mark.dataset.annotationView;
+    const module = modules.get(name);
+    if (!module) return;
+    let editor;
+    try {
+      editor = await import(module);
+    } catch (error) {
+      return console.error(`Scholia: no view for "${name}": ${module} failed to load`, error);
+    }
+    if (typeof editor.view !== "function") return;
+    const markup = mark.content.cloneNode(true);
+    const root = markup.querySelector("[data-annotation-view-root]");
+    const added = [...markup.children];
+    mark.after(markup);
+    try {
+      editor.view({ root, payload: JSON.parse(mark.dataset.payload), categories: state.categories,
+                    item: state.item });
+    } catch (error) {
+      for (const node of added) node.remove();
+      return console.error(`Scholia: the view of "${name}" failed`, error);
+    }
+    root.dataset.annotationView = name;
+    const owner = document.querySelector(`[data-annotation="${CSS.escape(mark.dataset.annotationFor || "")}"]`);
+    const json = owner?.querySelector("[data-annotation-json]");
+    if (json && !json.closest("details")) {
+      const fold = document.createElement("details");
+      fold.className = "annotation-json";
+      const summary = document.createElement("summary");
+      summary.textContent = "Payload";
+      json.replaceWith(fold);
+      fold.append(summary, json);
+    }
+  }));
 }
 
 /**

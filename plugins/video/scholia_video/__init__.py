@@ -7,9 +7,12 @@ timestamps, nothing decoded; a thumbnail from the first frame) and two annotatio
 their presentation timestamps; ``cvat_video`` and ``mot`` write tracks as CVAT for video 1.1
 XML and MOT ground truth, ``segments_export`` writes segments as JSON and CSV.
 
+The ``segments`` editor (``templates/segments/editor.html``, ``static/segments.js``) is a
+player over a scrubbable timeline, driven from the keyboard; its ``view()`` draws a saved
+timeline read-only on the item page, where reviewers see what annotators drew.
+
 Still to come (issue 7): the core's job that turns an uploaded video into frame items with
-``frames.extract``, the timeline and track editors, and the export formats that call the
-writers.
+``frames.extract``, the track editor, and the export formats that call the writers.
 """
 
 from __future__ import annotations
@@ -20,11 +23,27 @@ from pathlib import Path
 
 from PIL import Image
 
-from scholia.core.contributions import AnnotationType, Modality
+from scholia.core.contributions import AnnotationType, Editor, ExportFormat, Modality
 from scholia.core.hookspecs import hookimpl
 
 from . import expand, frames, segments, tracks
+from .exports import FORMATS
 from .probe import probe
+
+SEGMENT_KEYS = {
+    "Space": "Play / pause",
+    ", .": "Previous / next frame",
+    "< >": "Ten frames back / forward",
+    "Home End": "First / last frame",
+    "[": "Start a segment at the frame shown",
+    "]": "End it with the frame shown (that frame is in it)",
+    "1 … 9": "Pick the category (relabels the selected segment)",
+    "↑ ↓": "Row above / below (Shift: move the selected segment)",
+    "N": "Add a row",
+    "Delete": "Delete the selected segment (click a segment to select it)",
+    "Esc": "Drop the pending segment, or the selection",
+}
+"""The timeline editor's keys, as CVAT and Label Studio users expect them."""
 
 EXTENSIONS = (".mp4", ".m4v", ".mkv", ".mov", ".avi", ".webm")
 MEDIA_TYPES = ("video/mp4", "video/x-matroska", "video/quicktime", "video/x-msvideo", "video/webm")
@@ -68,6 +87,22 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             modalities=("video",),
             agreement=tracks.agreement,
             categories=tracks.categories,
+            editor=Editor(
+                template="track/editor.html",
+                module="tracks.js",
+                hotkeys={
+                    ",": "Previous frame (< goes 10 back)",
+                    ".": "Next frame (> goes 10 on)",
+                    "Space": "Play / pause",
+                    "N": "New track: the next box drawn starts one",
+                    "O": "Outside: the object leaves the frame here (or comes back)",
+                    "H": "Occluded from this frame on, or visible again (C too)",
+                    "1–9": "Category of the selected track (or of the next new one)",
+                    "K": "Next keyframe (Shift+K: the one before)",
+                    "Delete": "Delete the keyframe at this frame (Shift+Delete: the track)",
+                    "Esc": "Deselect: the next box starts a new track",
+                },
+            ),
         )
     )
     register(
@@ -79,5 +114,16 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             modalities=("video",),
             agreement=segments.agreement,
             categories=segments.categories,
+            editor=Editor(
+                template="segments/editor.html",
+                module="segments.js",
+                hotkeys=SEGMENT_KEYS,
+            ),
         )
     )
+
+
+@hookimpl
+def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
+    for export_format in FORMATS:
+        register(export_format)

@@ -320,3 +320,36 @@ def test_the_item_page_redraws_the_timeline_after_a_save_from_its_editor(
     expect(drawn).to_have_attribute("data-last-frame", "20")
     expect(page.locator("[data-annotation-json]")).to_be_hidden()  # folded under "Payload"
     assert _segments(manager_api, video["item_id"])[0]["end_ms"] == pytest.approx(1000 * 21 / FPS)
+
+
+def test_the_playhead_follows_playback_and_the_pointer(
+    page: Page, video: dict[str, Any], make_user: Callable[..., User]
+) -> None:
+    make_user("annotator", username="noor")
+    sign_in(page, "noor")
+    _open_editor(page, video)
+    player = "document.querySelector('[data-segments-video]')"
+    frame = page.locator("[data-segments-frame]")
+
+    _press(page, " ")
+    page.wait_for_function(f"!{player}.paused && {player}.currentTime > 0.2")
+    _press(page, " ")
+    expect(page.locator("[data-segments-do=play]")).to_have_text("▶")  # paused, and drawn
+    shown = int(frame.inner_text().split()[1])
+    assert shown > 0
+    # Paused, the playhead covers the frame shown: from its start, one frame wide.
+    playhead = page.locator("[data-segments-timeline] [data-playhead]")
+    expect(playhead).to_have_attribute("style", re.compile(rf"left: {100 * shown / FRAMES:g}%"))
+
+    # A click in the middle of frame 12 on the lane puts the playhead (and the player) there;
+    # a drag to the right end takes it to the last frame.
+    lane = page.locator("[data-segments-timeline] [data-row='0']").bounding_box()
+    assert lane
+    x = lane["x"] + lane["width"] * 12.5 / FRAMES
+    page.mouse.click(x, lane["y"] + lane["height"] / 2)
+    expect(frame).to_have_text(f"frame 12 / {FRAMES - 1}")
+    page.wait_for_function(f"Math.abs({player}.currentTime - 12.5 / {FPS}) < 1e-3")
+    page.mouse.down()
+    page.mouse.move(lane["x"] + lane["width"] + 40, lane["y"] + 10, steps=4)
+    page.mouse.up()
+    expect(frame).to_have_text(f"frame {FRAMES - 1} / {FRAMES - 1}")

@@ -27,7 +27,7 @@ export function formatTime(ms) {
 }
 
 /** The clip's clock: frame rate, length and frame count from the item's probed metadata. */
-function timing(item, video) {
+function timing(item) {
   const meta = item.meta || {};
   const fps = Number(meta.fps);
   if (!(fps > 0)) {
@@ -35,8 +35,8 @@ function timing(item, video) {
                     "frames; upload the video again so it is probed");
   }
   const duration = Number(meta.duration_ms) > 0 ? Number(meta.duration_ms)
-    : Number(meta.frame_count) > 0 ? (1000 * meta.frame_count) / fps
-    : (video?.duration || 0) * 1000;
+    : (1000 * Number(meta.frame_count)) / fps;
+  if (!(duration > 0)) throw new Error("the item's metadata gives neither its duration nor its frame count");
   const frames = Number(meta.frame_count) > 0 ? Number(meta.frame_count)
     : Math.max(1, Math.round((duration * fps) / 1000));
   return { fps, duration, frames, ms: (frame) => Math.min((1000 * frame) / fps, duration) };

@@ -1,18 +1,16 @@
-"""scholia-video: videos as items, and object tracks on them.
+"""scholia-video: videos as frames to label like images, and as items with tracks and actions.
 
-Registers the ``video`` modality (``probe``: metadata from the container and the packets'
-timestamps, nothing decoded; a thumbnail from the first frame) and two annotation types:
-``track`` (``tracks``: boxes on keyframes, interpolated as CVAT does) and ``segments``
-(``segments``: labeled time spans on rows, an action timeline). ``frames`` extracts frames by
-their presentation timestamps; ``cvat_video`` and ``mot`` write tracks as CVAT for video 1.1
-XML and MOT ground truth, ``segments_export`` writes segments as JSON and CSV.
-
-The ``segments`` editor (``templates/segments/editor.html``, ``static/segments.js``) is a
-player over a scrubbable timeline, driven from the keyboard; its ``view()`` draws a saved
-timeline read-only on the item page, where reviewers see what annotators drew.
-
-Still to come (issue 7): the core's job that turns an uploaded video into frame items with
-``frames.extract``, the track editor, and the export formats that call the writers.
+Registers the ``video`` modality: ``probe`` reads the container and the packets' timestamps
+(nothing decoded), ``thumbnail`` the first frame, and ``expand`` (see ``expand``) makes a video
+uploaded to an image project into its frames, sampled by ``FrameSampling``, each with its
+``video_id``, ``frame_index`` and ``timestamp_ms``. On video items, two annotation types with
+their editors: ``track`` (``tracks``: boxes on keyframes, interpolated as CVAT does; the editor
+is ``templates/track/editor.html`` and ``static/tracks.js``) and ``segments`` (``segments``:
+labeled time spans on rows, an action timeline under a player; ``templates/segments/`` and
+``static/segments.js``). Each editor module's ``view()`` draws a saved annotation read-only on
+the item page, where reviewers see what annotators drew. ``exports`` registers the formats:
+CVAT for video 1.1 XML and MOT for tracks (``cvat_video``, ``mot``), JSON and CSV for
+segments (``segments_export``).
 """
 
 from __future__ import annotations

@@ -281,3 +281,22 @@ def test_a_truncated_mp4_whose_index_is_lost_is_refused_at_upload(
     (error,) = body["errors"]
     assert error["message"].startswith("'cut.mp4' cannot be read:")
     assert "damaged or truncated" in error["message"]
+
+
+def test_a_frame_item_page_says_which_video_and_frame_it_is(
+    frames_project: dict[str, Any], client_for: Callable[..., TestClient[Any]], tmp_path: Path
+) -> None:
+    manager, project_id = frames_project["manager"], frames_project["id"]
+    clip = clips.constant_rate(tmp_path / "street.mp4", seconds=1, rate=25)
+    (started,) = upload(manager, project_id, {"street.mp4": clip}, mode="count", count=2)[
+        "expansions"
+    ]
+    finished(manager, started["url"])
+    second = max(frame_items(manager, project_id), key=lambda i: i["provenance"]["frame_index"])
+    page = client_for("reviewer").get(f"/projects/{project_id}/items/{second['id']}")
+    assert page.status_code == 200
+    text = " ".join(page.text.split())
+    assert "<dt>from</dt><dd>street.mp4" in text
+    assert (
+        "<dt>frame_index</dt><dd>13</dd>" in text and "<dt>timestamp_ms</dt><dd>520.0</dd>" in text
+    )

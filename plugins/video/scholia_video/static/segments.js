@@ -12,51 +12,13 @@
 // or deleted segment saves the whole timeline. Rows are layout: segments on one row must not
 // overlap, so a refused span stays pending until it is moved to a free row (↑ ↓) or cancelled.
 
+import { categoryForKey, clipOf, element, ensureStyles, formatTime } from "./clip.js";
+
 const clock = new EventTarget(); // the editor's playhead, shared with the views on the page
 const playheads = new Map(); // item id -> where the editor's playhead last was (ms)
 const STYLES = new URL("./segments.css", import.meta.url).href;
 const TICK_STEPS_MS = [40, 100, 200, 500, 1000, 2000, 5000, 10000, 15000, 30000, 60000, 120000, 300000, 600000];
 const FALLBACK_COLOR = "#8a94a6";
-
-/** m:ss.mmm, the clock annotators read frames against. */
-export function formatTime(ms) {
-  const total = Math.max(0, ms) / 1000;
-  const minutes = Math.floor(total / 60);
-  const seconds = (total - minutes * 60).toFixed(3).padStart(6, "0");
-  return `${minutes}:${seconds}`;
-}
-
-/** The clip's clock: frame rate, length and frame count from the item's probed metadata. */
-function timing(item) {
-  const meta = item.meta || {};
-  const fps = Number(meta.fps);
-  if (!(fps > 0)) {
-    throw new Error("the item's metadata has no frame rate (fps), so segments cannot snap to " +
-                    "frames; upload the video again so it is probed");
-  }
-  const duration = Number(meta.duration_ms) > 0 ? Number(meta.duration_ms)
-    : (1000 * Number(meta.frame_count)) / fps;
-  if (!(duration > 0)) throw new Error("the item's metadata gives neither its duration nor its frame count");
-  const frames = Number(meta.frame_count) > 0 ? Number(meta.frame_count)
-    : Math.max(1, Math.round((duration * fps) / 1000));
-  return { fps, duration, frames, ms: (frame) => Math.min((1000 * frame) / fps, duration) };
-}
-
-function ensureStyles() {
-  if ([...document.styleSheets].some((sheet) => sheet.href === STYLES)) return;
-  if (document.querySelector(`link[href="${STYLES}"]`)) return;
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = STYLES;
-  document.head.append(link);
-}
-
-function element(tag, className, attributes = {}) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
-}
 
 function rowCount(segments, extra = 0) {
   return Math.max(1, extra, ...segments.map((s) => s.track + 1));
@@ -167,7 +129,7 @@ function placePlayhead(playhead, clip, ms) {
 }
 
 export function mount({ root, item, categories, current, save }) {
-  ensureStyles();
+  ensureStyles(STYLES);
   const video = root.querySelector("[data-segments-video]");
   const timeline = root.querySelector("[data-segments-timeline]");
   const picker = root.querySelector("[data-segments-categories]");
@@ -176,7 +138,7 @@ export function mount({ root, item, categories, current, save }) {
   const frameText = root.querySelector("[data-segments-frame]");
   const playButton = root.querySelector("[data-segments-do=play]");
   const deleteButton = root.querySelector("[data-segments-do=delete]");
-  const clip = timing(item);
+  const clip = clipOf(item, "segments cannot snap to frames");
   const last = clip.frames - 1;
   if (item.meta?.width && item.meta?.height) {
     video.style.aspectRatio = `${item.meta.width} / ${item.meta.height}`;
@@ -495,15 +457,9 @@ export function mount({ root, item, categories, current, save }) {
         return true;
       }
       if (event.key === "Escape") return cancel();
-      const position = Number(event.key);
-      if (Number.isInteger(position) && position >= 1 && position <= 9) {
-        if (!categories[position - 1]) return false;
-        pick(categories[position - 1].id);
-        return true;
-      }
-      const own = categories.find((c) => c.hotkey && c.hotkey.toLowerCase() === event.key.toLowerCase());
-      if (own) {
-        pick(own.id);
+      const chosen = categoryForKey(event, categories);
+      if (chosen) {
+        pick(chosen.id);
         return true;
       }
       const action = keys[event.key] || keys[codes[event.code]];
@@ -528,8 +484,8 @@ export function mount({ root, item, categories, current, save }) {
  * shows on every view.
  */
 export function view({ root, payload, categories, item }) {
-  ensureStyles();
-  const clip = timing(item);
+  ensureStyles(STYLES);
+  const clip = clipOf(item, "segments cannot snap to frames");
   const segments = payload?.segments || [];
   root.classList.add("segments-view");
   const host = element("div", "segments-timeline");

@@ -12,14 +12,13 @@
 // keyframe on the frame shown and save the whole payload; when the server refuses it, the last
 // saved tracks come back and the reason stays in the status line.
 
-import { formatTime } from "./segments.js";
+import { categoryForKey, clipOf, element, ensureStyles, formatTime } from "./clip.js";
 
 const STYLES = new URL("./tracks.css", import.meta.url).href;
 const FALLBACK_COLOR = "#8a94a6";
 const HANDLE_PX = 9; // corner handles, in screen pixels
 const CLICK_PX = 4; // a drag shorter than this (screen pixels) is a click
 const TICK_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000];
-const SVG = "http://www.w3.org/2000/svg";
 
 /**
  * The track's shape on `frame` (tracks.py shape_at): null before the first keyframe and between
@@ -65,32 +64,6 @@ function visibleSpans(track, frames) {
   }
   if (start !== null) spans.push([start, frames - 1]);
   return spans;
-}
-
-/** The clip's clock and frame size from the item's probed metadata (the video fills gaps). */
-function clipOf(item) {
-  const meta = item.meta || {};
-  const fps = Number(meta.fps);
-  if (!(fps > 0)) {
-    throw new Error("the item's metadata has no frame rate (fps), so keyframes cannot be placed " +
-                    "on frames; upload the video again so it is probed");
-  }
-  const frames = Number(meta.frame_count) > 0 ? Number(meta.frame_count)
-    : Math.max(1, Math.round((Number(meta.duration_ms) || 0) * fps / 1000));
-  return { fps, frames, last: frames - 1, width: Number(meta.width) || 0, height: Number(meta.height) || 0 };
-}
-
-function ensureStyles() {
-  if (document.querySelector(`link[rel=stylesheet][href="${STYLES}"]`)) return;
-  if ([...document.styleSheets].some((sheet) => sheet.href === STYLES)) return;
-  document.head.append(Object.assign(document.createElement("link"), { rel: "stylesheet", href: STYLES }));
-}
-
-function element(tag, className, attributes = {}) {
-  const node = tag.startsWith("svg:") ? document.createElementNS(SVG, tag.slice(4)) : document.createElement(tag);
-  if (className) node.setAttribute("class", className);
-  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, value);
-  return node;
 }
 
 const clamp = (value, low, high) => Math.min(high, Math.max(low, value));
@@ -291,7 +264,7 @@ function frameUnder(event, strip, clip) {
 }
 
 export function mount({ root, item, categories, current, save }) {
-  ensureStyles();
+  ensureStyles(STYLES);
   const $ = (name) => root.querySelector(`[data-tracks-${name}]`);
   const video = $("video");
   const stage = $("stage");
@@ -303,7 +276,7 @@ export function mount({ root, item, categories, current, save }) {
   const frameText = $("frame");
   const clockText = $("clock");
   const playButton = root.querySelector("[data-tracks-do=play]");
-  const clip = clipOf(item);
+  const clip = clipOf(item, "keyframes cannot be placed on frames");
   const byId = new Map(categories.map((c) => [c.id, c]));
 
   let tracks = copyTracks(current);
@@ -675,15 +648,9 @@ export function mount({ root, item, categories, current, save }) {
   };
   return {
     onKey(event) {
-      const position = Number(event.key);
-      if (Number.isInteger(position) && position >= 1 && position <= 9) {
-        if (!categories[position - 1]) return false;
-        pick(categories[position - 1].id);
-        return true;
-      }
-      const own = categories.find((c) => c.hotkey && c.hotkey.toLowerCase() === event.key.toLowerCase());
-      if (own) {
-        pick(own.id);
+      const chosen = categoryForKey(event, categories);
+      if (chosen) {
+        pick(chosen.id);
         return true;
       }
       const action = keys[event.key] || keys[event.key.toLowerCase()];
@@ -706,8 +673,8 @@ export function mount({ root, item, categories, current, save }) {
  * video plays or pauses it.
  */
 export function view({ root, payload, categories, item }) {
-  ensureStyles();
-  const clip = clipOf(item);
+  ensureStyles(STYLES);
+  const clip = clipOf(item, "keyframes cannot be placed on frames");
   const tracks = copyTracks(payload);
   const byId = new Map(categories.map((c) => [c.id, c]));
   root.classList.add("tracks-view");

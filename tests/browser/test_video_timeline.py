@@ -19,12 +19,9 @@ from scholia.core.models import User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
 
-# The browser fixtures, as tests/browser uses them (a conftest there serves its folder only).
-from ..browser.conftest import browser, live_server, page, page_problems, screenshot, sign_in
-
-__all__ = ["browser", "live_server", "page", "page_problems", "screenshot"]
 from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS
-from . import clips
+from ..video import clips
+from .conftest import sign_in
 
 pytestmark = pytest.mark.browser
 

@@ -29,10 +29,16 @@ __all__ = [
     "authenticate",
     "create_api_token",
     "create_user",
+    "deactivate_user",
     "end_web_session",
+    "generate_password",
+    "get_user",
+    "list_users",
+    "reactivate_user",
     "resolve_api_token",
     "resolve_web_session",
     "revoke_api_token",
+    "set_password",
     "start_web_session",
 ]
 
@@ -122,6 +128,8 @@ def start_web_session(session: Session, user: User, max_age_s: int) -> str:
             expires_at=utcnow() + timedelta(seconds=max_age_s),
         )
     )
+    user.last_sign_in_at = utcnow()
+    session.add(user)
     return token
 
 
@@ -217,3 +225,131 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
             session, actor_id=user.id, entity="api_token", entity_id=token_id, action="revoke"
         )
     return token
+
+
+# --- user management (admins) ---------------------------------------------------------------
+
+MAX_PASSWORD_LENGTH = 1024
+"""Argon2 takes any length; a bound keeps one request from costing a lot of hashing."""
+
+
+def generate_password() -> str:
+    """A password for an admin to hand over: 20 URL-safe characters (120 random bits)."""
+    return secrets.token_urlsafe(15)
+
+
+def list_users(session: Session) -> list[User]:
+    """Every account, active or not, oldest first."""
+    return list(session.exec(select(User).order_by(col(User.id))))
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def _end_web_sessions(session: Session, user_id: int) -> int:
+    rows = list(session.exec(select(WebSession).where(col(WebSession.user_id) == user_id)))
+    for row in rows:
+        session.delete(row)
+    return len(rows)
+
+
+def _active_admins_locked(session: Session) -> list[User]:
+    """The active admins, with every active account's row locked until the transaction ends.
+
+    Two admins deactivating each other at the same moment would otherwise both see another
+    admin left and leave none. On PostgreSQL the second waits for the first's row locks and
+    then reads its change; SQLite runs one writer at a time anyway.
+    """
+    active = session.exec(
+        select(User).where(col(User.is_active)).order_by(col(User.id)).with_for_update()
+    )
+    return [user for user in active if Role.admin in user.roles]
+
+
+def deactivate_user(
+    session: Session, user_id: int, *, actor_id: int | None, reason: str | None = None
+) -> User:
+    """Stop an account at once: it cannot sign in, its browser sessions end and its API tokens
+    are revoked. Nothing it made is touched, so its work keeps its name (and pseudonym).
+
+    An admin cannot deactivate themselves, and the last active admin stays, so there is
+    always someone who can undo this.
+    """
+    if actor_id is not None and actor_id == user_id:
+        raise Conflict(
+            "You cannot deactivate your own account; another admin can, if it must be done."
+        )
+    admins = _active_admins_locked(session)
+    user = get_user(session, user_id)
+    session.refresh(user)
+    if not user.is_active:
+        return user
+    if Role.admin in user.roles and not any(admin.id != user.id for admin in admins):
+        raise Conflict(
+            f"{user.username} is the last active admin; give another user the admin role "
+            "before deactivating this one."
+        )
+    user.is_active = False
+    session.add(user)
+    ended = _end_web_sessions(session, user_id)
+    revoked = 0
+    now = utcnow()
+    for token in session.exec(
+        select(ApiToken).where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+    ):
+        token.revoked_at = now
+        session.add(token)
+        revoked += 1
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=user_id,
+        action="deactivate",
+        reason=reason,
+        data={"sessions_ended": ended, "tokens_revoked": revoked},
+    )
+    return user
+
+
+def reactivate_user(session: Session, user_id: int, *, actor_id: int | None) -> User:
+    """Let a deactivated account sign in again. Its old sessions and tokens stay ended: it
+    signs in anew and makes new tokens."""
+    user = get_user(session, user_id)
+    if user.is_active:
+        return user
+    user.is_active = True
+    session.add(user)
+    audit.record(session, actor_id=actor_id, entity="user", entity_id=user_id, action="reactivate")
+    return user
+
+
+def set_password(
+    session: Session, user_id: int, password: str, *, actor_id: int | None
+) -> tuple[User, int]:
+    """An admin sets a new password (typed or from ``generate_password``); every browser
+    session of the account ends, so whoever knew the old one is signed out. API tokens are
+    separate credentials and stay. Returns the user and how many sessions ended."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password has at most {MAX_PASSWORD_LENGTH} characters", "$.password")
+    user = get_user(session, user_id)
+    user.password_hash = _hasher.hash(password)
+    session.add(user)
+    ended = _end_web_sessions(session, user_id)
+    audit.record(
+        session,
+        actor_id=actor_id,
+        entity="user",
+        entity_id=user_id,
+        action="set_password",
+        data={"sessions_ended": ended},
+    )
+    return user, ended

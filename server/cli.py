@@ -178,7 +178,7 @@ def db_status(data_dir: Path | None) -> None:
 
 @main.group()
 def users() -> None:
-    """Create and list users."""
+    """Create, list, deactivate and reactivate users; reset their passwords."""
 
 
 @users.command("create")
@@ -193,21 +193,18 @@ def users() -> None:
 )
 @click.option("--name", "display_name", default=None, help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once.")
 @data_dir_option
 def users_create(
     username: str,
     roles: tuple[str, ...],
     display_name: str | None,
     password_stdin: bool,
+    generate: bool,
     data_dir: Path | None,
 ) -> None:
     """Create a user who signs in with a password."""
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = getpass.getpass("Password: ")
-        if getpass.getpass("Again: ") != password:
-            _fail("The passwords differ.")
+    password = _new_password(password_stdin, generate)
     runtime = _runtime(data_dir)
     try:
         with runtime.session() as session:
@@ -221,22 +218,60 @@ def users_create(
     except ScholiaError as error:
         _fail(error.message)
     console.print(f"Created {user.username} ({', '.join(user.roles)}), pseudonym {user.pseudonym}.")
+    if generate:
+        _print_generated(user.username, password)
+
+
+def _new_password(password_stdin: bool, generate: bool) -> str:
+    """The password from standard input, generated, or typed twice at a prompt."""
+    if password_stdin and generate:
+        _fail("Choose one of --password-stdin and --generate.")
+    if generate:
+        return identity.generate_password()
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    password = getpass.getpass("Password: ")
+    if getpass.getpass("Again: ") != password:
+        _fail("The passwords differ.")
+    return password
+
+
+def _print_generated(username: str, password: str) -> None:
+    console.print(f"Password for {username} (shown once; pass it on now):")
+    click.echo(f"  {password}")
+
+
+def _user_id(session: Any, username: str) -> int:
+    from sqlmodel import col, select
+
+    user = session.exec(select(User).where(col(User.username) == username)).first()
+    if user is None:
+        _fail(f"No user named {username!r} (see `scholia users list`).")
+    assert user.id is not None
+    return int(user.id)
 
 
 @users.command("list")
 @data_dir_option
 def users_list(data_dir: Path | None) -> None:
-    """List users with their roles."""
-    from sqlmodel import col, select
-
+    """List users with their roles, whether they are active, and when they last signed in."""
     runtime = _runtime(data_dir)
-    with runtime.session() as session:
-        found = list(session.exec(select(User).order_by(col(User.id))))
+    with runtime.reading() as session:
+        found = identity.list_users(session)
     if not found:
         console.print("No users yet. Create one with `scholia users create NAME --role admin`.")
         return
     table = Table()
-    for column in ("id", "username", "name", "roles", "pseudonym", "active"):
+    for column in (
+        "id",
+        "username",
+        "name",
+        "roles",
+        "pseudonym",
+        "active",
+        "created",
+        "last sign-in",
+    ):
         table.add_column(column)
     for user in found:
         table.add_row(
@@ -246,8 +281,64 @@ def users_list(data_dir: Path | None) -> None:
             ", ".join(user.roles),
             user.pseudonym,
             "yes" if user.is_active else "no",
+            user.created_at.strftime("%Y-%m-%d"),
+            user.last_sign_in_at.strftime("%Y-%m-%d %H:%M")
+            if user.last_sign_in_at
+            else "not known",
         )
     console.print(table)
+
+
+@users.command("deactivate")
+@click.argument("username")
+@data_dir_option
+def users_deactivate(username: str, data_dir: Path | None) -> None:
+    """Deactivate a user: signed out everywhere, API tokens revoked, work kept under their name."""
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.session() as session:
+            user = identity.deactivate_user(session, _user_id(session, username), actor_id=None)
+    except ScholiaError as error:
+        _fail(error.message)
+    console.print(f"{user.username} is deactivated: signed out everywhere, API tokens revoked.")
+
+
+@users.command("reactivate")
+@click.argument("username")
+@data_dir_option
+def users_reactivate(username: str, data_dir: Path | None) -> None:
+    """Let a deactivated user sign in again (old sessions and tokens stay ended)."""
+    runtime = _runtime(data_dir)
+    with runtime.session() as session:
+        user = identity.reactivate_user(session, _user_id(session, username), actor_id=None)
+    console.print(f"{user.username} can sign in again.")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the new password from standard input.")
+@click.option("--generate", is_flag=True, help="Generate a password and print it once.")
+@data_dir_option
+def users_reset_password(
+    username: str, password_stdin: bool, generate: bool, data_dir: Path | None
+) -> None:
+    """Set a user's password (prompted, from standard input, or generated); their browser
+    sessions end."""
+    password = _new_password(password_stdin, generate)
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.session() as session:
+            user, ended = identity.set_password(
+                session, _user_id(session, username), password, actor_id=None
+            )
+    except ScholiaError as error:
+        _fail(error.message)
+    console.print(
+        f"New password for {user.username} set; "
+        f"{ended} browser session{'s' if ended != 1 else ''} signed out."
+    )
+    if generate:
+        _print_generated(user.username, password)
 
 
 # --- scholia import -------------------------------------------------------------------------

@@ -42,7 +42,11 @@ class User(SQLModel, table=True):
     pseudonym: str = Field(sa_column=Column(String(32), unique=True, nullable=False))
     """The only identity exports carry, so datasets never name a person."""
     is_active: bool = True
+    """False once an admin deactivates the account: it cannot sign in, and its sessions and
+    tokens are refused; its past work keeps its name."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    last_sign_in_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When a browser session last started; None for accounts not signed in since 0015."""
 
     def has_role(self, role: Role) -> bool:
         return any(role == held or role in IMPLIED_ROLES.get(held, ()) for held in self.roles)

@@ -16,6 +16,7 @@ from .projects import project_api
 from .quality import quality_api
 from .review import review_api
 from .suggestions import suggestion_api
+from .users import users_api
 
 __all__ = ["api_router"]
 
@@ -36,5 +37,6 @@ api_router = Router(
         *import_api,
         *model_api,
         *suggestion_api,
+        *users_api,
     ],
 )

@@ -19,6 +19,7 @@ from .projects import project_pages
 from .quality import quality_pages
 from .review import review_pages
 from .settings import settings_pages
+from .users import user_pages
 
 __all__ = ["page_router"]
 
@@ -45,5 +46,6 @@ page_router = Router(
         *account_pages,
         *settings_pages,
         *model_pages,
+        *user_pages,
     ],
 )

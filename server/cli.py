@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import getpass
 import glob as globmod
 import json
 import os
@@ -230,9 +229,7 @@ def _new_password(password_stdin: bool, generate: bool) -> str:
         return identity.generate_password()
     if password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    password = getpass.getpass("Password: ")
-    if getpass.getpass("Again: ") != password:
-        _fail("The passwords differ.")
+    password: str = click.prompt("Password", hide_input=True, confirmation_prompt="Again", err=True)
     return password
 
 

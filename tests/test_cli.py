@@ -13,8 +13,11 @@ from typing import Any
 import click
 import pytest
 from click.testing import CliRunner, Result
+from sqlmodel import col, select
 
 from scholia.core import identity
+from scholia.core.errors import SignInFailed
+from scholia.core.models import ApiToken, User, WebSession
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
 
@@ -49,6 +52,7 @@ ALL_COMMANDS = list(command_paths(main))
 def test_the_command_tree_is_walked() -> None:
     names = {" ".join(path) for path, _ in ALL_COMMANDS}
     assert {"", "serve", "db", "db upgrade", "db status", "users create", "plugins"} <= names
+    assert {"users deactivate", "users reactivate", "users reset-password"} <= names
 
 
 @pytest.mark.parametrize(
@@ -209,6 +213,123 @@ def test_users_create_without_a_role_is_refused(cli_env: dict[str, str]) -> None
     result = run(cli_env, "users", "create", "ada", "--password-stdin", input=PASSWORD)
     assert result.exit_code != 0
     assert "--role" in result.output
+
+
+def admin_and_annotator(runtime: Runtime) -> tuple[User, User]:
+    with runtime.session() as session:
+        admin = identity.create_user(session, username="ada", password=PASSWORD, roles=["admin"])
+        annotator = identity.create_user(
+            session, username="bob", password=PASSWORD, roles=["annotator"]
+        )
+        identity.start_web_session(session, annotator, 3600)
+        identity.create_api_token(session, annotator, "laptop")
+    return admin, annotator
+
+
+def test_users_create_generate_prints_a_password_that_signs_in(
+    cli_env: dict[str, str], runtime: Runtime
+) -> None:
+    result = run(cli_env, "users", "create", "ada", "--role", "admin", "--generate")
+    assert result.exit_code == 0, result.output
+    assert "shown once" in result.output
+    password = result.output.strip().splitlines()[-1].strip()
+    with runtime.session() as session:
+        assert identity.authenticate(session, "ada", password).username == "ada"
+
+
+def test_users_create_prompts_twice_for_the_password(
+    cli_env: dict[str, str], runtime: Runtime
+) -> None:
+    result = run(
+        cli_env, "users", "create", "ada", "--role", "admin", input=f"{PASSWORD}\n{PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    with runtime.session() as session:
+        assert identity.authenticate(session, "ada", PASSWORD).username == "ada"
+
+
+def test_users_deactivate_signs_out_revokes_tokens_and_refuses_sign_in(
+    cli_env: dict[str, str], runtime: Runtime
+) -> None:
+    _, bob = admin_and_annotator(runtime)
+    result = run(cli_env, "users", "deactivate", "bob")
+    assert result.exit_code == 0, result.output
+    assert "bob is deactivated" in result.output
+    with runtime.session() as session:
+        assert not session.exec(select(WebSession).where(col(WebSession.user_id) == bob.id)).all()
+        tokens = session.exec(select(ApiToken).where(col(ApiToken.user_id) == bob.id)).all()
+        assert tokens and all(token.revoked_at is not None for token in tokens)
+    with pytest.raises(SignInFailed), runtime.session() as session:
+        identity.authenticate(session, "bob", PASSWORD)
+    row = next(
+        line for line in run(cli_env, "users", "list").output.splitlines() if " bob " in line
+    )
+    assert " no " in row
+    back = run(cli_env, "users", "reactivate", "bob")
+    assert back.exit_code == 0, back.output
+    with runtime.session() as session:
+        assert identity.authenticate(session, "bob", PASSWORD).is_active
+
+
+def test_users_deactivate_refuses_the_last_active_admin(
+    cli_env: dict[str, str], runtime: Runtime
+) -> None:
+    admin_and_annotator(runtime)
+    result = run(cli_env, "users", "deactivate", "ada")
+    assert result.exit_code == 1
+    assert "ada is the last active admin" in result.output
+    with runtime.session() as session:
+        assert identity.authenticate(session, "ada", PASSWORD).is_active
+
+
+def test_users_commands_name_an_unknown_user(cli_env: dict[str, str]) -> None:
+    for command in ("deactivate", "reactivate"):
+        result = run(cli_env, "users", command, "nobody")
+        assert result.exit_code == 1
+        assert "No user named 'nobody'" in result.output
+    result = run(cli_env, "users", "reset-password", "nobody", "--generate")
+    assert result.exit_code == 1
+    assert "No user named 'nobody'" in result.output
+
+
+@pytest.mark.parametrize("how", ["--generate", "--password-stdin", "prompt"])
+def test_users_reset_password_sets_it_and_ends_the_sessions(
+    cli_env: dict[str, str], runtime: Runtime, how: str
+) -> None:
+    _, bob = admin_and_annotator(runtime)
+    new = "a brand new password"
+    if how == "--generate":
+        result = run(cli_env, "users", "reset-password", "bob", "--generate")
+        new = result.output.strip().splitlines()[-1].strip()
+    elif how == "--password-stdin":
+        result = run(cli_env, "users", "reset-password", "bob", how, input=new + "\n")
+        assert new not in result.output
+    else:
+        result = run(cli_env, "users", "reset-password", "bob", input=f"{new}\n{new}\n")
+    assert result.exit_code == 0, result.output
+    assert "1 browser session signed out" in result.output
+    with runtime.session() as session:
+        assert not session.exec(select(WebSession).where(col(WebSession.user_id) == bob.id)).all()
+        assert identity.authenticate(session, "bob", new).username == "bob"
+    with pytest.raises(SignInFailed), runtime.session() as session:
+        identity.authenticate(session, "bob", PASSWORD)
+
+
+def test_users_reset_password_refuses_a_short_one_and_keeps_the_old(
+    cli_env: dict[str, str], runtime: Runtime
+) -> None:
+    admin_and_annotator(runtime)
+    result = run(cli_env, "users", "reset-password", "bob", "--password-stdin", input="tiny\n")
+    assert result.exit_code == 1
+    assert "A password needs at least 8 characters" in result.output
+    with runtime.session() as session:
+        assert identity.authenticate(session, "bob", PASSWORD).username == "bob"
+
+
+def test_users_reset_password_takes_one_source_only(cli_env: dict[str, str]) -> None:
+    result = run(cli_env, "users", "reset-password", "bob", "--generate", "--password-stdin")
+    assert result.exit_code == 1
+    assert "Choose one of --password-stdin and --generate" in result.output
 
 
 # --- plugins --------------------------------------------------------------------------------

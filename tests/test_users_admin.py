@@ -160,7 +160,9 @@ def test_an_admin_may_give_the_password_and_it_is_not_echoed(
 
 
 def test_the_list_shows_status_roles_created_and_the_last_sign_in(
-    api_for: Callable[..., Client], client_for: Callable[..., Client], make_user: Callable[..., User]
+    api_for: Callable[..., Client],
+    client_for: Callable[..., Client],
+    make_user: Callable[..., User],
 ) -> None:
     admin = api_for("admin")
     never = make_user("annotator")
@@ -227,7 +229,9 @@ def test_a_taken_username_is_409_and_keeps_the_first_account(
     api_for: Callable[..., Client], make_user: Callable[..., User], runtime: Runtime
 ) -> None:
     first = make_user("annotator", username="taken")
-    response = api_for("admin").post("/api/v1/users", json={"username": "taken", "roles": ["admin"]})
+    response = api_for("admin").post(
+        "/api/v1/users", json={"username": "taken", "roles": ["admin"]}
+    )
     assert response.status_code == 409
     assert "already exists" in response.json()["error"]["message"]
     assert user_named(runtime, "taken").roles == first.roles
@@ -268,9 +272,9 @@ def test_deactivating_ends_the_users_sessions_and_tokens_at_once(
         assert script.get("/api/v1/me").status_code == 401
     assert not can_sign_in(app, person.username, PASSWORD)
     with runtime.reading() as session:
-        assert list(
-            session.exec(select(WebSession).where(col(WebSession.user_id) == person.id))
-        ) == []
+        assert (
+            list(session.exec(select(WebSession).where(col(WebSession.user_id) == person.id))) == []
+        )
         tokens = list(session.exec(select(ApiToken).where(col(ApiToken.user_id) == person.id)))
         assert tokens and all(t.revoked_at is not None for t in tokens)
         event = session.exec(
@@ -406,7 +410,8 @@ def test_an_admin_may_set_a_chosen_password(
 
 
 @pytest.mark.parametrize(
-    ("body", "path"), [({"password": "short"}, "$.password"), ({"password": 12345678}, "$.password")]
+    ("body", "path"),
+    [({"password": "short"}, "$.password"), ({"password": 12345678}, "$.password")],
 )
 def test_a_bad_new_password_is_refused_and_keeps_the_old_one(
     api_for: Callable[..., Client],
@@ -449,7 +454,11 @@ def test_creating_on_the_page_shows_the_generated_password_once(
     admin = client_for("admin")
     response = admin.post(
         "/admin/users",
-        data={"username": "margaret", "display_name": "Margaret", "roles": ["annotator", "reviewer"]},
+        data={
+            "username": "margaret",
+            "display_name": "Margaret",
+            "roles": ["annotator", "reviewer"],
+        },
     )
     assert response.status_code == 200
     password = response.text.split("<code data-new-password>", 1)[1].split("</code>", 1)[0]

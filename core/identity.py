@@ -68,10 +68,10 @@ def create_user(
         raise InvalidInput(
             "A username is 2-64 characters: letters, digits, '_', '.', '@' or '-'", "$.username"
         )
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
-        )
+    if password is not None:
+        _check_password(password)
+    if display_name is not None:
+        _check_display_name(display_name)
     role_list = sorted(set(roles))
     known = {r.value for r in Role}
     unknown = [r for r in role_list if r not in known]
@@ -233,6 +233,33 @@ MAX_PASSWORD_LENGTH = 1024
 """Argon2 takes any length; a bound keeps one request from costing a lot of hashing."""
 
 
+MAX_DISPLAY_NAME_LENGTH = 200
+HIDDEN_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (NUL among them) and bidi overrides: a name shown to others must read
+as what it is."""
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(f"A password has at most {MAX_PASSWORD_LENGTH} characters", "$.password")
+
+
+def _check_display_name(display_name: str) -> None:
+    if len(display_name) > MAX_DISPLAY_NAME_LENGTH:
+        raise InvalidInput(
+            f"A display name has at most {MAX_DISPLAY_NAME_LENGTH} characters", "$.display_name"
+        )
+    if HIDDEN_CHARACTERS.search(display_name):
+        raise InvalidInput(
+            "A display name cannot hold control characters or text-direction overrides",
+            "$.display_name",
+        )
+
+
 def generate_password() -> str:
     """A password for an admin to hand over: 20 URL-safe characters (120 random bits)."""
     return secrets.token_urlsafe(15)
@@ -334,12 +361,7 @@ def set_password(
     """An admin sets a new password (typed or from ``generate_password``); every browser
     session of the account ends, so whoever knew the old one is signed out. API tokens are
     separate credentials and stay. Returns the user and how many sessions ended."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(
-            f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
-        )
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise InvalidInput(f"A password has at most {MAX_PASSWORD_LENGTH} characters", "$.password")
+    _check_password(password)
     user = get_user(session, user_id)
     user.password_hash = _hasher.hash(password)
     session.add(user)

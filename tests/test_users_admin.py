@@ -529,3 +529,24 @@ def test_resetting_a_password_on_the_page_shows_it_once_and_signs_them_out(
     assert typed.status_code == 422
     assert "at least 8 characters" in typed.text
     assert can_sign_in(app, person.username, password)
+
+
+# --- hostile names -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["Null\x00byte", "Right\u202eto left", "Bell\x07"])
+def test_a_display_name_with_control_characters_is_refused_on_both_databases(
+    api_for: Callable[..., Client], client_for: Callable[..., Client], runtime: Runtime, name: str
+) -> None:
+    before = count_users(runtime)
+    response = api_for("admin").post(
+        "/api/v1/users", json={"username": "sneaky", "roles": ["annotator"], "display_name": name}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"]["path"] == "$.display_name"
+    page = client_for("admin").post(
+        "/admin/users", data={"username": "sneaky", "roles": "annotator", "display_name": name}
+    )
+    assert page.status_code == 422
+    assert "display name" in page.text
+    assert count_users(runtime) == before + 2  # the two admins the clients signed in as

@@ -58,12 +58,6 @@ def create_user(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
         if not roles:
             raise InvalidInput("Give the account at least one role", "$.roles")
-        if len(display_name) > 200:
-            raise InvalidInput("A display name has at most 200 characters", "$.display_name")
-        if len(typed) > identity.MAX_PASSWORD_LENGTH:
-            raise InvalidInput(
-                f"A password has at most {identity.MAX_PASSWORD_LENGTH} characters", "$.password"
-            )
         password = typed or identity.generate_password()
         with runtime_of(request).session() as session:
             user = identity.create_user(
@@ -108,10 +102,6 @@ def set_password(
     typed = value(data, "password")
     password = typed or identity.generate_password()
     try:
-        if len(typed) > identity.MAX_PASSWORD_LENGTH:
-            raise InvalidInput(
-                f"A password has at most {identity.MAX_PASSWORD_LENGTH} characters", "$.password"
-            )
         with runtime_of(request).session() as session:
             user, ended = identity.set_password(
                 session, user_id, password, actor_id=user_of(request).id

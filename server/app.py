@@ -24,6 +24,7 @@ from .api import api_router
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
 from .health import health_handlers
+from .openapi import TruthfulJsonRenderPlugin, allow_every_method
 from .pages import page_router
 from .templating import build_environment
 
@@ -72,10 +73,11 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             title="Scholia",
             version=__version__,
             path="/api/v1/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[SwaggerRenderPlugin(), TruthfulJsonRenderPlugin()],
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,
         state={"runtime": runtime, "link_sign_in": link_sign_in},
+        before_send=[allow_every_method],
         on_shutdown=[runtime.close],
     )
     return app

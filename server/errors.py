@@ -70,17 +70,24 @@ def is_api(request: Request[Any, Any, Any]) -> bool:
 
 
 def _respond(
-    request: Request[Any, Any, Any], status: int, code: str, message: str, **extra: Any
+    request: Request[Any, Any, Any],
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
 ) -> Response[Any]:
     if is_api(request):
         body: dict[str, Any] = {"code": code, "message": message}
         body.update({k: v for k, v in extra.items() if v is not None})
-        return Response({"error": body}, status_code=status, media_type=MediaType.JSON)
+        return Response(
+            {"error": body}, status_code=status, media_type=MediaType.JSON, headers=headers
+        )
     if status == 401 and request.method == "GET":
         target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
         reason = "expired" if "expired" in message else "required"
         return Redirect(f"/sign-in?next={target}&reason={reason}")
-    return page(
+    response = page(
         request,
         "error.html",
         status_code=status,
@@ -89,6 +96,9 @@ def _respond(
         message=message,
         **extra,
     )
+    if headers:
+        response.headers.update(headers)
+    return response
 
 
 def scholia_error(request: Request[Any, Any, Any], error: ScholiaError) -> Response[Any]:
@@ -167,7 +177,8 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
         )
     if status == 404 and message in ("Not Found", ""):
         message = f"There is nothing at {request.url.path}."
-    return _respond(request, status, code, message)
+    # Keep what the exception says in headers: Allow on a 405, Retry-After on a 429.
+    return _respond(request, status, code, message, headers=dict(error.headers or {}))
 
 
 def _megabytes(size: int) -> str:

@@ -37,13 +37,26 @@ def project_quality(
     return Response(hub.as_dict(view))
 
 
+class DriftFinding(msgspec.Struct):
+    annotator: str
+    week: str
+    divergence: float
+
+
+class ReopenFinding(msgspec.Struct):
+    annotator: str
+    reopen_rate: float
+
+
 class EscalationOut(msgspec.Struct):
     to_adjudication: list[int]
     """Labeled items sent to an adjudicator: a drifting annotator-week labeled them."""
     to_review: list[int]
     """Labeled items sent back to review: their annotator's reopen rate is above its ceiling."""
-    drifting: list[tuple[str, str, float]]
-    reopening: list[tuple[str, float]]
+    drifting: list[DriftFinding]
+    """The annotator-weeks whose labels drifted from the baseline, and by how much."""
+    reopening: list[ReopenFinding]
+    """The annotators above the reopen ceiling, and their rate."""
 
 
 @post(
@@ -63,7 +76,12 @@ def escalate(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Esca
             project,
             actor_id=user_of(request).id,  # type: ignore[arg-type]
         )
-    return EscalationOut(done.to_adjudication, done.to_review, done.drifting, done.reopening)
+    return EscalationOut(
+        done.to_adjudication,
+        done.to_review,
+        [DriftFinding(*finding) for finding in done.drifting],
+        [ReopenFinding(*finding) for finding in done.reopening],
+    )
 
 
 quality_api = [project_quality, escalate]

@@ -41,7 +41,9 @@ def _set_deleted(runtime: Runtime, project_id: int, manager: User, deleted: bool
 def _mine(runtime: Runtime, item_id: int, annotator: User) -> list[object]:
     with runtime.session() as session:
         return [
-            a.payload for a in current_annotations(session, item_id) if a.annotator_id == annotator.id
+            a.payload
+            for a in current_annotations(session, item_id)
+            if a.annotator_id == annotator.id
         ]
 
 
@@ -73,9 +75,7 @@ def test_a_refused_label_stays_with_its_reason_until_retried_or_discarded(
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text(DELETED)
-    expect(refused.locator("a")).to_have_attribute(
-        "href", f"/projects/{project_id}/label/{first}"
-    )
+    expect(refused.locator("a")).to_have_attribute("href", f"/projects/{project_id}/label/{first}")
     assert _mine(runtime, first, annotator) == []
 
     # The manager restores "cat"; Retry now stores the label the annotator chose.

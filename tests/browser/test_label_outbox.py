@@ -135,3 +135,31 @@ def test_a_new_label_on_the_same_item_resolves_the_refused_one(
     expect(page.locator("[data-refused-op]")).to_have_count(0)
     expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
     assert _mine(runtime, first, annotator) == [{"category_ids": [2]}]
+
+
+def test_with_the_server_out_of_reach_the_outbox_says_what_waits_and_sends_it_later(
+    page: Page, runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username="pia")
+    project_id = labeling_project(
+        runtime,
+        manager,
+        count=1,
+        name="Offline",
+        settings={"annotation_options": {"classification": {"mode": "multi"}}},
+    )
+    sign_in(page, "pia")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    first = _item_id(page.url)
+    save_state = page.locator("[data-save-state]")
+    expect(save_state).to_have_text("All changes saved")
+    page.context.set_offline(True)
+    page.keyboard.press("2")
+    expect(save_state).to_contain_text("the server cannot be reached")
+    expect(save_state).to_contain_text("1 waiting")
+    assert _mine(runtime, first, annotator) == []
+    page.context.set_offline(False)
+    expect(save_state).to_have_text("All changes saved", timeout=15_000)
+    assert _mine(runtime, first, annotator) == [{"category_ids": [2]}]

@@ -160,7 +160,7 @@ function listRefused() {
     const row = document.createElement("li");
     row.dataset.refusedOp = op.opId;
     const link = document.createElement("a");
-    link.href = `/projects/${op.projectId}/label/${op.itemId}`;
+    link.href = `/projects/${op.projectId ?? state.project_id}/label/${op.itemId}`;
     link.textContent = op.itemName || `Item ${op.itemId}`;
     const what = document.createElement("span");
     what.className = "muted";

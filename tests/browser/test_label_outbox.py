@@ -163,3 +163,32 @@ def test_with_the_server_out_of_reach_the_outbox_says_what_waits_and_sends_it_la
     page.context.set_offline(False)
     expect(save_state).to_have_text("All changes saved", timeout=15_000)
     assert _mine(runtime, first, annotator) == [{"category_ids": [2]}]
+
+
+def test_the_empty_queue_page_lists_what_was_not_saved(
+    page: Page, runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username="ulf")
+    project_id = labeling_project(runtime, manager, count=1, name="Last")
+    sign_in(page, "ulf")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    only = _item_id(page.url)
+    page.keyboard.press("2")
+    expect(page.get_by_text("Your queue is empty")).to_be_visible()
+    expect(page.locator("[data-refused-note]")).to_be_hidden()
+    # A correction of the done item, refused (its category was deleted meanwhile): the page
+    # moves on to the empty queue, which says so and links back to the item.
+    page.locator("[data-done-link]").click()
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    _set_deleted(runtime, project_id, manager, True)
+    page.keyboard.press("1")
+    expect(page.get_by_text("Your queue is empty")).to_be_visible()
+    note = page.locator("[data-refused-note]")
+    expect(note).to_contain_text("1 label was not saved")
+    expect(note).to_contain_text(DELETED)
+    note.get_by_role("link").click()
+    page.wait_for_url(re.compile(rf"/label/{only}$"))
+    expect(page.locator("[data-refused-op]")).to_contain_text(DELETED)
+    assert _mine(runtime, only, annotator) == [{"category_ids": [2]}]

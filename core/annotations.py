@@ -194,6 +194,8 @@ def withdraw(
     )
     _insert(session, withdrawal)
     current = current_annotations(session, item.id)
+    if not any(a.annotator_id == actor_id for a in current):
+        queue.reopen(session, item.id, actor_id)
     _refresh_item_categories(session, plugins, item, current)
     if item.status == ItemState.labeled and not item.is_gold and _short_of_overlap(session, item):
         lifecycle.transition(

@@ -357,6 +357,15 @@ def mark_submitted(session: Session, assignment: Assignment) -> None:
         set_committed_value(assignment, "submitted_at", now)
 
 
+def reopen(session: Session, item_id: int, annotator_id: int) -> None:
+    """The annotator's slot on the item is theirs to do again: they took back their last label
+    on it (undo, or a multi-label with every category unticked)."""
+    slot = session.exec(_MINE, params={"item_id": item_id, "annotator_id": annotator_id}).first()
+    if slot is not None and slot.submitted_at is not None:
+        session.connection().execute(_SUBMITTED, {"assignment_id": slot.id, "at": None})
+        set_committed_value(slot, "submitted_at", None)
+
+
 QUEUE_FILTERS = ("all", "todo", "done", "skipped")
 """What the queue panel can show: every item I hold a slot on, those still to label (my slot
 not submitted, the item open), those I submitted, and those I skipped."""

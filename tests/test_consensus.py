@@ -153,6 +153,30 @@ def test_withdrawing_one_of_two_labels_takes_the_item_back_to_in_progress(
     assert _status(runtime, ids[0]) == "in_progress"
 
 
+def test_withdrawing_my_only_label_gives_the_item_back_to_my_queue_as_to_do(
+    runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    """Taking back my last label on an item (undo, or unticking the last category) leaves
+    it mine to do: the queue hands it to me again instead of counting it done with no label."""
+    _, project, ids = _project(runtime)
+    annotator = make_user("annotator")
+    assert annotator.id is not None and project.id is not None
+    _label(runtime, annotator, ids[0], 1)
+    with runtime.session() as session:
+        assert queue.my_statuses(session, [session.get(Item, ids[0])], annotator.id) == {  # type: ignore[list-item]
+            ids[0]: "done"
+        }
+        (mine,) = annotations.current_annotations(session, ids[0])
+        annotations.withdraw(session, runtime.plugins, annotation_id=mine.id, actor_id=annotator.id)
+    with runtime.session() as session:
+        item = session.get(Item, ids[0])
+        assert item is not None
+        assert queue.my_statuses(session, [item], annotator.id) == {ids[0]: "todo"}
+        assert queue.my_queue_counts(session, project.id, annotator.id)["done"] == 0
+        next_item = queue.claim_next(session, project.id, annotator.id)
+        assert next_item is not None and next_item.id == ids[0]
+
+
 def test_work_from_a_voided_slot_no_longer_counts(
     runtime: Runtime, make_user: Callable[..., User]
 ) -> None:

@@ -29,7 +29,7 @@ from .conftest import PASSWORD, csrf_token, png_bytes, sign_in
 
 Client = TestClient[Any]
 QA_ROLES = {Role.reviewer, Role.adjudicator, Role.manager, Role.admin}
-ITEM_KEYS = {"id", "item_id", "next_after", "previous", "next"}
+ITEM_KEYS = {"id", "item_id", "next_after", "previous", "next", "next_todo"}
 
 
 def required_role(handler: Any) -> Role | None:
@@ -149,7 +149,7 @@ _ITEM_CONTEXTS = (
     r"(/label/){n}\b",
     r'(data-[\w-]*item[\w-]*="){n}"',
     r"(item ){n}\b",
-    r'("(?:id|item_id|next|previous)": ?){n}\b',
+    r'("(?:id|item_id|next|next_todo|previous)": ?){n}\b',
     r"(Item ){n}\b",
 )
 """Where an item id shows in a page: its URLs, data attributes, and the words around it."""

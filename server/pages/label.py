@@ -115,6 +115,8 @@ def label_item(
             if a.annotator_id == me.id
         }
         held = queue.my_queue(session, project_id, me.id, item_id, show=show)
+        # Where a label moves on to: the next item still to do, whatever the filter shows.
+        todo = queue.my_queue(session, project_id, me.id, item_id, before=0, after=1, show="todo")
         counts = queue.my_queue_counts(session, project_id, me.id)
         categories = labels.live_categories(session, project_id)
         statuses = queue.my_statuses(session, [item, *held], me.id)
@@ -160,6 +162,7 @@ def label_item(
         "query": _query(show),
         "previous": earlier[-1].id if earlier else None,
         "next": following[0].id if following else None,
+        "next_todo": next((i.id for i in todo if i.id is not None and i.id > item_id), None),
         # Images load ahead so the next item shows at once; other media (a video) only when
         # its editor asks for it, since the next one may never be opened.
         "preload": [

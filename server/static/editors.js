@@ -20,8 +20,11 @@
 //   current     this annotator's current payload on the item, or null
 //   save(payload, { advance })  stores a payload and returns a Promise of { ok, message }; the
 //               host shows the outcome in the card's [data-editor-status] element (the template
-//               may place one; otherwise one is added at the end of the card). `advance` asks the
-//               labeling page to go on to the next item.
+//               may place one; otherwise one is added at the end of the card). save(null) takes
+//               my label on the item back (a withdrawal: the item is mine to do again), as when
+//               the last category of a multi-label is unticked. `advance` asks the labeling page
+//               to go on to the next item, which it does once every editor on the item has a
+//               label (else the keyboard goes to the first editor still without one).
 //   onKey(event)  receives keydown events (never those typed into a text field) and returns true
 //               when it used the key; the host then prevents the browser's default.
 //   show(payload) redraws the editor with another payload (after an undo).
@@ -32,7 +35,7 @@
 //
 // Keys go to the active editor: the one last clicked or focused, or picked with Tab when the
 // page has two or more.
-import { submitAnnotation } from "/static/editor.js";
+import { submitAnnotation, withdrawAnnotation } from "/static/editor.js";
 
 const NOT_TYPING = new Set(["button", "checkbox", "color", "file", "radio", "range", "reset", "submit"]);
 
@@ -45,7 +48,7 @@ export function isTyping(target) {
 
 /**
  * Mount the editors listed in the page's state ({ name, module } each) and return
- * { onKey(event) -> bool, show(name, payload), ready }.
+ * { onKey(event) -> bool, show(name, payload), activate(name), ready }.
  * saver(name, report) returns that editor's save(payload, options); report(text, kind) writes
  * to the editor's status line (kind: "pending", "saved", "error" or "" to clear it).
  * current(name) is the payload an editor starts with (default: my revision in the state).
@@ -150,7 +153,12 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
     return listening.some((name) => apis.get(name)?.onKey?.(event) === true);
   }
 
-  return { onKey, show: (name, payload) => apis.get(name)?.show?.(payload), ready };
+  return {
+    onKey,
+    show: (name, payload) => apis.get(name)?.show?.(payload),
+    activate: (name) => roots.has(name) && activate(name, { focus: true }),
+    ready,
+  };
 }
 
 /**
@@ -204,9 +212,9 @@ export async function mountViews({ state, scope = document }) {
 
 /**
  * The item page's saver: each save goes straight to the API and supersedes my revision before
- * it; saves of one type run one after another, so a quick second save corrects the first
- * instead of racing it. The outcome shows in the card, and submitAnnotation announces it with
- * the scholia:annotation-saved event that refreshes the rest of the page.
+ * it (save(null) withdraws it); saves of one type run one after another, so a quick second save
+ * corrects the first instead of racing it. The outcome shows in the card, and the save is
+ * announced with the scholia:annotation-saved event that refreshes the rest of the page.
  */
 export function directSaver(state) {
   const started = performance.now();
@@ -215,12 +223,18 @@ export function directSaver(state) {
   return (name, report) => (payload) => {
     const store = async () => {
       report("Saving…", "pending");
-      const result = await submitAnnotation({
-        itemId: state.item.id, annotationType: name, payload, supersedesId: revisions[name] || null,
-        timeSpentMs: Math.round(performance.now() - started),
-      });
-      if (result.ok) revisions[name] = result.annotation.id;
-      report(result.ok ? "Saved." : result.message, result.ok ? "saved" : "error");
+      let result;
+      if (payload !== null) {
+        result = await submitAnnotation({
+          itemId: state.item.id, annotationType: name, payload, supersedesId: revisions[name] || null,
+          timeSpentMs: Math.round(performance.now() - started),
+        });
+      } else {
+        result = revisions[name] ? await withdrawAnnotation({ annotationId: revisions[name] }) : { ok: true };
+      }
+      if (result.ok) revisions[name] = payload === null ? null : result.annotation.id;
+      const failed = result.status === 0 ? "Could not reach the server; your input is kept, save again." : result.message;
+      report(result.ok ? "Saved." : failed, result.ok ? "saved" : "error");
       return result;
     };
     queues[name] = (queues[name] || Promise.resolve()).then(store, store);

@@ -1,10 +1,14 @@
 // The labeling page. Every decision shows at once and is written to an outbox in
-// localStorage before it is sent, with a stable client_op_id: a save that fails is retried,
-// and one interrupted by a reload or navigation is sent again on the next page (the server
-// stores each op id once), so no label is lost. Editors are mounted by the shared host
-// (static/editors.js), with a save() that goes through the outbox. A model's suggestion shows
-// above them (static/suggestion.js); accepting it (A) is one more kind of save in the outbox.
-import { csrfHeaders, submitAnnotation } from "/static/editor.js";
+// localStorage before it is sent, with a stable client_op_id: a save that cannot reach the
+// server (or meets a server error) is retried here, the one retry layer, and one interrupted by
+// a reload or navigation is sent again on the next page (the server stores each op id once).
+// A save the server refuses (4xx) is never dropped: it stays in the outbox with the server's
+// reason, listed under "Not saved" on every labeling page, until the annotator retries it (once
+// the cause is fixed), discards it, or saves a newer label of that item and type. Editors are
+// mounted by the shared host (static/editors.js), with a save() that goes through the outbox.
+// A model's suggestion shows above them (static/suggestion.js); accepting it (A) is one more
+// kind of save in the outbox.
+import { acceptSuggestion, postJSON, submitAnnotation, withdrawAnnotation } from "/static/editor.js";
 import { isTyping, mountEditors } from "/static/editors.js";
 import { mountSuggestions } from "/static/suggestion.js";
 
@@ -16,6 +20,7 @@ const saveState = document.querySelector("[data-save-state]");
 const itemStatus = document.querySelector("[data-item-status]");
 const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
 const store = (key, value) => localStorage.setItem(key, JSON.stringify(value));
+const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- time on item, counted only while the page is visible ----------------------------------
 let visibleSince = performance.now();
@@ -26,22 +31,24 @@ document.addEventListener("visibilitychange", () => {
 });
 const timeSpent = () => Math.round(spent + (document.hidden ? 0 : performance.now() - visibleSince));
 
+// --- the outbox -----------------------------------------------------------------------------
+// Each op: { opId, kind, projectId, itemId, itemName, type, payload, … }, and once the server
+// has refused it, refused: { status, message }. Refused ops are kept, but not sent again until
+// the annotator asks. Saves made on this page wait for their answer (opId -> resolve), so save()
+// can return it.
+const answers = new Map();
+const cardStatus = {}; // annotation type -> the editor card's report(text, kind)
+const keyOf = (op) => `${op.itemId}:${op.type}`;
+const waiting = () => load(OUTBOX, "[]").filter((op) => !op.refused);
+const refusedOps = () => load(OUTBOX, "[]").filter((op) => op.refused);
+
 // --- revisions: what my latest annotation on an item is, as far as this browser knows -------
 const revisions = load(REVISIONS, "{}");
 for (const [type, revision] of Object.entries(state.revisions)) {
   const key = `${state.item.id}:${type}`;
-  if (!(key in revisions) || !hasPending(key)) revisions[key] = revision.id;
+  if (!(key in revisions) || !waiting().some((op) => keyOf(op) === key)) revisions[key] = revision.id;
 }
 store(REVISIONS, revisions);
-
-function hasPending(key) {
-  return load(OUTBOX, "[]").some((op) => `${op.itemId}:${op.type}` === key);
-}
-
-// --- the outbox -----------------------------------------------------------------------------
-// Saves made on this page wait for their answer here (opId -> resolve), so save() can return it.
-const answers = new Map();
-const cardStatus = {}; // annotation type -> the editor card's report(text, kind)
 
 function enqueue(op) {
   const outbox = load(OUTBOX, "[]");
@@ -55,9 +62,10 @@ function enqueue(op) {
 function answered(op, result) {
   answers.get(op.opId)?.({ ok: result.ok, message: result.message || "" });
   answers.delete(op.opId);
-  // A refusal also shows in the editor's card, next to what was refused, until the next save.
+  // A refusal also shows in the editor's card, next to what was refused.
   if (op.itemId === state.item.id) {
     cardStatus[op.type]?.(result.ok ? "" : `Not saved: ${result.message}`, result.ok ? "" : "error");
+    if (!result.ok) refreshStatus();
   }
 }
 
@@ -68,42 +76,44 @@ async function flush() {
   try {
     let delay = 500;
     for (;;) {
-      const outbox = load(OUTBOX, "[]");
-      if (!outbox.length) break;
-      show("Saving…", "pending");
-      const op = outbox[0];
+      const op = waiting()[0];
+      if (!op) break;
+      report();
       const result = await send(op);
       if (result.retry) {
-        show(`Not saved yet (${result.message}); retrying…`, "error");
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        report(`Not saved yet (${result.message}); retrying…`);
+        await pause(delay);
         delay = Math.min(delay * 2, 10000);
         continue;
       }
-      store(OUTBOX, load(OUTBOX, "[]").filter((o) => o.opId !== op.opId));
-      answered(op, result);
-      if (!result.ok) {
-        show(`Not saved: ${result.message}`, "error");
-        continue;
-      }
       delay = 500;
+      const outbox = load(OUTBOX, "[]");
+      if (result.ok) {
+        // Saved; a refused op of the same item and type is settled by this newer decision.
+        store(OUTBOX, outbox.filter((o) => o.opId !== op.opId && !(o.refused && keyOf(o) === keyOf(op))));
+      } else {
+        const refused = { status: result.status, message: result.message };
+        store(OUTBOX, outbox.map((o) => (o.opId === op.opId ? { ...o, refused } : o)));
+      }
+      answered(op, result);
+      listRefused();
     }
-    if (saveState.dataset.state !== "error") show("All changes saved", "saved");
   } finally {
     flushing = false;
+    report();
   }
 }
 
 async function send(op) {
-  const key = `${op.itemId}:${op.type}`;
+  const key = keyOf(op);
   const current = load(REVISIONS, "{}")[key] || null;
   let result;
   if (op.kind === "withdraw") {
     if (!current) return { ok: true };
-    result = await post(`/api/v1/annotations/${current}/withdraw`, { client_op_id: op.opId });
+    result = await withdrawAnnotation({ annotationId: current, clientOpId: op.opId });
   } else if (op.kind === "accept") {
-    result = await post(`/api/v1/suggestions/${op.suggestionId}/accept`, {
-      client_op_id: op.opId, supersedes_id: current, time_spent_ms: op.timeSpentMs,
-    });
+    result = await acceptSuggestion({ suggestionId: op.suggestionId, supersedesId: current,
+                                      timeSpentMs: op.timeSpentMs, clientOpId: op.opId });
   } else {
     result = await submitAnnotation({
       itemId: op.itemId, annotationType: op.type, payload: op.payload, supersedesId: current,
@@ -122,21 +132,80 @@ async function send(op) {
     }
     return { ok: true };
   }
-  // Network failures and server errors are retried; a refusal (4xx) is shown and dropped.
+  // Network failures and server errors are retried; a refusal (4xx) is kept with its reason.
   const retry = result.status === 0 || result.status >= 500;
-  return { ok: false, retry, message: result.message };
+  return { ok: false, retry, status: result.status, message: result.message };
 }
 
-async function post(url, body) {
-  try {
-    const response = await fetch(url, { method: "POST", headers: csrfHeaders(),
-                                        body: JSON.stringify(body), keepalive: true });
-    const data = await response.json().catch(() => ({}));
-    if (response.ok) return { ok: true, annotation: data };
-    return { ok: false, status: response.status, message: (data.error || {}).message || response.statusText };
-  } catch {
-    return { ok: false, status: 0, message: "the server cannot be reached" };
+// The status line says what the outbox holds: "All changes saved" only when nothing waits.
+function report(problem = "") {
+  const pending = waiting().length;
+  const refused = refusedOps().length;
+  const parts = [];
+  if (problem) parts.push(problem);
+  if (pending) parts.push(problem ? `${pending} waiting` : `Saving… (${pending} waiting)`);
+  if (refused) parts.push(`${refused} not saved (see “Not saved”)`);
+  if (!parts.length) return show("All changes saved", "saved");
+  show(parts.join(" · "), problem || refused ? "error" : "pending");
+}
+
+// The refused ops, each with the server's reason, a link to its item, Retry and Discard.
+const refusedPanel = document.querySelector("[data-refused]");
+const refusedList = document.querySelector("[data-refused-list]");
+
+function listRefused() {
+  const ops = refusedOps();
+  refusedPanel.hidden = !ops.length;
+  refusedList.replaceChildren(...ops.map((op) => {
+    const row = document.createElement("li");
+    row.dataset.refusedOp = op.opId;
+    const link = document.createElement("a");
+    link.href = `/projects/${op.projectId ?? state.project_id}/label/${op.itemId}`;
+    link.textContent = op.itemName || `Item ${op.itemId}`;
+    const what = document.createElement("span");
+    what.className = "muted";
+    what.textContent = ` · ${op.type}${op.kind === "withdraw" ? " (taking the label back)" : ""}`;
+    const reason = document.createElement("p");
+    reason.className = "refused-reason";
+    reason.textContent = op.refused.message;
+    const buttons = document.createElement("div");
+    buttons.className = "actions";
+    for (const [name, act] of [["Retry", retry], ["Discard", discard]]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "button small";
+      button.textContent = name;
+      button.addEventListener("click", () => act(op.opId));
+      buttons.append(button);
+    }
+    row.append(link, what, reason, buttons);
+    return row;
+  }));
+}
+
+// Retry sends the op again after the rest, under a new op id (the refused one stored nothing).
+function retry(opId) {
+  const outbox = load(OUTBOX, "[]");
+  const op = outbox.find((o) => o.opId === opId);
+  if (op) {
+    const { refused: _, ...again } = op;
+    store(OUTBOX, [...outbox.filter((o) => o.opId !== opId), { ...again, opId: crypto.randomUUID() }]);
+    if (op.itemId === state.item.id) cardStatus[op.type]?.("", "");
   }
+  listRefused();
+  flush();
+}
+
+// Discard lets the op go, by the annotator's own decision; the editor shows what is stored.
+function discard(opId) {
+  const op = load(OUTBOX, "[]").find((o) => o.opId === opId);
+  store(OUTBOX, load(OUTBOX, "[]").filter((o) => o.opId !== opId));
+  if (op && op.itemId === state.item.id) {
+    cardStatus[op.type]?.("", "");
+    editors.show(op.type, pendingPayload(op.type));
+  }
+  listRefused();
+  report();
 }
 
 async function refreshStatus() {
@@ -153,8 +222,9 @@ function show(text, kind) {
 }
 
 // --- decisions, undo, navigation ------------------------------------------------------------
+/** My payload of ``type`` on this item as it will stand once the outbox is sent (null: none). */
 function pendingPayload(type) {
-  const ops = load(OUTBOX, "[]").filter((o) => o.itemId === state.item.id && o.type === type);
+  const ops = waiting().filter((o) => o.itemId === state.item.id && o.type === type);
   const last = ops[ops.length - 1];
   if (last) return last.kind === "withdraw" ? null : last.payload;
   const revision = state.revisions[type];
@@ -166,21 +236,56 @@ function decide(op, { advance = false } = {}) {
   const undo = load(UNDO, "[]");
   undo.push({ itemId: state.item.id, type: op.type, before: pendingPayload(op.type) });
   store(UNDO, undo.slice(-50));
-  const answer = enqueue({ ...op, itemId: state.item.id, timeSpentMs: timeSpent() });
-  itemStatus.textContent = "done";
-  itemStatus.className = "badge done";
-  if (advance) setTimeout(next, 120);
+  const answer = enqueue({ ...op, projectId: state.project_id, itemId: state.item.id,
+                           itemName: state.item.name, timeSpentMs: timeSpent() });
+  if (op.kind !== "withdraw") {
+    itemStatus.textContent = "done";
+    itemStatus.className = "badge done";
+  }
+  if (advance || (heldBack && op.kind !== "withdraw")) moveOn(answer);
   return answer;
+}
+
+// After a label the page moves on only once every editor on the item has one: until then the
+// keyboard goes to the first editor still without a label, and the move waits for the label
+// that completes the item, whichever editor gives it (→ moves on regardless).
+let heldBack = false;
+function moveOn(answer) {
+  const mounted = state.editors.map((e) => e.name)
+    .filter((name) => document.querySelector(`[data-editor-root="${CSS.escape(name)}"][data-editor-mounted]`));
+  const missing = mounted.find((name) => pendingPayload(name) === null);
+  heldBack = Boolean(missing);
+  if (missing) {
+    editors.activate(missing);
+    cardStatus[missing]?.("Still to do on this item", "pending");
+    return;
+  }
+  setTimeout(() => nextToDo(answer), 120);
+}
+
+// The next item still to do in my queue (never one already done); with none held, the queue
+// claims more, once this label is stored (else the claim would hand back this very item).
+async function nextToDo(answer) {
+  const known = load(REVISIONS, "{}");
+  const doneHere = (id) => waiting().some((o) => o.itemId === id) ||
+    Object.entries(known).some(([key, revision]) => revision && key.startsWith(`${id}:`));
+  if (state.next_todo && !doneHere(state.next_todo)) {
+    return location.assign(`/projects/${state.project_id}/label/${state.next_todo}${state.query}`);
+  }
+  await Promise.race([answer, pause(2000)]);
+  location.assign(`/projects/${state.project_id}/label${state.query}`);
 }
 
 function saver(type, report) {
   cardStatus[type] = report;
   return (payload, { advance = false } = {}) => {
+    if (payload === null) return decide({ kind: "withdraw", type });
     // Anti-anchoring: the first label stays on the item, so the suggestion it revealed can be
     // compared with it (and taken with A, or left with →).
-    const waiting = suggestions.waiting(type);
-    const answer = decide({ kind: "annotate", type, payload }, { advance: advance && !waiting });
-    answer.then((result) => (result.ok && waiting ? reveal() : suggestions.render()));
+    const hidden = suggestions.waiting(type);
+    if (hidden) heldBack = false;
+    const answer = decide({ kind: "annotate", type, payload }, { advance: advance && !hidden });
+    answer.then((result) => (result.ok && hidden ? reveal() : suggestions.render()));
     return answer;
   };
 }
@@ -213,7 +318,7 @@ function accept(suggestion) {
 }
 
 async function dismiss(suggestion) {
-  const result = await post(`/api/v1/suggestions/${suggestion.id}/dismiss`, {});
+  const result = await postJSON(`/api/v1/suggestions/${suggestion.id}/dismiss`, {});
   if (!result.ok) return show(`Not dismissed: ${result.message}`, "error");
   suggestions.decided(suggestion.annotation_type, result.annotation.outcome);
 }
@@ -223,13 +328,14 @@ async function undoLast() {
   const last = undo.pop();
   store(UNDO, undo);
   if (!last) return show("Nothing to undo", "saved");
+  const op = { projectId: state.project_id, itemId: last.itemId, type: last.type };
   const undone = last.before === null
-    ? enqueue({ kind: "withdraw", itemId: last.itemId, type: last.type })
-    : enqueue({ kind: "annotate", itemId: last.itemId, type: last.type, payload: last.before });
+    ? enqueue({ ...op, kind: "withdraw" })
+    : enqueue({ ...op, kind: "annotate", payload: last.before });
   if (last.itemId !== state.item.id) {
     // Go back once the undo is saved (or after a moment, offline: the outbox keeps it), so
     // the item's page is rendered with it and does not show the label just undone.
-    await Promise.race([undone, new Promise((resolve) => setTimeout(resolve, 2000))]);
+    await Promise.race([undone, pause(2000)]);
     location.assign(`/projects/${state.project_id}/label/${last.itemId}${state.query}`);
     return;
   }
@@ -252,20 +358,42 @@ function previous() {
 }
 
 async function skip() {
-  const result = await post(`/api/v1/items/${state.item.id}/skip`, {});
+  const result = await postJSON(`/api/v1/items/${state.item.id}/skip`, {});
   if (!result.ok) return show(`Not skipped: ${result.message}`, "error");
   next();
 }
 
-// --- the viewer: fit, zoom, pan ---------------------------------------------------------------
+// --- the viewer: fit, 1:1, zoom, pan ------------------------------------------------------------
+// The image is laid out at most the viewer's size; the zoom scales that. Fit scales it to fill
+// the viewer (small images up, too), 1:1 to one image pixel per CSS pixel; 0 switches the two.
 const viewer = document.querySelector("[data-viewer]");
 const stage = document.querySelector("[data-stage]");
-let zoom = 1, panX = 0, panY = 0;
+const image = document.querySelector("[data-image]");
+let zoom = 1, panX = 0, panY = 0, mode = "fit";
 const place = () => { stage.style.transform = `translate(${panX}px, ${panY}px) scale(${zoom})`; };
+const laidOut = () => image && image.offsetWidth && image.offsetHeight;
+const fitScale = () => (laidOut() ? Math.min(viewer.clientWidth / image.offsetWidth,
+                                               viewer.clientHeight / image.offsetHeight) : 1);
+const actualScale = () => (laidOut() ? image.naturalWidth / image.offsetWidth : 1);
 function setZoom(kind) {
-  if (kind === "fit") { zoom = 1; panX = 0; panY = 0; }
-  else zoom = Math.min(8, Math.max(0.25, zoom * (kind === "in" ? 1.25 : 0.8)));
+  if (kind === "toggle") kind = mode === "fit" ? "actual" : "fit";
+  if (kind === "fit" || kind === "actual") {
+    mode = kind;
+    zoom = kind === "fit" ? fitScale() : actualScale();
+    panX = 0;
+    panY = 0;
+  } else {
+    mode = "free";
+    const low = Math.min(0.25, fitScale() / 4);
+    const high = Math.max(8, fitScale() * 8, actualScale() * 8);
+    zoom = Math.min(high, Math.max(low, zoom * (kind === "in" ? 1.25 : 0.8)));
+  }
   place();
+}
+if (image) {
+  if (image.complete) setZoom("fit");
+  else image.addEventListener("load", () => mode === "fit" && setZoom("fit"), { once: true });
+  window.addEventListener("resize", () => mode === "fit" && setZoom("fit"));
 }
 viewer.addEventListener("wheel", (event) => { event.preventDefault(); setZoom(event.deltaY < 0 ? "in" : "out"); },
                         { passive: false });
@@ -292,7 +420,7 @@ document.addEventListener("keydown", (event) => {
   const key = event.key;
   const handler = { ArrowRight: next, ArrowLeft: previous, s: skip, S: skip, z: undoLast, Z: undoLast,
                     a: acceptKey, A: acceptKey,
-                    "?": actions.help, 0: () => setZoom("fit"), "+": () => setZoom("in"),
+                    "?": actions.help, 0: () => setZoom("toggle"), "+": () => setZoom("in"),
                     "=": () => setZoom("in"), "-": () => setZoom("out") }[key];
   if (handler) { event.preventDefault(); handler(); }
 });
@@ -304,4 +432,11 @@ const suggestions = mountSuggestions({
 });
 const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload });
 for (const url of state.preload) new Image().src = url;
+listRefused();
+// Refusals on this item show in their editors' cards too, as when they were answered.
+editors.ready.then(() => {
+  for (const op of refusedOps()) {
+    if (op.itemId === state.item.id) cardStatus[op.type]?.(`Not saved: ${op.refused.message}`, "error");
+  }
+});
 flush();

@@ -127,6 +127,51 @@ def test_undo_withdraws_the_last_label_and_skip_marks_the_item_skipped(
     assert annotator.id is not None
 
 
+def test_multi_label_clearing_the_last_category_withdraws_the_label(
+    page: Page, runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("manager")
+    make_user("annotator", username="mo")
+    project_id = labeling_project(
+        runtime,
+        manager,
+        count=2,
+        name="Clear",
+        categories=("yes", "no"),
+        settings={"annotation_options": {"classification": {"mode": "multi"}}},
+    )
+    sign_in(page, "mo")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    first = _item_id(page.url)
+    pressed = page.locator(".category-button[aria-pressed=true]")
+    page.keyboard.press("1")
+    expect(pressed).to_have_count(1)
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    # Unticking the last category takes the label back (a withdrawal, as undo makes): the
+    # item is the annotator's to do again, and a reload shows nothing ticked.
+    page.keyboard.press("1")
+    expect(pressed).to_have_count(0)
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    page.reload()
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    assert _item_id(page.url) == first
+    expect(pressed).to_have_count(0)
+    expect(page.locator("[data-item-status]")).to_have_text("todo")
+    expect(page.locator("[data-count=queue-done]")).to_have_text("0")
+    with runtime.session() as session:
+        assert current_annotations(session, first) == []
+        item = session.get(Item, first)
+        assert item is not None and item.status == "in_progress"
+    # And undo brings the label back.
+    page.keyboard.press("z")
+    expect(pressed).to_have_count(1)
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    page.reload()
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    expect(pressed).to_have_count(1)
+
+
 def test_with_classification_and_rating_keys_go_to_the_active_editor(
     page: Page,
     runtime: Runtime,

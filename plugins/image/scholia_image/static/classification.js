@@ -3,6 +3,8 @@
 // classification, this annotator's current label and a save(payload, { advance }) that stores it.
 // Keys 1-9 pick the category at that position (multi-label: toggle), as does a category's own
 // hotkey when the project gave it one. Single-label saves ask the labeling page to advance.
+// Unticking the last category of a multi-label saves null: the label is taken back (the
+// classification has no empty label; an item with none ticked is one still to do).
 
 export function mount({ root, categories, options, current, save }) {
   const multi = (options.mode || "single") === "multi";
@@ -42,7 +44,7 @@ export function mount({ root, categories, options, current, save }) {
     }
     render();
     const ids = categories.map((c) => c.id).filter((id) => chosen.has(id));
-    if (ids.length) save({ category_ids: ids }, { advance: !multi });
+    save(ids.length ? { category_ids: ids } : null, { advance: !multi });
   }
 
   render();

@@ -180,7 +180,7 @@ class Sent:
 class Outcome:
     sent: list[Sent] = field(default_factory=list)
     other_5xx: list[str] = field(default_factory=list)
-    """5xx answers to anything but a submission (claims)."""
+    """5xx answers to anything but a submission (claims), and requests never answered."""
     seconds: float = 0.0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -214,10 +214,19 @@ def _submit(
     outcome.add(Sent(annotator, item_id, op, response.status_code, annotation, response.text))
 
 
-def _run(workers: list[Callable[[], None]]) -> float:
-    """Run every worker on its own thread at once; the wall time in seconds."""
+def _run(outcome: Outcome, workers: list[Callable[[], None]]) -> float:
+    """Run every worker on its own thread at once; the wall time in seconds. A request that
+    got no answer at all counts with the 5xx."""
+
+    def guarded(work: Callable[[], None]) -> None:
+        try:
+            work()
+        except (httpx.TransportError, threading.BrokenBarrierError) as error:
+            with outcome.lock:
+                outcome.other_5xx.append(f"no answer: {error!r}")
+
     started = time.perf_counter()
-    threads = [threading.Thread(target=w, daemon=True) for w in workers]
+    threads = [threading.Thread(target=guarded, args=(w,), daemon=True) for w in workers]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -225,6 +234,14 @@ def _run(workers: list[Callable[[], None]]) -> float:
         if thread.is_alive():
             raise RuntimeError("an annotator did not finish within 10 minutes")
     return time.perf_counter() - started
+
+
+def _at_once(client: httpx.Client, together: threading.Barrier) -> None:
+    """Connect, then wait for the other of the pair: their requests leave together. (One
+    barrier per pair, not one for all: an idle connection waiting on hundreds of threads to
+    start would meet the server's keep-alive timeout.)"""
+    client.get("/healthz")
+    together.wait(timeout=120)
 
 
 def label_queue(base: str, setup: Setup, *, differing: bool) -> Outcome:
@@ -246,7 +263,7 @@ def label_queue(base: str, setup: Setup, *, differing: bool) -> Outcome:
                     return
                 _submit(client, outcome, n, item["id"], category, str(uuid.uuid4()))
 
-    outcome.seconds = _run([lambda n=n: annotate(n) for n in range(len(setup.tokens))])
+    outcome.seconds = _run(outcome, [lambda n=n: annotate(n) for n in range(len(setup.tokens))])
     return outcome
 
 
@@ -259,38 +276,36 @@ def first_submits(base: str, setup: Setup) -> Outcome:
     for index, item_id in enumerate(setup.items):
         first = (2 * index) % len(setup.tokens)
         pairs.append((item_id, first, (first + 1) % len(setup.tokens)))
-    barrier = threading.Barrier(2 * len(pairs))
 
-    def submit(item_id: int, annotator: int, category: int) -> None:
+    def submit(item_id: int, annotator: int, category: int, together: threading.Barrier) -> None:
         with _client(base, setup.tokens[annotator]) as client:
-            client.get("/healthz")  # connected before the barrier: the submits leave together
-            barrier.wait()
+            _at_once(client, together)
             _submit(client, outcome, annotator, item_id, category, str(uuid.uuid4()))
 
     workers: list[Callable[[], None]] = []
     for item_id, a, b in pairs:
-        workers.append(lambda i=item_id, a=a: submit(i, a, setup.categories[0]))
-        workers.append(lambda i=item_id, b=b: submit(i, b, setup.categories[1]))
-    outcome.seconds = _run(workers)
+        pair = threading.Barrier(2)
+        workers.append(lambda i=item_id, a=a, p=pair: submit(i, a, setup.categories[0], p))
+        workers.append(lambda i=item_id, b=b, p=pair: submit(i, b, setup.categories[1], p))
+    outcome.seconds = _run(outcome, workers)
     return outcome
 
 
 def replays(base: str, setup: Setup) -> Outcome:
     """On every item, one annotator sends the same submission twice at the same moment."""
     outcome = Outcome()
-    barrier = threading.Barrier(2 * len(setup.items))
 
-    def send(item_id: int, annotator: int, op: str) -> None:
+    def send(item_id: int, annotator: int, op: str, together: threading.Barrier) -> None:
         with _client(base, setup.tokens[annotator]) as client:
-            client.get("/healthz")
-            barrier.wait()
+            _at_once(client, together)
             _submit(client, outcome, annotator, item_id, setup.categories[0], op)
 
     workers: list[Callable[[], None]] = []
     for index, item_id in enumerate(setup.items):
         annotator, op = index % len(setup.tokens), str(uuid.uuid4())
-        workers += [lambda i=item_id, a=annotator, o=op: send(i, a, o)] * 2
-    outcome.seconds = _run(workers)
+        pair = threading.Barrier(2)
+        workers += [lambda i=item_id, a=annotator, o=op, p=pair: send(i, a, o, p)] * 2
+    outcome.seconds = _run(outcome, workers)
     return outcome
 
 

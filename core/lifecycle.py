@@ -22,7 +22,15 @@ from .errors import IllegalTransition, NotFound
 from .models import AuditEvent, Item
 from .models.types import utcnow
 
-__all__ = ["LOCK", "TRANSITIONS", "ItemState", "allowed_transitions", "lock", "transition"]
+__all__ = [
+    "LOCK",
+    "TRANSITIONS",
+    "ItemState",
+    "allowed_transitions",
+    "lock",
+    "lock_unless_busy",
+    "transition",
+]
 
 
 class ItemState(StrEnum):
@@ -64,6 +72,7 @@ LOCK = (
     .execution_options(populate_existing=True)
 )
 """The item, its row locked to the end of the unit of work (built once)."""
+_LOCK_UNLESS_BUSY = LOCK.with_for_update(of=Item, skip_locked=True)
 
 
 def lock(session: Session, item_id: int) -> Item:
@@ -79,6 +88,14 @@ def lock(session: Session, item_id: int) -> Item:
     if item is None:
         raise NotFound("item", item_id)
     return item
+
+
+def lock_unless_busy(session: Session, item_id: int) -> Item | None:
+    """``lock``, or None at once if another unit of work holds the item's lock (PostgreSQL's
+    ``SKIP LOCKED``): for work that can take another item instead of waiting, such as a
+    claim, which would otherwise wait on items in an order others may not share."""
+    found: Item | None = session.exec(_LOCK_UNLESS_BUSY, params={"item_id": item_id}).first()
+    return found
 
 
 def allowed_transitions(state: str) -> tuple[ItemState, ...]:

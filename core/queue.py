@@ -238,8 +238,12 @@ def _claim_open(session: Session, project: Project, annotator_id: int) -> Item |
         if not candidates:
             return None
         for assignment, item in candidates:
-            if item.status == ItemState.unlabeled:  # _start moves it: item first, then slot,
-                lifecycle.lock(session, item.id)  # type: ignore[arg-type]  # as submit locks
+            # _start moves an unlabeled item: its lock first, then the slot, as submit does
+            # (no deadlock); one busy with another write is passed over, never waited on.
+            if item.status == ItemState.unlabeled and (
+                lifecycle.lock_unless_busy(session, item.id) is None  # type: ignore[arg-type]
+            ):
+                continue
             if _try_claim(session, assignment.id, annotator_id):  # type: ignore[arg-type]
                 _start(session, item, annotator_id)
                 session.refresh(item)

@@ -1,8 +1,10 @@
 """Server-side latency of submitting one label, with 1 and with 20 concurrent annotators.
 
     .venv/bin/python benchmarks/label_latency.py [--labels 400] [--append]
+        [--postgres postgresql://user@127.0.0.1:5432/db]
 
-Builds a fresh SQLite data directory (Alembic-migrated like production) with one image
+Builds a fresh SQLite data directory (or, with ``--postgres``, a fresh database beside the one
+the URL names, dropped afterwards), Alembic-migrated like production, with one image
 project, classification (single-label, 5 categories), enough unlabeled items with one
 assignment slot each, and 20 annotators with API tokens. Items are bulk-inserted with
 SQLAlchemy core (a submit never reads the media; ingestion is the import benchmark's job).
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
@@ -240,6 +243,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", type=int, default=400, help="labels timed per run")
     parser.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
+    parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a server URL)")
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -251,12 +255,18 @@ def main() -> None:
         ("20 annotators, 0.5-1.5 s pause after each submit", 20, 1.0),
     ]
     warmup = 40
-    with tempfile.TemporaryDirectory(prefix="scholia-latency-") as folder:
-        data_dir = Path(folder)
+    with contextlib.ExitStack() as stack:
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scholia-latency-")))
+        database = ""  # SQLite in the data directory
+        if args.postgres:
+            from concurrency import postgres_database  # this folder's other benchmark
+
+            database = stack.enter_context(postgres_database(args.postgres))
+        os.environ["SCHOLIA_DATABASE_URL"] = database  # read by build and the server
         items = warmup + args.labels * len(runs) + 100
         project_id, tokens, categories = build(data_dir, items)
         port = free_port()
-        env = {**os.environ, "SCHOLIA_DATABASE_URL": ""}
+        env = {**os.environ}
         server = subprocess.Popen(
             [sys.executable, __file__, "--serve", str(data_dir), str(port)], env=env
         )
@@ -299,9 +309,11 @@ def main() -> None:
         f"{os.cpu_count()} cores, Python {platform.python_version()}, "
         f"SQLite {sqlite3.sqlite_version}, {platform.system()}"
     )
+    postgres = " --postgres <url>" if args.postgres else ""
     report = "\n".join(
         [
-            f"Command: `.venv/bin/python benchmarks/label_latency.py --labels {args.labels}`",
+            f"Command: `.venv/bin/python benchmarks/label_latency.py --labels {args.labels}"
+            f"{postgres}`",
             "",
             f"Data: {items} unlabeled items (one slot each) in one single-label classification "
             f"project with {len(CATEGORIES)} categories, {ANNOTATORS} annotators with API tokens;"

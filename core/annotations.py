@@ -115,7 +115,9 @@ def _current_statement() -> Any:
 
 def _submit_read_statement() -> Any:
     """The item, its project, the current schema version (its snapshot of the categories is
-    what validation needs) and the current guideline's id, in one read."""
+    what validation needs) and the current guideline's id, in one read, which also locks the
+    item's row (as ``lifecycle.lock`` does, without a round trip of its own): concurrent
+    writes on one item run one after another, each seeing every label committed before it."""
     older = aliased(LabelSchemaVersion)
     latest_schema = (
         select(func.max(older.id))
@@ -136,6 +138,8 @@ def _submit_read_statement() -> Any:
         .join(Project, col(Project.id) == col(Item.project_id))
         .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
         .where(col(Item.id) == bindparam("item_id"))
+        .with_for_update(of=Item)
+        .execution_options(populate_existing=True)
     )
 
 
@@ -167,17 +171,19 @@ def withdraw(
 ) -> SubmitResult:
     """Take back an annotation (undo): a withdrawal revision supersedes it. With nothing
     current left on a labeled item, the item goes back to ``in_progress``."""
+    target = session.get(Annotation, annotation_id)
+    # The item is locked before anything is checked: a replay racing its original waits for
+    # it and then finds it; a submission racing the withdrawal is settled after it.
+    item = lifecycle.lock(session, target.item_id) if target is not None else None
     if client_op_id is not None:
         earlier = _by_client_op(session, actor_id, client_op_id)
         if earlier is not None:
             return SubmitResult(annotation=earlier, created=False)
-    target = session.get(Annotation, annotation_id)
-    if target is None or target.source == AnnotationSource.withdrawal:
+    if target is None or item is None or target.source == AnnotationSource.withdrawal:
         raise NotFound("annotation", str(annotation_id))
     if target.annotator_id != actor_id:
         raise PermissionDenied("Only the annotator who made an annotation can withdraw it.")
-    item = session.get(Item, target.item_id)
-    assert item is not None and item.id is not None
+    assert item.id is not None
     _check_not_stale(session, item.id, annotation_id)
     withdrawal = Annotation(
         item_id=item.id,
@@ -257,6 +263,8 @@ def submit(
     source: str = AnnotationSource.human,
     suggestion: Suggestion | None = None,
 ) -> SubmitResult:
+    # Locks the item (see ``_submit_read_statement``): from here on this submission sees every
+    # label committed on it, and a replay of an op still in flight waits for it and finds it.
     found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
     if found is None:
         raise NotFound("item", item_id)
@@ -437,7 +445,8 @@ def _refresh_item_categories(
     had_any: bool = True,
 ) -> None:
     """Rewrite the item's rows in ``item_category`` from its ``current`` annotations (an item
-    that had no annotation before has no rows to delete)."""
+    that had no annotation before has no rows to delete). Callers hold the item's lock
+    (``_SUBMIT_READ`` or ``lifecycle.lock``), so two rewrites of one item never interleave."""
     used: set[int] = set()
     for annotation in current:
         kind = plugins.annotation_types.get(annotation.annotation_type)

@@ -131,6 +131,8 @@ def settle(
 ) -> Verdict | None:
     """After a submission on ``item``: move it as far as its annotators' work allows.
 
+    The caller holds the item's lock (``lifecycle.lock``), so the labels counted here are all
+    those committed on it: of two submissions completing an item, the second settles it.
     Items past labeling (a correction on a reviewed item, say) keep their state."""
     assert item.id is not None
     if item.status in (ItemState.unlabeled, ItemState.skipped):
@@ -187,7 +189,7 @@ def apply_overlap(
         for _ in range(settings.overlap - slots):
             queue.add_slot(session, item_id)
             added += 1
-        item = session.get(Item, item_id)
-        if item is not None and item.status == ItemState.in_progress:
+        item = lifecycle.lock(session, item_id)  # settled under the lock, as submissions are
+        if item.status == ItemState.in_progress:
             settle(session, plugins, item, settings, actor_id)
     return added

@@ -15,14 +15,22 @@ from enum import StrEnum
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from . import audit, events
 from .errors import IllegalTransition, NotFound
 from .models import AuditEvent, Item
 from .models.types import utcnow
 
-__all__ = ["TRANSITIONS", "ItemState", "allowed_transitions", "transition"]
+__all__ = [
+    "LOCK",
+    "TRANSITIONS",
+    "ItemState",
+    "allowed_transitions",
+    "lock",
+    "lock_unless_busy",
+    "transition",
+]
 
 
 class ItemState(StrEnum):
@@ -55,6 +63,39 @@ _MOVE = (
     .values(status=bindparam("to_state"), updated_at=bindparam("at"))
 )
 """Conditional on the state that was read (built once: every label submission runs it)."""
+
+
+LOCK = (
+    select(Item)
+    .where(col(Item.id) == bindparam("item_id"))
+    .with_for_update(of=Item)
+    .execution_options(populate_existing=True)
+)
+"""The item, its row locked to the end of the unit of work (built once)."""
+_LOCK_UNLESS_BUSY = LOCK.with_for_update(of=Item, skip_locked=True)
+
+
+def lock(session: Session, item_id: int) -> Item:
+    """The item, read afresh with its row locked until the unit of work ends.
+
+    Every write that changes an item's labels or state takes this first, so such writes on
+    one item run one after another and each sees what the previous one committed: two
+    annotators' labels are settled together, a replay finds its original. PostgreSQL locks
+    the row (``SELECT … FOR UPDATE``; READ COMMITTED reads afresh after the wait); SQLite has
+    nothing to add, its writers already hold the database's one write lock
+    (``BEGIN IMMEDIATE``, see ``db``)."""
+    item = session.exec(LOCK, params={"item_id": item_id}).first()
+    if item is None:
+        raise NotFound("item", item_id)
+    return item
+
+
+def lock_unless_busy(session: Session, item_id: int) -> Item | None:
+    """``lock``, or None at once if another unit of work holds the item's lock (PostgreSQL's
+    ``SKIP LOCKED``): for work that can take another item instead of waiting, such as a
+    claim, which would otherwise wait on items in an order others may not share."""
+    found: Item | None = session.exec(_LOCK_UNLESS_BUSY, params={"item_id": item_id}).first()
+    return found
 
 
 def allowed_transitions(state: str) -> tuple[ItemState, ...]:

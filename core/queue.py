@@ -238,6 +238,12 @@ def _claim_open(session: Session, project: Project, annotator_id: int) -> Item |
         if not candidates:
             return None
         for assignment, item in candidates:
+            # _start moves an unlabeled item: its lock first, then the slot, as submit does
+            # (no deadlock); one busy with another write is passed over, never waited on.
+            if item.status == ItemState.unlabeled and (
+                lifecycle.lock_unless_busy(session, item.id) is None  # type: ignore[arg-type]
+            ):
+                continue
             if _try_claim(session, assignment.id, annotator_id):  # type: ignore[arg-type]
                 _start(session, item, annotator_id)
                 session.refresh(item)
@@ -475,6 +481,7 @@ def skip(session: Session, item: Item, annotator_id: int, reason: str | None = N
     """The annotator passes on an item they hold: it becomes ``skipped`` for review. On a gold
     item only their own slot is set aside (its state is the same for everyone)."""
     assert item.id is not None
+    lifecycle.lock(session, item.id)  # state moves under the item's lock (refreshes ``item``)
     if calibration.serves(session, item, annotator_id):
         raise Conflict(
             "Calibration items cannot be skipped: give your best answer, the results page "

@@ -119,6 +119,44 @@ def app(runtime: Runtime) -> Any:
 
 
 @pytest.fixture
+def live_server(app: Any) -> Iterator[str]:
+    """``create_app(runtime)`` served by uvicorn on a free port in a background thread.
+
+    The socket is bound here (port 0) and handed to uvicorn, so parallel workers never race
+    for a port. Returns the base URL once /healthz answers.
+    """
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    thread = threading.Thread(
+        target=server.run, kwargs={"sockets": [sock]}, name=f"uvicorn-{port}", daemon=True
+    )
+    thread.start()
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn exited before it answered /healthz")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not answer /healthz on {base_url} within 15 s")
+        time.sleep(0.02)  # polling a socket, not waiting on the page
+    yield base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+    sock.close()
+    assert not thread.is_alive(), "uvicorn did not stop"
+
+
+@pytest.fixture
 def make_user(runtime: Runtime) -> Callable[..., User]:
     counter = iter(range(1, 10_000))
 

@@ -62,6 +62,7 @@ from .plugins import Plugins
 from .projects import settings_of
 from .quality.aggregation import dawid_skene, majority_vote
 from .runtime import Runtime
+from .storage import place
 
 __all__ = [
     "GateContext",
@@ -329,14 +330,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _place(source: Path, target: Path) -> None:
-    """Hard-link the stored file into the version; copy where the filesystem refuses."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 @dataclass
 class _Writer:
     """Streams the version's files: memory holds one chunk of items, never the whole set."""
@@ -374,7 +367,7 @@ class _Writer:
     def add(self, record: _Record, category_ids: Callable[[Annotation], list[int]]) -> None:
         item = record.item
         file_name = f"images/{item.id}-{item.name}"
-        _place(self.runtime.store.path(item.content_hash), self.folder / file_name)
+        place(self.runtime.store.path(item.content_hash), self.folder / file_name)
         self.checksums.write(f"{_sha256(self.folder / file_name)}  {file_name}\n")
         image = {
             **_position(item.provenance),  # never over the keys below

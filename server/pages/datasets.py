@@ -22,7 +22,7 @@ from scholia.core import datasets, exports, labels, projects
 from scholia.core.contributions import ExportFormat
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.lifecycle import ItemState
-from scholia.core.models import DatasetVersion, Project, Role, User
+from scholia.core.models import DatasetVersion, DatasetVersionStatus, Project, Role, User
 
 from ..auth import requires, signed_in
 from ..builds import Builds, builds_of
@@ -121,7 +121,8 @@ def version_row(
     version_id: FromPath[int],
     format_name: FormatQuery = "",
 ) -> Response[Any]:
-    """One version's row: what the building row polls until the build is done."""
+    """One version's row: what the building row polls until the build is done; the answer
+    once it is done also replaces the "Building version N" notice with how it ended."""
     with runtime_of(request).reading() as session:
         project = projects.get_project(session, project_id)
         version = datasets.get_version(session, version_id)
@@ -136,6 +137,7 @@ def version_row(
         v=version,
         category_names=category_names,
         download_format=format_name,
+        settled=version.status != DatasetVersionStatus.building,
         **context,
     )
 

@@ -62,6 +62,7 @@ from .plugins import Plugins
 from .projects import settings_of
 from .quality.aggregation import dawid_skene, majority_vote
 from .runtime import Runtime
+from .storage import place
 
 __all__ = [
     "GateContext",
@@ -147,7 +148,8 @@ def _folder(runtime: Runtime, version: DatasetVersion) -> Path:
 class _Record:
     item: Item
     annotations: list[Annotation]
-    review: Review | None
+    reviews: list[Review]
+    """Every review decision on the item, oldest first (the last one is its standing)."""
     adjudications: dict[int, Adjudication]
     votes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     """How a canonical annotation was chosen by majority vote, by its id."""
@@ -261,11 +263,11 @@ def _records(
         after = chunk[-1].id  # type: ignore[assignment]
         ids = [i.id for i in chunk if i.id is not None]
         current = valid_annotations(session, ids)
-        reviews: dict[int, Review] = {}
+        reviews: dict[int, list[Review]] = {}
         for review in session.exec(
             select(Review).where(col(Review.item_id).in_(ids)).order_by(col(Review.id))
         ):
-            reviews[review.item_id] = review  # the latest wins
+            reviews.setdefault(review.item_id, []).append(review)
         adjudications = {
             a.id: a
             for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
@@ -289,7 +291,7 @@ def _records(
             if problem is not None:
                 excluded[problem] = excluded.get(problem, 0) + 1
                 continue
-            yield _Record(item, chosen, reviews.get(item.id), adjudications, votes)  # type: ignore[arg-type]
+            yield _Record(item, chosen, reviews.get(item.id, []), adjudications, votes)  # type: ignore[arg-type]
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -329,14 +331,6 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _place(source: Path, target: Path) -> None:
-    """Hard-link the stored file into the version; copy where the filesystem refuses."""
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
-
-
 @dataclass
 class _Writer:
     """Streams the version's files: memory holds one chunk of items, never the whole set."""
@@ -374,7 +368,7 @@ class _Writer:
     def add(self, record: _Record, category_ids: Callable[[Annotation], list[int]]) -> None:
         item = record.item
         file_name = f"images/{item.id}-{item.name}"
-        _place(self.runtime.store.path(item.content_hash), self.folder / file_name)
+        place(self.runtime.store.path(item.content_hash), self.folder / file_name)
         self.checksums.write(f"{_sha256(self.folder / file_name)}  {file_name}\n")
         image = {
             **_position(item.provenance),  # never over the keys below
@@ -404,10 +398,17 @@ class _Writer:
                 self.coco_part.write(("," if self.coco_annotations > 1 else "") + _dump(coco))
             self.provenance.write(_dump(self._provenance(record, annotation, file_name)) + "\n")
 
+    def _review(self, review: Review) -> dict[str, Any]:
+        return {
+            "decision": review.decision,
+            "reviewer": self._pseudonym(review.reviewer_id),
+            "at": review.created_at.isoformat(),
+            "comment": review.comment,
+        }
+
     def _provenance(
         self, record: _Record, annotation: Annotation, file_name: str
     ) -> dict[str, Any]:
-        review = record.review
         adjudication = (
             record.adjudications.get(annotation.adjudication_id)
             if annotation.adjudication_id is not None
@@ -430,13 +431,8 @@ class _Writer:
             "source": annotation.source,
             "suggestion_id": str(annotation.suggestion_id) if annotation.suggestion_id else None,
             "model_version": annotation.model_version,
-            "review": None
-            if review is None
-            else {
-                "decision": review.decision,
-                "reviewer": self._pseudonym(review.reviewer_id),
-                "at": review.created_at.isoformat(),
-            },
+            "review": self._review(record.reviews[-1]) if record.reviews else None,
+            "reviews": [self._review(review) for review in record.reviews],
             "adjudication": None
             if adjudication is None
             else {

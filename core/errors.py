@@ -6,10 +6,12 @@ Each error says what was wrong, where, and what to do. The server maps them to H
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Sequence
 
 __all__ = [
     "Conflict",
+    "DiskFull",
     "IllegalTransition",
     "InvalidInput",
     "ModelFailed",
@@ -59,15 +61,22 @@ class Conflict(ScholiaError):
 
 
 class StorageFailed(ScholiaError):
-    """Writing files failed (a full disk, a read-only folder); what was half-written is gone."""
+    """Writing files failed (a read-only folder, a name taken); what was half-written is gone."""
 
     @classmethod
     def of(cls, error: OSError, what: str) -> StorageFailed:
+        """The error as a person should read it: only a full disk asks for space."""
         where = f" ({error.filename})" if error.filename else ""
-        return cls(
-            f"Could not write {what}: {error.strerror or error}{where}. Nothing of it was "
-            "kept; free some space (or fix the folder's permissions), then try again."
-        )
+        said = f"Could not write {what}: {error.strerror or error}{where}. Nothing of it was kept"
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DiskFull(f"{said}; free some space, then try again.")
+        if error.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return cls(f"{said}; make the folder writable for Scholia, then try again.")
+        return cls(f"{said}.")
+
+
+class DiskFull(StorageFailed):
+    """Writing files failed because the disk (or the quota) is full."""
 
 
 class IllegalTransition(Conflict):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +25,7 @@ from .models import DatasetVersion, DatasetVersionStatus
 from .plugins import Plugins
 from .runtime import Runtime
 
-__all__ = ["ExportRecord", "VersionView", "write"]
+__all__ = ["ExportRecord", "VersionView", "applies", "formats_for", "write"]
 
 
 @dataclass(frozen=True)
@@ -90,6 +90,20 @@ class VersionView:
                 )
 
 
+def applies(export_format: ExportFormat, annotation_types: Iterable[str]) -> bool:
+    """Whether the format writes any of ``annotation_types`` (one that names none writes any)."""
+    return not export_format.annotation_types or bool(
+        set(export_format.annotation_types) & set(annotation_types)
+    )
+
+
+def formats_for(plugins: Plugins, annotation_types: Iterable[str]) -> list[ExportFormat]:
+    """The installed formats that can write a project of ``annotation_types``, by name: what
+    a download menu offers."""
+    types = list(annotation_types)
+    return sorted((f for f in plugins.all(ExportFormat) if applies(f, types)), key=lambda f: f.name)
+
+
 def write(runtime: Runtime, version_id: int, format_name: str, out: Path) -> Path:
     """Write released version ``version_id`` in ``format_name`` into the new folder ``out``."""
     formats = {f.name: f for f in runtime.plugins.all(ExportFormat)}
@@ -112,11 +126,13 @@ def write(runtime: Runtime, version_id: int, format_name: str, out: Path) -> Pat
         )
     folder = export_folder(runtime, version.project_id) / f"v{version.version}"
     manifest = json.loads((folder / "manifest.json").read_text())
-    types = set(manifest["content"]["task_type"])
-    if chosen.annotation_types and not types & set(chosen.annotation_types):
+    types = sorted(manifest["content"]["task_type"])
+    if not applies(chosen, types):
+        fitting = ", ".join(f.name for f in formats_for(runtime.plugins, types)) or "none"
         raise InvalidInput(
             f"The {chosen.title} format writes {', '.join(chosen.annotation_types)}; this "
-            f"version holds {', '.join(sorted(types))}",
+            f"version holds {', '.join(types)} (its project's annotation types). Formats "
+            f"that fit: {fitting}.",
             "$.format",
         )
     if out.exists() and (not out.is_dir() or any(out.iterdir())):

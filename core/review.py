@@ -16,14 +16,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from . import lifecycle
 from .errors import IllegalTransition, InvalidInput
 from .lifecycle import ItemState
 from .models import Item, Review
 
-__all__ = ["DECISIONS", "MAX_ITEMS", "Decision", "Refusal", "decide"]
+__all__ = ["DECISIONS", "MAX_ITEMS", "Decision", "Refusal", "decide", "history"]
 
 DECISIONS = (ItemState.approved, ItemState.needs_review, ItemState.rejected)
 MAX_ITEMS = 1000
@@ -101,3 +101,11 @@ def decide(
             continue
         result.decided.append(item_id)
     return result
+
+
+def history(session: Session, item_id: int) -> list[Review]:
+    """Every review decision on the item with its comment, oldest first: what the item page
+    shows reviewers and the dataset's provenance carries."""
+    return list(
+        session.exec(select(Review).where(col(Review.item_id) == item_id).order_by(col(Review.id)))
+    )

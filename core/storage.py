@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import filecmp
 import hashlib
 import io
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -12,9 +15,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-__all__ = ["MediaStore", "Staged"]
+__all__ = ["MediaStore", "Staged", "place"]
 
 CHUNK = 1024 * 1024
+
+
+FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
+"""The errors that mean the disk (or the user's quota) is full, and nothing else does."""
+
+
+def place(source: Path, target: Path) -> None:
+    """Put a stored file at ``target`` in an export: a hard link where the filesystem allows,
+    else a copy. Placing the same file at the same name again is a no-op (an item with several
+    annotation types is one record per type); a different file already there is refused."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except FileExistsError:
+        if not filecmp.cmp(source, target, shallow=False):
+            raise
+    except OSError as error:
+        if error.errno in FULL_DISK:
+            raise
+        shutil.copyfile(source, target)  # another filesystem, or one without hard links
 
 
 @dataclass

@@ -177,6 +177,15 @@ def _record(
     session.add(stored)
 
 
+def _every_item_failed(job: SuggestionJob) -> str | None:
+    """Why the job failed when no item it asked about got a suggestion, else None: a model
+    that answered nothing but errors has not done the job, whatever its loop reached."""
+    if job.processed == 0 or job.failed < job.processed:
+        return None
+    first = job.failures[0]["error"] if job.failures else "no reason given"
+    return f"Every item failed ({job.failed} of {job.processed}); the first: {first}"
+
+
 def run(
     runtime: Runtime,
     job_id: int,
@@ -190,7 +199,9 @@ def run(
                 return job
             batch = _next_batch(session, job)
         if not batch:
-            jobs.finish(runtime, SuggestionJob, job_id, JobStatus.done)
+            failure = _every_item_failed(job)
+            status = JobStatus.done if failure is None else JobStatus.failed
+            jobs.finish(runtime, SuggestionJob, job_id, status, failure)
             break
         try:
             prelabeling.suggest(

@@ -20,6 +20,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
 from scholia.core.errors import (
     Conflict,
+    DiskFull,
     IllegalTransition,
     InvalidInput,
     ModelFailed,
@@ -44,7 +45,8 @@ STATUS: list[tuple[type[ScholiaError], int, str]] = [
     (ModelFailed, 422, "model_failed"),
     (PermissionDenied, 403, "permission_denied"),
     (SignInFailed, 401, "sign_in_failed"),
-    (StorageFailed, 507, "storage_failed"),
+    (DiskFull, 507, "disk_full"),
+    (StorageFailed, 500, "storage_failed"),
 ]
 
 TITLES = {

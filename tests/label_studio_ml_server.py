@@ -6,7 +6,10 @@ before the first dot) and ``schema`` and answers ``{"model_version": ...}``; ``P
 reads ``tasks``, ``label_config``, ``project`` and ``params`` and answers ``{"results": [...]}``
 (the SDK's ``ModelResponse.predictions``, one entry per task); a failing handler answers
 ``{"status": 500, "detail": "<Exception>: <message>"}`` with HTTP 500 (``exceptions.py``), and
-HTTP Basic auth, when set, guards every route (``check_auth``).
+HTTP Basic auth, when set, guards every route (``check_auth``). As the SDK's
+``LabelStudioMLManager.predict`` does, ``/predict`` before any ``/setup`` fails with "Model is not
+loaded … run setup()": a restarted backend (a new server on the same port, see ``running``) has
+forgotten the setup it was given.
 
 Its model names an image's dominant colour: the labeling config's first ``Choices`` tag (as the
 SDK's ``get_first_tag_occurence("Choices", "Image")`` finds it) must offer ``Red``, ``Green`` and
@@ -67,6 +70,8 @@ class LabelStudioMLServer:
     legacy: bool = False
     """Answer as SDK versions before 2.0 did: ``model_version`` beside ``results``."""
     basic_auth: tuple[str, str] | None = None
+    model_loaded: bool = False
+    """Set by ``/setup``; a new server (a restart) starts without it."""
     received: list[Received] = field(default_factory=list)
     project_ids: list[str] = field(default_factory=list)
     url: str = ""
@@ -81,12 +86,17 @@ class LabelStudioMLServer:
             # As the SDK does: a missing project or schema fails the setup (HTTP 500).
             self.project_ids.append(body.get("project").split(".", 1)[0])
             _choices_tag(body.get("schema"))
+            self.model_loaded = True
             return 200, {"model_version": MODEL_VERSION}
         if method == "POST" and path == "/predict":
             return self._predict(body)
         return 404, {"status": 404, "detail": f"no route {method} {path}"}
 
     def _predict(self, body: Any) -> tuple[int, Any]:
+        if not self.model_loaded:
+            raise ValueError(
+                "Model is not loaded for LabelStudioMLManager: run setup() before using predict()"
+            )
         tasks = body.get("tasks")
         self.project_ids.append(str(body.get("project")).split(".", 1)[0])
         params = body.get("params", {})
@@ -213,8 +223,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, state: LabelStudioMLServer) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
+    allow_reuse_address = True
+
+    def __init__(self, state: LabelStudioMLServer, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
         self.state = state
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -222,10 +234,13 @@ class _Server(ThreadingHTTPServer):
 
 
 @contextmanager
-def running(state: LabelStudioMLServer | None = None) -> Iterator[LabelStudioMLServer]:
-    """Serve ``state`` on a free local port for the duration of the block."""
+def running(
+    state: LabelStudioMLServer | None = None, port: int = 0
+) -> Iterator[LabelStudioMLServer]:
+    """Serve ``state`` on ``port`` (a free one by default) for the duration of the block; a
+    second block on the same port is the backend restarted."""
     state = state or LabelStudioMLServer()
-    server = _Server(state)
+    server = _Server(state, port)
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -270,3 +270,30 @@ def test_the_tag_names_come_from_the_config(tmp_path: Path) -> None:
 def test_a_bad_config_is_refused_with_the_reason(config: dict[str, object], complaint: str) -> None:
     with pytest.raises(msgspec.ValidationError, match=complaint):
         msgspec.convert(config, LabelStudioMLConfig)
+
+
+def test_a_restarted_backend_is_set_up_again_and_asked_once_more(tmp_path: Path) -> None:
+    port = free_port()
+    with running(port=port) as before:
+        predictor = load(registration(before.url))
+        assert [chosen(p) for p in predictor.predict(images(tmp_path, ["Red"]))] == [[17]]
+    with running(port=port) as after:  # a new process, which has forgotten its setup
+        predictions = predictor.predict(images(tmp_path, ["Blue", "Green"]))
+    assert [prediction.error for prediction in predictions] == [None, None]
+    assert [chosen(prediction) for prediction in predictions] == [[42], [4]]
+    assert [request.path for request in after.received] == ["/predict", "/setup", "/predict"]
+    assert after.requests_to("/setup")[0].body["schema"] == label_config(
+        CATEGORIES, LabelStudioMLConfig()
+    )
+
+
+def test_a_backend_that_stays_down_after_a_restart_fails_the_batch_naming_it(
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    with running(port=port) as server:
+        predictor = load(registration(server.url))
+    (prediction,) = predictor.predict(images(tmp_path, ["Red"]))
+    assert prediction.candidates == ()
+    assert prediction.error is not None
+    assert f"127.0.0.1:{port}/predict" in prediction.error

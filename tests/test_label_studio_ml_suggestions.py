@@ -115,3 +115,46 @@ def test_a_backend_that_is_not_running_cannot_be_registered(
     assert response.json()["error"]["code"] == "model_failed"
     assert f"127.0.0.1:{port}" in response.json()["error"]["message"]
     assert made["manager"].get(f"/api/v1/projects/{made['id']}/models").json() == []
+
+
+def test_suggestions_go_on_after_the_backend_restarts(
+    api_for: Callable[..., TestClient[Any]],
+) -> None:
+    made = project(api_for)
+    manager = made["manager"]
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    jobs_url = f"/api/v1/projects/{made['id']}/suggestion-jobs"
+    with running(port=port) as server:
+        model = register(manager, made["id"], server.url).json()
+        manager.post(f"/api/v1/models/{model['id']}/activate").raise_for_status()
+        first_item = made["items"][0]["id"]
+        first = manager.post(jobs_url, json={"scope": "items", "item_ids": [first_item]})
+        assert finished(manager, first.json()["url"])["suggested"] == 1
+    with running(port=port) as restarted:  # the same URL, a new process without its setup
+        started = manager.post(jobs_url, json={})
+        job = finished(manager, started.json()["url"])
+    assert (job["status"], job["suggested"], job["failed"], job["error"]) == ("done", 4, 0, None)
+    assert len(restarted.requests_to("/setup")) == 1
+
+
+def test_a_job_whose_every_item_failed_reports_failure_with_the_first_reason(
+    api_for: Callable[..., TestClient[Any]],
+) -> None:
+    made = project(api_for)
+    manager = made["manager"]
+    state = LabelStudioMLServer(failing_task_ids={i["id"] for i in made["items"]})
+    with running(state) as server:
+        model = register(manager, made["id"], server.url).json()
+        manager.post(f"/api/v1/models/{model['id']}/activate").raise_for_status()
+        started = manager.post(f"/api/v1/projects/{made['id']}/suggestion-jobs", json={})
+        job = finished(manager, started.json()["url"])
+    assert (job["status"], job["processed"], job["suggested"], job["failed"]) == (
+        "failed",
+        4,
+        0,
+        4,
+    )
+    assert job["error"].startswith("Every item failed (4 of 4)")
+    assert "CUDA out of memory" in job["error"]

@@ -75,6 +75,44 @@ def test_an_empty_projects_list_tells_an_annotator_to_wait_for_a_manager(
     assert 'href="/projects/new"' not in page.text
 
 
+def _card(page: Any, project_id: int) -> str:
+    found = re.search(rf'<a [^>]*data-project-id="{project_id}".*?</a>', text_of(page), re.S)
+    assert found is not None
+    return found.group(0)
+
+
+def test_an_annotator_s_card_shows_their_own_work_not_an_upload_prompt(
+    client_for: Callable[..., Client], site: dict[str, Any]
+) -> None:
+    annotator = client_for("annotator")
+    project_id, item_id = site["project"]["id"], site["item"]["id"]
+    card = _card(annotator.get("/projects"), project_id)
+    assert "upload" not in card.lower()
+    assert "<strong>0</strong><span>labeled by you</span>" in card
+    assert "Open it to start labeling." in card
+    submitted = annotator.post(
+        f"/api/v1/items/{item_id}/annotations",
+        json={"annotation_type": "rating", "payload": {"value": 3}},
+    )
+    assert submitted.status_code == 201, submitted.text
+    card = _card(annotator.get("/projects"), project_id)
+    assert "<strong>1</strong><span>labeled by you</span>" in card
+    assert "Open it to start labeling." not in card and "upload" not in card.lower()
+
+
+def test_an_annotator_s_card_of_a_project_without_items_says_there_is_nothing_yet(
+    client_for: Callable[..., Client], manager: Client
+) -> None:
+    created = manager.post(
+        "/api/v1/projects",
+        json={"name": "Empty", "modality": "image", "annotation_types": ["rating"]},
+    )
+    assert created.status_code == 201, created.text
+    card = _card(client_for("annotator").get("/projects"), created.json()["id"])
+    assert "Nothing to label yet" in card and "upload" not in card.lower()
+    assert "upload media to start" in _card(manager.get("/projects"), created.json()["id"])
+
+
 def test_the_projects_list_shows_each_project(manager: Client, site: dict[str, Any]) -> None:
     page = manager.get("/projects")
     assert f'data-project-id="{site["project"]["id"]}"' in page.text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from scholia.core import annotations, counts, lifecycle, review
 from scholia.core.errors import InvalidInput
 from scholia.core.models import AuditEvent, Item, Review
 from scholia.core.runtime import Runtime
-from tests.conftest import seed
+from tests.conftest import export, folder_of, seed
 from tests.test_counts import by_cycle, classified_project
 
 
@@ -267,3 +268,54 @@ def test_project_grid_filters_counts_and_pager(
         f"/projects/{project_id}", params={"group": "done", "category": cats["cat"]}
     ).text
     assert "No items here" in empty
+
+
+def _commented(runtime: Runtime, labeled: dict[str, Any]) -> int:
+    """Item 5 of ``labeled`` sent back, relabeled, then approved, each with a comment."""
+    item_id = labeled["ids"][4]
+    reviewer = labeled["reviewer"].id
+    with runtime.session() as session:
+        review.decide(
+            session,
+            item_ids=[item_id],
+            decision="rejected",
+            reviewer_id=reviewer,
+            comment="The dog is hidden by the bird; label what you see.",
+        )
+        lifecycle.transition(session, item_id, "in_progress", actor_id=reviewer, reason="reopen")
+        lifecycle.transition(session, item_id, "labeled", actor_id=reviewer, reason="relabel")
+        review.decide(
+            session,
+            item_ids=[item_id],
+            decision="approved",
+            reviewer_id=reviewer,
+            comment="Fine now.",
+        )
+    return int(item_id)
+
+
+def test_review_comments_are_shown_on_the_item_page(
+    runtime: Runtime, labeled: dict[str, Any], client_for: Callable[..., TestClient[Any]]
+) -> None:
+    item_id = _commented(runtime, labeled)
+    text = client_for("admin").get(f"/projects/{labeled['project'].id}/items/{item_id}").text
+    section = text[text.index('<section class="card" id="reviews">') :]
+    first = section.index("The dog is hidden by the bird; label what you see.")
+    assert first < section.index("Fine now.")
+    assert labeled["reviewer"].display_name in section
+
+
+def test_review_comments_are_in_the_dataset_provenance(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    item_id = _commented(runtime, labeled)
+    version = export(runtime, labeled["project"].id)
+    lines = (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
+    (entry,) = [e for e in map(json.loads, lines) if e["item_id"] == item_id]
+    assert entry["review"]["decision"] == "approved"
+    assert entry["review"]["comment"] == "Fine now."
+    assert [(r["decision"], r["comment"]) for r in entry["reviews"]] == [
+        ("rejected", "The dog is hidden by the bird; label what you see."),
+        ("approved", "Fine now."),
+    ]
+    assert {r["reviewer"] for r in entry["reviews"]} == {labeled["reviewer"].pseudonym}

@@ -18,11 +18,11 @@ from litestar.params import FromPath, QueryParameter
 from litestar.response import Redirect
 from sqlmodel import Session, col, select
 
-from scholia.core import datasets, labels, projects
+from scholia.core import datasets, exports, labels, projects
 from scholia.core.contributions import ExportFormat
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.lifecycle import ItemState
-from scholia.core.models import DatasetVersion, Role, User
+from scholia.core.models import DatasetVersion, DatasetVersionStatus, Project, Role, User
 
 from ..auth import requires, signed_in
 from ..builds import Builds, builds_of
@@ -46,12 +46,16 @@ def _builds(request: Request[Any, Any, Any]) -> Builds:
     return builds_of(request.app.state, runtime_of(request))
 
 
-def _formats(request: Request[Any, Any, Any]) -> list[ExportFormat]:
-    return sorted(runtime_of(request).plugins.all(ExportFormat), key=lambda f: f.name)
+def _formats(request: Request[Any, Any, Any], project: Project) -> list[ExportFormat]:
+    """The formats that can write this project's annotation types (MOT is no image format)."""
+    return exports.formats_for(runtime_of(request).plugins, project.annotation_types)
 
 
 def _rows_context(
-    request: Request[Any, Any, Any], session: Session, versions: list[DatasetVersion]
+    request: Request[Any, Any, Any],
+    session: Session,
+    project: Project,
+    versions: list[DatasetVersion],
 ) -> dict[str, Any]:
     """What a version's row shows besides the version: who made it, whether it may be
     retried (and by whom), and the formats it can be downloaded in."""
@@ -65,7 +69,7 @@ def _rows_context(
         "creators": creators,
         "retryable": {v.id for v in versions if builds.can_retry(v)},
         "can_create": user_of(request).has_role(Role.manager),
-        "formats": _formats(request),
+        "formats": _formats(request, project),
     }
 
 
@@ -82,7 +86,7 @@ def _render(
         summary = projects.summarize(session, project_id)
         versions = datasets.list_versions(session, project_id)
         everything = labels.all_categories(session, project_id)
-        context = _rows_context(request, session, versions)
+        context = _rows_context(request, session, summary.project, versions)
     return page(
         request,
         FULL,
@@ -104,7 +108,9 @@ def _render(
 def datasets_page(
     request: Request[Any, Any, Any], project_id: FromPath[int], format_name: FormatQuery = ""
 ) -> Response[Any]:
-    known = {f.name for f in _formats(request)}
+    with runtime_of(request).reading() as session:
+        project = projects.get_project(session, project_id)
+    known = {f.name for f in _formats(request, project)}
     return _render(request, project_id, download_format=format_name if format_name in known else "")
 
 
@@ -115,14 +121,15 @@ def version_row(
     version_id: FromPath[int],
     format_name: FormatQuery = "",
 ) -> Response[Any]:
-    """One version's row: what the building row polls until the build is done."""
+    """One version's row: what the building row polls until the build is done; the answer
+    once it is done also replaces the "Building version N" notice with how it ended."""
     with runtime_of(request).reading() as session:
         project = projects.get_project(session, project_id)
         version = datasets.get_version(session, version_id)
         if version.project_id != project_id:
             raise NotFound("dataset version", version_id)
         category_names = {c.id: c.name for c in labels.all_categories(session, project_id)}
-        context = _rows_context(request, session, [version])
+        context = _rows_context(request, session, project, [version])
     return page(
         request,
         ROW,
@@ -130,6 +137,7 @@ def version_row(
         v=version,
         category_names=category_names,
         download_format=format_name,
+        settled=version.status != DatasetVersionStatus.building,
         **context,
     )
 
@@ -143,10 +151,17 @@ def create_version(
     format_name = value(data, "format")
     form = {"statuses": statuses, "category_ids": raw_categories, "format": format_name}
     try:
-        known = [f.name for f in _formats(request)]
+        with runtime_of(request).reading() as session:
+            project = projects.get_project(session, project_id)
+        known = [f.name for f in _formats(request, project)]
         if format_name and format_name not in known:
+            installed = {f.name for f in runtime_of(request).plugins.all(ExportFormat)}
             raise InvalidInput(
-                f"Unknown export format {format_name!r} (installed: {', '.join(known) or 'none'})",
+                f"The {format_name!r} format does not fit this project's annotation types "
+                f"({', '.join(project.annotation_types)}); choose one of: {', '.join(known)}"
+                if format_name in installed
+                else f"Unknown export format {format_name!r} (installed: "
+                f"{', '.join(known) or 'none'})",
                 "$.format",
             )
         if not statuses:

@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Stream
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, labels, lifecycle, projects, queue
+from scholia.core import annotations, items, labels, lifecycle, projects, queue, review
 from scholia.core.errors import IllegalTransition
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 
@@ -60,10 +60,15 @@ def item_detail(
         current = annotations.current_annotations(session, item_id)
         if not qa:
             current = [a for a in current if a.annotator_id == me.id]
+        reviews = review.history(session, item_id) if qa else []
         authors = {
             u.id: u
             for u in session.exec(
-                select(User).where(col(User.id).in_({a.annotator_id for a in current}))
+                select(User).where(
+                    col(User.id).in_(
+                        {a.annotator_id for a in current} | {r.reviewer_id for r in reviews}
+                    )
+                )
             )
         }
         # Provenance of accepted suggestions: the model they came from, by name and version.
@@ -114,6 +119,7 @@ def item_detail(
         project=project,
         item=item,
         annotations=current,
+        reviews=reviews,
         authors=authors,
         origins=origins,
         editors=editors,

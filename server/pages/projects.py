@@ -37,26 +37,29 @@ def home() -> Response[Any]:
 @get("/projects", guards=[signed_in], name="projects")
 def project_list(request: Request[Any, Any, Any]) -> Response[Any]:
     user = user_of(request)
+    mine: dict[int, dict[str, int]] | None = None
     with runtime_of(request).reading() as session:
         summaries = projects.list_projects(session)
         if not user.has_role(Role.reviewer):
-            summaries = [_own(session, s, user.id) for s in summaries]  # type: ignore[arg-type]
+            mine = {s.project.id: _own(session, s, user.id) for s in summaries}  # type: ignore[misc, arg-type]
     return page(
         request,
         "projects/list.html",
         summaries=summaries,
+        mine=mine,
         can_create=user_of(request).has_role(Role.manager),
     )
 
 
-def _own(session: Any, summary: projects.ProjectSummary, annotator_id: int) -> Any:
+def _own(session: Any, summary: projects.ProjectSummary, annotator_id: int) -> dict[str, int]:
     """An annotator's card counts their own work (held, done, skipped), not the project's
-    states: those would show that a gold item never moves when they label it."""
+    states: those would show that a gold item never moves when they label it. ``items`` says
+    only whether there is anything to label yet."""
     assert summary.project.id is not None
-    mine = queue.my_queue_counts(session, summary.project.id, annotator_id)
-    counts = dict.fromkeys(summary.counts, 0)
-    counts.update(in_progress=mine["todo"], labeled=mine["done"], skipped=mine["skipped"])
-    return projects.ProjectSummary(project=summary.project, counts=counts)
+    return {
+        **queue.my_queue_counts(session, summary.project.id, annotator_id),
+        "items": int(summary.total > 0),
+    }
 
 
 def _form_context(request: Request[Any, Any, Any]) -> dict[str, Any]:

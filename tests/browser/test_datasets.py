@@ -62,8 +62,11 @@ def test_create_a_version_watch_it_build_and_see_a_held_one_s_report(
     expect(first).to_have_attribute("data-status", "building")
     expect(first.get_by_role("progressbar")).to_contain_text("/ 4 items")
     screenshot("1-building")
+    notice = page.locator("main > .flash[role='status']")
+    expect(notice).to_have_text("Building version 1; its row shows the progress.")
     REVIEWED.set()
     expect(first).to_have_attribute("data-status", "released")  # the row polled itself
+    expect(notice).to_have_text("Version 1 is released.")  # the notice no longer says building
     expect(first.get_by_role("link", name="Download")).to_have_attribute(
         "href", f"/api/v1/datasets/{first.get_attribute('id').split('-')[1]}/download"
     )

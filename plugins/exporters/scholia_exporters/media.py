@@ -1,15 +1,8 @@
-"""Placing a version's media in an export: hard links where the filesystem allows, else copies."""
+"""Placing a version's media in an export: the core's ``place`` (hard links where the filesystem
+allows, else copies; the same file placed twice is placed once)."""
 
 from __future__ import annotations
 
-import os
-import shutil
-from pathlib import Path
+from scholia.core.storage import place
 
-
-def place(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
+__all__ = ["place"]

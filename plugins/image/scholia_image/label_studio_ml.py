@@ -15,6 +15,10 @@ A result counts when it is a ``choices`` result whose ``from_name``/``to_name`` 
 configured ones; its choice names map to the registration's categories by name. A name the
 registration lacks, a batch that times out or fails, fails those items only (their
 ``Prediction.error``), so no wrong suggestion reaches an annotator and the other batches go on.
+
+A backend keeps its setup in memory: once restarted it answers every ``/predict`` with the SDK's
+"Model is not loaded … run setup()" 500. So when a batch gets that answer, or its connection is
+lost, the predictor sends ``/setup`` again and asks once more.
 """
 
 from __future__ import annotations
@@ -102,6 +106,10 @@ class _BatchFailed(Exception):
     """One ``/predict`` request gave no usable answer; every item in it gets the reason."""
 
 
+class _SetupLost(_BatchFailed):
+    """The backend has forgotten its setup (it restarted) or the connection to it was lost."""
+
+
 class _ItemFailed(Exception):
     """One task's result cannot become suggestions; that item gets the reason."""
 
@@ -167,9 +175,14 @@ class LabelStudioMLPredictor:
             "label_config": self._schema,
             "params": {"login": None, "password": None, "context": None},
         }
-        body = _answer(
-            self._client, self._url, "POST", "predict", request, self._config, _BatchFailed
-        )
+        try:
+            body = self._predict(request)
+        except _SetupLost:
+            self._model_version = _setup(
+                self._client, self._url, self._config, self._schema, _BatchFailed
+            )
+            request["model_version"] = self._model_version
+            body = self._predict(request)
         results = body.get("results") if isinstance(body, dict) else None
         if not isinstance(results, list):
             raise _BatchFailed(
@@ -182,6 +195,18 @@ class LabelStudioMLPredictor:
                 f"for {len(tasks)} tasks; it must answer one per task, in order"
             )
         return results
+
+    def _predict(self, request: dict[str, Any]) -> Any:
+        return _answer(
+            self._client,
+            self._url,
+            "POST",
+            "predict",
+            request,
+            self._config,
+            _BatchFailed,
+            setup_lost=_SetupLost,
+        )
 
     def _candidates(self, entry: Any) -> tuple[Candidate, ...]:
         """One task's entry (a prediction, or a list of them when the backend proposes
@@ -271,8 +296,11 @@ def _answer(
     request: Mapping[str, Any] | None,
     config: LabelStudioMLConfig,
     failure: type[Exception],
+    setup_lost: type[Exception] | None = None,
 ) -> Any:
-    """The decoded JSON answer of one request, or ``failure`` saying what went wrong."""
+    """The decoded JSON answer of one request, or ``failure`` saying what went wrong
+    (``setup_lost``, when given, if the backend has forgotten its setup or the connection
+    was lost: worth setting up again)."""
     where = f"{url}/{route}"
     try:
         response = client.request(method, where, json=request)
@@ -281,7 +309,10 @@ def _answer(
             f"the Label Studio ML backend at {where} did not answer within {config.timeout_s:g} s"
         ) from None
     except httpx.HTTPError as error:
-        raise failure(
+        lost = (
+            failure if setup_lost is None or isinstance(error, httpx.ConnectError) else setup_lost
+        )
+        raise lost(
             f"could not reach the Label Studio ML backend at {where} ({error}); is it running "
             "at that URL?"
         ) from None
@@ -292,9 +323,10 @@ def _answer(
             "was started with"
         )
     if response.status_code != 200:
-        raise failure(
-            f"the Label Studio ML backend at {where} answered HTTP {response.status_code}: "
-            f"{_detail(response)}"
+        detail = _detail(response)
+        forgotten = response.status_code == 500 and "setup()" in detail
+        raise (setup_lost if forgotten and setup_lost is not None else failure)(
+            f"the Label Studio ML backend at {where} answered HTTP {response.status_code}: {detail}"
         )
     try:
         return msgspec.json.decode(response.content)
@@ -339,22 +371,32 @@ def load(registration: ModelRegistration) -> LabelStudioMLPredictor:
                 f"{_excerpt(health)}, not status 'UP'); check its logs"
             )
         schema = label_config(registration.categories, config)
-        setup = _answer(
-            client,
-            url,
-            "POST",
-            "setup",
-            {"project": config.project, "schema": schema, "hostname": "", "access_token": ""},
-            config,
-            ModelFailed,
-        )
+        version = _setup(client, url, config, schema, ModelFailed)
     except ModelFailed:
         client.close()
         raise
-    version = setup.get("model_version") if isinstance(setup, dict) else None
-    return LabelStudioMLPredictor(
-        client, url, registration, config, schema, None if version is None else str(version)
+    return LabelStudioMLPredictor(client, url, registration, config, schema, version)
+
+
+def _setup(
+    client: httpx.Client,
+    url: str,
+    config: LabelStudioMLConfig,
+    schema: str,
+    failure: type[Exception],
+) -> str | None:
+    """Hand the backend the labeling config (``/setup``); the model version it answers."""
+    setup = _answer(
+        client,
+        url,
+        "POST",
+        "setup",
+        {"project": config.project, "schema": schema, "hostname": "", "access_token": ""},
+        config,
+        failure,
     )
+    version = setup.get("model_version") if isinstance(setup, dict) else None
+    return None if version is None else str(version)
 
 
 BACKEND = PrelabelBackend(

@@ -36,8 +36,6 @@ export::
 from __future__ import annotations
 
 import math
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -47,6 +45,7 @@ import msgspec
 from scholia.core.contributions import ExportFormat
 from scholia.core.errors import InvalidInput
 from scholia.core.exports import ExportRecord, VersionView
+from scholia.core.storage import place
 
 from . import cvat_video, mot, segments_export
 from .segments import Segments
@@ -62,14 +61,6 @@ __all__ = [
 
 CVAT_SOURCES = {"suggestion": "semi-auto", "imported": "file"}
 """Scholia's annotation sources in CVAT's words; anything else a person drew is ``manual``."""
-
-
-def _place(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _of_type(version: VersionView, annotation_type: str) -> Iterator[ExportRecord]:
@@ -139,7 +130,7 @@ def write_cvat_video(version: VersionView, out: Path) -> None:
             assignee=provenance.get("annotator"),
             source=CVAT_SOURCES.get(provenance.get("source") or "", "manual"),
         )
-        _place(record.media, out / stem / file_name)
+        place(record.media, out / stem / file_name)
 
 
 def _folder(out: Path, stem: str) -> Path:
@@ -162,7 +153,7 @@ def write_mot(version: VersionView, out: Path) -> None:
                 mot.seqinfo_ini(stem, fps=fps, frame_count=frame_count, width=width, height=height),
                 encoding="utf-8",
             )
-        _place(record.media, sequence / file_name)
+        place(record.media, sequence / file_name)
 
 
 def _timelines(version: VersionView, out: Path) -> list[segments_export.VideoSegments]:
@@ -172,7 +163,7 @@ def _timelines(version: VersionView, out: Path) -> list[segments_export.VideoSeg
         payload = msgspec.convert(record.payload, Segments)
         kept = Segments(segments=[s for s in payload.segments if s.category_id in names])
         video = f"videos/{_video(record)[0]}"
-        _place(record.media, out / video)
+        place(record.media, out / video)
         timelines.append(
             segments_export.video_segments(
                 video,

@@ -16,7 +16,7 @@ from alembic import op
 from scholia.core.models.types import UTCDateTime
 
 revision: str = "0015"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

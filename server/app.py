@@ -25,6 +25,7 @@ from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
 from .health import health_handlers
 from .pages import page_router
+from .security_headers import add_security_headers
 from .templating import build_environment
 
 __all__ = ["DEFAULT_PLUGINS", "create_app"]
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,
         state={"runtime": runtime, "link_sign_in": link_sign_in},
+        before_send=[add_security_headers],
         on_shutdown=[runtime.close],
     )
     return app

@@ -15,3 +15,4 @@ __all__ = ["register_menu_links"]
 def register_menu_links(register: Callable[[MenuLink], None]) -> None:
     register(MenuLink(name="projects", label="Projects", href="/projects", order=10))
     register(MenuLink(name="plugins", label="Plugins", href="/plugins", order=90))
+    register(MenuLink(name="security", label="Security", href="/security", role="admin", order=95))

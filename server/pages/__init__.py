@@ -18,6 +18,7 @@ from .plugins import plugin_pages
 from .projects import project_pages
 from .quality import quality_pages
 from .review import review_pages
+from .security import security_pages
 from .settings import settings_pages
 
 __all__ = ["page_router"]
@@ -45,5 +46,6 @@ page_router = Router(
         *account_pages,
         *settings_pages,
         *model_pages,
+        *security_pages,
     ],
 )

@@ -23,7 +23,9 @@ def test_a_hundred_wrong_passwords_lock_the_account_even_for_the_right_one(
 ) -> None:
     user = make_user("annotator")
     with TestClient(app) as client:
-        statuses = [sign_in(client, user.username, "wrong password").status_code for _ in range(100)]
+        statuses = [
+            sign_in(client, user.username, "wrong password").status_code for _ in range(100)
+        ]
         assert statuses[:5] == [401] * 5
         assert set(statuses[5:]) == {429}
         response = sign_in(client, user.username)
@@ -43,7 +45,10 @@ def test_the_lock_counts_the_username_typed_whether_or_not_it_exists(
         for _ in range(5):
             assert sign_in(client, "nobody-here", "guess").status_code == 401
         assert sign_in(client, "NOBODY-here", "guess").status_code == 429
-        assert sign_in(client, user.username).status_code in (302, 303)  # another account still works
+        assert sign_in(client, user.username).status_code in (
+            302,
+            303,
+        )  # another account still works
 
 
 def test_failures_from_one_address_lock_it_for_every_account(

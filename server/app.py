@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -21,8 +20,10 @@ from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 
 from .api import api_router
+from .api_docs import OfflineSwagger
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
+from .favicon import favicon
 from .health import health_handlers
 from .pages import page_router
 from .security_headers import add_security_headers
@@ -62,7 +63,14 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         cookie_samesite="lax",
     )
     app = Litestar(
-        route_handlers=[*health_handlers, page_router, api_router, *static_routers, *plugin_routes],
+        route_handlers=[
+            *health_handlers,
+            favicon,
+            page_router,
+            api_router,
+            *static_routers,
+            *plugin_routes,
+        ],
         middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
@@ -73,7 +81,7 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             title="Scholia",
             version=__version__,
             path="/api/v1/schema",
-            render_plugins=[SwaggerRenderPlugin()],
+            render_plugins=[OfflineSwagger()],
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,
         state={"runtime": runtime, "link_sign_in": link_sign_in},

@@ -162,3 +162,33 @@ def test_a_trusted_proxy_gives_the_client_address_for_throttling(
             follow_redirects=False,
         )
         assert again.status_code == 429
+
+
+def test_the_favicon_is_served_as_an_icon(client_for: Callable[..., TestClient[Any]]) -> None:
+    from io import BytesIO
+
+    from PIL import Image
+
+    browser = client_for("annotator")
+    response = browser.get("/favicon.ico")
+    assert response.status_code == 200
+    assert Image.open(BytesIO(response.content)).format == "ICO"
+    _assert_hardened(response)
+    assert 'rel="icon" href="/favicon.ico"' in browser.get("/projects").text
+
+
+def test_the_api_docs_page_loads_nothing_from_elsewhere_and_no_inline_script(
+    client_for: Callable[..., TestClient[Any]],
+) -> None:
+    import re
+
+    browser = client_for("annotator")
+    response = browser.get("/api/v1/schema/swagger")
+    assert response.status_code == 200
+    _assert_hardened(response)
+    html = response.text
+    assert "http://" not in html and "https://" not in html and "//cdn" not in html
+    scripts = re.findall(r"<script([^>]*)>(.*?)</script>", html, re.S)
+    assert scripts and all("src=" in attrs and not body.strip() for attrs, body in scripts)
+    for url in re.findall(r'(?:src|href)="(/static/[^"]+)"', html):
+        assert browser.get(url).status_code == 200, url

@@ -69,6 +69,14 @@ def test_no_main_page_breaks_the_content_security_policy(
         expect(page.locator("#classification-mode")).to_be_visible()
 
 
+WIDEST = """() => [...document.querySelectorAll("body *")]
+  .filter((e) => e.getBoundingClientRect().right > 391 && e.children.length === 0)
+  .slice(0, 3)
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)
+  .join(", ")"""
+"""The first few leaf elements that reach past a 390 px screen: what to fix."""
+
+
 def test_pages_fit_a_390_pixel_phone(
     page: Page, runtime: Runtime, screenshot: Callable[[str], Path]
 ) -> None:
@@ -84,7 +92,8 @@ def test_pages_fit_a_390_pixel_phone(
         page.wait_for_load_state("networkidle")
         width = page.evaluate("document.scrollingElement.scrollWidth")
         if width > 390:
-            too_wide.append(f"{path}: {width}px")
+            widest = page.evaluate(WIDEST)
+            too_wide.append(f"{path}: {width}px ({widest})")
             screenshot(path.strip("/").replace("/", "-") or "root")
     assert too_wide == []
 

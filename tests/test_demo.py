@@ -66,7 +66,9 @@ def test_the_colour_demo_draws_each_swatch_and_category_in_its_own_colour(
         assert rgb.index(max(rgb)) == channel[category.name], (category.name, category.color)
     dominant = Counter()
     for swatch in swatches:
-        mean = ImageStat.Stat(Image.open(runtime.store.path(swatch.content_hash)).convert("RGB")).mean
+        mean = ImageStat.Stat(
+            Image.open(runtime.store.path(swatch.content_hash)).convert("RGB")
+        ).mean
         first, second = sorted(mean, reverse=True)[:2]
         assert first > 1.5 * second, (swatch.name, mean)  # plainly one colour, not a blend
         dominant[mean.index(first)] += 1

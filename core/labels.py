@@ -203,18 +203,24 @@ def _check_hotkey(session: Session, project_id: int, category_id: int, raw: str)
 
 
 def create_initial(
-    session: Session, project: Project, names: Sequence[str], actor_id: int
+    session: Session,
+    project: Project,
+    names: Sequence[str],
+    actor_id: int,
+    colors: Sequence[str] = (),
 ) -> LabelSchemaVersion:
-    """The project's first categories (ids 1..n) and schema version 1.0.0."""
+    """The project's first categories (ids 1..n) and schema version 1.0.0; ``colors`` colour
+    the first ones (the "red" category drawn red), the palette the rest."""
     assert project.id is not None
     for index, raw in enumerate(names):
         name = _check_name(session, project.id, raw, None)
+        color = _check_colour(colors[index]) if index < len(colors) else None
         session.add(
             Category(
                 project_id=project.id,
                 id=index + 1,
                 name=name,
-                color=PALETTE[index % len(PALETTE)],
+                color=color or PALETTE[index % len(PALETTE)],
                 display_order=index,
             )
         )

@@ -198,8 +198,11 @@ def create_project(
     categories: Sequence[str] = (),
     guidelines: str = "",
     settings: dict[str, Any] | None = None,
+    category_colors: Sequence[str] = (),
 ) -> Project:
     """A new project with guideline version 1 and label schema 1.0.0.
+
+    ``category_colors`` (#rrggbb) colour the categories in order; the rest take the palette's.
 
     The modality and annotation types must come from loaded plugins; the error lists what is
     installed, so a missing plugin is obvious.
@@ -251,7 +254,7 @@ def create_project(
     session.add(
         GuidelineVersion(project_id=project.id, version=1, body=guidelines, created_by=actor_id)
     )
-    labels.create_initial(session, project, categories, actor_id)
+    labels.create_initial(session, project, categories, actor_id, category_colors)
     audit.record(
         session,
         actor_id=actor_id,

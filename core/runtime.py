@@ -6,6 +6,7 @@ themselves only take a database session and what they need from here.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import weakref
@@ -23,7 +24,7 @@ from .contributions import EventHandler
 from .db import READING, create_db_engine, migration_status, upgrade
 from .plugins import Plugins, load_plugins
 from .predictors import Predictors
-from .settings import Settings
+from .settings import PRIVATE_UMASK, Settings, private_folder
 from .storage import MediaStore
 
 __all__ = ["DEFAULT_PLUGINS", "Runtime"]
@@ -72,7 +73,13 @@ class Runtime:
         default_plugins: Iterable[str] = (),
         migrate: bool = True,
     ) -> Runtime:
-        """Connect, load plugins and (unless ``migrate`` is False) bring the schema up to date."""
+        """Connect, load plugins and (unless ``migrate`` is False) bring the schema up to date.
+
+        The process's umask becomes 077: everything written in the data directory (database,
+        media, dataset versions, imports, models) is readable by its owner only.
+        """
+        os.umask(PRIVATE_UMASK)
+        private_folder(settings.data_dir)
         engine = create_db_engine(settings.database_url)
         if migrate and not migration_status(engine).is_current:
             upgrade(engine)

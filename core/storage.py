@@ -56,7 +56,8 @@ class MediaStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.root.mkdir(parents=True, exist_ok=True)
+        # Readable by the owner only: media can be people's faces and voices.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
@@ -95,7 +96,8 @@ class MediaStore:
         else:
             with staged.path.open("rb+") as file:
                 os.fsync(file.fileno())
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(staged.path, 0o600)  # mkstemp's mode already; said here so it stays so
             os.replace(staged.path, target)
         staged.kept = True
 

@@ -9,7 +9,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.htmx import HTMXPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
@@ -21,11 +20,14 @@ from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 
 from .api import api_router
+from .api_docs import OfflineSwagger
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
+from .favicon import favicon
 from .health import health_handlers
 from .openapi import TruthfulJsonRenderPlugin, allow_every_method
 from .pages import page_router
+from .security_headers import add_security_headers
 from .templating import build_environment
 
 __all__ = ["DEFAULT_PLUGINS", "create_app"]
@@ -62,7 +64,14 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         cookie_samesite="lax",
     )
     app = Litestar(
-        route_handlers=[*health_handlers, page_router, api_router, *static_routers, *plugin_routes],
+        route_handlers=[
+            *health_handlers,
+            favicon,
+            page_router,
+            api_router,
+            *static_routers,
+            *plugin_routes,
+        ],
         middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
@@ -73,11 +82,11 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             title="Scholia",
             version=__version__,
             path="/api/v1/schema",
-            render_plugins=[SwaggerRenderPlugin(), TruthfulJsonRenderPlugin()],
+            render_plugins=[OfflineSwagger(), TruthfulJsonRenderPlugin()],
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,
         state={"runtime": runtime, "link_sign_in": link_sign_in},
-        before_send=[allow_every_method],
+        before_send=[add_security_headers, allow_every_method],
         on_shutdown=[runtime.close],
     )
     return app

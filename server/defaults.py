@@ -16,3 +16,4 @@ def register_menu_links(register: Callable[[MenuLink], None]) -> None:
     register(MenuLink(name="projects", label="Projects", href="/projects", order=10))
     register(MenuLink(name="plugins", label="Plugins", href="/plugins", order=90))
     register(MenuLink(name="users", label="Users", href="/admin/users", role="admin", order=95))
+    register(MenuLink(name="security", label="Security", href="/security", role="admin", order=96))

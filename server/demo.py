@@ -201,6 +201,7 @@ def _model_demo(runtime: Runtime, admin_id: int) -> None:
             description="A colour model suggests each swatch's colour: press A to accept it, or "
             "pick the right one. The swatches the model is least sure of come first.",
             categories=list(COLOURS),
+            category_colors=["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in SWATCHES],
             guidelines="Choose the colour that covers most of the swatch.",
             settings={"gold_rate": 0, "suggestions": {"order": "least_confidence"}},
         )
@@ -222,9 +223,10 @@ def _model_demo(runtime: Runtime, admin_id: int) -> None:
         rng = random.Random(5)
         made = []
         for index in range(18):
-            # Most swatches are one colour; every third is a mix, where the model hesitates.
+            # Red, green and blue in turn, six of each. Every fourth leans towards the next
+            # colour, where the model hesitates, but stays plainly its own colour.
             first, second = SWATCHES[index % 3], SWATCHES[(index + 1) % 3]
-            share = 0.5 + rng.uniform(-0.1, 0.1) if index % 3 == 2 else 1.0
+            share = 0.85 + rng.uniform(-0.03, 0.03) if index % 4 == 3 else 1.0
             rgb = tuple(
                 round(a * share + b * (1 - share)) for a, b in zip(first, second, strict=True)
             )

@@ -42,3 +42,34 @@ def test_the_demo_has_a_model_whose_suggestions_wait_least_sure_first(runtime: R
     assert (log.status, log.suggestions, log.accepted, log.corrected) == ("active", 18, 2, 1)
     assert len(pending) == 15
     assert assisted.settings["suggestions"]["order"] == "least_confidence"
+
+
+def test_the_colour_demo_draws_each_swatch_and_category_in_its_own_colour(
+    runtime: Runtime,
+) -> None:
+    from collections import Counter
+
+    from PIL import Image, ImageStat
+
+    from scholia.core.models import Category, Item
+
+    set_up_demo(runtime, image_count=3)
+    with runtime.session() as session:
+        assisted = session.exec(select(Project).where(col(Project.name) == MODEL_PROJECT)).one()
+        categories = session.exec(
+            select(Category).where(col(Category.project_id) == assisted.id)
+        ).all()
+        swatches = session.exec(select(Item).where(col(Item.project_id) == assisted.id)).all()
+    channel = {"red": 0, "green": 1, "blue": 2}
+    for category in categories:  # the "red" category is drawn red, not blue
+        rgb = [int(category.color[i : i + 2], 16) for i in (1, 3, 5)]
+        assert rgb.index(max(rgb)) == channel[category.name], (category.name, category.color)
+    dominant = Counter()
+    for swatch in swatches:
+        mean = ImageStat.Stat(
+            Image.open(runtime.store.path(swatch.content_hash)).convert("RGB")
+        ).mean
+        first, second = sorted(mean, reverse=True)[:2]
+        assert first > 1.5 * second, (swatch.name, mean)  # plainly one colour, not a blend
+        dominant[mean.index(first)] += 1
+    assert dominant == Counter({0: 6, 1: 6, 2: 6})

@@ -4,7 +4,7 @@ from .annotation import Annotation, AnnotationSource, Confidence
 from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
 from .expansion import Expansion
-from .identity import ApiToken, Role, User, WebSession
+from .identity import ApiToken, Role, SignInFailure, User, WebSession
 from .item import Assignment, Blob, Item, ItemCategory
 from .model import Model, ModelStatus
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
@@ -46,6 +46,7 @@ __all__ = [
     "Project",
     "Review",
     "Role",
+    "SignInFailure",
     "Suggestion",
     "SuggestionDecision",
     "SuggestionJob",

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
-__all__ = ["ApiToken", "Role", "User", "WebSession"]
+__all__ = ["ApiToken", "Role", "SignInFailure", "User", "WebSession"]
 
 
 class Role(StrEnum):
@@ -81,3 +81,20 @@ class ApiToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SignInFailure(SQLModel, table=True):
+    """One refused password sign-in: the username typed (whether or not it exists) and the
+    client address. Counted over a window to throttle guessing (see ``core/throttle.py``);
+    kept in the database so the count holds across processes and restarts."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (
+        Index("ix_sign_in_failure_username_failed_at", "username", "failed_at"),
+        Index("ix_sign_in_failure_address_failed_at", "address", "failed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(200), nullable=False))
+    address: str = Field(sa_column=Column(String(64), nullable=False))
+    failed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

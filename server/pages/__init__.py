@@ -18,6 +18,7 @@ from .plugins import plugin_pages
 from .projects import project_pages
 from .quality import quality_pages
 from .review import review_pages
+from .security import security_pages
 from .settings import settings_pages
 from .users import user_pages
 
@@ -47,5 +48,6 @@ page_router = Router(
         *settings_pages,
         *model_pages,
         *user_pages,
+        *security_pages,
     ],
 )

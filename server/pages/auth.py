@@ -9,10 +9,11 @@ from litestar import Request, Response
 from litestar.params import FromQuery
 from litestar.response import Redirect
 
-from scholia.core import identity
+from scholia.core import identity, throttle
 from scholia.core.errors import SignInFailed
 
 from ..auth import SESSION_COOKIE
+from ..proxy import client_address, is_https
 from ..routing import get, post, runtime_of
 from ..templating import flash, page
 from .forms import Form, value
@@ -61,7 +62,7 @@ def _signed_in_response(
         max_age=runtime.settings.session_max_age_s,
         httponly=True,
         samesite="lax",
-        secure=request.url.scheme == "https",
+        secure=is_https(request.scope, runtime.settings),
         path="/",
     )
     return response
@@ -69,14 +70,24 @@ def _signed_in_response(
 
 @post("/sign-in")
 def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
+    """Check the password, unless this account or address is locked for failing too often:
+    then 429 with ``Retry-After``, even for the right password, until the window passes."""
     runtime = runtime_of(request)
     username = value(data, "username").strip()
     target = _safe_next(value(data, "next"))
+    address = client_address(request.scope, runtime.settings)
+    limits = throttle.Limits.of(runtime.settings)
+    lock = runtime.read(lambda session: throttle.lockout(session, username, address, limits))
+    if lock is not None:
+        return _locked_page(request, lock, target, username)
     try:
         with runtime.session() as session:
             user = identity.authenticate(session, username, value(data, "password"))
             token = identity.start_web_session(session, user, runtime.settings.session_max_age_s)
+            throttle.forget_account(session, username)
     except SignInFailed as error:
+        with runtime.session() as session:
+            throttle.record_failure(session, username, address, limits)
         return page(
             request,
             "sign_in.html",
@@ -86,6 +97,25 @@ def sign_in(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
             username=username,
         )
     return _signed_in_response(request, token, target)
+
+
+def _locked_page(
+    request: Request[Any, Any, Any], lock: throttle.Lockout, target: str, username: str
+) -> Response[Any]:
+    who = "this account" if lock.kind == "account" else "your network address"
+    response = page(
+        request,
+        "sign_in.html",
+        status_code=429,
+        next=target,
+        error=(
+            f"Too many failed sign-ins for {who}. Please wait {lock.wait_in_words()} and try "
+            "again, or ask an administrator to lift the lock."
+        ),
+        username=username,
+    )
+    response.headers["Retry-After"] = str(lock.retry_after_s())
+    return response
 
 
 @get("/sign-in/link")

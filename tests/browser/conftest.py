@@ -1,6 +1,7 @@
 """Browser fixtures: the live server of tests/conftest.py, one
 Debian Chromium per xdist worker driven by Playwright, and a page per test that records
-JavaScript errors and broken assets, with screenshots saved under test-artifacts/.
+JavaScript errors, broken assets and what the Content-Security-Policy blocked, with
+screenshots saved under test-artifacts/.
 """
 
 from __future__ import annotations
@@ -10,7 +11,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, Response, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Response,
+    expect,
+    sync_playwright,
+)
 
 from tests.conftest import PASSWORD
 
@@ -42,6 +50,12 @@ class PageProblems:
     def __init__(self) -> None:
         self.js_errors: list[str] = []
         self.broken_assets: list[str] = []
+        self.csp_violations: list[str] = []
+
+    def on_console(self, message: ConsoleMessage) -> None:
+        # Chromium reports what the Content-Security-Policy blocked on the console.
+        if "Content Security Policy" in message.text:
+            self.csp_violations.append(message.text)
 
     def on_response(self, response: Response) -> None:
         path = response.url.split("?", 1)[0]
@@ -61,9 +75,11 @@ def page(browser: Browser, live_server: str, page_problems: PageProblems) -> Ite
     page = context.new_page()
     page.on("pageerror", lambda error: page_problems.js_errors.append(str(error)))
     page.on("response", page_problems.on_response)
+    page.on("console", page_problems.on_console)
     yield page
     context.close()
     assert not page_problems.js_errors, f"JavaScript errors: {page_problems.js_errors}"
+    assert not page_problems.csp_violations, f"Blocked by the CSP: {page_problems.csp_violations}"
     assert not page_problems.broken_assets, f"Broken assets: {page_problems.broken_assets}"
 
 

@@ -85,7 +85,7 @@ def _open_editor(page: Page, video: dict[str, Any]) -> None:
     page.wait_for_url(re.compile(rf"/label/{video['item_id']}$"))
     page.wait_for_selector("[data-editor-root=segments][data-editor-mounted]")
     # The player has the video's metadata, so seeking it is real from here on.
-    page.wait_for_function("document.querySelector('[data-segments-video]').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('[data-segments-video]').readyState >= 1")
 
 
 def _press(page: Page, key: str, times: int = 1) -> None:
@@ -121,7 +121,7 @@ def test_a_segment_drawn_with_the_keyboard_is_stored_on_frames_and_seen_in_revie
     expect(page.locator("[data-segments-frame]")).to_have_text(f"frame 3 / {FRAMES - 1}")
     # The player is really at frame 3 (the middle of it, so it never shows a neighbour).
     player = "document.querySelector('[data-segments-video]')"
-    page.wait_for_function(f"Math.abs({player}.currentTime - 3.5 / {fps}) < 1e-3")
+    page.wait_for_function(f"() => Math.abs({player}.currentTime - 3.5 / {fps}) < 1e-3")
     _press(page, "[")
     _press(page, ".", 5)
     _press(page, "]")
@@ -329,7 +329,7 @@ def test_the_playhead_follows_playback_and_the_pointer(
     frame = page.locator("[data-segments-frame]")
 
     _press(page, " ")
-    page.wait_for_function(f"!{player}.paused && {player}.currentTime > 0.2")
+    page.wait_for_function(f"() => !{player}.paused && {player}.currentTime > 0.2")
     _press(page, " ")
     expect(page.locator("[data-segments-do=play]")).to_have_text("▶")  # paused, and drawn
     shown = int(frame.inner_text().split()[1])
@@ -345,7 +345,7 @@ def test_the_playhead_follows_playback_and_the_pointer(
     x = lane["x"] + lane["width"] * 12.5 / FRAMES
     page.mouse.click(x, lane["y"] + lane["height"] / 2)
     expect(frame).to_have_text(f"frame 12 / {FRAMES - 1}")
-    page.wait_for_function(f"Math.abs({player}.currentTime - 12.5 / {FPS}) < 1e-3")
+    page.wait_for_function(f"() => Math.abs({player}.currentTime - 12.5 / {FPS}) < 1e-3")
     page.mouse.down()
     page.mouse.move(lane["x"] + lane["width"] + 40, lane["y"] + 10, steps=4)
     page.mouse.up()

@@ -1,7 +1,7 @@
 """users: when each account last signed in, for the admins' Users page
 
 Revision ID: 0015
-Revises: 0008
+Revises: 0014
 Create Date: 2026-12-07
 
 Admins deciding whom to deactivate want to see who still signs in. Accounts that have not
@@ -16,7 +16,7 @@ from alembic import op
 from scholia.core.models.types import UTCDateTime
 
 revision: str = "0015"
-down_revision: str | None = "0009"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

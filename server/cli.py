@@ -17,7 +17,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from scholia.core import __version__, identity
+from scholia.core import __version__, identity, membership
 from scholia.core.db import create_db_engine, migration_status, upgrade
 from scholia.core.errors import ScholiaError
 from scholia.core.models import Role, User
@@ -297,17 +297,20 @@ def _collect_files(paths: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def _import_actor(session: Any, username: str | None) -> User:
+def _import_actor(session: Any, username: str | None, project_id: int) -> User:
+    """The user the command acts as: ``--as`` must be a manager of the project (or an
+    admin); without it, the first active admin."""
     from sqlmodel import col, select
 
     if username is not None:
         user = session.exec(select(User).where(col(User.username) == username)).first()
         if user is None:
             _usage_error(f"no user named {username!r} (see `scholia users list`)")
-        if not user.has_role(Role.manager):
+        role = membership.role_in(session, project_id, user)
+        if not membership.holds(role, Role.manager):
             _usage_error(
-                f"{username!r} may not add items (roles: {', '.join(user.roles) or 'none'}); "
-                "pass --as with a manager or an admin"
+                f"{username!r} is not a manager of project {project_id} (their role there: "
+                f"{role or 'not a member'}); pass --as with one of its managers or an admin"
             )
         return user
     everyone = list(session.exec(select(User).order_by(col(User.id))))
@@ -442,7 +445,7 @@ def import_(
 
     runtime = _runtime(data_dir)
     with runtime.session() as session:
-        actor = _import_actor(session, as_user)
+        actor = _import_actor(session, as_user, project_id)
         assert actor.id is not None
         actor_id = actor.id
         project = session.get(Project, project_id)
@@ -743,7 +746,7 @@ def export(
             {"statuses": list(statuses), "category_ids": list(category_ids)}
         )
         with runtime.session() as session:
-            actor = _import_actor(session, as_user)
+            actor = _import_actor(session, as_user, project_id)
             version = datasets.create(session, project_id, selection, actor.id)  # type: ignore[arg-type]
             total = datasets.count_selected(session, project_id, selection)
     except ScholiaError as error:
@@ -836,7 +839,7 @@ def suggest(
     runtime = _runtime(data_dir)
     try:
         with runtime.session() as session:
-            actor = _import_actor(session, as_user)
+            actor = _import_actor(session, as_user, project_id)
             assert actor.id is not None
             if resume_id is not None:
                 job = suggestion_jobs.get_job(session, resume_id, project_id)

@@ -76,13 +76,17 @@ def role_in(session: Session, project_id: int, user: User) -> str | None:
     return found
 
 
-def visible_project_ids(session: Session, user: User) -> set[int] | None:
-    """The projects the user may see; None means all (admins)."""
+def visible_project_ids(session: Session, user: User, role: str | None = None) -> set[int] | None:
+    """The projects the user may see (with ``role``: those where they hold it); None means
+    all (admins)."""
     if Role.admin in user.roles:
         return None
-    return set(
-        session.exec(select(ProjectMember.project_id).where(col(ProjectMember.user_id) == user.id))
+    rows = session.exec(
+        select(ProjectMember.project_id, ProjectMember.role).where(
+            col(ProjectMember.user_id) == user.id
+        )
     )
+    return {p for p, held in rows if role is None or holds(held, role)}
 
 
 @dataclass(frozen=True)

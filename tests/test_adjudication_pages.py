@@ -138,7 +138,7 @@ def test_only_adjudicators_and_admins_adjudicate(
     case = disputed(runtime, make_user, [[CAT, DOG]])
     project_id, item_id = case["project_id"], case["ids"][0]
     for role in ("annotator", "reviewer", "manager"):
-        client = client_for(role)
+        client = client_for(role, project=case["project_id"])
         assert client.get(f"/projects/{project_id}/adjudication").status_code == 403
         assert client.get(f"/projects/{project_id}/adjudication/{item_id}").status_code == 403
         refused = client.post(
@@ -156,8 +156,18 @@ def test_the_project_page_links_to_the_backlog_for_adjudicators(
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
     link = f'href="/projects/{case["project_id"]}/adjudication"'
-    assert link in client_for("adjudicator").get(f"/projects/{case['project_id']}").text
-    assert link not in client_for("annotator").get(f"/projects/{case['project_id']}").text
+    assert (
+        link
+        in client_for("adjudicator", project=case["project_id"])
+        .get(f"/projects/{case['project_id']}")
+        .text
+    )
+    assert (
+        link
+        not in client_for("annotator", project=case["project_id"])
+        .get(f"/projects/{case['project_id']}")
+        .text
+    )
 
 
 # --- a case -----------------------------------------------------------------------------------
@@ -398,7 +408,10 @@ def test_a_case_decided_meanwhile_goes_back_to_the_backlog_saying_so(
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
     project_id, item_id = case["project_id"], case["ids"][0]
-    one, other = client_for("adjudicator"), client_for("adjudicator")
+    one, other = (
+        client_for("adjudicator", project=case["project_id"]),
+        client_for("adjudicator", project=case["project_id"]),
+    )
     page = text_of(one.get(f"/projects/{project_id}/adjudication/{item_id}"))
     cat = version_choice(page, 1)
     decided = decide_form(one, project_id, item_id, annotation_id=cat, reasoning="Cat.")

@@ -176,7 +176,7 @@ def test_usage_errors_exit_2_with_a_clear_message(
 
 
 def test_annotator_may_not_import(runtime: Runtime, tree: Path) -> None:
-    user, project_id = make_project(runtime, "manager")
+    _, project_id = make_project(runtime, "manager")
     with runtime.session() as session:
         annotator = identity.create_user(
             session, username="annotator-1", password=PASSWORD, roles=("annotator",)

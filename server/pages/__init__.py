@@ -13,6 +13,7 @@ from .expansions import expansion_pages
 from .gold import gold_pages
 from .items import item_pages
 from .label import label_pages
+from .members import member_pages
 from .models import model_pages
 from .plugins import plugin_pages
 from .projects import project_pages
@@ -44,6 +45,7 @@ page_router = Router(
         *plugin_pages,
         *account_pages,
         *settings_pages,
+        *member_pages,
         *model_pages,
     ],
 )

@@ -250,6 +250,98 @@ def users_list(data_dir: Path | None) -> None:
     console.print(table)
 
 
+# --- scholia members ------------------------------------------------------------------------
+
+
+@main.group()
+def members() -> None:
+    """A project's members and their roles (annotator, reviewer, adjudicator, manager)."""
+
+
+def _member_work(data_dir: Path | None, work: Callable[[Any], str]) -> None:
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.session() as session:
+            message = work(session)
+    except ScholiaError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    console.print(message)
+
+
+@members.command("add")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.argument("username", metavar="USER")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in membership.PROJECT_ROLES]),
+    help="The member's role in this project.",
+)
+@data_dir_option
+def members_add(project_id: int, username: str, role: str, data_dir: Path | None) -> None:
+    """Make USER a member of PROJECT with a role (or change the role of a member)."""
+    from scholia.core.projects import get_project
+
+    def work(session: Any) -> str:
+        get_project(session, project_id)
+        user = membership.find_user(session, username)
+        assert user.id is not None
+        if membership.role_in(session, project_id, user) not in (None, Role.admin):
+            membership.change_role(session, project_id, user.id, role, None)
+            return f"{username} is now {role} in project {project_id}."
+        membership.add_member(session, project_id, user.id, role, None)
+        return f"Added {username} to project {project_id} as {role}."
+
+    _member_work(data_dir, work)
+
+
+@members.command("remove")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.argument("username", metavar="USER")
+@data_dir_option
+def members_remove(project_id: int, username: str, data_dir: Path | None) -> None:
+    """Take USER off PROJECT (their annotations stay)."""
+
+    def work(session: Any) -> str:
+        user = membership.find_user(session, username)
+        assert user.id is not None
+        membership.remove_member(session, project_id, user.id, None)
+        return f"Removed {username} from project {project_id}."
+
+    _member_work(data_dir, work)
+
+
+@members.command("list")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@data_dir_option
+def members_list(project_id: int, data_dir: Path | None) -> None:
+    """List PROJECT's members with their roles."""
+    from scholia.core.projects import get_project
+
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.reading() as session:
+            get_project(session, project_id)
+            found = membership.list_members(session, project_id)
+    except ScholiaError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    table = Table()
+    for column in ("user", "name", "role", "added"):
+        table.add_column(column)
+    for member in found:
+        table.add_row(
+            member.user.username,
+            member.user.display_name,
+            member.role,
+            f"{member.added_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
 # --- scholia import -------------------------------------------------------------------------
 
 GLOB_CHARS = frozenset("*?[")

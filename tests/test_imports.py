@@ -495,8 +495,8 @@ def test_the_api_imports_an_uploaded_zip_and_reports_problems(
     tmp_path: Path,
     api_for: Callable[..., TestClient[Any]],
 ) -> None:
-    manager = api_for("manager")
     _, project = new_project(runtime)
+    manager = api_for("manager", project=project)
     bad = copy_of(coco_export, tmp_path / "bad")
     first = json.loads((bad / "annotations.json").read_text())["images"][0]["file_name"]
     (bad / first).unlink()

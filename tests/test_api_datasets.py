@@ -361,7 +361,7 @@ def test_the_export_command_refuses_an_unknown_format_before_writing_anything(
 def test_a_failed_build_says_why_and_a_retry_completes_it(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     version, rename = renamed_mid_build(runtime, labeled)
 
     with pytest.raises(Conflict):

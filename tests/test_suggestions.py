@@ -51,7 +51,7 @@ def test_accepting_writes_an_annotation_whose_provenance_names_the_model_version
     manager = project["manager"]
     item = project["items"][0]
     (made,) = manager.post(f"/api/v1/items/{item['id']}/suggest").json()
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     (shown,) = annotator.get(f"/api/v1/items/{item['id']}/suggestions").json()
     accepted = annotator.post(
         f"/api/v1/suggestions/{shown['id']}/accept", json={"client_op_id": "op-1"}

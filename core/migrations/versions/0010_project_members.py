@@ -53,7 +53,7 @@ def upgrade() -> None:
         sa.column("role", sa.String()),
         sa.column("added_at", UTCDateTime()),
     )
-    rows = []
+    rows: list[dict[str, object]] = []
     for user_id, roles in users:
         held = json.loads(roles) if isinstance(roles, str) else list(roles or [])
         role = next((r for r in RANK if r in held), None)

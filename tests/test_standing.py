@@ -14,7 +14,7 @@ from scholia.core import gold, items, projects, queue, standing
 from scholia.core.models import Assignment, AuditEvent, Item, Project, Suspension, User
 from scholia.core.runtime import Runtime
 
-from .conftest import png_bytes, seed
+from .conftest import add_member, png_bytes, seed
 
 RIGHT, WRONG = 1, 2
 """Every gold answer here is category 1; the careless annotator always answers 2."""
@@ -193,6 +193,7 @@ def test_a_suspended_annotator_keeps_their_other_projects_and_a_manager_can_lift
     )
     _, other_project, _, _ = gold_project(runtime, production=3, gold_items=0)
     annotator = api_for("annotator", project=project.id)
+    add_member(runtime, other_project, annotator.user)  # type: ignore[attr-defined]
     manager = api_for("manager", project=project.id)
     me = annotator.user.id  # type: ignore[attr-defined]
     with runtime.session() as session:

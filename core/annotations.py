@@ -290,6 +290,7 @@ def submit(
     before = current_annotations(session, item_id)
     if supersedes_id is not None:
         _check_not_stale(session, item_id, supersedes_id)
+        _check_own(session, supersedes_id, annotator_id, annotation_type)
     else:
         _check_no_open_revision(before, item_id, annotator_id, annotation_type)
 
@@ -480,6 +481,26 @@ def _check_not_stale(session: Session, item_id: int, supersedes_id: uuid.UUID) -
         raise Conflict(
             f"Annotation {supersedes_id} was already corrected (by revision {newer.id} at "
             f"{newer.created_at:%Y-%m-%d %H:%M:%S} UTC); reload to see it, then try again."
+        )
+
+
+def _check_own(
+    session: Session, supersedes_id: uuid.UUID, annotator_id: int, annotation_type: str
+) -> None:
+    """Only the author corrects an annotation, and only with one of the same type (an
+    adjudicator's decision is its own record, see ``record_adjudicated``)."""
+    previous = session.get(Annotation, supersedes_id)
+    assert previous is not None  # _check_not_stale found it
+    if previous.annotator_id != annotator_id:
+        raise PermissionDenied(
+            f"Annotation {supersedes_id} is not yours: only its author can correct it. "
+            "Submit your own annotation instead."
+        )
+    if previous.annotation_type != annotation_type:
+        raise InvalidInput(
+            f"supersedes_id {supersedes_id} is a {previous.annotation_type!r} annotation, "
+            f"not a {annotation_type!r} one",
+            "$.supersedes_id",
         )
 
 

@@ -475,11 +475,17 @@ class EventHandler(Contribution):
 
 @dataclass(frozen=True)
 class Route(Contribution):
-    """An extra web route: a Litestar route handler (the core only carries it to the server)."""
+    """An extra web route: a Litestar route handler (the core only carries it to the server).
+
+    ``access`` says who may call it, as the server's access table does for its own routes:
+    ``public``, ``signed_in``, ``admin``, or under a project (found from the path's
+    ``project_id``, ``item_id``…) ``member``, ``annotator``, ``reviewer``, ``adjudicator`` or
+    ``manager``. A route without it is refused."""
 
     kind: ClassVar[str] = "route"
     name: str
     handler: Any
+    access: str | None = None
 
     def check(self) -> None:
         super().check()

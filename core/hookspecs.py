@@ -128,6 +128,8 @@ def register_routes(register: Callable[[Route], None]) -> None:
     """Register extra web routes: Litestar route handlers (``@get``, ``@post``…).
 
     Templates the handlers render are looked up in the plugin's ``templates/`` folder first.
+    Each ``Route`` says who may call it (``access``: ``public``, ``signed_in``, ``admin``, or
+    under a project ``member`` or a project role); a route without it is refused.
     """
 
 

@@ -10,11 +10,11 @@ import msgspec
 import msgspec.inspect
 from sqlmodel import Session, col, select
 
-from . import audit, counts, labels
+from . import audit, counts, labels, membership
 from .contributions import AnnotationType, QualityRule
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
-from .models import GuidelineVersion, Project
+from .models import GuidelineVersion, Project, Role
 from .plugins import Plugins
 
 __all__ = [
@@ -264,6 +264,7 @@ def create_project(
         action="create",
         data={"name": name, "modality": modality, "annotation_types": project.annotation_types},
     )
+    membership.add_member(session, project.id, actor_id, Role.manager, actor_id)
     return project
 
 
@@ -370,9 +371,14 @@ def _counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int
     return counts.status_counts(session, project_ids)
 
 
-def list_projects(session: Session, include_archived: bool = False) -> list[ProjectSummary]:
-    """Every project, newest first, with its item counts per state."""
+def list_projects(
+    session: Session, include_archived: bool = False, only: set[int] | None = None
+) -> list[ProjectSummary]:
+    """Every project (or those in ``only``: the ones a user may see), newest first, with its
+    item counts per state."""
     query = select(Project).order_by(col(Project.id).desc())
+    if only is not None:
+        query = query.where(col(Project.id).in_(only))
     if not include_archived:
         query = query.where(col(Project.archived_at).is_(None))
     found = list(session.exec(query))

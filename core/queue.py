@@ -477,6 +477,21 @@ _VOID_SKIPPED = (
 )
 
 
+def _held(session: Session, item: Item, annotator_id: int) -> Assignment:
+    """The annotator's own live slot on ``item``; ``Conflict`` when they hold none (only the
+    holder of a slot may pass on it: nobody takes items out of other queues)."""
+    suspension = standing.is_suspended(session, item.project_id, annotator_id)
+    if suspension is not None:
+        raise PermissionDenied(standing.refusal(suspension))
+    mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
+    if mine is None or mine.voided_at is not None:
+        raise Conflict(
+            f"You do not hold item {item.id}: only an item from your own queue can be "
+            "skipped. Take the next item from your queue instead."
+        )
+    return mine
+
+
 def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:
     """The annotator passes on an item they hold: it becomes ``skipped`` for review. On a gold
     item only their own slot is set aside (its state is the same for everyone)."""
@@ -487,7 +502,7 @@ def skip(session: Session, item: Item, annotator_id: int, reason: str | None = N
             "Calibration items cannot be skipped: give your best answer, the results page "
             "explains each one once the set is done."
         )
-    slot = ensure_slot(session, item, annotator_id)
+    slot = _held(session, item, annotator_id)
     if item.is_gold:
         session.connection().execute(_VOID_SKIPPED, {"assignment_id": slot.id, "at": utcnow()})
         session.refresh(slot)

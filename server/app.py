@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from scholia.core.contributions import Route
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 
+from .access import AccessTable, access_guard
 from .api import api_router
 from .api_docs import OfflineSwagger
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
@@ -57,6 +59,15 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
                 )
             )
     plugin_routes = [route.handler for route in plugins.all(Route)]
+    access = AccessTable(
+        {
+            (method, path): route.access
+            for route in plugins.all(Route)
+            if route.access is not None
+            for path in _path_formats(route.handler)
+            for method in route.handler.http_methods
+        }
+    )
     csrf = CSRFConfig(
         secret=runtime.settings.secret_key,
         cookie_name="scholia_csrf",
@@ -73,6 +84,7 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             *plugin_routes,
         ],
         middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        guards=[access_guard],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
         ),
@@ -85,8 +97,13 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             render_plugins=[OfflineSwagger(), TruthfulJsonRenderPlugin()],
         ),
         request_max_body_size=runtime.settings.max_upload_bytes,
-        state={"runtime": runtime, "link_sign_in": link_sign_in},
+        state={"runtime": runtime, "link_sign_in": link_sign_in, "access": access},
         before_send=[add_security_headers, allow_every_method],
         on_shutdown=[runtime.close],
     )
     return app
+
+
+def _path_formats(handler: Any) -> list[str]:
+    """A handler's paths as the router's templates name them (``{name}``, without types)."""
+    return [re.sub(r"{(\w+):[^}]*}", r"{\1}", path) for path in handler.paths]

@@ -1,4 +1,5 @@
-"""Who is asking: a session cookie (browsers) or a bearer token (scripts); guards; CSRF.
+"""Who is asking: a session cookie (browsers) or a bearer token (scripts); CSRF. What they may
+do is the access table's business (``scholia.server.access``).
 
 Browsers carry credentials on every request, so their unsafe requests need a CSRF token
 (Litestar's double-submit check). A bearer token is never sent by a browser on its own, so
@@ -12,20 +13,19 @@ from typing import Any
 import anyio.to_thread
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from scholia.core import identity
-from scholia.core.models import Role, User
+from scholia.core.models import User
 from scholia.core.runtime import Runtime
 
 __all__ = [
     "SESSION_COOKIE",
     "AuthMiddleware",
     "BearerAwareCSRFMiddleware",
-    "requires",
     "signed_in",
 ]
 
@@ -102,20 +102,6 @@ def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandle
         if auth.get("expired"):
             raise NotAuthorizedException("Your session has expired; please sign in again.")
         raise NotAuthorizedException("Please sign in first.")
-
-
-def requires(role: Role) -> Any:
-    """Guard factory: the signed-in user must have ``role`` (admins have every role)."""
-
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        signed_in(connection, handler)
-        user = connection.scope["user"]
-        if not user.has_role(role):
-            raise PermissionDeniedException(
-                f"This needs the {role.value} role; you have: {', '.join(user.roles) or 'none'}."
-            )
-
-    return guard
 
 
 class BearerAwareCSRFMiddleware(CSRFMiddleware):

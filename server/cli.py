@@ -16,7 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from scholia.core import __version__, identity
+from scholia.core import __version__, identity, membership
 from scholia.core.db import create_db_engine, migration_status, upgrade
 from scholia.core.errors import ScholiaError
 from scholia.core.models import Role, User
@@ -338,6 +338,98 @@ def users_reset_password(
         _print_generated(user.username, password)
 
 
+# --- scholia members ------------------------------------------------------------------------
+
+
+@main.group()
+def members() -> None:
+    """A project's members and their roles (annotator, reviewer, adjudicator, manager)."""
+
+
+def _member_work(data_dir: Path | None, work: Callable[[Any], str]) -> None:
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.session() as session:
+            message = work(session)
+    except ScholiaError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    console.print(message)
+
+
+@members.command("add")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.argument("username", metavar="USER")
+@click.option(
+    "--role",
+    required=True,
+    type=click.Choice([r.value for r in membership.PROJECT_ROLES]),
+    help="The member's role in this project.",
+)
+@data_dir_option
+def members_add(project_id: int, username: str, role: str, data_dir: Path | None) -> None:
+    """Make USER a member of PROJECT with a role (or change the role of a member)."""
+    from scholia.core.projects import get_project
+
+    def work(session: Any) -> str:
+        get_project(session, project_id)
+        user = membership.find_user(session, username)
+        assert user.id is not None
+        if membership.role_in(session, project_id, user) not in (None, Role.admin):
+            membership.change_role(session, project_id, user.id, role, None)
+            return f"{username} is now {role} in project {project_id}."
+        membership.add_member(session, project_id, user.id, role, None)
+        return f"Added {username} to project {project_id} as {role}."
+
+    _member_work(data_dir, work)
+
+
+@members.command("remove")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@click.argument("username", metavar="USER")
+@data_dir_option
+def members_remove(project_id: int, username: str, data_dir: Path | None) -> None:
+    """Take USER off PROJECT (their annotations stay)."""
+
+    def work(session: Any) -> str:
+        user = membership.find_user(session, username)
+        assert user.id is not None
+        membership.remove_member(session, project_id, user.id, None)
+        return f"Removed {username} from project {project_id}."
+
+    _member_work(data_dir, work)
+
+
+@members.command("list")
+@click.argument("project_id", metavar="PROJECT", type=int)
+@data_dir_option
+def members_list(project_id: int, data_dir: Path | None) -> None:
+    """List PROJECT's members with their roles."""
+    from scholia.core.projects import get_project
+
+    runtime = _runtime(data_dir)
+    try:
+        with runtime.reading() as session:
+            get_project(session, project_id)
+            found = membership.list_members(session, project_id)
+    except ScholiaError as error:
+        _fail(error.message)
+    finally:
+        runtime.close()
+    table = Table()
+    for column in ("user", "name", "role", "added"):
+        table.add_column(column)
+    for member in found:
+        table.add_row(
+            member.user.username,
+            member.user.display_name,
+            member.role,
+            f"{member.added_at:%Y-%m-%d %H:%M}",
+        )
+    console.print(table)
+
+
 # --- scholia import -------------------------------------------------------------------------
 
 GLOB_CHARS = frozenset("*?[")
@@ -385,17 +477,20 @@ def _collect_files(paths: tuple[str, ...]) -> list[Path]:
     return found
 
 
-def _import_actor(session: Any, username: str | None) -> User:
+def _import_actor(session: Any, username: str | None, project_id: int) -> User:
+    """The user the command acts as: ``--as`` must be a manager of the project (or an
+    admin); without it, the first active admin."""
     from sqlmodel import col, select
 
     if username is not None:
         user = session.exec(select(User).where(col(User.username) == username)).first()
         if user is None:
             _usage_error(f"no user named {username!r} (see `scholia users list`)")
-        if not user.has_role(Role.manager):
+        role = membership.role_in(session, project_id, user)
+        if not membership.holds(role, Role.manager):
             _usage_error(
-                f"{username!r} may not add items (roles: {', '.join(user.roles) or 'none'}); "
-                "pass --as with a manager or an admin"
+                f"{username!r} is not a manager of project {project_id} (their role there: "
+                f"{role or 'not a member'}); pass --as with one of its managers or an admin"
             )
         return user
     everyone = list(session.exec(select(User).order_by(col(User.id))))
@@ -530,7 +625,7 @@ def import_(
 
     runtime = _runtime(data_dir)
     with runtime.session() as session:
-        actor = _import_actor(session, as_user)
+        actor = _import_actor(session, as_user, project_id)
         assert actor.id is not None
         actor_id = actor.id
         project = session.get(Project, project_id)
@@ -831,7 +926,7 @@ def export(
             {"statuses": list(statuses), "category_ids": list(category_ids)}
         )
         with runtime.session() as session:
-            actor = _import_actor(session, as_user)
+            actor = _import_actor(session, as_user, project_id)
             version = datasets.create(session, project_id, selection, actor.id)  # type: ignore[arg-type]
             total = datasets.count_selected(session, project_id, selection)
     except ScholiaError as error:
@@ -924,7 +1019,7 @@ def suggest(
     runtime = _runtime(data_dir)
     try:
         with runtime.session() as session:
-            actor = _import_actor(session, as_user)
+            actor = _import_actor(session, as_user, project_id)
             assert actor.id is not None
             if resume_id is not None:
                 job = suggestion_jobs.get_job(session, resume_id, project_id)

@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from litestar import Request, Response
+from litestar.exceptions import PermissionDeniedException
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.metrics_core import (
     CounterMetricFamily,
@@ -32,6 +33,7 @@ from prometheus_client.metrics_core import (
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from scholia.core import membership
 from scholia.core.models import (
     Annotation,
     AnnotationSource,
@@ -44,8 +46,7 @@ from scholia.core.models import (
 from scholia.core.quality import hub
 from scholia.core.runtime import Runtime
 
-from .auth import requires
-from .routing import get, runtime_of
+from .routing import get, runtime_of, user_of
 
 __all__ = ["metrics_handlers"]
 
@@ -58,8 +59,10 @@ HUMAN = (AnnotationSource.human.value, AnnotationSource.suggestion.value)
 class ProjectCollector:
     """Collects every project's figures once per scrape."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, only: set[int] | None = None) -> None:
         self.runtime = runtime
+        self.only = only
+        """The projects to report (those the caller manages); None: all."""
 
     def collect(self) -> Iterator[Metric]:
         with self.runtime.reading() as session:
@@ -68,6 +71,7 @@ class ProjectCollector:
                 for i, n in session.execute(
                     select(Project.id, Project.name).where(Project.archived_at.is_(None))  # type: ignore[union-attr]
                 )
+                if self.only is None or int(i) in self.only
             }
             yield from self._counts(session, names)
         yield from self._agreement(names)
@@ -186,10 +190,16 @@ class ProjectCollector:
         yield computed
 
 
-@get("/metrics", guards=[requires(Role.manager)], include_in_schema=False)
+@get("/metrics", include_in_schema=False)
 def metrics(request: Request[Any, Any, Any]) -> Response[bytes]:
+    """The figures of the projects the caller manages (admins: every project)."""
+    runtime = runtime_of(request)
+    with runtime.reading() as session:
+        managed = membership.visible_project_ids(session, user_of(request), Role.manager)
+    if managed is not None and not managed:
+        raise PermissionDeniedException("Metrics are for managers of a project (or admins).")
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(ProjectCollector(runtime_of(request)))  # type: ignore[arg-type]
+    registry.register(ProjectCollector(runtime, managed))  # type: ignore[arg-type]
     return Response(generate_latest(registry), media_type=TEXT_FORMAT)
 
 

@@ -19,6 +19,8 @@ from scholia.core.contributions import MenuLink, TemplateVars
 from scholia.core.models import User
 from scholia.core.plugins import Plugins
 
+from .access import can
+
 __all__ = ["FLASH_COOKIE", "build_environment", "flash", "page"]
 
 CORE_TEMPLATES = Path(__file__).parent / "templates"
@@ -78,6 +80,7 @@ def page(
             "menu": _menu(plugins, user),
             "flash": message,
             "current_path": request.url.path,
+            "can": lambda role: can(request, role),
             **context,
         },
         status_code=status_code,

@@ -27,7 +27,16 @@ from litestar.testing import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from scholia.core import annotations, datasets, identity, items, labels, projects, review
+from scholia.core import (
+    annotations,
+    datasets,
+    identity,
+    items,
+    labels,
+    membership,
+    projects,
+    review,
+)
 from scholia.core.contributions import QualityRule
 from scholia.core.db import create_db_engine, upgrade
 from scholia.core.hookspecs import hookimpl
@@ -118,6 +127,27 @@ def app(runtime: Runtime) -> Any:
     return create_app(runtime)
 
 
+ProjectRef = int | dict[str, Any] | Project
+"""A project as tests hold one: its id, the API's JSON of it, or the row."""
+
+
+def add_member(runtime: Runtime, project: ProjectRef, user: User, role: str | None = None) -> None:
+    """Make ``user`` a member of ``project`` with ``role`` (by default the highest project
+    role among the account's roles). The one way tests give people a place in a project."""
+    project_id = (
+        project
+        if isinstance(project, int)
+        else (project["id"] if isinstance(project, dict) else project.id)
+    )
+    role = role or membership.highest_account_role(user)
+    if role is None and "admin" in user.roles:
+        return  # admins see every project without being members
+    assert role is not None, f"{user.username} has no project role to join with"
+    assert project_id is not None and user.id is not None
+    with runtime.session() as session:
+        membership.add_member(session, project_id, user.id, role, actor_id=None)
+
+
 @pytest.fixture
 def live_server(app: Any) -> Iterator[str]:
     """``create_app(runtime)`` served by uvicorn on a free port in a background thread.
@@ -158,16 +188,26 @@ def live_server(app: Any) -> Iterator[str]:
 
 @pytest.fixture
 def make_user(runtime: Runtime) -> Callable[..., User]:
+    """A new user with account ``roles``; with ``project``, also a member of it (see
+    ``add_member``)."""
     counter = iter(range(1, 10_000))
 
-    def make(*roles: str, username: str | None = None, password: str = PASSWORD) -> User:
+    def make(
+        *roles: str,
+        username: str | None = None,
+        password: str = PASSWORD,
+        project: ProjectRef | None = None,
+    ) -> User:
         with runtime.session() as session:
-            return identity.create_user(
+            user = identity.create_user(
                 session,
                 username=username or f"user{next(counter)}",
                 password=password,
                 roles=roles or ("annotator",),
             )
+        if project is not None:
+            add_member(runtime, project, user)
+        return user
 
     return make
 
@@ -208,10 +248,11 @@ def _open(app: Any, clients: list[TestClient[Any]]) -> TestClient[Any]:
 def client_for(
     app: Any, make_user: Callable[..., User], open_clients: list[TestClient[Any]]
 ) -> Callable[..., TestClient[Any]]:
-    """A browser-like client signed in (by the sign-in form) as a new user with ``roles``."""
+    """A browser-like client signed in (by the sign-in form) as a new user with ``roles``,
+    a member of ``project`` when given."""
 
-    def make(*roles: str) -> TestClient[Any]:
-        user = make_user(*roles)
+    def make(*roles: str, project: ProjectRef | None = None) -> TestClient[Any]:
+        user = make_user(*roles, project=project)
         client = _open(app, open_clients)
         response = sign_in(client, user.username)
         assert response.status_code in (302, 303), response.text
@@ -229,16 +270,31 @@ def api_for(
     make_user: Callable[..., User],
     open_clients: list[TestClient[Any]],
 ) -> Callable[..., TestClient[Any]]:
-    """A script-like client using a bearer API token of a new user with ``roles``."""
+    """A script-like client using a bearer API token of a new user with ``roles``, a member
+    of ``project`` when given."""
 
-    def make(*roles: str) -> TestClient[Any]:
-        user = make_user(*roles)
+    def make(*roles: str, project: ProjectRef | None = None) -> TestClient[Any]:
+        user = make_user(*roles, project=project)
         with runtime.session() as session:
             _, raw = identity.create_api_token(session, user, "tests")
         client = _open(app, open_clients)
         client.headers["Authorization"] = f"Bearer {raw}"
         client.user = user  # type: ignore[attr-defined]
         return client
+
+    return make
+
+
+@pytest.fixture
+def bearer(runtime: Runtime, make_user: Callable[..., User]) -> Callable[..., dict[str, str]]:
+    """Headers acting as a new user with ``roles`` (a member of ``project`` when given), for
+    a request on a client a test already has open."""
+
+    def make(*roles: str, project: ProjectRef | None = None) -> dict[str, str]:
+        user = make_user(*roles, project=project)
+        with runtime.session() as session:
+            _, raw = identity.create_api_token(session, user, "tests")
+        return {"Authorization": f"Bearer {raw}"}
 
     return make
 

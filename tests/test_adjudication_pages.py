@@ -18,7 +18,7 @@ from scholia.core.models import Adjudication, Annotation, Item, User
 from scholia.core.runtime import Runtime
 from tests.browser.labeling import labeling_project
 
-from .conftest import csrf_token
+from .conftest import add_member, csrf_token
 
 Client = TestClient[Any]
 CAT, DOG, BIRD = 1, 2, 3
@@ -103,6 +103,7 @@ def test_items_the_annotators_disagree_on_are_in_the_backlog_page(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG], [DOG, DOG], [BIRD, CAT]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     first, agreed, third = case["ids"]
     response = adjudicator.get(f"/projects/{case['project_id']}/adjudication")
     assert response.status_code == 200, response.text
@@ -126,6 +127,7 @@ def test_an_empty_backlog_says_it_is_clear(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, CAT]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     page = text_of(adjudicator.get(f"/projects/{case['project_id']}/adjudication"))
     assert "The backlog is clear" in page
     assert "data-case=" not in page
@@ -138,7 +140,7 @@ def test_only_adjudicators_and_admins_adjudicate(
     case = disputed(runtime, make_user, [[CAT, DOG]])
     project_id, item_id = case["project_id"], case["ids"][0]
     for role in ("annotator", "reviewer", "manager"):
-        client = client_for(role)
+        client = client_for(role, project=case["project_id"])
         assert client.get(f"/projects/{project_id}/adjudication").status_code == 403
         assert client.get(f"/projects/{project_id}/adjudication/{item_id}").status_code == 403
         refused = client.post(
@@ -156,8 +158,18 @@ def test_the_project_page_links_to_the_backlog_for_adjudicators(
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
     link = f'href="/projects/{case["project_id"]}/adjudication"'
-    assert link in client_for("adjudicator").get(f"/projects/{case['project_id']}").text
-    assert link not in client_for("annotator").get(f"/projects/{case['project_id']}").text
+    assert (
+        link
+        in client_for("adjudicator", project=case["project_id"])
+        .get(f"/projects/{case['project_id']}")
+        .text
+    )
+    assert (
+        link
+        not in client_for("annotator", project=case["project_id"])
+        .get(f"/projects/{case['project_id']}")
+        .text
+    )
 
 
 # --- a case -----------------------------------------------------------------------------------
@@ -167,6 +179,7 @@ def test_the_case_shows_each_version_with_its_annotators_evidence(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     response = adjudicator.get(f"/projects/{case['project_id']}/adjudication/{item_id}")
     assert response.status_code == 200, response.text
@@ -189,6 +202,7 @@ def test_the_most_common_version_is_pre_selected(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[DOG, CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     page = text_of(adjudicator.get(f"/projects/{case['project_id']}/adjudication/{case['ids'][0]}"))
     assert checked_version(page) == 1
     first = page.split('data-version="2"')[0].split('data-version="1"')[1]
@@ -200,6 +214,7 @@ def test_a_tie_pre_selects_nothing_and_says_it_is_a_tie(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     page = text_of(adjudicator.get(f"/projects/{case['project_id']}/adjudication/{case['ids'][0]}"))
     assert checked_version(page) is None
     assert "It is a tie" in page
@@ -213,6 +228,7 @@ def test_a_type_without_categories_shows_each_versions_payload(
     project_id = labeling_project(
         runtime, manager, count=1, annotation_types=("rating",), settings={"overlap": 2}
     )
+    add_member(runtime, project_id, adjudicator.user)  # type: ignore[attr-defined]
     with runtime.session() as session:
         item_id = session.exec(select(Item.id).where(col(Item.project_id) == project_id)).one()
     for stars in (2, 5):
@@ -237,6 +253,7 @@ def test_an_item_not_in_adjudication_has_no_case_page(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, CAT]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     response = adjudicator.get(f"/projects/{case['project_id']}/adjudication/{case['ids'][0]}")
     assert response.status_code == 409
     assert "is not waiting for adjudication" in text_of(response)
@@ -257,6 +274,7 @@ def test_deciding_without_reasoning_is_refused_and_keeps_the_pick(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     project_id, item_id = case["project_id"], case["ids"][0]
     page = text_of(adjudicator.get(f"/projects/{project_id}/adjudication/{item_id}"))
     dog = version_choice(page, 2)
@@ -275,6 +293,7 @@ def test_deciding_without_a_version_is_refused_and_keeps_the_reasoning(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     project_id, item_id = case["project_id"], case["ids"][0]
     response = decide_form(adjudicator, project_id, item_id, reasoning="Clearly a dog's ear.")
     assert response.status_code == 422
@@ -288,6 +307,7 @@ def test_a_label_of_ones_own_is_decided_from_the_form(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     project_id, item_id = case["project_id"], case["ids"][0]
     page = text_of(adjudicator.get(f"/projects/{project_id}/adjudication/{item_id}"))
     assert 'data-editor-root="classification"' in page
@@ -315,6 +335,7 @@ def test_a_label_of_ones_own_must_be_made_and_valid_and_is_kept_when_refused(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     project_id, item_id = case["project_id"], case["ids"][0]
     unmade = decide_form(adjudicator, project_id, item_id, annotation_id="own", reasoning="Mine.")
     assert unmade.status_code == 422
@@ -343,6 +364,7 @@ def test_deciding_approves_the_item_and_opens_the_next_case(
     runtime: Runtime, make_user: Callable[..., User], adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG], [BIRD, DOG], [CAT, BIRD]])
+    add_member(runtime, case["project_id"], adjudicator.user)  # type: ignore[attr-defined]
     project_id = case["project_id"]
     first, second, third = case["ids"]
     # Open the second case first: deciding it goes on to the third, then back to the first.
@@ -398,7 +420,10 @@ def test_a_case_decided_meanwhile_goes_back_to_the_backlog_saying_so(
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
     project_id, item_id = case["project_id"], case["ids"][0]
-    one, other = client_for("adjudicator"), client_for("adjudicator")
+    one, other = (
+        client_for("adjudicator", project=case["project_id"]),
+        client_for("adjudicator", project=case["project_id"]),
+    )
     page = text_of(one.get(f"/projects/{project_id}/adjudication/{item_id}"))
     cat = version_choice(page, 1)
     decided = decide_form(one, project_id, item_id, annotation_id=cat, reasoning="Cat.")
@@ -422,6 +447,7 @@ def test_api_the_backlog_lists_waiting_items_oldest_first(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG], [CAT, CAT], [DOG, BIRD]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     response = api_adjudicator.get(f"/api/v1/projects/{case['project_id']}/adjudication")
     assert response.status_code == 200, response.text
     body = response.json()
@@ -437,6 +463,7 @@ def test_api_the_case_carries_each_annotators_evidence(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[DOG, CAT, DOG]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     body = api_adjudicator.get(f"/api/v1/items/{item_id}/adjudication").json()
     assert body["tie"] is False
@@ -458,6 +485,7 @@ def test_api_a_tie_suggests_no_version(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[DOG, CAT]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     body = api_adjudicator.get(f"/api/v1/items/{case['ids'][0]}/adjudication").json()
     assert body["tie"] is True
     assert [v["suggested"] for v in body["versions"]] == [False, False]
@@ -471,6 +499,7 @@ def test_api_a_decision_without_reasoning_is_refused_at_reasoning(
     body: dict[str, Any],
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     chosen = api_adjudicator.get(f"/api/v1/items/{item_id}/adjudication").json()
     annotation_id = chosen["versions"][0]["annotators"][0]["annotation_id"]
@@ -488,6 +517,7 @@ def test_api_a_decision_approves_the_item_and_is_linked_from_its_annotation(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     evidence = api_adjudicator.get(f"/api/v1/items/{item_id}/adjudication").json()
     dog = evidence["versions"][1]["annotators"][0]["annotation_id"]
@@ -519,6 +549,7 @@ def test_api_an_adjudicator_may_give_a_label_of_their_own(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     response = api_adjudicator.post(
         f"/api/v1/items/{item_id}/adjudication",
@@ -536,6 +567,7 @@ def test_api_a_label_of_ones_own_is_checked_like_any_annotation(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     response = api_adjudicator.post(
         f"/api/v1/items/{item_id}/adjudication",
@@ -552,6 +584,7 @@ def test_api_an_annotation_of_another_item_is_refused_at_annotation_id(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG], [DOG, BIRD]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     first, second = case["ids"]
     other = api_adjudicator.get(f"/api/v1/items/{second}/adjudication").json()
     elsewhere = other["versions"][0]["annotators"][0]["annotation_id"]
@@ -567,6 +600,7 @@ def test_api_an_item_not_in_adjudication_is_a_conflict(
     runtime: Runtime, make_user: Callable[..., User], api_adjudicator: Client
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, CAT]])
+    add_member(runtime, case["project_id"], api_adjudicator.user)  # type: ignore[attr-defined]
     item_id = case["ids"][0]
     assert api_adjudicator.get(f"/api/v1/items/{item_id}/adjudication").status_code == 409
     response = api_adjudicator.post(
@@ -582,7 +616,7 @@ def test_api_adjudication_needs_the_adjudicator_role(
     runtime: Runtime, make_user: Callable[..., User], api_for: Callable[..., Client]
 ) -> None:
     case = disputed(runtime, make_user, [[CAT, DOG]])
-    reviewer = api_for("reviewer")
+    reviewer = api_for("reviewer", project=case["project_id"])
     item_id = case["ids"][0]
     assert reviewer.get(f"/api/v1/projects/{case['project_id']}/adjudication").status_code == 403
     assert reviewer.get(f"/api/v1/items/{item_id}/adjudication").status_code == 403

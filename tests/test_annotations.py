@@ -29,14 +29,17 @@ class Caller(NamedTuple):
 
 
 @pytest.fixture
-def caller(runtime: Runtime, make_user: Callable[..., User]) -> Callable[..., Caller]:
-    """A new user with ``roles`` and the bearer headers to act as them on the test's client.
+def caller(
+    runtime: Runtime, make_user: Callable[..., User], project: dict[str, Any]
+) -> Callable[..., Caller]:
+    """A new member of ``project`` with ``roles`` and the bearer headers to act as them on
+    the test's client.
 
     Each test uses one test client (the project manager's) and switches users per request.
     """
 
     def make(*roles: str) -> Caller:
-        user = make_user(*roles)
+        user = make_user(*roles, project=project)
         with runtime.session() as session:
             _, raw = identity.create_api_token(session, user, "tests")
         return Caller(user, {"Authorization": f"Bearer {raw}"})
@@ -61,20 +64,13 @@ def reviewer(caller: Callable[..., Caller]) -> Caller:
 
 
 @pytest.fixture
-def shared_item(client: Client) -> dict[str, Any]:
+def shared_item(client: Client, project: dict[str, Any]) -> dict[str, Any]:
     """An item in a project with overlap 2: two annotators each get a slot on it."""
-    project = client.post(
-        "/api/v1/projects",
-        json={
-            "name": "Twice",
-            "modality": "image",
-            "annotation_types": ["rating"],
-            "settings": {"overlap": 2},
-        },
-    ).json()
+    settings = client.patch(f"/api/v1/projects/{project['id']}/settings", json={"overlap": 2})
+    assert settings.status_code == 200, settings.text
     response = client.post(
         f"/api/v1/projects/{project['id']}/items",
-        files=[("files", ("twice.png", png_bytes(), "image/png"))],
+        files=[("files", ("twice.png", png_bytes(colour=(9, 9, 9)), "image/png"))],
     )
     created: dict[str, Any] = response.json()["created"][0]
     return created
@@ -428,10 +424,10 @@ def test_a_correction_is_a_new_revision_and_the_old_one_is_kept_unchanged(
 def test_correcting_a_revision_that_was_already_corrected_is_409_and_loses_nothing(
     client: Client, item: dict[str, Any], caller: Callable[..., Caller], runtime: Runtime
 ) -> None:
-    annotator, reviewer = caller("annotator"), caller("reviewer")
+    annotator = caller("annotator")
     original = submit(client, annotator, item, rating(2, "noisy")).json()
     first_fix = submit(client, annotator, item, rating(3, supersedes_id=original["id"])).json()
-    response = submit(client, reviewer, item, rating(5, supersedes_id=original["id"]))
+    response = submit(client, annotator, item, rating(5, supersedes_id=original["id"]))
     assert response.status_code == 409
     error = response.json()["error"]
     assert error["code"] == "conflict"
@@ -471,6 +467,27 @@ def test_superseding_an_annotation_of_another_item_is_422_at_supersedes_id(
     error = response.json()["error"]
     assert error["path"] == "$.supersedes_id"
     assert theirs["id"] in error["message"]
+
+
+def test_only_the_author_corrects_an_annotation_and_nothing_is_stored_otherwise(
+    client: Client, shared_item: dict[str, Any], caller: Callable[..., Caller], runtime: Runtime
+) -> None:
+    item = shared_item
+    alice, bob = caller("annotator"), caller("annotator")
+    bobs = submit(client, bob, item, rating(5, "sharp")).json()
+    alices = submit(client, alice, item, rating(2, "blurry")).json()
+    # Alice read Bob's annotation id (say, from a download) and "corrects" it.
+    response = submit(client, alice, item, rating(1, "hijacked", supersedes_id=bobs["id"]))
+    assert response.status_code == 403
+    assert "only its author" in response.json()["error"]["message"]
+    assert {a["id"] for a in current(client, item)} == {bobs["id"], alices["id"]}
+    assert {str(a.id) for a in stored(runtime)} == {bobs["id"], alices["id"]}
+    # Withdrawing it is refused too.
+    withdrawn = client.post(
+        f"/api/v1/annotations/{bobs['id']}/withdraw", json={}, headers=alice.headers
+    )
+    assert withdrawn.status_code == 403
+    assert len(stored(runtime)) == 2
 
 
 def test_the_database_refuses_to_change_or_delete_a_stored_annotation(

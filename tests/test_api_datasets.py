@@ -81,7 +81,7 @@ def create(client: TestClient[Any], project_id: int, **selection: Any) -> Any:
 def test_creating_a_version_answers_202_and_builds_it_in_the_background(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     pid = labeled["project"].id
     response = create(manager, pid)
     assert response.status_code == 202, response.text
@@ -111,14 +111,19 @@ def _row(runtime: Runtime, version_id: int) -> DatasetVersion:
         return datasets.get_version(session, version_id)
 
 
-def test_only_managers_create_versions_and_anyone_signed_in_reads_them(
+def test_only_managers_create_versions_and_reviewers_and_up_read_them(
     api_for: Client, labeled: dict[str, Any], app: Any
 ) -> None:
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=labeled["project"])
     refused = create(annotator, labeled["project"].id)
     assert refused.status_code == 403
     assert "needs the manager role" in refused.json()["error"]["message"]
-    assert annotator.get(f"/api/v1/projects/{labeled['project'].id}/datasets").json() == []
+    # Versions carry every annotator's labels and the gate's gold statistics.
+    listed = annotator.get(f"/api/v1/projects/{labeled['project'].id}/datasets")
+    assert listed.status_code == 403
+    assert "needs the reviewer role" in listed.json()["error"]["message"]
+    reviewer = api_for("reviewer", project=labeled["project"])
+    assert reviewer.get(f"/api/v1/projects/{labeled['project'].id}/datasets").json() == []
     with TestClient(app) as anonymous:
         assert anonymous.get("/api/v1/datasets/1").status_code == 401
 
@@ -126,7 +131,7 @@ def test_only_managers_create_versions_and_anyone_signed_in_reads_them(
 def test_an_empty_selection_is_a_422_and_numbers_no_version(
     api_for: Client, labeled: dict[str, Any]
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     pid = labeled["project"].id
     nothing = create(manager, pid, statuses=["rejected"])
     assert nothing.status_code == 422
@@ -150,7 +155,7 @@ def test_an_empty_selection_is_a_422_and_numbers_no_version(
 def test_the_download_is_the_version_folder_zipped_and_streamed(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     done = finished(manager, create(manager, labeled["project"].id).json()["url"])
     response = manager.get(done["download_url"])
     assert response.status_code == 200
@@ -187,7 +192,7 @@ def test_the_zip_is_written_a_chunk_at_a_time(tmp_path: Path) -> None:
 def test_a_held_export_cannot_be_downloaded_and_its_report_names_the_failing_rule(
     api_for: Client, labeled: dict[str, Any]
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     started = create(manager, labeled["project"].id, statuses=["approved", "labeled"]).json()
     held = finished(manager, started["url"])
     assert held["status"] == "held"
@@ -218,7 +223,7 @@ def test_a_build_s_progress_is_on_the_version_while_it_runs(
 ) -> None:
     """A build started elsewhere (here: in a thread, as `scholia export` would in its own
     process) shows its progress through the API while it runs."""
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     with runtime.session() as session:
         version = datasets.create(session, labeled["project"].id, datasets.Selection(), 1)
     go_on = threading.Event()
@@ -257,7 +262,7 @@ def test_a_build_s_progress_is_on_the_version_while_it_runs(
 def test_a_version_a_crash_left_building_is_retried_and_completes(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     version = crashed_build(runtime, labeled["project"].id)
     url = f"/api/v1/datasets/{version.id}"
     assert manager.get(url).json()["can_retry"] is False  # it might still be moving
@@ -278,13 +283,13 @@ def test_a_version_a_crash_left_building_is_retried_and_completes(
     assert again.json()["error"]["message"] == (
         "Dataset version 1 is released; only a failed or stalled build can be retried."
     )
-    assert api_for("annotator").post(f"{url}/retry").status_code == 403
+    assert api_for("annotator", project=labeled["project"]).post(f"{url}/retry").status_code == 403
 
 
 def test_a_download_in_a_format_is_written_then_zipped_and_leaves_nothing_behind(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     done = finished(manager, create(manager, labeled["project"].id).json()["url"])
     response = manager.get(done["download_url"], params={"format": "yolo"})
     assert response.status_code == 200, response.text
@@ -356,7 +361,7 @@ def test_the_export_command_refuses_an_unknown_format_before_writing_anything(
 def test_a_failed_build_says_why_and_a_retry_completes_it(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     version, rename = renamed_mid_build(runtime, labeled)
 
     with pytest.raises(Conflict):
@@ -374,7 +379,7 @@ def test_a_failed_build_says_why_and_a_retry_completes_it(
 def test_a_version_whose_files_are_gone_is_not_downloaded_as_an_empty_zip(
     api_for: Client, labeled: dict[str, Any], runtime: Runtime
 ) -> None:
-    manager = api_for("manager")
+    manager = api_for("manager", project=labeled["project"])
     done = finished(manager, create(manager, labeled["project"].id).json()["url"])
     shutil.rmtree(folder_of(runtime, _row(runtime, done["id"])))
     response = manager.get(done["download_url"])

@@ -12,7 +12,6 @@ import pytest
 from litestar.testing import TestClient
 from sqlmodel import select
 
-from scholia.core import identity
 from scholia.core.models import Blob, Item
 from scholia.core.runtime import Runtime
 from scholia.server.app import create_app
@@ -20,19 +19,6 @@ from scholia.server.app import create_app
 from .conftest import png_bytes
 
 Client = TestClient[Any]
-
-
-@pytest.fixture
-def bearer(runtime: Runtime, make_user: Callable[..., Any]) -> Callable[..., dict[str, str]]:
-    """Headers acting as a new user with ``roles``, sent on the test's one client."""
-
-    def make(*roles: str) -> dict[str, str]:
-        user = make_user(*roles)
-        with runtime.session() as session:
-            _, raw = identity.create_api_token(session, user, "tests")
-        return {"Authorization": f"Bearer {raw}"}
-
-    return make
 
 
 def items_url(project: dict[str, Any]) -> str:
@@ -197,7 +183,7 @@ def test_an_annotator_cannot_upload(
     response = project["manager"].post(
         items_url(project),
         files=[("files", ("red.png", png_bytes(), "image/png"))],
-        headers=bearer("annotator"),
+        headers=bearer("annotator", project=project),
     )
     assert response.status_code == 403
     assert all_items(project) == []
@@ -215,7 +201,9 @@ def test_uploading_to_an_unknown_project_is_404(project: dict[str, Any]) -> None
 def test_getting_an_item_returns_it(
     project: dict[str, Any], item: dict[str, Any], bearer: Callable[..., dict[str, str]]
 ) -> None:
-    response = project["manager"].get(f"/api/v1/items/{item['id']}", headers=bearer("reviewer"))
+    response = project["manager"].get(
+        f"/api/v1/items/{item['id']}", headers=bearer("reviewer", project=project)
+    )
     assert response.status_code == 200
     body = response.json()
     assert {k: body[k] for k in ("id", "name", "content_hash", "status")} == {

@@ -14,6 +14,7 @@ from litestar.testing import TestClient
 
 from scholia.core import identity
 from scholia.core.runtime import Runtime
+from tests.conftest import add_member
 
 Client = TestClient[Any]
 
@@ -24,22 +25,6 @@ RATING_PROJECT = {
     "categories": ["car", "bus"],
     "guidelines": "Rate how sharp the photo is.",
 }
-
-
-@pytest.fixture
-def bearer(runtime: Runtime, make_user: Callable[..., Any]) -> Callable[..., dict[str, str]]:
-    """Headers acting as a new user with ``roles``, for a request on an existing client.
-
-    (One test client per test: see the note on client teardown in the final report.)
-    """
-
-    def make(*roles: str) -> dict[str, str]:
-        user = make_user(*roles)
-        with runtime.session() as session:
-            _, raw = identity.create_api_token(session, user, "tests")
-        return {"Authorization": f"Bearer {raw}"}
-
-    return make
 
 
 def categories_url(project: dict[str, Any], category_id: int | None = None) -> str:
@@ -86,21 +71,28 @@ def test_initial_categories_get_ids_in_the_order_given(project: dict[str, Any]) 
     ]
 
 
-def test_projects_list_shows_every_project_newest_first(
-    project: dict[str, Any], bearer: Callable[..., dict[str, str]]
+def test_projects_list_shows_the_callers_projects_newest_first(
+    runtime: Runtime, project: dict[str, Any], make_user: Callable[..., Any]
 ) -> None:
     manager = project["manager"]
     second = manager.post("/api/v1/projects", json=RATING_PROJECT).json()
-    response = manager.get("/api/v1/projects", headers=bearer("annotator"))
+    third = manager.post("/api/v1/projects", json=RATING_PROJECT).json()
+    annotator = make_user("annotator", project=project)
+    add_member(runtime, third, annotator)
+    with runtime.session() as session:
+        _, raw = identity.create_api_token(session, annotator, "tests")
+    response = manager.get("/api/v1/projects", headers={"Authorization": f"Bearer {raw}"})
     assert response.status_code == 200
-    assert [p["id"] for p in response.json()] == [second["id"], project["id"]]
+    assert [p["id"] for p in response.json()] == [third["id"], project["id"]]
+    everything = manager.get("/api/v1/projects").json()
+    assert [p["id"] for p in everything] == [third["id"], second["id"], project["id"]]
 
 
 def test_getting_a_project_returns_what_was_created(
     project: dict[str, Any], bearer: Callable[..., dict[str, str]]
 ) -> None:
     response = project["manager"].get(
-        f"/api/v1/projects/{project['id']}", headers=bearer("annotator")
+        f"/api/v1/projects/{project['id']}", headers=bearer("annotator", project=project)
     )
     assert response.status_code == 200
     body = response.json()
@@ -444,6 +436,6 @@ def test_an_annotator_cannot_change_categories(
 ) -> None:
     url = categories_url(project) if method == "post" else categories_url(project, 1)
     send = getattr(project["manager"], method)
-    response = send(url, json={"name": "intruder"}, headers=bearer("annotator"))
+    response = send(url, json={"name": "intruder"}, headers=bearer("annotator", project=project))
     assert response.status_code == 403
     assert live_names(project) == {1: "cat", 2: "dog", 3: "bird"}

@@ -44,7 +44,7 @@ def test_a_new_annotator_calibrates_first_and_a_failed_attempt_draws_other_items
     _, project, production, golden = gold_project(
         runtime, production=4, gold_items=6, calibration=CALIBRATION, gold_rate=0.0
     )
-    ann = api_for("annotator")
+    ann = api_for("annotator", project=project.id)
     first = run_attempt(ann, project.id, [WRONG, WRONG, RIGHT])  # type: ignore[arg-type]
     assert set(first) <= set(golden) and len(set(first)) == 3, "calibration items only"
     status = ann.get(f"/api/v1/projects/{project.id}/calibration").json()
@@ -80,7 +80,7 @@ def test_after_the_last_failed_attempt_there_are_no_items_until_a_manager_grants
     _, project, _, _ = gold_project(
         runtime, production=2, gold_items=3, calibration={**CALIBRATION, "attempts": 1}
     )
-    ann = client_for("annotator")
+    ann = client_for("annotator", project=project.id)
     run_attempt(ann, project.id, [WRONG, WRONG, WRONG])  # type: ignore[arg-type]
     refused = take(ann, project.id)
     assert refused.status_code == 403
@@ -88,9 +88,9 @@ def test_after_the_last_failed_attempt_there_are_no_items_until_a_manager_grants
     page = ann.get(f"/projects/{project.id}/label")
     assert page.status_code == 403 and "A manager can grant you another attempt" in page.text
     me = ann.user.id
-    manager = api_for("manager")
+    manager = api_for("manager", project=project.id)
     assert (
-        api_for("annotator")
+        api_for("annotator", project=project.id)
         .post(f"/api/v1/projects/{project.id}/calibration/{me}/grant")
         .status_code
         == 403
@@ -110,7 +110,7 @@ def test_calibration_items_cannot_be_skipped(
     runtime: Any, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project, _, _ = gold_project(runtime, production=1, gold_items=3, calibration=CALIBRATION)
-    ann = api_for("annotator")
+    ann = api_for("annotator", project=project.id)
     item = take(ann, project.id).json()["item"]  # type: ignore[arg-type]
     refused = ann.post(f"/api/v1/items/{item['id']}/skip", json={})
     assert refused.status_code == 409 and "cannot be skipped" in refused.text
@@ -122,7 +122,7 @@ def test_an_annotator_in_calibration_cannot_label_a_production_item_by_url(
     _, project, production, _ = gold_project(
         runtime, production=2, gold_items=3, calibration=CALIBRATION, gold_rate=0.0
     )
-    ann = api_for("annotator")
+    ann = api_for("annotator", project=project.id)
     refused = ann.post(
         f"/api/v1/items/{production[0]}/annotations",
         json={"annotation_type": "classification", "payload": {"category_ids": [RIGHT]}},

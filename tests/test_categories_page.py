@@ -95,7 +95,7 @@ def test_a_manager_sees_the_editor(manager: Client, pid: int) -> None:
 def test_an_annotator_sees_it_read_only_and_cannot_post(
     client_for: Callable[..., Client], pid: int
 ) -> None:
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=pid)
     response = annotator.get(url(pid))
     assert response.status_code == 200
     page = text_of(response)
@@ -320,7 +320,7 @@ def test_the_api_lists_schema_versions_newest_first(
 ) -> None:
     post(manager, url(pid), {"name": "fish"})
     post(manager, url(pid, "/2/delete"))
-    reader = api_for("annotator")
+    reader = api_for("annotator", project=pid)
     response = reader.get(f"/api/v1/projects/{pid}/schema-versions")
     assert response.status_code == 200, response.text
     body = response.json()

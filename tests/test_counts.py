@@ -233,7 +233,9 @@ def test_grid_pages_read_an_index_range_not_the_table(runtime: Runtime) -> None:
 
 def test_counts_api(runtime: Runtime, api_for: Callable[..., TestClient[Any]]) -> None:
     _, project_id, _, cats = classified_project(runtime, 12, by_cycle)
-    body = api_for("reviewer").get(f"/api/v1/projects/{project_id}/counts").json()
+    body = (
+        api_for("reviewer", project=project_id).get(f"/api/v1/projects/{project_id}/counts").json()
+    )
     assert body["groups"] == {"all": 12, "unlabeled": 4, "in_review": 8, "done": 0}
     assert body["statuses"]["labeled"] == 8
     assert body["categories"] == [
@@ -242,14 +244,17 @@ def test_counts_api(runtime: Runtime, api_for: Callable[..., TestClient[Any]]) -
         {"id": cats["bird"], "name": "bird", "count": 2},
         {"id": cats["fish"], "name": "fish", "count": 0},
     ]
-    assert api_for("reviewer").get("/api/v1/projects/999/counts").status_code == 404
+    assert (
+        api_for("reviewer", project=project_id).get("/api/v1/projects/999/counts").status_code
+        == 404
+    )
 
 
 def test_list_items_api_filters_and_pages(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
-    client = api_for("reviewer")
+    client = api_for("reviewer", project=project_id)
     url = f"/api/v1/projects/{project_id}/items"
     cat_ids = [i for n, i in enumerate(ids) if by_cycle(n) == "cat"]
     first = client.get(url, params={"category": cats["cat"], "limit": 3}).json()

@@ -35,8 +35,8 @@ def plugins() -> Plugins:
 
 
 @pytest.fixture
-def manager(client_for: Callable[..., Client]) -> Client:
-    return client_for("manager")
+def manager(client_for: Callable[..., Client], labeled: dict[str, Any]) -> Client:
+    return client_for("manager", project=labeled["project"])
 
 
 def page_url(labeled: dict[str, Any]) -> str:
@@ -65,7 +65,7 @@ def test_the_project_page_links_to_its_dataset_versions(
     assert f'href="{page_url(labeled)}">Datasets</a>' in text
 
 
-def test_a_project_without_versions_shows_the_empty_state_and_annotators_get_no_form(
+def test_a_project_without_versions_shows_the_empty_state_and_annotators_cannot_open_it(
     client_for: Callable[..., Client], manager: Client, labeled: dict[str, Any]
 ) -> None:
     text = manager.get(page_url(labeled)).text
@@ -73,9 +73,13 @@ def test_a_project_without_versions_shows_the_empty_state_and_annotators_get_no_
     assert "Create the first one above." in text
     assert re.findall(r'name="statuses" value="(\w+)" checked>', text) == ["approved"]
     assert 'value="approved" checked>approved <small>4</small>' in text  # with its item count
-    annotator = client_for("annotator").get(page_url(labeled)).text
-    assert "No dataset versions yet" in annotator and "A manager creates them." in annotator
-    assert "Create version" not in annotator
+    annotator = client_for("annotator", project=labeled["project"])
+    # Versions hold every annotator's labels and the gate's gold statistics.
+    assert annotator.get(page_url(labeled)).status_code == 403
+    assert page_url(labeled) not in annotator.get(f"/projects/{labeled['project'].id}").text
+    reviewer = client_for("reviewer", project=labeled["project"]).get(page_url(labeled)).text
+    assert "No dataset versions yet" in reviewer and "A manager creates them." in reviewer
+    assert "Create version" not in reviewer
 
 
 def test_the_list_shows_each_version_with_its_counts_hash_gate_and_download(
@@ -217,7 +221,7 @@ def test_the_form_refuses_what_cannot_be_built_and_numbers_no_version(
 def test_only_managers_create_versions(
     client_for: Callable[..., Client], labeled: dict[str, Any]
 ) -> None:
-    reviewer = client_for("reviewer")
+    reviewer = client_for("reviewer", project=labeled["project"])
     response = reviewer.post(page_url(labeled), data={"statuses": ["approved"]})
     assert response.status_code == 403
     assert reviewer.get(f"/api/v1/projects/{labeled['project'].id}/datasets").json() == []

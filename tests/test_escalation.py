@@ -83,8 +83,8 @@ def test_only_managers_act_on_the_signal_rules(
     data: Data, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     url = f"/api/v1/projects/{data.project_id}/quality/escalate"
-    assert api_for("reviewer").post(url).status_code == 403
-    answer = api_for("manager").post(url)
+    assert api_for("reviewer", project=data.project_id).post(url).status_code == 403
+    answer = api_for("manager", project=data.project_id).post(url)
     assert answer.status_code == 200
     assert answer.json() == {
         "to_adjudication": [],

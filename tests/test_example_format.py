@@ -73,7 +73,7 @@ def test_the_api_downloads_a_version_in_the_example_format(
     import zipfile
 
     version = export(runtime, labeled["project"].id)
-    client = api_for("manager")
+    client = api_for("manager", project=labeled["project"])
     response = client.get(
         f"/api/v1/datasets/{version.id}/download", params={"format": "hf-imagefolder"}
     )

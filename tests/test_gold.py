@@ -66,7 +66,10 @@ def test_the_gold_api_marks_lists_and_unmarks_for_qa_roles_only(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project, production, _ = gold_project(runtime, production=2, gold_items=0)
-    reviewer, annotator = api_for("reviewer"), api_for("annotator")
+    reviewer, annotator = (
+        api_for("reviewer", project=project.id),
+        api_for("annotator", project=project.id),
+    )
     url = f"/api/v1/projects/{project.id}/items/{production[0]}/gold"
     body = {
         "annotation_type": "classification",
@@ -192,13 +195,19 @@ def test_the_gold_page_shows_accuracy_and_suspensions_with_lift_for_managers(
     for item_id in golden[:3]:
         answer(runtime, item_id, steady, WRONG)
     answer(runtime, golden[3], new, RIGHT)
-    manager = client_for("manager")
+    manager = client_for("manager", project=project.id)
     text = manager.get(f"/projects/{project.id}/gold").text
     assert f'data-annotator="{new.username}"' in text
     assert "not enough data: 1 gold answer (need at least 3)" in text
     assert "0–56%" in text and "suspended" in text and "data-lift" in text
-    assert client_for("reviewer").get(f"/projects/{project.id}/gold").status_code == 200
-    assert client_for("annotator").get(f"/projects/{project.id}/gold").status_code == 403
+    assert (
+        client_for("reviewer", project=project.id).get(f"/projects/{project.id}/gold").status_code
+        == 200
+    )
+    assert (
+        client_for("annotator", project=project.id).get(f"/projects/{project.id}/gold").status_code
+        == 403
+    )
     page = manager.get(f"/projects/{project.id}")
     assert f'href="/projects/{project.id}/gold"' in page.text
     item_page = manager.get(f"/projects/{project.id}/items/{golden[0]}").text
@@ -209,7 +218,7 @@ def test_a_reviewer_marks_an_item_gold_from_its_page_with_a_category_and_explana
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project, production, _ = gold_project(runtime, production=2, gold_items=0)
-    reviewer = client_for("reviewer")
+    reviewer = client_for("reviewer", project=project.id)
     url = f"/projects/{project.id}/items/{production[0]}/gold"
     form = {"annotation_type": "classification", "category_ids": "3", "explanation": "Wings."}
     marked = reviewer.post(url, data={**form, "action": "mark"}, follow_redirects=True)
@@ -224,5 +233,7 @@ def test_a_reviewer_marks_an_item_gold_from_its_page_with_a_category_and_explana
     unmarked = reviewer.post(url, data={"action": "unmark"}, follow_redirects=True)
     assert "The item is no longer gold." in unmarked.text
     # An annotator sees no gold form on the same page.
-    annotator_page = client_for("annotator").get(f"/projects/{project.id}/items/{production[0]}")
+    annotator_page = client_for("annotator", project=project.id).get(
+        f"/projects/{project.id}/items/{production[0]}"
+    )
     assert "gold" not in annotator_page.text.lower()

@@ -421,9 +421,14 @@ def test_hook_register_routes(
         def hello(name: FromPath[str]) -> Template:
             return Template("hello.html", context={"name": name})
 
+        @get("/unlisted", sync_to_thread=False)
+        def unlisted() -> str:
+            return "nobody said who may call this"
+
         @hookimpl
         def register_routes(register):
-            register(Route(name="hello", handler=hello))
+            register(Route(name="hello", handler=hello, access="public"))
+            register(Route(name="unlisted", handler=unlisted))
     """,
         files={
             "templates/hello.html": "<p>Hello {{ name }} from a plugin</p>",
@@ -432,6 +437,9 @@ def test_hook_register_routes(
     )
     with TestClient(create_app(open_runtime(plugins))) as client:
         assert client.get("/hello/ada").text == "<p>Hello ada from a plugin</p>"
+        # A route that does not say who may call it is refused (see scholia.server.access).
+        refused = client.get("/unlisted")
+        assert refused.status_code == 403 and "No access rule covers GET /unlisted" in refused.text
         served = client.get("/static/plugins/hello_route/hello.js")
         assert served.status_code == 200 and "export const hello" in served.text
     with pytest.raises(InvalidContribution, match="Litestar route handler"):

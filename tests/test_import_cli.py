@@ -16,7 +16,7 @@ from scholia.core import identity, projects
 from scholia.core.models import AuditEvent, Item, User
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, add_member
 
 
 def image_bytes(index: int, fmt: str = "PNG") -> bytes:
@@ -176,10 +176,19 @@ def test_usage_errors_exit_2_with_a_clear_message(
 
 
 def test_annotator_may_not_import(runtime: Runtime, tree: Path) -> None:
-    user, project_id = make_project(runtime, "annotator")
-    result = run(runtime, str(project_id), str(tree), "--as", user.username)
+    _, project_id = make_project(runtime, "manager")
+    with runtime.session() as session:
+        annotator = identity.create_user(
+            session, username="annotator-1", password=PASSWORD, roles=("annotator",)
+        )
+    add_member(runtime, project_id, annotator)
+    result = run(runtime, str(project_id), str(tree), "--as", annotator.username)
     assert result.exit_code == 2
-    assert "may not add items" in result.output
+    assert "is not a manager of project" in result.output
+    assert "annotator" in result.output
+    # A manager of another project is no manager of this one.
+    other, _ = make_project(runtime, "manager")
+    assert "not a member" in run(runtime, str(project_id), str(tree), "--as", other.username).output
     # With no admin at all the default actor is refused too, with the way out named.
     default = run(runtime, str(project_id), str(tree))
     assert default.exit_code == 2

@@ -24,7 +24,7 @@ from scholia.core.models import Annotation, AnnotationSource, Item, Project, Use
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
 
-from .conftest import PASSWORD, export, folder_of, png_bytes, relabel
+from .conftest import PASSWORD, add_member, export, folder_of, png_bytes, relabel
 
 
 def new_project(runtime: Runtime, categories: tuple[str, ...] = ()) -> tuple[User, Project]:
@@ -495,8 +495,8 @@ def test_the_api_imports_an_uploaded_zip_and_reports_problems(
     tmp_path: Path,
     api_for: Callable[..., TestClient[Any]],
 ) -> None:
-    manager = api_for("manager")
     _, project = new_project(runtime)
+    manager = api_for("manager", project=project)
     bad = copy_of(coco_export, tmp_path / "bad")
     first = json.loads((bad / "annotations.json").read_text())["images"][0]["file_name"]
     (bad / first).unlink()
@@ -524,6 +524,7 @@ def test_the_api_imports_an_uploaded_zip_and_reports_problems(
     )
     assert not_zip.status_code == 422 and "a .zip" in not_zip.text
     _, clashing = new_project(runtime, ("dog", "cat"))
+    add_member(runtime, clashing, manager.user)  # type: ignore[attr-defined]
     refused = manager.post(
         f"/api/v1/projects/{clashing.id}/imports",
         data={"format": "coco"},

@@ -95,7 +95,7 @@ def test_a_label_studio_ml_backend_suggests_and_its_bad_answers_fail_only_their_
     assert "did not answer within 2 s" in errors[slow]
     assert '<Choice value="Red"' in setups[0].body["schema"]
     assert {task["id"] for p in predicts for task in p.body["tasks"]} == {i["id"] for i in items}
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=made["id"])
     for item in (items[1], items[2]):  # no suggestion reaches anyone for the failed items
         assert annotator.get(f"/api/v1/items/{item['id']}/suggestions").json() == []
     (red,) = annotator.get(f"/api/v1/items/{items[0]['id']}/suggestions").json()

@@ -46,7 +46,7 @@ def test_the_label_page_shows_the_suggestion_its_score_model_and_alternatives(
     project = registered(api_for, trained)
     red, green = project["items"][:2]
     project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project["id"])
     page, state = label_page(annotator, project["id"], red["id"])
     (shown,) = state["suggestions"]
     assert shown["annotation_type"] == "classification" and not shown["hidden"]
@@ -74,7 +74,7 @@ def test_accepting_gives_an_annotation_whose_provenance_names_the_model(
     project = registered(api_for, trained)
     red = project["items"][0]
     project["manager"].post(f"/api/v1/items/{red['id']}/suggest").raise_for_status()
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project["id"])
     _, state = label_page(annotator, project["id"], red["id"])
     (shown,) = state["suggestions"]
     accepted = annotator.post(
@@ -90,7 +90,9 @@ def test_accepting_gives_an_annotation_whose_provenance_names_the_model(
     assert state["suggestions"][0]["decision"] == "accepted"
     assert state["revisions"]["classification"]["id"] == annotation["id"]
     # The item page names where the label came from.
-    item_page = client_for("reviewer").get(f"/projects/{project['id']}/items/{red['id']}")
+    item_page = client_for("reviewer", project=project["id"]).get(
+        f"/projects/{project['id']}/items/{red['id']}"
+    )
     provenance = re.search(r"<small[^>]*data-provenance>(.*?)</small>", item_page.text, re.S)
     assert provenance, item_page.text
     assert html.unescape(provenance.group(1)).strip() == "from suggestion · colours 1.0"
@@ -109,7 +111,7 @@ def test_anti_anchoring_keeps_the_suggestion_out_of_the_page_until_the_first_lab
     ).raise_for_status()
     run_job(manager, project["id"])
     green = project["items"][1]
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project["id"])
     page, state = label_page(annotator, project["id"], green["id"])
     (waiting,) = state["suggestions"]
     assert waiting["hidden"] and waiting["id"] is None
@@ -127,7 +129,9 @@ def test_anti_anchoring_keeps_the_suggestion_out_of_the_page_until_the_first_lab
     assert revealed["payload"] == {"category_ids": [ids["green"]]}
     assert (revealed["decision"], revealed["agreement"]) == ("corrected", 0.0)
     # Another annotator still sees it hidden: the reveal is per person.
-    _, theirs = label_page(client_for("annotator"), project["id"], green["id"])
+    _, theirs = label_page(
+        client_for("annotator", project=project["id"]), project["id"], green["id"]
+    )
     assert theirs["suggestions"][0]["hidden"]
 
 
@@ -139,7 +143,7 @@ def test_a_renamed_category_takes_the_suggestion_off_the_page(
     project = registered(api_for, trained)
     manager, green = project["manager"], project["items"][1]
     manager.post(f"/api/v1/items/{green['id']}/suggest").raise_for_status()
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project["id"])
     assert label_page(annotator, project["id"], green["id"])[1]["suggestions"]
     renamed = manager.patch(
         f"/api/v1/projects/{project['id']}/categories/{project['categories']['green']}",

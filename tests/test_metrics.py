@@ -39,7 +39,7 @@ def test_metrics_count_submissions_decisions_and_time_per_project(
         review.decide(
             session, item_ids=[ids[4]], decision="rejected", reviewer_id=labeled["reviewer"].id
         )
-    metrics = scrape(api_for("manager"))
+    metrics = scrape(api_for("manager", project=project))
     labels = of(project)
     assert metrics[("scholia_annotations_submitted_total", labels)] == 6
     assert metrics[("scholia_review_decisions_total", of(project, decision="approved"))] == 4
@@ -59,8 +59,8 @@ def test_metrics_count_submissions_decisions_and_time_per_project(
 def test_a_new_item_deepens_the_queue(
     runtime: Runtime, labeled: dict[str, Any], api_for: Callable[..., TestClient[Any]]
 ) -> None:
-    manager = api_for("manager")
     project = labeled["project"]
+    manager = api_for("manager", project=project)
     before = scrape(manager)[("scholia_queue_depth", of(project))]
     with runtime.session() as session:
         items.ingest(
@@ -86,7 +86,7 @@ def test_metrics_show_agreement_once_items_have_two_labels(
         item = data.item()
         data.label(item, a, CAT if k < 5 else DOG)
         data.label(item, b, CAT if k < 5 else DOG)
-    metrics = scrape(api_for("manager"))
+    metrics = scrape(api_for("manager", project=data.project))
     assert metrics[("scholia_agreement", of(data.project))] == pytest.approx(1.0)
 
 
@@ -101,6 +101,15 @@ def test_metrics_need_a_manager(
         # A person is sent to the sign-in page; either way no figure is served.
         assert refused.status_code == 401  # a scraper gets an answer, not a sign-in page
         assert "scholia_" not in refused.text
-    assert api_for("annotator").get("/metrics").status_code == 403
-    assert api_for("reviewer").get("/metrics").status_code == 403
-    assert client_for("manager").get("/metrics").status_code == 200
+    project = labeled["project"]
+    assert api_for("annotator", project=project).get("/metrics").status_code == 403
+    assert api_for("reviewer", project=project).get("/metrics").status_code == 403
+    assert client_for("manager", project=project).get("/metrics").status_code == 200
+    # A manager of another project scrapes only that one.
+    elsewhere = api_for("manager")
+    other = elsewhere.post(
+        "/api/v1/projects",
+        json={"name": "Elsewhere", "modality": "image", "annotation_types": ["rating"]},
+    ).json()
+    scraped = scrape(elsewhere)
+    assert {dict(k[1]).get("project") for k in scraped} == {str(other["id"])}

@@ -97,7 +97,7 @@ def test_register_activate_suggest_and_read_the_outcome_log(
 ) -> None:
     project = colour_project(api_for)
     pid = project["id"]
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     empty = manager.get(f"/projects/{pid}/models")
     assert empty.status_code == 200
     assert "No models yet" in empty.text and "No jobs yet" in empty.text
@@ -137,7 +137,7 @@ def test_register_activate_suggest_and_read_the_outcome_log(
     assert re.search(r"data-suggested>6<", row) and re.search(r"data-failed>0<", row)
 
     # An annotator takes two suggestions and dismisses one: the outcome log shows it.
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     first, second, third = project["items"][:3]
     for item in (first, second):
         (shown,) = annotator.get(f"/api/v1/items/{item['id']}/suggestions").json()
@@ -167,7 +167,7 @@ def test_a_corrupt_upload_is_refused_on_the_form_and_registers_nothing(
     trained: dict[str, Any],
 ) -> None:
     project = colour_project(api_for)
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     form = register_form(trained, name="typed name", categories="blue\ngreen\nred")
     refused = upload(manager, project["id"], form, b"not an onnx model at all")
     assert refused.status_code == 422
@@ -199,7 +199,7 @@ def test_a_labels_hash_mismatch_warns_and_the_batch_is_refused_naming_both_hashe
 ) -> None:
     project = colour_project(api_for)
     pid = project["id"]
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     model = registered_on_page(manager, pid, trained, runtime)
     manager.post(f"/projects/{pid}/models/{model.id}/activate", follow_redirects=False)
     renamed = project["manager"].patch(
@@ -235,7 +235,7 @@ def test_annotators_and_reviewers_may_not_use_the_models_page(
     project = colour_project(api_for)
     pid = project["id"]
     for role in ("annotator", "reviewer"):
-        client = client_for(role)
+        client = client_for(role, project=project["id"])
         assert client.get(f"/projects/{pid}/models").status_code == 403
         refused = upload(client, pid, register_form(trained), trained["bytes"])
         assert refused.status_code == 403
@@ -243,7 +243,7 @@ def test_annotators_and_reviewers_may_not_use_the_models_page(
         detail = client.get(f"/projects/{pid}").text
         assert f'href="/projects/{pid}/models"' not in detail
     assert model_count(runtime) == 0
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     assert f'href="/projects/{pid}/models"' in manager.get(f"/projects/{pid}").text
 
 
@@ -272,7 +272,7 @@ def test_the_settings_page_saves_the_suggestion_settings_and_refuses_bad_ones(
 ) -> None:
     project = colour_project(api_for)
     pid = project["id"]
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     shown = manager.get(f"/projects/{pid}/settings").text
     assert "<legend>Suggestions</legend>" in shown
     assert "After the annotator’s own first label (anti-anchoring)" in shown

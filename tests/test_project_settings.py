@@ -62,7 +62,7 @@ def test_settings_out_of_range_are_refused(
 def test_only_managers_change_settings(
     project: dict[str, Any], api_for: Callable[..., TestClient[Any]]
 ) -> None:
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     response = annotator.patch(f"/api/v1/projects/{project['id']}/settings", json={"overlap": 2})
     assert response.status_code == 403
 
@@ -88,7 +88,7 @@ def _form(**changes: str) -> dict[str, str]:
 def test_the_settings_page_saves_the_form(
     project: dict[str, Any], client_for: Callable[..., TestClient[Any]]
 ) -> None:
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     url = f"/projects/{project['id']}/settings"
     assert "Annotators per item" in manager.get(url).text
     saved = manager.post(
@@ -104,7 +104,7 @@ def test_the_settings_page_saves_the_form(
 def test_the_settings_page_refuses_a_bad_threshold_and_keeps_what_was_typed(
     project: dict[str, Any], client_for: Callable[..., TestClient[Any]]
 ) -> None:
-    manager = client_for("manager")
+    manager = client_for("manager", project=project["id"])
     url = f"/projects/{project['id']}/settings"
     refused = manager.post(url, data=_form(overlap="4", **{"threshold.gold_coverage": "2"}))
     assert refused.status_code == 422

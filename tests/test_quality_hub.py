@@ -115,7 +115,9 @@ def svgs(html: str) -> list[str]:
 def test_the_hub_page_without_data_shows_empty_states(
     data: Data, client_for: Callable[..., TestClient[Any]]
 ) -> None:
-    response = client_for("reviewer").get(f"/projects/{data.project_id}/quality")
+    response = client_for("reviewer", project=data.project_id).get(
+        f"/projects/{data.project_id}/quality"
+    )
     assert response.status_code == 200
     html = response.text
     assert "Quality Hub" in html
@@ -130,7 +132,11 @@ def test_the_hub_page_draws_its_charts_as_inline_svg(
 ) -> None:
     who = busy(data)
     review_some(data, who["a"], 10, 1)
-    html = client_for("reviewer").get(f"/projects/{data.project_id}/quality").text
+    html = (
+        client_for("reviewer", project=data.project_id)
+        .get(f"/projects/{data.project_id}/quality")
+        .text
+    )
     charts = svgs(html)
     titles = [re.search(r"<title[^>]*>(.*?)</title>", svg).group(1) for svg in charts]  # type: ignore[union-attr]
     assert "Agreement per week (Krippendorff&#x27;s alpha, nominal)" in titles
@@ -152,7 +158,9 @@ def test_the_hub_page_draws_its_charts_as_inline_svg(
 def test_annotators_cannot_open_the_hub(
     data: Data, client_for: Callable[..., TestClient[Any]]
 ) -> None:
-    response = client_for("annotator").get(f"/projects/{data.project_id}/quality")
+    response = client_for("annotator", project=data.project_id).get(
+        f"/projects/{data.project_id}/quality"
+    )
     assert response.status_code == 403
 
 
@@ -168,7 +176,9 @@ def test_the_api_gives_the_same_figures(
 ) -> None:
     who = busy(data)
     review_some(data, who["a"], 10, 1)
-    response = api_for("reviewer").get(f"/api/v1/projects/{data.project_id}/quality")
+    response = api_for("reviewer", project=data.project_id).get(
+        f"/api/v1/projects/{data.project_id}/quality"
+    )
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["current"] is True
@@ -189,7 +199,9 @@ def test_the_api_gives_the_same_figures(
 
 
 def test_the_api_refuses_annotators(data: Data, api_for: Callable[..., TestClient[Any]]) -> None:
-    response = api_for("annotator").get(f"/api/v1/projects/{data.project_id}/quality")
+    response = api_for("annotator", project=data.project_id).get(
+        f"/api/v1/projects/{data.project_id}/quality"
+    )
     assert response.status_code == 403
 
 
@@ -202,13 +214,17 @@ def test_a_large_project_is_first_computed_in_the_background(
     data.labels_of(data.annotator(), [CAT, DOG, CAT])
     cache = hub.cache_for(runtime)
     cache.sync_annotations = 2  # three annotations count as large here
-    page = client_for("reviewer").get(f"/projects/{data.project_id}/quality")
+    page = client_for("reviewer", project=data.project_id).get(
+        f"/projects/{data.project_id}/quality"
+    )
     assert page.status_code == 200
     assert "Computing the figures" in page.text
     assert '<meta http-equiv="refresh" content="5">' in page.text  # reloads without JavaScript
     for thread in [t for t in threading.enumerate() if t.name.startswith("quality-hub-")]:
         thread.join(timeout=30)
-    ready = api_for("reviewer").get(f"/api/v1/projects/{data.project_id}/quality")
+    ready = api_for("reviewer", project=data.project_id).get(
+        f"/api/v1/projects/{data.project_id}/quality"
+    )
     assert ready.status_code == 200
     assert ready.json()["labels"]["total"] == 3
 
@@ -218,7 +234,9 @@ def test_the_api_answers_202_while_the_first_figures_are_computed(
 ) -> None:
     data.labels_of(data.annotator(), [CAT, DOG, CAT])
     hub.cache_for(runtime).sync_annotations = 2
-    response = api_for("reviewer").get(f"/api/v1/projects/{data.project_id}/quality")
+    response = api_for("reviewer", project=data.project_id).get(
+        f"/api/v1/projects/{data.project_id}/quality"
+    )
     assert response.status_code == 202
     assert response.headers["retry-after"] == "5"
     assert response.json() == {"computing": True, "annotations": 3, "adjudication_backlog": 0}
@@ -249,7 +267,11 @@ def test_the_hub_shows_rolling_gold_accuracy_with_its_wilson_interval(
     a, b = data.annotator(), data.annotator()
     gold_answers(data, a, correct=9, wrong=3)
     gold_answers(data, b, correct=2, wrong=0)
-    html = client_for("reviewer").get(f"/projects/{data.project_id}/quality").text
+    html = (
+        client_for("reviewer", project=data.project_id)
+        .get(f"/projects/{data.project_id}/quality")
+        .text
+    )
     (chart,) = [s for s in svgs(html) if "Rolling gold accuracy" in s]
     low, high = wilson_interval(9, 12)
     assert (

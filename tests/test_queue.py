@@ -163,12 +163,12 @@ def test_the_queue_api_hands_out_the_next_item_and_says_when_there_is_none(
     runtime: Runtime, api_for: Callable[..., Any]
 ) -> None:
     _, project, first = seed(runtime)
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project)
     url = f"/api/v1/projects/{project.id}/queue/next"
     response = annotator.post(url)
     assert response.status_code == 200, response.text
     assert response.json()["item"]["id"] == first.id
-    other = api_for("annotator")
+    other = api_for("annotator", project=project)
     assert other.post(url).json() == {"item": None}
 
 
@@ -177,13 +177,33 @@ def test_skipping_through_the_api_marks_the_item_skipped_and_moves_on(
 ) -> None:
     owner, project, first = seed(runtime)
     (second,) = add_items(runtime, project, owner, 1)
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project)
     next_url = f"/api/v1/projects/{project.id}/queue/next"
     assert annotator.post(next_url).json()["item"]["id"] == first.id
     skipped = annotator.post(f"/api/v1/items/{first.id}/skip", json={"reason": "blurry"})
     assert skipped.status_code == 200, skipped.text
     assert annotator.get(f"/api/v1/items/{first.id}").json()["status"] == "skipped"
     assert annotator.post(next_url).json()["item"]["id"] == second
+
+
+def test_only_the_holder_of_a_slot_skips_an_item_and_nothing_is_stored_otherwise(
+    runtime: Runtime, api_for: Callable[..., Any]
+) -> None:
+    owner, project, first = seed(runtime)
+    (second,) = add_items(runtime, project, owner, 1)
+    holder, other = api_for("annotator", project=project), api_for("annotator", project=project)
+    assert holder.post(f"/api/v1/projects/{project.id}/queue/next").json()["item"]["id"] == first.id
+    before = holders(runtime)
+    # Neither the item someone else holds nor one nobody holds yet can be skipped.
+    for item_id in (first.id, second):
+        refused = other.post(f"/api/v1/items/{item_id}/skip", json={"reason": "not mine"})
+        assert refused.status_code == 409, refused.text
+        assert "only an item from your own queue" in refused.json()["error"]["message"]
+    assert holders(runtime) == before
+    with runtime.session() as session:
+        assert session.get(Item, first.id).status == "in_progress"  # type: ignore[union-attr]
+        assert session.get(Item, second).status == "unlabeled"  # type: ignore[union-attr]
+    assert holder.post(f"/api/v1/items/{first.id}/skip", json={}).status_code == 200
 
 
 def test_read_runs_again_as_a_normal_session_when_its_write_loses_to_another(

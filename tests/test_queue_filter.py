@@ -32,7 +32,7 @@ def worked(project: dict[str, Any], client_for: Callable[..., Client]) -> tuple[
     )
     assert response.status_code == 201, response.text
     ids = sorted(i["id"] for i in response.json()["created"])
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project["id"])
     # Opening the labeling page claims the first item and holds the next ones.
     assert annotator.get(f"/projects/{project['id']}/label").status_code == 200
     for item_id in ids[:2]:
@@ -80,7 +80,7 @@ def test_the_counts_are_exact_per_filter_and_per_annotator(
     client_for: Callable[..., Client],
 ) -> None:
     annotator, _ = worked
-    other = client_for("annotator")
+    other = client_for("annotator", project=project["id"])
     with runtime.session() as session:
         mine = queue.my_queue_counts(session, project["id"], annotator.user.id)  # type: ignore[attr-defined]
         theirs = queue.my_queue_counts(session, project["id"], other.user.id)  # type: ignore[attr-defined]

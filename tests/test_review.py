@@ -136,7 +136,7 @@ def test_review_api_changes_the_counts_exactly(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
-    reviewer = api_for("reviewer")
+    reviewer = api_for("reviewer", project=project_id)
     url = f"/api/v1/projects/{project_id}"
     before = reviewer.get(f"{url}/counts").json()
     assert before["groups"] == {"all": 12, "unlabeled": 4, "in_review": 8, "done": 0}
@@ -170,19 +170,26 @@ def test_review_api_needs_the_reviewer_role(
     _, project_id, ids, _ = classified_project(runtime, 2, by_cycle)
     payload = {"item_ids": ids, "decision": "approved"}
     url = f"/api/v1/projects/{project_id}/reviews"
-    denied = api_for("annotator").post(url, json=payload)
+    denied = api_for("annotator", project=project_id).post(url, json=payload)
     assert denied.status_code == 403 and "reviewer role" in denied.text
-    assert api_for("manager").post(url, json=payload).status_code == 200
-    bad = api_for("reviewer").post(url, json={"item_ids": ids, "decision": "ok"})
+    assert api_for("manager", project=project_id).post(url, json=payload).status_code == 200
+    bad = api_for("reviewer", project=project_id).post(
+        url, json={"item_ids": ids, "decision": "ok"}
+    )
     assert bad.status_code == 422 and "Unknown decision 'ok'" in bad.text
-    assert api_for("reviewer").post("/api/v1/projects/999/reviews", json=payload).status_code == 404
+    assert (
+        api_for("reviewer", project=project_id)
+        .post("/api/v1/projects/999/reviews", json=payload)
+        .status_code
+        == 404
+    )
 
 
 def test_review_page_bulk_approve_refreshes_counts_and_grid(
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
-    reviewer = client_for("reviewer")
+    reviewer = client_for("reviewer", project=project_id)
     page = reviewer.get(f"/projects/{project_id}/review", params={"category": cats["dog"]})
     assert page.status_code == 200
     assert 'data-count="group-in_review">8<' in page.text
@@ -214,7 +221,7 @@ def test_review_page_without_htmx_redirects_with_the_outcome(
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, _ = classified_project(runtime, 3, by_cycle)
-    reviewer = client_for("reviewer")
+    reviewer = client_for("reviewer", project=project_id)
     response = reviewer.post(
         f"/projects/{project_id}/review",
         data={"item_ids": [str(ids[0])], "decision": "needs_review", "group": "in_review"},
@@ -230,7 +237,7 @@ def test_review_page_is_for_reviewers_and_linked_from_the_project(
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, _, _ = classified_project(runtime, 3, by_cycle)
-    annotator = client_for("annotator")
+    annotator = client_for("annotator", project=project_id)
     assert annotator.get(f"/projects/{project_id}/review").status_code == 403
     assert (
         annotator.post(
@@ -241,7 +248,7 @@ def test_review_page_is_for_reviewers_and_linked_from_the_project(
     assert (
         f'href="/projects/{project_id}/review"' not in annotator.get(f"/projects/{project_id}").text
     )
-    manager_page = client_for("manager").get(f"/projects/{project_id}").text
+    manager_page = client_for("manager", project=project_id).get(f"/projects/{project_id}").text
     assert f'href="/projects/{project_id}/review"' in manager_page
 
 
@@ -249,7 +256,7 @@ def test_project_grid_filters_counts_and_pager(
     runtime: Runtime, client_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 60, by_cycle)
-    client = client_for("reviewer")
+    client = client_for("reviewer", project=project_id)
     first = client.get(f"/projects/{project_id}").text
     assert 'data-count="group-all">60<' in first
     assert (

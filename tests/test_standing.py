@@ -14,7 +14,7 @@ from scholia.core import gold, items, projects, queue, standing
 from scholia.core.models import Assignment, AuditEvent, Item, Project, Suspension, User
 from scholia.core.runtime import Runtime
 
-from .conftest import png_bytes, seed
+from .conftest import add_member, png_bytes, seed
 
 RIGHT, WRONG = 1, 2
 """Every gold answer here is category 1; the careless annotator always answers 2."""
@@ -105,7 +105,7 @@ def test_an_annotator_who_misses_gold_items_is_suspended_and_their_work_requeued
         gold_rate=0.0,
         gold={"window": 4, "min_count": 3, "threshold": 0.8},
     )
-    careless = api_for("annotator")
+    careless = api_for("annotator", project=project.id)
 
     def gold_rate(rate: float) -> None:
         with runtime.session() as session:
@@ -169,7 +169,7 @@ def test_an_annotator_who_misses_gold_items_is_suspended_and_their_work_requeued
             assert session.get(Item, item_id).status == "unlabeled"  # type: ignore[union-attr]
 
     # Another annotator gets those items (they come first: lowest ids among open work).
-    other = api_for("annotator")
+    other = api_for("annotator", project=project.id)
     with runtime.session() as session:
         projects.update_settings(
             session,
@@ -192,8 +192,9 @@ def test_a_suspended_annotator_keeps_their_other_projects_and_a_manager_can_lift
         runtime, production=10, gold_items=3, gold={"window": 3, "min_count": 3}
     )
     _, other_project, _, _ = gold_project(runtime, production=3, gold_items=0)
-    annotator = api_for("annotator")
-    manager = api_for("manager")
+    annotator = api_for("annotator", project=project.id)
+    add_member(runtime, other_project, annotator.user)  # type: ignore[attr-defined]
+    manager = api_for("manager", project=project.id)
     me = annotator.user.id  # type: ignore[attr-defined]
     with runtime.session() as session:
         suspension = standing.suspend(

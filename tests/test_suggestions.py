@@ -51,7 +51,7 @@ def test_accepting_writes_an_annotation_whose_provenance_names_the_model_version
     manager = project["manager"]
     item = project["items"][0]
     (made,) = manager.post(f"/api/v1/items/{item['id']}/suggest").json()
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     (shown,) = annotator.get(f"/api/v1/items/{item['id']}/suggestions").json()
     accepted = annotator.post(
         f"/api/v1/suggestions/{shown['id']}/accept", json={"client_op_id": "op-1"}
@@ -76,7 +76,7 @@ def test_own_labels_count_as_confirmed_or_corrected_and_the_log_shows_rates_per_
     project = registered(api_for, trained)
     manager, ids = project["manager"], project["categories"]
     run_job(manager, project["id"])
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     first, second, third, fourth = project["items"][:4]  # red, green, blue, red
     annotator.post(
         f"/api/v1/items/{first['id']}/annotations",
@@ -109,7 +109,7 @@ def test_anti_anchoring_hides_the_suggestion_until_the_first_label_and_records_a
         json={"suggestions": {"reveal": "after_first_label"}},
     ).raise_for_status()
     run_job(manager, project["id"])
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     green = project["items"][1]
     (hidden,) = annotator.get(f"/api/v1/items/{green['id']}/suggestions").json()
     assert hidden["hidden"] and hidden["id"] is None and hidden["payload"] is None
@@ -155,7 +155,12 @@ def test_a_labels_hash_mismatch_blocks_suggestions_naming_both_hashes_and_the_di
         assert schema["project_labels_hash"][:12] in message
         assert "'green'" in message and "'lime'" in message
     # What it suggested before the rename no longer reaches anyone.
-    assert api_for("annotator").get(f"/api/v1/items/{item['id']}/suggestions").json() == []
+    assert (
+        api_for("annotator", project=project["id"])
+        .get(f"/api/v1/items/{item['id']}/suggestions")
+        .json()
+        == []
+    )
 
 
 def test_registering_with_categories_the_project_lacks_warns_and_blocks(
@@ -291,7 +296,7 @@ def test_annotators_cannot_register_models_or_run_jobs(
     api_for: Callable[..., TestClient[Any]], trained: dict[str, Any]
 ) -> None:
     project = colour_project(api_for, count=1)
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project["id"])
     assert register(annotator, project["id"], trained).status_code == 403
     assert (
         annotator.post(f"/api/v1/projects/{project['id']}/suggestion-jobs", json={}).status_code
@@ -313,4 +318,9 @@ def test_a_model_file_gone_after_registration_fails_the_job_and_shows_on_the_mod
     item = project["items"][0]
     refused = manager.post(f"/api/v1/items/{item['id']}/suggest")
     assert refused.status_code == 422 and "no model file" in refused.json()["error"]["message"]
-    assert api_for("annotator").get(f"/api/v1/items/{item['id']}/suggestions").json() == []
+    assert (
+        api_for("annotator", project=project["id"])
+        .get(f"/api/v1/items/{item['id']}/suggestions")
+        .json()
+        == []
+    )

@@ -6,6 +6,7 @@ from .dataset import DatasetVersion, DatasetVersionStatus
 from .expansion import Expansion
 from .identity import ApiToken, Role, SignInFailure, User, WebSession
 from .item import Assignment, Blob, Item, ItemCategory
+from .membership import ProjectMember
 from .model import Model, ModelStatus
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
 from .quality import CalibrationAttempt, GoldAnswer, GoldResult, Suspension
@@ -44,6 +45,7 @@ __all__ = [
     "ModelStatus",
     "Outcome",
     "Project",
+    "ProjectMember",
     "Review",
     "Role",
     "SignInFailure",

@@ -10,6 +10,7 @@ from .gold import gold_api
 from .imports import import_api
 from .items import item_api
 from .labeling import labeling_api
+from .members import member_api
 from .models import model_api
 from .plugins import plugin_api
 from .projects import project_api
@@ -25,6 +26,7 @@ api_router = Router(
     route_handlers=[
         *account_api,
         *project_api,
+        *member_api,
         *item_api,
         *expansion_api,
         *labeling_api,

@@ -9,9 +9,8 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from scholia.core import datasets, projects
-from scholia.core.models import Project, Role
+from scholia.core.models import Project
 
-from ..auth import requires, signed_in
 from ..builds import builds_of
 from ..downloads import download
 from ..routing import get, post, runtime_of, user_of
@@ -32,7 +31,7 @@ def _accepted(out: DatasetVersionOut) -> Response[DatasetVersionOut]:
     return Response(out, status_code=202, headers={"Location": out.url})
 
 
-@get("/projects/{project_id:int}/datasets", guards=[signed_in])
+@get("/projects/{project_id:int}/datasets")
 def list_dataset_versions(
     request: Request[Any, Any, Any], project_id: FromPath[int]
 ) -> list[DatasetVersionOut]:
@@ -45,7 +44,7 @@ def list_dataset_versions(
     return [DatasetVersionOut.of(v, can_retry=builds.can_retry(v)) for v in found]
 
 
-@post("/projects/{project_id:int}/datasets", guards=[requires(Role.manager)], status_code=202)
+@post("/projects/{project_id:int}/datasets", status_code=202)
 def create_dataset_version(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -63,7 +62,7 @@ def create_dataset_version(
     return _accepted(_out(request, version.id))
 
 
-@get("/datasets/{version_id:int}", guards=[signed_in])
+@get("/datasets/{version_id:int}")
 def get_dataset_version(
     request: Request[Any, Any, Any], version_id: FromPath[int]
 ) -> DatasetVersionOut:
@@ -71,7 +70,7 @@ def get_dataset_version(
     return _out(request, version_id)
 
 
-@get("/datasets/{version_id:int}/download", guards=[signed_in])
+@get("/datasets/{version_id:int}/download")
 def download_dataset_version(
     request: Request[Any, Any, Any],
     version_id: FromPath[int],
@@ -91,7 +90,7 @@ def download_dataset_version(
     return download(runtime, version, project.name, format_name or None)
 
 
-@post("/datasets/{version_id:int}/retry", guards=[requires(Role.manager)], status_code=202)
+@post("/datasets/{version_id:int}/retry", status_code=202)
 def retry_dataset_version(
     request: Request[Any, Any, Any], version_id: FromPath[int]
 ) -> Response[DatasetVersionOut]:
@@ -104,7 +103,7 @@ def retry_dataset_version(
     return _accepted(_out(request, version_id))
 
 
-@post("/datasets/{version_id:int}/recheck", guards=[requires(Role.manager)], status_code=200)
+@post("/datasets/{version_id:int}/recheck", status_code=200)
 def recheck_dataset_version(
     request: Request[Any, Any, Any], version_id: FromPath[int]
 ) -> DatasetVersionOut:

@@ -23,7 +23,7 @@ from scholia.core import (
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Item, Role, User
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..expanding import expansions_of
 from ..media import media_url
 from ..pages.option_fields import expand_options
@@ -48,13 +48,13 @@ def _item_out(request: Request[Any, Any, Any], item: Item, status: str | None = 
     return ItemOut.of(item, media_url(secret, item.content_hash), status)
 
 
-def is_annotator(user: User) -> bool:
-    """Annotators (no reviewer role) see only their own work: their own annotations, and
-    their own status on an item instead of its lifecycle state."""
-    return not user.has_role(Role.reviewer)
+def is_annotator(request: Request[Any, Any, Any]) -> bool:
+    """Annotators (no reviewer role in the project) see only their own work: their own
+    annotations, and their own status on an item instead of its lifecycle state."""
+    return not can(request, Role.reviewer)
 
 
-@get("/projects/{project_id:int}/items", guards=[requires(Role.reviewer)])
+@get("/projects/{project_id:int}/items")
 def list_items(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -114,7 +114,7 @@ def list_items(
     )
 
 
-@post("/projects/{project_id:int}/items", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/items")
 def upload_items(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -151,13 +151,13 @@ def upload_items(
     )
 
 
-@get("/items/{item_id:int}", guards=[signed_in])
+@get("/items/{item_id:int}")
 def get_item(request: Request[Any, Any, Any], item_id: FromPath[int]) -> ItemOut:
     """An item; to an annotator with their own status on it (see ``ItemOut.status``)."""
     me = user_of(request)
     with runtime_of(request).reading() as session:
         item = items.get_item(session, item_id)
-        if is_annotator(me):
+        if is_annotator(request):
             mine = queue.my_statuses(session, [item], me.id)  # type: ignore[arg-type]
             return _item_out(request, item, mine[item_id])
         return _item_out(request, item)
@@ -168,7 +168,7 @@ def _pseudonyms(session: Any, ids: set[int]) -> dict[int, str]:
     return {u.id: u.pseudonym for u in users}
 
 
-@get("/items/{item_id:int}/annotations", guards=[signed_in])
+@get("/items/{item_id:int}/annotations")
 def list_annotations(
     request: Request[Any, Any, Any], item_id: FromPath[int]
 ) -> list[AnnotationOut]:
@@ -177,13 +177,13 @@ def list_annotations(
     with runtime_of(request).reading() as session:
         items.get_item(session, item_id)
         current = annotations.current_annotations(session, item_id)
-        if is_annotator(me):
+        if is_annotator(request):
             current = [a for a in current if a.annotator_id == me.id]
         names = _pseudonyms(session, {a.annotator_id for a in current})
     return [AnnotationOut.of(a, names[a.annotator_id]) for a in current]
 
 
-@post("/items/{item_id:int}/annotations", guards=[signed_in])
+@post("/items/{item_id:int}/annotations")
 def submit_annotation(
     request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[AnnotationIn]
 ) -> Response[AnnotationOut]:
@@ -211,7 +211,7 @@ def submit_annotation(
     )
 
 
-@post("/items/{item_id:int}/transitions", guards=[requires(Role.reviewer)], status_code=200)
+@post("/items/{item_id:int}/transitions", status_code=200)
 def transition_item(
     request: Request[Any, Any, Any], item_id: FromPath[int], data: JSONBody[TransitionIn]
 ) -> TransitionOut:

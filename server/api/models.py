@@ -13,10 +13,9 @@ from sqlmodel import Session
 
 from scholia.core import labels, model_registry, projects, suggestion_jobs, suggestions
 from scholia.core.errors import InvalidInput
-from scholia.core.models import Model, Role, SuggestionJob
+from scholia.core.models import Model, SuggestionJob
 from scholia.core.runtime import Runtime
 
-from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..suggesting import SuggestionJobs, jobs_of
 from .schemas import JobIn, JobOut, ModelIn, ModelOut, OutcomeOut, SchemaFitOut
@@ -103,7 +102,7 @@ def outcomes_out(session: Session, runtime: Runtime, project_id: int) -> list[Ou
     ]
 
 
-@get("/projects/{project_id:int}/models", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/models")
 def list_models(request: Request[Any, Any, Any], project_id: FromPath[int]) -> list[ModelOut]:
     """The project's models, newest first, each with whether it fits the current schema."""
     with runtime_of(request).reading() as session:
@@ -111,7 +110,7 @@ def list_models(request: Request[Any, Any, Any], project_id: FromPath[int]) -> l
         return [model_out(session, m) for m in model_registry.list_models(session, project_id)]
 
 
-@post("/projects/{project_id:int}/models", guards=[requires(Role.manager)], status_code=201)
+@post("/projects/{project_id:int}/models", status_code=201)
 def register_model(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[ModelIn]
 ) -> ModelOut:
@@ -138,7 +137,7 @@ def register_model(
         return model_out(session, model)
 
 
-@post("/projects/{project_id:int}/model-files", guards=[requires(Role.manager)], status_code=201)
+@post("/projects/{project_id:int}/model-files", status_code=201)
 def upload_model_file(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -170,19 +169,19 @@ def _model_action(request: Request[Any, Any, Any], model_id: int, action: str) -
         return model_out(session, model)
 
 
-@get("/models/{model_id:int}", guards=[requires(Role.manager)])
+@get("/models/{model_id:int}")
 def get_model(request: Request[Any, Any, Any], model_id: FromPath[int]) -> ModelOut:
     with runtime_of(request).reading() as session:
         return model_out(session, model_registry.get_model(session, model_id))
 
 
-@post("/models/{model_id:int}/activate", guards=[requires(Role.manager)], status_code=200)
+@post("/models/{model_id:int}/activate", status_code=200)
 def activate_model(request: Request[Any, Any, Any], model_id: FromPath[int]) -> ModelOut:
     """Make it the model whose suggestions annotators see (the previous one is deactivated)."""
     return _model_action(request, model_id, "activate")
 
 
-@post("/models/{model_id:int}/retire", guards=[requires(Role.manager)], status_code=200)
+@post("/models/{model_id:int}/retire", status_code=200)
 def retire_model(request: Request[Any, Any, Any], model_id: FromPath[int]) -> ModelOut:
     """Retire it for good: its suggestions stop showing; the outcome log keeps its record."""
     return _model_action(request, model_id, "retire")
@@ -190,7 +189,6 @@ def retire_model(request: Request[Any, Any, Any], model_id: FromPath[int]) -> Mo
 
 @post(
     "/projects/{project_id:int}/suggestion-jobs",
-    guards=[requires(Role.manager)],
     status_code=202,
 )
 def start_job(
@@ -227,7 +225,7 @@ def start_job(
     return Response(out, status_code=202, headers={"Location": out.url})
 
 
-@get("/projects/{project_id:int}/suggestion-jobs", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/suggestion-jobs")
 def list_jobs(request: Request[Any, Any, Any], project_id: FromPath[int]) -> list[JobOut]:
     runtime = runtime_of(request)
     jobs = jobs_of(request.app.state, runtime)
@@ -235,7 +233,7 @@ def list_jobs(request: Request[Any, Any, Any], project_id: FromPath[int]) -> lis
         return [job_out(j, jobs) for j in suggestion_jobs.list_jobs(session, project_id)]
 
 
-@get("/suggestion-jobs/{job_id:int}", guards=[requires(Role.manager)])
+@get("/suggestion-jobs/{job_id:int}")
 def get_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut:
     """Progress (``processed`` of ``total``), counts and the first per-item errors."""
     runtime = runtime_of(request)
@@ -244,7 +242,7 @@ def get_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut:
     return job_out(job, jobs_of(request.app.state, runtime))
 
 
-@post("/suggestion-jobs/{job_id:int}/cancel", guards=[requires(Role.manager)], status_code=200)
+@post("/suggestion-jobs/{job_id:int}/cancel", status_code=200)
 def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut:
     """Stop after the current batch; what it suggested stays, and it can be resumed."""
     runtime = runtime_of(request)
@@ -254,7 +252,7 @@ def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut
     return job_out(job, jobs_of(request.app.state, runtime))
 
 
-@post("/suggestion-jobs/{job_id:int}/resume", guards=[requires(Role.manager)], status_code=202)
+@post("/suggestion-jobs/{job_id:int}/resume", status_code=202)
 def resume_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[JobOut]:
     """Go on from where a cancelled, failed or stalled job stopped."""
     runtime = runtime_of(request)
@@ -268,7 +266,7 @@ def resume_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Respon
     return Response(out, status_code=202, headers={"Location": out.url})
 
 
-@get("/projects/{project_id:int}/suggestion-outcomes", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/suggestion-outcomes")
 def list_outcomes(request: Request[Any, Any, Any], project_id: FromPath[int]) -> list[OutcomeOut]:
     """Per model version: suggestions made, accepted / confirmed / corrected / rejected, the
     acceptance rate overall and per suggested category, and (anti-anchoring) how often

@@ -10,10 +10,10 @@ from litestar import Request
 from litestar.params import FromPath, FromQuery, JSONBody
 from sqlmodel import col, select
 
-from scholia.core import labels, projects
+from scholia.core import labels, membership, projects
 from scholia.core.models import LabelSchemaVersion, Project, Role
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..routing import get, patch, post, runtime_of, user_of
 from .schemas import CategoryIn, CategoryOut, CategoryPatch, ProjectIn, ProjectOut
 
@@ -44,14 +44,19 @@ def _out(session: Any, project: Project, counts: dict[str, int], qa: bool = True
     )
 
 
-@get("/projects", guards=[signed_in])
+@get("/projects")
 def list_projects(request: Request[Any, Any, Any]) -> list[ProjectOut]:
     with runtime_of(request).reading() as session:
-        qa = user_of(request).has_role(Role.reviewer)
-        return [_out(session, s.project, s.counts, qa) for s in projects.list_projects(session)]
+        me = user_of(request)
+        visible = membership.visible_project_ids(session, me)
+        return [
+            _out(session, s.project, s.counts, membership.holds(role, Role.reviewer))
+            for s in projects.list_projects(session, only=visible)
+            for role in [membership.role_in(session, s.project.id, me)]  # type: ignore[arg-type]
+        ]
 
 
-@post("/projects", guards=[requires(Role.manager)])
+@post("/projects")
 def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -> ProjectOut:
     runtime = runtime_of(request)
     with runtime.session() as session:
@@ -71,7 +76,7 @@ def create_project(request: Request[Any, Any, Any], data: JSONBody[ProjectIn]) -
         return _out(session, project, summary.counts)
 
 
-@patch("/projects/{project_id:int}/settings", guards=[requires(Role.manager)])
+@patch("/projects/{project_id:int}/settings")
 def update_settings(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[dict[str, Any]]
 ) -> dict[str, Any]:
@@ -89,15 +94,14 @@ def update_settings(
     return msgspec.to_builtins(updated)  # type: ignore[no-any-return]
 
 
-@get("/projects/{project_id:int}", guards=[signed_in])
+@get("/projects/{project_id:int}")
 def get_project(request: Request[Any, Any, Any], project_id: FromPath[int]) -> ProjectOut:
     with runtime_of(request).reading() as session:
         summary = projects.summarize(session, project_id)
-        qa = user_of(request).has_role(Role.reviewer)
-        return _out(session, summary.project, summary.counts, qa)
+        return _out(session, summary.project, summary.counts, can(request, Role.reviewer))
 
 
-@get("/projects/{project_id:int}/categories", guards=[signed_in])
+@get("/projects/{project_id:int}/categories")
 def list_categories(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -113,7 +117,7 @@ def list_categories(
         return [CategoryOut.of(c) for c in found]
 
 
-@post("/projects/{project_id:int}/categories", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/categories")
 def add_category(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[CategoryIn]
 ) -> CategoryOut:
@@ -125,7 +129,7 @@ def add_category(
         return CategoryOut.of(category)
 
 
-@patch("/projects/{project_id:int}/categories/{category_id:int}", guards=[requires(Role.manager)])
+@patch("/projects/{project_id:int}/categories/{category_id:int}")
 def update_category(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -159,7 +163,7 @@ class SchemaVersionOut(msgspec.Struct):
     categories: list[dict[str, Any]]
 
 
-@get("/projects/{project_id:int}/schema-versions", guards=[signed_in])
+@get("/projects/{project_id:int}/schema-versions")
 def list_schema_versions(
     request: Request[Any, Any, Any], project_id: FromPath[int]
 ) -> list[SchemaVersionOut]:

@@ -13,6 +13,7 @@ from .expansions import expansion_pages
 from .gold import gold_pages
 from .items import item_pages
 from .label import label_pages
+from .members import member_pages
 from .models import model_pages
 from .plugins import plugin_pages
 from .projects import project_pages
@@ -46,6 +47,7 @@ page_router = Router(
         *plugin_pages,
         *account_pages,
         *settings_pages,
+        *member_pages,
         *model_pages,
         *user_pages,
         *security_pages,

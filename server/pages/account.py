@@ -13,7 +13,6 @@ from scholia.core import identity
 from scholia.core.errors import InvalidInput
 from scholia.core.models import ApiToken
 
-from ..auth import signed_in
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
@@ -32,12 +31,12 @@ def _tokens(request: Request[Any, Any, Any]) -> list[ApiToken]:
         )
 
 
-@get("/account", guards=[signed_in])
+@get("/account")
 def account(request: Request[Any, Any, Any]) -> Response[Any]:
     return page(request, "account.html", tokens=_tokens(request), new_token=None)
 
 
-@post("/account/tokens", guards=[signed_in])
+@post("/account/tokens")
 def create_token(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     try:
         with runtime_of(request).session() as session:
@@ -54,7 +53,7 @@ def create_token(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     return page(request, "account.html", tokens=_tokens(request), new_token=raw)
 
 
-@post("/account/tokens/{token_id:int}/revoke", guards=[signed_in])
+@post("/account/tokens/{token_id:int}/revoke")
 def revoke_token(request: Request[Any, Any, Any], token_id: FromPath[int]) -> Response[Any]:
     with runtime_of(request).session() as session:
         token = identity.revoke_api_token(session, user_of(request), token_id)

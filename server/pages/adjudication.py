@@ -15,9 +15,7 @@ from litestar.response import Redirect
 from scholia.core import adjudication, counts, labels, projects
 from scholia.core.contributions import AnnotationType
 from scholia.core.errors import Conflict, InvalidInput, NotFound
-from scholia.core.models import Role
 
-from ..auth import requires
 from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -48,7 +46,7 @@ def _backlog_ids(session: Any, project_id: int) -> list[int]:
     return [w.item.id for w in adjudication.backlog(session, project_id)]
 
 
-@get("/projects/{project_id:int}/adjudication", guards=[requires(Role.adjudicator)])
+@get("/projects/{project_id:int}/adjudication")
 def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     """The backlog, longest-waiting first; an empty one says the backlog is clear."""
     runtime = runtime_of(request)
@@ -167,7 +165,6 @@ def _case_context(
 
 @get(
     "/projects/{project_id:int}/adjudication/{item_id:int}",
-    guards=[requires(Role.adjudicator)],
 )
 def adjudication_case(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
@@ -199,7 +196,6 @@ def _choice(form: dict[str, str]) -> dict[str, Any]:
 
 @post(
     "/projects/{project_id:int}/adjudication/{item_id:int}",
-    guards=[requires(Role.adjudicator)],
 )
 def adjudication_decide(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form

@@ -21,7 +21,7 @@ from scholia.core import labels, projects
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.models import Category, LabelSchemaVersion, Role, User
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
@@ -78,12 +78,12 @@ def _render(
         request,
         FRAGMENT if fragment else FULL,
         status_code=status_code,
-        can_edit=user_of(request).has_role(Role.manager),
+        can_edit=can(request, Role.manager),
         **{**defaults, **context, **extra},
     )
 
 
-@get("/projects/{project_id:int}/categories", guards=[signed_in])
+@get("/projects/{project_id:int}/categories")
 def categories_page(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     return _render(request, project_id)
 
@@ -133,7 +133,7 @@ def _category(session: Session, project_id: int, category_id: int) -> Category:
     return category
 
 
-@post("/projects/{project_id:int}/categories", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/categories")
 def add_category(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
 ) -> Response[Any]:
@@ -146,7 +146,7 @@ def add_category(
     return _act(request, project_id, action, draft={"name": name, "color": colour})
 
 
-@post("/projects/{project_id:int}/categories/{category_id:int}", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/categories/{category_id:int}")
 def save_category(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -179,7 +179,6 @@ def save_category(
 
 @post(
     "/projects/{project_id:int}/categories/{category_id:int}/move",
-    guards=[requires(Role.manager)],
 )
 def move_category(
     request: Request[Any, Any, Any],
@@ -198,7 +197,6 @@ def move_category(
 
 @post(
     "/projects/{project_id:int}/categories/{category_id:int}/delete",
-    guards=[requires(Role.manager)],
 )
 def delete_category(
     request: Request[Any, Any, Any], project_id: FromPath[int], category_id: FromPath[int]
@@ -214,7 +212,6 @@ def delete_category(
 
 @post(
     "/projects/{project_id:int}/categories/{category_id:int}/restore",
-    guards=[requires(Role.manager)],
 )
 def restore_category(
     request: Request[Any, Any, Any], project_id: FromPath[int], category_id: FromPath[int]

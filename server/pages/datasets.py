@@ -24,7 +24,7 @@ from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.lifecycle import ItemState
 from scholia.core.models import DatasetVersion, DatasetVersionStatus, Project, Role, User
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..builds import Builds, builds_of
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -68,7 +68,7 @@ def _rows_context(
     return {
         "creators": creators,
         "retryable": {v.id for v in versions if builds.can_retry(v)},
-        "can_create": user_of(request).has_role(Role.manager),
+        "can_create": can(request, Role.manager),
         "formats": _formats(request, project),
     }
 
@@ -104,7 +104,7 @@ def _render(
     )
 
 
-@get("/projects/{project_id:int}/datasets", guards=[signed_in])
+@get("/projects/{project_id:int}/datasets")
 def datasets_page(
     request: Request[Any, Any, Any], project_id: FromPath[int], format_name: FormatQuery = ""
 ) -> Response[Any]:
@@ -114,7 +114,7 @@ def datasets_page(
     return _render(request, project_id, download_format=format_name if format_name in known else "")
 
 
-@get("/projects/{project_id:int}/datasets/{version_id:int}/row", guards=[signed_in])
+@get("/projects/{project_id:int}/datasets/{version_id:int}/row")
 def version_row(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -142,7 +142,7 @@ def version_row(
     )
 
 
-@post("/projects/{project_id:int}/datasets", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/datasets")
 def create_version(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
 ) -> Response[Any]:
@@ -195,7 +195,6 @@ def _version_in(
 
 @post(
     "/projects/{project_id:int}/datasets/{version_id:int}/retry",
-    guards=[requires(Role.manager)],
 )
 def retry_version(
     request: Request[Any, Any, Any],
@@ -215,7 +214,6 @@ def retry_version(
 
 @post(
     "/projects/{project_id:int}/datasets/{version_id:int}/recheck",
-    guards=[requires(Role.manager)],
 )
 def recheck_version(
     request: Request[Any, Any, Any],

@@ -18,7 +18,7 @@ from scholia.core import gold, labels, projects, standing
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.models import Role, User
 
-from ..auth import requires
+from ..access import can
 from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -28,7 +28,7 @@ from .forms import Form, value, values
 __all__ = ["gold_pages"]
 
 
-@get("/projects/{project_id:int}/gold", guards=[requires(Role.reviewer)])
+@get("/projects/{project_id:int}/gold")
 def gold_list(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     runtime = runtime_of(request)
     with runtime.reading() as session:
@@ -52,7 +52,7 @@ def gold_list(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Res
         users=users,
         thumbs={g.item.id: media_url(secret, g.item.content_hash, "thumb") for g in found},
         describe=describer(names),
-        can_lift=user_of(request).has_role(Role.manager),
+        can_lift=can(request, Role.manager),
     )
 
 
@@ -67,7 +67,7 @@ def _payload(data: dict[str, Any]) -> Any:
         raise InvalidInput(f"The payload is not valid JSON: {error.msg}", "$.payload") from None
 
 
-@post("/projects/{project_id:int}/items/{item_id:int}/gold", guards=[requires(Role.reviewer)])
+@post("/projects/{project_id:int}/items/{item_id:int}/gold")
 def gold_mark(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form
 ) -> Response[Any]:
@@ -108,7 +108,6 @@ def gold_mark(
 
 @post(
     "/projects/{project_id:int}/suspensions/{suspension_id:int}/lift",
-    guards=[requires(Role.manager)],
 )
 def lift(
     request: Request[Any, Any, Any], project_id: FromPath[int], suspension_id: FromPath[int]

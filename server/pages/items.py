@@ -18,7 +18,7 @@ from scholia.core import annotations, items, labels, lifecycle, projects, queue,
 from scholia.core.errors import IllegalTransition
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -45,7 +45,7 @@ def editor_item(item: Item, status: str, media: str) -> dict[str, Any]:
     }
 
 
-@get("/projects/{project_id:int}/items/{item_id:int}", guards=[signed_in])
+@get("/projects/{project_id:int}/items/{item_id:int}")
 def item_detail(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
 ) -> Response[Any]:
@@ -53,7 +53,7 @@ def item_detail(
     me = user_of(request)
     # Annotators see their own work only: their annotations, their status on the item, no
     # lifecycle moves and no way through the project's items (nor anything of gold).
-    qa = me.has_role(Role.reviewer)
+    qa = can(request, Role.reviewer)
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
@@ -151,7 +151,7 @@ def _neighbours(session: Any, project_id: int, item_id: int) -> dict[str, int | 
     return {"previous": previous, "next": following}
 
 
-@post("/projects/{project_id:int}/items/{item_id:int}/transition", guards=[requires(Role.reviewer)])
+@post("/projects/{project_id:int}/items/{item_id:int}/transition")
 def item_transition(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int], data: Form
 ) -> Response[Any]:

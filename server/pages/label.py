@@ -30,7 +30,6 @@ from scholia.core.contributions import AnnotationType
 from scholia.core.errors import PermissionDenied
 
 from ..api.suggestions import suggestion_out
-from ..auth import signed_in
 from ..media import media_url
 from ..routing import get, runtime_of, user_of
 from ..templating import page
@@ -55,7 +54,7 @@ def _query(show: str) -> str:
     return "" if show == "all" else f"?queue={show}"
 
 
-@get("/projects/{project_id:int}/label", guards=[signed_in])
+@get("/projects/{project_id:int}/label")
 def label_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     """Claim (or resume) the annotator's next item and open it; an empty queue says so."""
     runtime = runtime_of(request)
@@ -92,7 +91,7 @@ def _refused(
     )
 
 
-@get("/projects/{project_id:int}/label/{item_id:int}", guards=[signed_in])
+@get("/projects/{project_id:int}/label/{item_id:int}")
 def label_item(
     request: Request[Any, Any, Any], project_id: FromPath[int], item_id: FromPath[int]
 ) -> Response[Any]:

@@ -26,10 +26,9 @@ from sqlmodel import Session, col, select
 from scholia.core import labels, model_registry, projects, suggestion_jobs
 from scholia.core.contributions import PrelabelBackend
 from scholia.core.errors import Conflict, InvalidInput, ModelFailed, ScholiaError
-from scholia.core.models import Model, ModelStatus, Project, Role, SuggestionJob, User
+from scholia.core.models import Model, ModelStatus, Project, SuggestionJob, User
 
 from ..api.models import job_out, outcomes_out
-from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..suggesting import SuggestionJobs, jobs_of
 from ..templating import flash, page
@@ -184,7 +183,7 @@ def _render(
     )
 
 
-@get("/projects/{project_id:int}/models", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/models")
 def models_page(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     return _render(request, project_id)
 
@@ -211,7 +210,7 @@ def _config(text: str) -> dict[str, Any]:
     return parsed
 
 
-@post("/projects/{project_id:int}/models", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models")
 def register_model(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Multipart
 ) -> Response[Any]:
@@ -271,7 +270,7 @@ def _model_in(session: Session, project_id: int, model_id: int) -> Model:
     return model_registry.get_model(session, model_id, project_id)
 
 
-@post("/projects/{project_id:int}/models/{model_id:int}/activate", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models/{model_id:int}/activate")
 def activate_model(
     request: Request[Any, Any, Any], project_id: FromPath[int], model_id: FromPath[int]
 ) -> Response[Any]:
@@ -286,7 +285,7 @@ def activate_model(
     return flash(back, text)
 
 
-@post("/projects/{project_id:int}/models/{model_id:int}/retire", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models/{model_id:int}/retire")
 def retire_model(
     request: Request[Any, Any, Any], project_id: FromPath[int], model_id: FromPath[int]
 ) -> Response[Any]:
@@ -297,7 +296,7 @@ def retire_model(
     return flash(Redirect(_url(project_id)), text)
 
 
-@post("/projects/{project_id:int}/models/suggest", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models/suggest")
 def suggest_unlabeled(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
 ) -> Response[Any]:
@@ -338,7 +337,7 @@ def _job_in(session: Session, project_id: int, job_id: int) -> SuggestionJob:
     return suggestion_jobs.get_job(session, job_id, project_id)
 
 
-@get("/projects/{project_id:int}/models/jobs/{job_id:int}/row", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/models/jobs/{job_id:int}/row")
 def job_row(
     request: Request[Any, Any, Any], project_id: FromPath[int], job_id: FromPath[int]
 ) -> Response[Any]:
@@ -350,7 +349,7 @@ def job_row(
     return page(request, JOB_ROW, project=project, job=job, **context)
 
 
-@post("/projects/{project_id:int}/models/jobs/{job_id:int}/cancel", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models/jobs/{job_id:int}/cancel")
 def cancel_job(
     request: Request[Any, Any, Any], project_id: FromPath[int], job_id: FromPath[int]
 ) -> Response[Any]:
@@ -364,7 +363,7 @@ def cancel_job(
     return flash(back, f"Job {job_id} stops after its current batch; resume it any time.", "info")
 
 
-@post("/projects/{project_id:int}/models/jobs/{job_id:int}/resume", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/models/jobs/{job_id:int}/resume")
 def resume_job(
     request: Request[Any, Any, Any], project_id: FromPath[int], job_id: FromPath[int]
 ) -> Response[Any]:

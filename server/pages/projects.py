@@ -11,11 +11,11 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from scholia.core import labels, projects, queue, uploads
+from scholia.core import labels, membership, projects, queue, uploads
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
 
-from ..auth import requires, signed_in
+from ..access import can
 from ..expanding import expansions_of
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -34,20 +34,24 @@ def home() -> Response[Any]:
     return Redirect("/projects")
 
 
-@get("/projects", guards=[signed_in], name="projects")
+@get("/projects", name="projects")
 def project_list(request: Request[Any, Any, Any]) -> Response[Any]:
     user = user_of(request)
-    mine: dict[int, dict[str, int]] | None = None
     with runtime_of(request).reading() as session:
-        summaries = projects.list_projects(session)
-        if not user.has_role(Role.reviewer):
-            mine = {s.project.id: _own(session, s, user.id) for s in summaries}  # type: ignore[misc, arg-type]
+        summaries = projects.list_projects(
+            session, only=membership.visible_project_ids(session, user)
+        )
+        mine: dict[int, dict[str, int]] = {
+            s.project.id: _own(session, s, user.id)  # type: ignore[arg-type]
+            for s in summaries
+            if not membership.holds(membership.role_in(session, s.project.id, user), Role.reviewer)  # type: ignore[arg-type]
+        }
     return page(
         request,
         "projects/list.html",
         summaries=summaries,
         mine=mine,
-        can_create=user_of(request).has_role(Role.manager),
+        can_create=membership.may_create_projects(user),
     )
 
 
@@ -79,12 +83,12 @@ def _settings_from(data: dict[str, Any]) -> dict[str, Any] | None:
     return {"annotation_options": {"classification": {"mode": mode}}}
 
 
-@get("/projects/new", guards=[requires(Role.manager)])
+@get("/projects/new")
 def new_project(request: Request[Any, Any, Any]) -> Response[Any]:
     return page(request, "projects/new.html", form={}, error=None, **_form_context(request))
 
 
-@post("/projects", guards=[requires(Role.manager)])
+@post("/projects")
 def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     runtime = runtime_of(request)
     categories = [line.strip() for line in value(data, "categories").splitlines() if line.strip()]
@@ -116,7 +120,7 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
     return flash(Redirect(f"/projects/{project.id}"), f"Project “{project.name}” created.")
 
 
-@get("/projects/{project_id:int}", guards=[signed_in], dependencies=GRID_QUERY)
+@get("/projects/{project_id:int}", dependencies=GRID_QUERY)
 def project_detail(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -128,14 +132,14 @@ def project_detail(
         project = projects.get_project(session, project_id)
         # The grid (every item, its state, its labels) is for QA roles; an annotator sees
         # their own queue's counts, which say nothing of gold items.
-        if user.has_role(Role.reviewer):
+        if can(request, Role.reviewer):
             context = grid_context(request, session, project_id, grid, f"/projects/{project_id}")
         else:
             context = {"my_counts": queue.my_queue_counts(session, project_id, user.id)}  # type: ignore[arg-type]
         categories = labels.live_categories(session, project_id)
         schema = labels.current_schema(session, project_id)
         guideline = projects.current_guideline(session, project_id)
-        if user.has_role(Role.reviewer):
+        if can(request, Role.reviewer):
             context |= expansion_context(request, session, project_id)
     return page(
         request,
@@ -145,15 +149,15 @@ def project_detail(
         schema=schema,
         guideline=guideline,
         selectable=False,
-        can_upload=user.has_role(Role.manager),
-        can_review=user.has_role(Role.reviewer),
+        can_upload=can(request, Role.manager),
+        can_review=can(request, Role.reviewer),
         modality=runtime.plugins.modalities.get(project.modality),
         **upload_context(runtime, project.modality),
         **context,
     )
 
 
-@post("/projects/{project_id:int}/items", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/items")
 def upload_items(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],

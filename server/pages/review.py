@@ -12,9 +12,7 @@ from litestar.response import Redirect
 
 from scholia.core import counts, projects, review
 from scholia.core.errors import InvalidInput
-from scholia.core.models import Role
 
-from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
@@ -34,7 +32,7 @@ def _review_context(
     return {"project": project, "selectable": True, **context}
 
 
-@get("/projects/{project_id:int}/review", guards=[requires(Role.reviewer)], dependencies=GRID_QUERY)
+@get("/projects/{project_id:int}/review", dependencies=GRID_QUERY)
 def review_page(
     request: Request[Any, Any, Any],
     project_id: FromPath[int],
@@ -43,7 +41,7 @@ def review_page(
     return page(request, "projects/review.html", **_review_context(request, project_id, grid))
 
 
-@post("/projects/{project_id:int}/review", guards=[requires(Role.reviewer)], status_code=200)
+@post("/projects/{project_id:int}/review", status_code=200)
 def review_decide(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
 ) -> Response[Any]:

@@ -17,9 +17,7 @@ from litestar.response import Redirect
 from scholia.core import projects
 from scholia.core.contributions import QualityRule
 from scholia.core.errors import InvalidInput
-from scholia.core.models import Role
 
-from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
@@ -109,12 +107,12 @@ def _render(
     )
 
 
-@get("/projects/{project_id:int}/settings", guards=[requires(Role.manager)])
+@get("/projects/{project_id:int}/settings")
 def settings_page(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Response[Any]:
     return _render(request, project_id)
 
 
-@post("/projects/{project_id:int}/settings", guards=[requires(Role.manager)])
+@post("/projects/{project_id:int}/settings")
 def save_settings(
     request: Request[Any, Any, Any], project_id: FromPath[int], data: Form
 ) -> Response[Any]:

@@ -16,14 +16,12 @@ from scholia.core import identity
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import Role
 
-from ..auth import requires
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
 
 __all__ = ["user_pages"]
 
-admins_only = [requires(Role.admin)]
 USERS = "/admin/users"
 
 
@@ -43,12 +41,12 @@ def _users_page(
     )
 
 
-@get(USERS, guards=admins_only)
+@get(USERS)
 def users(request: Request[Any, Any, Any]) -> Response[Any]:
     return _users_page(request)
 
 
-@post(USERS, guards=admins_only)
+@post(USERS)
 def create_user(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     username = value(data, "username").strip()
     display_name = value(data, "display_name").strip()
@@ -75,7 +73,7 @@ def create_user(request: Request[Any, Any, Any], data: Form) -> Response[Any]:
     return _users_page(request, created=user, new_password=None if typed else password)
 
 
-@post(f"{USERS}/{{user_id:int}}/deactivate", guards=admins_only)
+@post(f"{USERS}/{{user_id:int}}/deactivate")
 def deactivate_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
     try:
         with runtime_of(request).session() as session:
@@ -88,14 +86,14 @@ def deactivate_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -> 
     )
 
 
-@post(f"{USERS}/{{user_id:int}}/reactivate", guards=admins_only)
+@post(f"{USERS}/{{user_id:int}}/reactivate")
 def reactivate_user(request: Request[Any, Any, Any], user_id: FromPath[int]) -> Response[Any]:
     with runtime_of(request).session() as session:
         user = identity.reactivate_user(session, user_id, actor_id=user_of(request).id)
     return flash(Redirect(USERS), f"{user.username} can sign in again.")
 
 
-@post(f"{USERS}/{{user_id:int}}/password", guards=admins_only)
+@post(f"{USERS}/{{user_id:int}}/password")
 def set_password(
     request: Request[Any, Any, Any], user_id: FromPath[int], data: Form
 ) -> Response[Any]:

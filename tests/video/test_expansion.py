@@ -155,7 +155,7 @@ def test_frames_are_labeled_like_images_and_exported_with_their_provenance(
     ]
     assert finished(manager, started["url"])["created"] == 3
     categories = manager.get(f"/api/v1/projects/{project_id}/categories").json()
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project_id)
     for item in frame_items(manager, project_id):
         saved = annotator.post(
             f"/api/v1/items/{item['id']}/annotations",
@@ -165,7 +165,7 @@ def test_frames_are_labeled_like_images_and_exported_with_their_provenance(
             },
         )
         assert saved.status_code == 201, saved.text
-    reviewed = api_for("reviewer").post(
+    reviewed = api_for("reviewer", project=project_id).post(
         f"/api/v1/projects/{project_id}/reviews",
         json={
             "item_ids": [i["id"] for i in frame_items(manager, project_id)],
@@ -293,7 +293,9 @@ def test_a_frame_item_page_says_which_video_and_frame_it_is(
     ]
     finished(manager, started["url"])
     second = max(frame_items(manager, project_id), key=lambda i: i["provenance"]["frame_index"])
-    page = client_for("reviewer").get(f"/projects/{project_id}/items/{second['id']}")
+    page = client_for("reviewer", project=project_id).get(
+        f"/projects/{project_id}/items/{second['id']}"
+    )
     assert page.status_code == 200
     text = " ".join(page.text.split())
     assert "<dt>from</dt><dd>street.mp4" in text

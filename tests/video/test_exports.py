@@ -43,7 +43,7 @@ def released(
 ) -> dict[str, Any]:
     """A video project made through the API: each video uploaded, labeled by one annotator
     (the payload built from the category ids), approved, and a dataset version released."""
-    manager, annotator, reviewer = api_for("manager"), api_for("annotator"), api_for("reviewer")
+    manager = api_for("manager")
     project = manager.post(
         "/api/v1/projects",
         json={
@@ -53,6 +53,8 @@ def released(
             "categories": categories,
         },
     ).json()
+    annotator = api_for("annotator", project=project)
+    reviewer = api_for("reviewer", project=project)
     listed = manager.get(f"/api/v1/projects/{project['id']}/categories").json()
     ids = {c["name"]: c["id"] for c in listed}
     items = []

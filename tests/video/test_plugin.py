@@ -86,7 +86,7 @@ def test_tracks_are_submitted_and_validated_against_the_video(
         f"/api/v1/projects/{video_project['id']}/items",
         files=[("files", ("street.mp4", clip.read_bytes(), "video/mp4"))],
     ).json()["created"]
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=video_project["id"])
     track = {
         "track_id": 0,
         "category_id": car,
@@ -136,7 +136,7 @@ def test_the_quality_core_compares_two_timelines_by_temporal_iou(
         files=[("files", ("walk.mp4", clip.read_bytes(), "video/mp4"))],
     ).json()["created"]
     for start in (80, second_start_ms):
-        saved = api_for("annotator").post(
+        saved = api_for("annotator", project=project["id"]).post(
             f"/api/v1/items/{item['id']}/annotations",
             json={
                 "annotation_type": "segments",

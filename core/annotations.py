@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, consensus, events, gold, lifecycle, queue, suggestions
+from . import audit, consensus, events, gold, lifecycle, limits, queue, suggestions
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -167,6 +167,7 @@ def withdraw(
 ) -> SubmitResult:
     """Take back an annotation (undo): a withdrawal revision supersedes it. With nothing
     current left on a labeled item, the item goes back to ``in_progress``."""
+    limits.check(client_op_id, "$.client_op_id", limits.OP_ID_MAX, min_length=1)
     if client_op_id is not None:
         earlier = _by_client_op(session, actor_id, client_op_id)
         if earlier is not None:
@@ -255,6 +256,8 @@ def submit(
     source: str = AnnotationSource.human,
     suggestion: Suggestion | None = None,
 ) -> SubmitResult:
+    limits.check(client_op_id, "$.client_op_id", limits.OP_ID_MAX, min_length=1)
+    limits.check(reasoning, "$.reasoning", limits.TEXT_MAX)
     found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
     if found is None:
         raise NotFound("item", item_id)

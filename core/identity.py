@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, limits
 from .errors import Conflict, InvalidInput, NotFound, SignInFailed
 from .models import ApiToken, Role, User, WebSession
 from .models.types import utcnow
@@ -62,6 +62,7 @@ def create_user(
         raise InvalidInput(
             "A username is 2-64 characters: letters, digits, '_', '.', '@' or '-'", "$.username"
         )
+    limits.check(display_name, "$.display_name", limits.NAME_MAX)
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(
             f"A password needs at least {MIN_PASSWORD_LENGTH} characters", "$.password"
@@ -164,6 +165,7 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     name = name.strip()
     if not name:
         raise InvalidInput("Give the token a name, so you can tell it apart later", "$.name")
+    limits.check(name, "$.name", limits.NAME_MAX)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from .lifecycle import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
 from .storage import MediaStore, Staged
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "IngestResult",
@@ -104,6 +107,13 @@ def keep_probed(
         meta = modality.probe(staged.path)
     except ValueError as error:
         raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
+    except Exception as error:  # a plugin's failure on one file refuses that file, no more
+        log.exception("the %s modality failed to probe %r", modality.name, name)
+        raise InvalidInput(
+            f"{name!r} cannot be read: the {modality.name} modality failed on it "
+            f"({type(error).__name__}: {error})",
+            "$.file",
+        ) from None
     store.keep(staged)
     if session.get(Blob, staged.sha256) is None:
         session.add(Blob(sha256=staged.sha256, size=staged.size, media_type=media_type))

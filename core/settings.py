@@ -24,6 +24,10 @@ class Settings:
     """How long a sign-in lasts without activity."""
     max_upload_bytes: int = 512 * 1024 * 1024
     """Largest single upload accepted."""
+    max_json_bytes: int = 1024 * 1024
+    """Largest JSON request body accepted (413 above it); uploads have ``max_upload_bytes``."""
+    max_json_depth: int = 64
+    """How deeply a JSON request body may nest (400 deeper): no request needs more."""
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None) -> Settings:

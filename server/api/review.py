@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.params import FromPath, JSONBody
 
 from scholia.core import counts, projects, review
+from scholia.core.limits import Choice, Id, Text
 from scholia.core.models import Role
 
 from ..auth import requires
@@ -34,10 +35,10 @@ class CountsOut(msgspec.Struct):
 
 
 class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
-    item_ids: list[int]
-    decision: str
+    item_ids: list[Id]
+    decision: Choice
     """approved, needs_review or rejected."""
-    comment: str | None = None
+    comment: Text | None = None
 
 
 class RefusalOut(msgspec.Struct):

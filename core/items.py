@@ -12,7 +12,7 @@ from typing import Any, BinaryIO
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, limits
 from .contributions import Modality
 from .counts import GROUPS
 from .errors import InvalidInput, NotFound
@@ -20,8 +20,6 @@ from .lifecycle import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
 from .storage import MediaStore, Staged
-
-log = logging.getLogger(__name__)
 
 __all__ = [
     "IngestResult",
@@ -33,6 +31,8 @@ __all__ = [
     "refuse_empty",
     "takes",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -89,8 +89,15 @@ def _media_type(plugins: Plugins, modality: Modality, name: str) -> str:
 
 
 def refuse_empty(name: str, staged: Staged) -> None:
+    """A file with no bytes, or a name the items table cannot hold, is refused by name."""
     if staged.size == 0:
         raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+    if len(Path(name).name) > limits.FILE_NAME_MAX:
+        raise InvalidInput(
+            f"{name[:60]!r}… has a name of {len(Path(name).name):,} characters; at most "
+            f"{limits.FILE_NAME_MAX} are accepted",
+            "$.file",
+        )
 
 
 def keep_probed(

@@ -27,6 +27,7 @@ from .errors import InvalidInput
 
 __all__ = [
     "CHOICE_MAX",
+    "FILE_NAME_MAX",
     "INT32_MAX",
     "INT64_MAX",
     "LONG_TEXT_MAX",
@@ -54,6 +55,8 @@ OP_ID_MAX = 100
 """A client's idempotency key (``client_op_id``; the column is 100 wide)."""
 TEXT_MAX = 10_000
 """Reasoning, comments, explanations, reasons: a few paragraphs at most."""
+FILE_NAME_MAX = 255
+"""An uploaded file's name (what file systems allow; the items table holds 500)."""
 LONG_TEXT_MAX = 100_000
 """Project descriptions and guidelines: a long document, but not a file's worth."""
 

@@ -186,9 +186,9 @@ def _megabytes(size: int) -> str:
 
 
 def out_of_range(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
-    """A number too large for the database's column. An id in the path names nothing (404);
-    anything else is a bad request (the request Structs bound their numbers, so this is only
-    the last line)."""
+    """A number (or text) too large for the database's column. An id in the path names
+    nothing (404); anything else is refused (the request Structs and the core bound their
+    values, so this is only the last line)."""
     if not _is_overflow(error):
         return server_error(request, error)
     if any(
@@ -196,15 +196,15 @@ def out_of_range(request: Request[Any, Any, Any], error: Exception) -> Response[
     ):
         return _respond(request, 404, "not_found", f"There is nothing at {request.url.path}.")
     return _respond(
-        request, 422, "invalid_input", "A number in the request is too large to be stored."
+        request, 422, "invalid_input", "A value in the request is too large to be stored."
     )
 
 
 def _is_overflow(error: Exception) -> bool:
     if isinstance(error, OverflowError):  # SQLite: "Python int too large to convert"
         return True
-    cause = getattr(error, "orig", None)  # PostgreSQL: numeric_value_out_of_range (22003)
-    return getattr(cause, "sqlstate", None) == "22003"
+    # PostgreSQL: numeric_value_out_of_range (22003), string_data_right_truncation (22001)
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("22003", "22001")
 
 
 def server_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:

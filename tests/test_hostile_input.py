@@ -42,7 +42,9 @@ def stored_rows(runtime: Runtime) -> tuple[int, int, int]:
 # --- ids beyond int64 -------------------------------------------------------------------------
 
 
-def test_path_ids_above_int64_answer_404_on_every_route(app: Any, api_for: Callable[..., Client]) -> None:
+def test_path_ids_above_int64_answer_404_on_every_route(
+    app: Any, api_for: Callable[..., Client]
+) -> None:
     admin = api_for("admin")
     answers: dict[str, int] = {}
     for route in app.routes:
@@ -192,7 +194,12 @@ def test_nul_in_category_token_and_review_text_is_422(
             "$.comment",
         ),
         ("post", f"/api/v1/items/{item['id']}/skip", {"reason": "\x00"}, "$.reason"),
-        ("post", f"/api/v1/items/{item['id']}/transitions", {"to": "x", "reason": "\x00"}, "$.reason"),
+        (
+            "post",
+            f"/api/v1/items/{item['id']}/transitions",
+            {"to": "x", "reason": "\x00"},
+            "$.reason",
+        ),
     ]
     for method, url, body, path in calls:
         response = manager.request(method, url, json=body)
@@ -215,6 +222,35 @@ def test_a_page_form_with_a_nul_answers_a_page_with_the_message(
     assert "text/html" in response.headers["content-type"]
     assert "character" in response.text and "name" in response.text
     assert stored_rows(runtime) == before
+
+
+def test_hostile_query_numbers_never_answer_500(
+    project: dict[str, Any], item: dict[str, Any]
+) -> None:
+    items = f"/api/v1/projects/{project['id']}/items"
+    for params in ({"after": HUGE}, {"limit": HUGE}, {"after": -HUGE}, {"limit": -1}):
+        response = project["manager"].get(items, params=params)
+        assert response.status_code < 500, (params, response.text)
+
+
+def test_an_over_long_file_name_is_refused_by_name_and_the_batch_goes_on(
+    project: dict[str, Any],
+) -> None:
+    from .conftest import png_bytes
+
+    long_name = "a" * 600 + ".png"
+    response = project["manager"].post(
+        f"/api/v1/projects/{project['id']}/items",
+        files=[
+            ("files", (long_name, png_bytes(colour=(1, 1, 1)), "image/png")),
+            ("files", ("short.png", png_bytes(colour=(2, 2, 2)), "image/png")),
+        ],
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert [i["name"] for i in body["created"]] == ["short.png"]
+    (problem,) = body["errors"]
+    assert problem["file"] == long_name and "at most 255" in problem["message"]
 
 
 def test_a_nul_in_an_uploaded_file_name_is_refused(project: dict[str, Any]) -> None:
@@ -279,7 +315,7 @@ def test_the_openapi_schema_shows_the_length_limits(api_for: Callable[..., Clien
 
 
 def test_the_core_refuses_over_long_and_nul_text(runtime: Runtime) -> None:
-    user, project, item = seed(runtime)
+    user, _, item = seed(runtime)
     assert user.id is not None and item.id is not None
     with runtime.session() as session:
         for name in ("n" * 201, "bad\x00"):

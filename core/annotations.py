@@ -277,6 +277,8 @@ def submit(
         )
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
+    if time_spent_ms is not None and time_spent_ms > limits.INT32_MAX:
+        raise InvalidInput(f"time_spent_ms is at most {limits.INT32_MAX}", "$.time_spent_ms")
 
     decoded = decode_payload(kind, payload, validation_context(item.meta, project, schema))
 

@@ -12,7 +12,8 @@ them as ``msgspec.Meta`` so the OpenAPI schema shows them; the core checks them 
 the CLI and the pages call it directly.
 
 Ids are at most int64 (what the databases give out); counts stored in 32-bit columns
-(milliseconds spent, display order) at most 2³¹−1 and never negative.
+(milliseconds spent) at most 2³¹−1 (the core refuses negative ones); positions (display
+order) any 32-bit number.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ __all__ = [
     "LongText",
     "Name",
     "OpId",
+    "Position",
     "Text",
     "check",
     "check_all",
@@ -64,7 +66,9 @@ INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
 
 Id = Annotated[int, msgspec.Meta(ge=0, le=INT64_MAX)]
-Count = Annotated[int, msgspec.Meta(ge=0, le=INT32_MAX)]
+Count = Annotated[int, msgspec.Meta(le=INT32_MAX)]
+"""A count stored in a 32-bit column; the core refuses a negative one (422, with its reason)."""
+Position = Annotated[int, msgspec.Meta(ge=-INT32_MAX - 1, le=INT32_MAX)]
 Name = Annotated[str, msgspec.Meta(max_length=NAME_MAX)]
 Choice = Annotated[str, msgspec.Meta(max_length=CHOICE_MAX)]
 OpId = Annotated[str, msgspec.Meta(min_length=1, max_length=OP_ID_MAX)]

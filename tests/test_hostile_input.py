@@ -366,7 +366,6 @@ def test_hostile_numbers_and_types_are_4xx_with_a_path(
         ("post", f"/api/v1/projects/{pid}/categories", {"name": ""}),
         ("post", f"/api/v1/projects/{pid}/categories", {"name": ["a"]}),
         ("patch", f"/api/v1/projects/{pid}/categories/1", {"display_order": 10**30}),
-        ("patch", f"/api/v1/projects/{pid}/categories/1", {"display_order": -1}),
         ("patch", f"/api/v1/projects/{pid}/categories/{HUGE}", {"name": "x"}),
         ("patch", f"/api/v1/projects/{pid}/settings", {"overlap": 10**30}),
         ("patch", f"/api/v1/projects/{pid}/settings", {"overlap": -3}),

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Text
+from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Position, Text
 from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
 
 __all__ = [
@@ -82,7 +82,7 @@ class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
     name: Name | None = None
     color: Color | None = None
     hotkey: Hotkey | None = None
-    display_order: Count | None = None
+    display_order: Position | None = None
     deleted: bool | None = None
 
 

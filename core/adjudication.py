@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from sqlmodel import Session, col, select
 
-from . import audit, labels, lifecycle
+from . import audit, labels, lifecycle, limits
 from .annotations import decode_payload, enabled_type, record_adjudicated, validation_context
 from .consensus import payload_key, valid_annotations
 from .errors import Conflict, InvalidInput, NotFound
@@ -191,7 +191,7 @@ def decide(
 ) -> Adjudication:
     """Settle a case: choose one annotator's annotation (``annotation_id``) or give a label of
     your own (``payload``, of ``annotation_type`` — the case's only type when omitted)."""
-    reasoning = (reasoning or "").strip()
+    reasoning = limits.check((reasoning or "").strip(), "$.reasoning", limits.TEXT_MAX) or ""
     if not reasoning:
         raise InvalidInput(
             "Write down why you decided this way: adjudication needs reasoning", "$.reasoning"

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, consensus, events, gold, lifecycle, queue, suggestions
+from . import audit, consensus, events, gold, lifecycle, limits, queue, suggestions
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -171,6 +171,7 @@ def withdraw(
 ) -> SubmitResult:
     """Take back an annotation (undo): a withdrawal revision supersedes it. With nothing
     current left on a labeled item, the item goes back to ``in_progress``."""
+    limits.check(client_op_id, "$.client_op_id", limits.OP_ID_MAX, min_length=1)
     target = session.get(Annotation, annotation_id)
     # The item is locked before anything is checked: a replay racing its original waits for
     # it and then finds it; a submission racing the withdrawal is settled after it.
@@ -263,6 +264,8 @@ def submit(
     source: str = AnnotationSource.human,
     suggestion: Suggestion | None = None,
 ) -> SubmitResult:
+    limits.check(client_op_id, "$.client_op_id", limits.OP_ID_MAX, min_length=1)
+    limits.check(reasoning, "$.reasoning", limits.TEXT_MAX)
     # Locks the item (see ``_submit_read_statement``): from here on this submission sees every
     # label committed on it, and a replay of an op still in flight waits for it and finds it.
     found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
@@ -284,6 +287,8 @@ def submit(
         )
     if time_spent_ms is not None and time_spent_ms < 0:
         raise InvalidInput("time_spent_ms cannot be negative", "$.time_spent_ms")
+    if time_spent_ms is not None and time_spent_ms > limits.INT32_MAX:
+        raise InvalidInput(f"time_spent_ms is at most {limits.INT32_MAX}", "$.time_spent_ms")
 
     decoded = decode_payload(kind, payload, validation_context(item.meta, project, schema))
 

@@ -112,8 +112,10 @@ class Modality(Contribution):
     extensions: tuple[str, ...]
     """File extensions with the dot, e.g. ``(".png", ".jpg")``."""
     probe: Callable[[Path], dict[str, Any]]
-    """Read metadata (size, duration, frames…) cheaply. Raise ``ValueError`` with a reason a
-    person understands for a file this modality cannot read (corrupt, truncated, empty)."""
+    """Read metadata (size, duration, frames…) and check the file can be read. Raise
+    ``ValueError`` with a reason a person understands for a file this modality cannot read
+    (corrupt, truncated, empty, too large); the file is then refused by name and the rest of
+    its batch goes on."""
     expand: Callable[[ContainerFile, Any], Iterable[ExpandedItem]] | None = None
     """For containers (video → frames): the items one file becomes, given the options (an
     ``expand_options`` Struct), in order. Items already yielded are kept when it raises
@@ -126,7 +128,8 @@ class Modality(Contribution):
     """The shape of the options ``expand`` takes (how many frames, say); the core decodes an
     upload's options into it, so a bad one is refused with the field's path."""
     thumbnail: Callable[[Path, int], bytes] | None = None
-    """A thumbnail at most ``size`` pixels on its long side, as WebP or PNG bytes."""
+    """A thumbnail at most ``size`` pixels on its long side, as WebP or PNG bytes. Raise
+    ``ValueError`` with the reason for a file it cannot draw (the server answers 422)."""
 
     def check(self) -> None:
         super().check()

@@ -40,7 +40,7 @@ import msgspec
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from . import audit, labels
+from . import audit, labels, limits
 from .consensus import payload_key, valid_annotations
 from .contributions import QualityRule, RuleResult
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
@@ -95,9 +95,9 @@ class Selection(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """Which items go into a version (all conditions apply together)."""
 
     statuses: tuple[str, ...] = (ItemState.approved.value,)
-    category_ids: tuple[int, ...] = ()
+    category_ids: tuple[limits.Id, ...] = ()
     """Items with at least one of these categories; empty means any."""
-    annotator_ids: tuple[int, ...] = ()
+    annotator_ids: tuple[limits.Id, ...] = ()
     """Items whose canonical label is by one of these annotators; empty means anyone."""
     labeled_from: datetime | None = None
     labeled_until: datetime | None = None

@@ -21,7 +21,7 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
-from . import audit, calibration, labels, standing
+from . import audit, calibration, labels, limits, standing
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Annotation, GoldAnswer, GoldResult, Item, Project, User
 from .plugins import Plugins
@@ -263,6 +263,7 @@ def mark_gold(
 ) -> GoldAnswer:
     """Make the item gold with its expected answer for ``annotation_type`` (replacing an
     earlier answer of that type). The payload is validated as a submission would be."""
+    limits.check(explanation, "$.explanation", limits.TEXT_MAX)
     item = _item_in(session, project_id, item_id)
     project = get_project(session, project_id)
     decoded = _decode(session, plugins, project, item, annotation_type, payload)

@@ -19,7 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, limits
 from .errors import Conflict, InvalidInput, NotFound, SignInFailed
 from .models import ApiToken, Role, User, WebSession
 from .models.types import utcnow
@@ -172,6 +172,7 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
     name = name.strip()
     if not name:
         raise InvalidInput("Give the token a name, so you can tell it apart later", "$.name")
+    limits.check(name, "$.name", limits.NAME_MAX)
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id,  # type: ignore[arg-type]

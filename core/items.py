@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ from typing import Any, BinaryIO
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, limits
 from .contributions import Modality
 from .counts import GROUPS
 from .errors import InvalidInput, NotFound
@@ -30,6 +31,8 @@ __all__ = [
     "refuse_empty",
     "takes",
 ]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -86,8 +89,15 @@ def _media_type(plugins: Plugins, modality: Modality, name: str) -> str:
 
 
 def refuse_empty(name: str, staged: Staged) -> None:
+    """A file with no bytes, or a name the items table cannot hold, is refused by name."""
     if staged.size == 0:
         raise InvalidInput(f"{name!r} is empty (0 bytes)", "$.file")
+    if len(Path(name).name) > limits.FILE_NAME_MAX:
+        raise InvalidInput(
+            f"{name[:60]!r}… has a name of {len(Path(name).name):,} characters; at most "
+            f"{limits.FILE_NAME_MAX} are accepted",
+            "$.file",
+        )
 
 
 def keep_probed(
@@ -104,6 +114,13 @@ def keep_probed(
         meta = modality.probe(staged.path)
     except ValueError as error:
         raise InvalidInput(f"{name!r} cannot be read: {error}", "$.file") from None
+    except Exception as error:  # a plugin's failure on one file refuses that file, no more
+        log.exception("the %s modality failed to probe %r", modality.name, name)
+        raise InvalidInput(
+            f"{name!r} cannot be read: the {modality.name} modality failed on it "
+            f"({type(error).__name__}: {error})",
+            "$.file",
+        ) from None
     store.keep(staged)
     if session.get(Blob, staged.sha256) is None:
         session.add(Blob(sha256=staged.sha256, size=staged.size, media_type=media_type))

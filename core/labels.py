@@ -29,7 +29,7 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from . import audit
+from . import audit, limits
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Category, LabelSchemaVersion, Project
 from .models.types import utcnow
@@ -169,8 +169,7 @@ def _check_name(session: Session, project_id: int, name: str, exclude_id: int | 
     name = name.strip()
     if not name:
         raise InvalidInput("A category needs a name", "$.name")
-    if len(name) > 200:
-        raise InvalidInput("A category name has at most 200 characters", "$.name")
+    limits.check(name, "$.name", limits.NAME_MAX)
     for other in live_categories(session, project_id):
         if other.id != exclude_id and other.name.casefold() == name.casefold():
             raise Conflict(f"Category {other.id} is already called {other.name!r}.")

@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 from sqlmodel import Session, col, select
 
-from . import audit, labels
+from . import audit, labels, limits
 from .annotations import enabled_type
 from .contributions import PrelabelBackend
 from .errors import Conflict, InvalidInput, ModelFailed, NotFound, invalid_from_msgspec
@@ -151,6 +151,8 @@ def register(
     for field_name, value in (("name", name), ("version", version), ("source", source)):
         if not value:
             raise InvalidInput(f"give the model's {field_name}", f"$.{field_name}")
+    limits.check(name, "$.name", limits.NAME_MAX)
+    limits.check(version, "$.version", limits.NAME_MAX)
     chosen = next((b for b in plugins.all(PrelabelBackend) if b.name == backend), None)
     if chosen is None:
         known = ", ".join(b.name for b in plugins.all(PrelabelBackend)) or "none installed"

@@ -10,7 +10,7 @@ import msgspec
 import msgspec.inspect
 from sqlmodel import Session, col, select
 
-from . import audit, counts, labels, membership
+from . import audit, counts, labels, limits, membership
 from .contributions import AnnotationType, QualityRule
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .lifecycle import ItemState
@@ -210,8 +210,10 @@ def create_project(
     name = name.strip()
     if not name:
         raise InvalidInput("A project needs a name", "$.name")
-    if len(name) > 200:
-        raise InvalidInput("A project name has at most 200 characters", "$.name")
+    limits.check(name, "$.name", limits.NAME_MAX)
+    limits.check(description, "$.description", limits.LONG_TEXT_MAX)
+    limits.check(guidelines, "$.guidelines", limits.LONG_TEXT_MAX)
+    limits.check_all(categories, "$.categories", limits.NAME_MAX)
     modalities = plugins.modalities
     if modality not in modalities:
         installed = ", ".join(sorted(modalities)) or "none"

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from . import calibration, lifecycle, standing, uncertainty
+from . import calibration, lifecycle, limits, standing, uncertainty
 from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
 from .lifecycle import ItemState
 from .models import Assignment, Item, Model, ModelStatus, Project, Suggestion, SuggestionStatus
@@ -495,6 +495,7 @@ def _held(session: Session, item: Item, annotator_id: int) -> Assignment:
 def skip(session: Session, item: Item, annotator_id: int, reason: str | None = None) -> None:
     """The annotator passes on an item they hold: it becomes ``skipped`` for review. On a gold
     item only their own slot is set aside (its state is the same for everyone)."""
+    limits.check(reason, "$.reason", limits.TEXT_MAX)
     assert item.id is not None
     lifecycle.lock(session, item.id)  # state moves under the item's lock (refreshes ``item``)
     if calibration.serves(session, item, annotator_id):

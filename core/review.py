@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from . import lifecycle
+from . import lifecycle, limits
 from .errors import IllegalTransition, InvalidInput
 from .lifecycle import ItemState
 from .models import Item, Review
@@ -65,6 +65,7 @@ def decide(
             f"{', '.join(d.value for d in DECISIONS)}",
             "$.decision",
         )
+    limits.check(comment, "$.comment", limits.TEXT_MAX)
     unique = list(dict.fromkeys(item_ids))
     if not unique:
         raise InvalidInput("Select at least one item to decide on", "$.item_ids")

@@ -35,6 +35,10 @@ class Settings:
     sign_in_address_limit: int = 20
     """Failures from one client address within the window before it is locked
     (``SCHOLIA_SIGN_IN_ADDRESS_LIMIT``)."""
+    max_json_bytes: int = 1024 * 1024
+    """Largest JSON request body accepted (413 above it); uploads have ``max_upload_bytes``."""
+    max_json_depth: int = 64
+    """How deeply a JSON request body may nest (400 deeper): no request needs more."""
 
     @classmethod
     def from_env(cls, data_dir: Path | str | None = None) -> Settings:

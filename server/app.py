@@ -27,6 +27,7 @@ from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
 from .favicon import favicon
 from .health import health_handlers
+from .input_limits import InputLimitsMiddleware
 from .openapi import TruthfulJsonRenderPlugin, allow_every_method
 from .pages import page_router
 from .security_headers import add_security_headers
@@ -83,7 +84,11 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             *static_routers,
             *plugin_routes,
         ],
-        middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        middleware=[
+            AuthMiddleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+            InputLimitsMiddleware(),
+        ],
         guards=[access_guard],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))

@@ -17,6 +17,7 @@ from litestar.exceptions import (
 )
 from litestar.response import Redirect
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from sqlalchemy.exc import DataError
 
 from scholia.core.errors import (
     Conflict,
@@ -31,6 +32,7 @@ from scholia.core.errors import (
     StorageFailed,
 )
 
+from .input_limits import JSONTooLarge
 from .templating import page
 
 __all__ = ["exception_handlers", "is_api"]
@@ -138,12 +140,15 @@ def validation_error(request: Request[Any, Any, Any], error: ValidationException
         path = f"$.{missing.group(1)}"
     elif key and key != "data":
         path = f"$.{key}"
+    elif key == "data":
+        path = "$"  # the body as a whole is of the wrong kind
     return _respond(request, 400, "bad_request", message, path=path)
 
 
 def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Response[Any]:
     status = error.status_code
     code = {
+        400: "bad_request",
         401: "not_signed_in",
         403: "forbidden",
         404: "not_found",
@@ -171,7 +176,13 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
     elif status == 400 and message == "Input data was truncated":
         code = "bad_request"
         message = "The request body is not valid JSON (it ends too early)."
-    if status == 413:
+    if isinstance(error, JSONTooLarge):
+        limit = request.app.state["runtime"].settings.max_json_bytes
+        message = (
+            f"The JSON body is larger than this server accepts ({_megabytes(limit)}); nothing "
+            "from it was saved. Send less at a time, or shorter text."
+        )
+    elif status == 413:
         limit = request.app.state["runtime"].settings.max_upload_bytes
         message = (
             f"The request is larger than this server accepts ({_megabytes(limit)} per request); "
@@ -185,6 +196,28 @@ def http_error(request: Request[Any, Any, Any], error: HTTPException) -> Respons
 
 def _megabytes(size: int) -> str:
     return f"{size / 1024 / 1024:.4g} MB"
+
+
+def out_of_range(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
+    """A number (or text) too large for the database's column. An id in the path names
+    nothing (404); anything else is refused (the request Structs and the core bound their
+    values, so this is only the last line)."""
+    if not _is_overflow(error):
+        return server_error(request, error)
+    if any(
+        isinstance(value, int) and abs(value) > 2**31 - 1 for value in request.path_params.values()
+    ):
+        return _respond(request, 404, "not_found", f"There is nothing at {request.url.path}.")
+    return _respond(
+        request, 422, "invalid_input", "A value in the request is too large to be stored."
+    )
+
+
+def _is_overflow(error: Exception) -> bool:
+    if isinstance(error, OverflowError):  # SQLite: "Python int too large to convert"
+        return True
+    # PostgreSQL: numeric_value_out_of_range (22003), string_data_right_truncation (22001)
+    return getattr(getattr(error, "orig", None), "sqlstate", None) in ("22003", "22001")
 
 
 def server_error(request: Request[Any, Any, Any], error: Exception) -> Response[Any]:
@@ -203,5 +236,7 @@ exception_handlers: dict[Any, Any] = {
     ValidationException: validation_error,
     NotAuthorizedException: http_error,
     HTTPException: http_error,
+    OverflowError: out_of_range,
+    DataError: out_of_range,
     Exception: server_error,
 }

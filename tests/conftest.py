@@ -311,6 +311,58 @@ def png_bytes(
     return out.getvalue()
 
 
+def bomb_png(width: int, height: int) -> bytes:
+    """A real PNG of ``width`` × ``height`` black pixels, one bit each: a 30000×30000 one is a
+    hundred kilobytes on disk and would decode to gigabytes.
+
+    Written without compressing the gigabytes: 500 rows are deflated once, ending in a full
+    flush (which resets the compressor, so the same rows always deflate to the same bytes),
+    and those bytes are repeated; only the checksum reads every row."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    row = bytes(1 + (width + 7) // 8)  # filter byte 0, then the row's bits (all 0: black)
+    block, blocks = row * 500, height // 500
+    raw = zlib.compressobj(6, zlib.DEFLATED, -15)
+    deflated = raw.compress(block) + raw.flush(zlib.Z_FULL_FLUSH)
+    tail = zlib.compressobj(6, zlib.DEFLATED, -15)
+    rest = row * (height % 500)
+    checksum = 1
+    for _ in range(blocks):
+        checksum = zlib.adler32(block, checksum)
+    checksum = zlib.adler32(rest, checksum)
+    stream = (
+        b"\x78\x9c"
+        + deflated * blocks
+        + tail.compress(rest)
+        + tail.flush()
+        + struct.pack(">I", checksum)
+    )
+    header = struct.pack(">IIBBBBB", width, height, 1, 0, 0, 0, 0)  # 1-bit greyscale
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", stream) + chunk(b"IEND", b"")
+    )
+
+
+def truncated_jpeg() -> bytes:
+    """A noisy JPEG (so its scan is long) cut off at 60%: its header is whole."""
+    import io
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(11)
+    image = Image.frombytes("RGB", (96, 96), bytes(rng.randrange(256) for _ in range(96 * 96 * 3)))
+    out = io.BytesIO()
+    image.save(out, format="JPEG", quality=95)
+    data = out.getvalue()
+    return data[: len(data) * 6 // 10]
+
+
 @pytest.fixture
 def project(api_for: Callable[..., TestClient[Any]]) -> dict[str, Any]:
     """A rating project on images with three categories, created through the API."""

@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from sqlmodel import Session
 
 from scholia.core import adjudication, projects
+from scholia.core.limits import Choice, Text
 from scholia.core.models import Adjudication, Item, User
 
 from ..media import media_url
@@ -70,13 +71,13 @@ class CaseOut(msgspec.Struct):
 
 
 class AdjudicationIn(msgspec.Struct, forbid_unknown_fields=True):
-    reasoning: str = ""
+    reasoning: Text = ""
     """Why this is the final label; required (a blank one is refused with 422)."""
     annotation_id: uuid.UUID | None = None
     """Pick a version: the id of any annotation in it."""
     payload: dict[str, Any] | None = None
     """Or give the final label yourself (checked like any annotation)."""
-    annotation_type: str | None = None
+    annotation_type: Choice | None = None
     """The type of ``payload``; needed only when the item has labels of several types."""
 
 

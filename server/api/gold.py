@@ -12,6 +12,7 @@ from litestar.params import FromPath, JSONBody
 from sqlmodel import col, select
 
 from scholia.core import calibration, gold, projects, standing
+from scholia.core.limits import Choice, Text
 from scholia.core.models import GoldAnswer, Suspension, User
 
 from ..routing import delete, get, post, runtime_of, user_of
@@ -20,15 +21,15 @@ __all__ = ["gold_api"]
 
 
 class GoldIn(msgspec.Struct, forbid_unknown_fields=True):
-    annotation_type: str
+    annotation_type: Choice
     payload: Any
     """The expected answer, as a submission of that type would carry it."""
-    explanation: str = ""
+    explanation: Text = ""
     """Shown to annotators with their calibration results: why this is the answer."""
 
 
 class PromoteIn(msgspec.Struct, forbid_unknown_fields=True):
-    explanation: str = ""
+    explanation: Text = ""
 
 
 class GoldAnswerOut(msgspec.Struct):

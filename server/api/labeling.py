@@ -10,6 +10,7 @@ from litestar import Request
 from litestar.params import FromPath, JSONBody
 
 from scholia.core import annotations, items, projects, queue
+from scholia.core.limits import OpId, Text
 from scholia.core.models import User
 
 from ..media import media_url
@@ -25,11 +26,11 @@ class NextItem(msgspec.Struct):
 
 
 class SkipIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str | None = None
+    reason: Text | None = None
 
 
 class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
-    client_op_id: str | None = None
+    client_op_id: OpId | None = None
 
 
 @post("/projects/{project_id:int}/queue/next", status_code=200)

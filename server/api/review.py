@@ -9,6 +9,7 @@ from litestar import Request
 from litestar.params import FromPath, JSONBody
 
 from scholia.core import counts, projects, review
+from scholia.core.limits import Choice, Id, Text
 
 from ..routing import get, post, runtime_of, user_of
 
@@ -32,10 +33,10 @@ class CountsOut(msgspec.Struct):
 
 
 class ReviewIn(msgspec.Struct, forbid_unknown_fields=True):
-    item_ids: list[int]
-    decision: str
+    item_ids: list[Id]
+    decision: Choice
     """approved, needs_review or rejected."""
-    comment: str | None = None
+    comment: Text | None = None
 
 
 class RefusalOut(msgspec.Struct):

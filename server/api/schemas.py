@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
+from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Position, Text
 from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
 
 __all__ = [
@@ -45,12 +46,12 @@ __all__ = [
 
 
 class ProjectIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    modality: str
-    annotation_types: list[str]
-    description: str = ""
-    categories: list[str] = []
-    guidelines: str = ""
+    name: Name
+    modality: Choice
+    annotation_types: list[Choice]
+    description: LongText = ""
+    categories: list[Name] = []
+    guidelines: LongText = ""
     settings: dict[str, Any] = {}
 
 
@@ -68,16 +69,20 @@ class ProjectOut(msgspec.Struct):
     created_at: datetime
 
 
+Color = Annotated[str, msgspec.Meta(max_length=16)]
+Hotkey = Annotated[str, msgspec.Meta(max_length=8)]
+
+
 class CategoryIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    color: str | None = None
+    name: Name
+    color: Color | None = None
 
 
 class CategoryPatch(msgspec.Struct, forbid_unknown_fields=True):
-    name: str | None = None
-    color: str | None = None
-    hotkey: str | None = None
-    display_order: int | None = None
+    name: Name | None = None
+    color: Color | None = None
+    hotkey: Hotkey | None = None
+    display_order: Position | None = None
     deleted: bool | None = None
 
 
@@ -181,13 +186,13 @@ class UploadOut(msgspec.Struct):
 
 
 class AnnotationIn(msgspec.Struct, forbid_unknown_fields=True):
-    annotation_type: str
+    annotation_type: Choice
     payload: Any
     supersedes_id: uuid.UUID | None = None
-    client_op_id: str | None = None
-    annotator_confidence: str | None = None
-    reasoning: str | None = None
-    time_spent_ms: int | None = None
+    client_op_id: OpId | None = None
+    annotator_confidence: Choice | None = None
+    reasoning: Text | None = None
+    time_spent_ms: Count | None = None
 
 
 class AnnotationOut(msgspec.Struct):
@@ -238,8 +243,8 @@ class AnnotationOut(msgspec.Struct):
 
 
 class TransitionIn(msgspec.Struct, forbid_unknown_fields=True):
-    to: str
-    reason: str | None = None
+    to: Choice
+    reason: Text | None = None
 
 
 class TransitionOut(msgspec.Struct):
@@ -279,7 +284,7 @@ class MeOut(msgspec.Struct):
 
 
 class TokenIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
+    name: Name
 
 
 class TokenOut(msgspec.Struct):
@@ -383,17 +388,17 @@ class DatasetVersionOut(msgspec.Struct):
 
 
 class ModelIn(msgspec.Struct, forbid_unknown_fields=True):
-    name: str
-    version: str
-    backend: str
+    name: Name
+    version: Name
+    backend: Choice
     """An installed pre-label backend (``onnx-classifier``, ``label-studio-ml``…)."""
-    source: str
+    source: Annotated[str, msgspec.Meta(max_length=4096)]
     """The model file's path on the server, or the service's URL."""
-    annotation_type: str
+    annotation_type: Choice
     categories: list[Any] | None = None
     """The categories it was trained on, in its outputs' order: names of the project's
     categories, or ``{"id", "name"}`` pairs; the project's live categories if left out."""
-    labels_hash: str | None = None
+    labels_hash: Choice | None = None
     """If given, must be the hash of ``categories`` (a check that the list is the right one)."""
     config: dict[str, Any] = {}
     """The backend's settings (an ONNX model's input size, mean/std, layout…)."""
@@ -428,11 +433,11 @@ class ModelOut(msgspec.Struct):
 
 
 class JobIn(msgspec.Struct, forbid_unknown_fields=True):
-    model_id: int | None = None
+    model_id: Id | None = None
     """The model to ask; the project's active model if left out."""
-    scope: str = "unlabeled"
+    scope: Choice = "unlabeled"
     """``unlabeled`` (items still being labeled) or ``items`` (``item_ids``)."""
-    item_ids: list[int] | None = None
+    item_ids: list[Id] | None = None
 
 
 class JobOut(msgspec.Struct):
@@ -482,8 +487,8 @@ class SuggestionOut(msgspec.Struct):
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     supersedes_id: uuid.UUID | None = None
-    client_op_id: str | None = None
-    time_spent_ms: int | None = None
+    client_op_id: OpId | None = None
+    time_spent_ms: Count | None = None
 
 
 class OutcomeOut(msgspec.Struct):

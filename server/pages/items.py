@@ -3,6 +3,7 @@ and the signed media URLs the pages use."""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from litestar.response import File, Redirect, Stream
 from sqlmodel import col, select
 
 from scholia.core import annotations, items, labels, lifecycle, projects, queue, review
-from scholia.core.errors import IllegalTransition
+from scholia.core.errors import IllegalTransition, InvalidInput
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 
 from ..access import can
@@ -23,6 +24,8 @@ from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
+
+log = logging.getLogger(__name__)
 
 __all__ = ["editor_item", "item_pages"]
 
@@ -209,9 +212,15 @@ def media(
         modality = runtime.plugins.modalities.get(project.modality) if project else None
         if modality is None or modality.thumbnail is None:
             raise NotFoundException("No thumbnail for this media.")
+        try:
+            drawn = modality.thumbnail(path, THUMB_SIZE)
+        except Exception as error:  # a plugin's failure on one file: that file's answer only
+            if not isinstance(error, ValueError):
+                log.exception("thumbnail of %s failed", sha256)
+            raise InvalidInput(f"No thumbnail can be made of this media: {error}.") from None
         thumb.parent.mkdir(parents=True, exist_ok=True)
         partial = thumb.with_suffix(".partial")
-        partial.write_bytes(modality.thumbnail(path, THUMB_SIZE))
+        partial.write_bytes(drawn)
         partial.replace(thumb)
     return File(thumb, media_type="image/webp", headers=headers, content_disposition_type="inline")
 

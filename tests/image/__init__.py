@@ -1,0 +1,1 @@
+"""Tests of the scholia-image plugin as installed."""

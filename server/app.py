@@ -23,6 +23,7 @@ from scholia.core.settings import Settings
 from .api import api_router
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
+from .followups import after_response
 from .health import health_handlers
 from .pages import page_router
 from .templating import build_environment
@@ -62,7 +63,11 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
     )
     app = Litestar(
         route_handlers=[*health_handlers, page_router, api_router, *static_routers, *plugin_routes],
-        middleware=[AuthMiddleware, DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf)],
+        middleware=[
+            after_response(runtime),
+            AuthMiddleware,
+            DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
+        ],
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(build_environment(plugins))
         ),

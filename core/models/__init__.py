@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
 from .expansion import Expansion
 from .identity import ApiToken, Role, User, WebSession
-from .item import Assignment, Blob, Item, ItemCategory
+from .item import Assignment, Blob, Item, ItemCategory, QueueSeed
 from .model import Model, ModelStatus
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
 from .quality import CalibrationAttempt, GoldAnswer, GoldResult, Suspension
@@ -44,6 +44,7 @@ __all__ = [
     "ModelStatus",
     "Outcome",
     "Project",
+    "QueueSeed",
     "Review",
     "Role",
     "Suggestion",

@@ -42,6 +42,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     or_,
     update,
 )
@@ -114,7 +115,7 @@ def _round(value: Any, add: str, times: str) -> Any:
 
 def _xorshift(value: Any, bits: int) -> Any:
     """``value XOR (value >> bits)``, written with ``|``, ``&`` and ``-`` (SQLite has no XOR)."""
-    shifted = value.op(">>")(bits)
+    shifted = value.op(">>")(literal_column(str(int(bits))))  # PostgreSQL: bigint >> int
     return value.op("|")(shifted) - value.op("&")(shifted)
 
 

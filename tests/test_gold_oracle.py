@@ -217,8 +217,9 @@ def test_a_gold_submit_does_the_work_of_a_production_submit(
 ) -> None:
     """Interleaved gold and production submits, each on an item the queue handed out (a gold
     draw's own slot, an open production slot): the response waits for no more statements
-    and, within a bound generous for a shared machine, as long (before the rolling-accuracy
-    check moved after the response, a gold submit took about twice as long here)."""
+    (before the rolling-accuracy check moved after the response: 15 against 13) and, within
+    a bound generous for a shared, loaded machine, as long (median pre-commit time, gold
+    against production: 30.8 against 21.3 ms before, 27.1 against 26.1 after, same machine)."""
     _, project, production, golden = gold_project(
         runtime, production=SUBMITS, gold_items=SUBMITS, gold_rate=0
     )

@@ -202,12 +202,18 @@ _CANDIDATE_FILTER = and_(
         select(Assignment.item_id).where(col(Assignment.annotator_id) == bindparam("annotator_id"))
     ),
 )
+_LOCKED = (Assignment, Item)
+"""The candidates' rows are locked as they are read, and rows another claim holds are passed
+over (``SKIP LOCKED``; SQLite writes one at a time and needs none): every annotator goes
+through the items in an order of their own, and a claim that waited for a row another held
+could wait in a circle (a deadlock) where everyone went in id order before."""
 _CANDIDATES = (
     select(Assignment, Item)
     .join(Item, col(Item.id) == col(Assignment.item_id))
     .where(_CANDIDATE_FILTER)
     .order_by(_SHUFFLED, col(Item.id), col(Assignment.slot))
     .limit(5)
+    .with_for_update(skip_locked=True, of=_LOCKED)
 )
 _UNCERTAIN_FIRST = {
     order: (
@@ -229,6 +235,7 @@ _UNCERTAIN_FIRST = {
             col(Assignment.slot),
         )
         .limit(5)
+        .with_for_update(skip_locked=True, of=_LOCKED)
     )
     for order in uncertainty.MEASURES
 }

@@ -9,6 +9,7 @@ shows it above the editors.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import msgspec
@@ -27,7 +28,7 @@ from scholia.core import (
     suggestions,
 )
 from scholia.core.contributions import AnnotationType
-from scholia.core.errors import PermissionDenied
+from scholia.core.errors import Conflict, PermissionDenied
 
 from ..api.suggestions import suggestion_out
 from ..auth import signed_in
@@ -109,7 +110,10 @@ def label_item(
         if suspension is not None:
             refusal = PermissionDenied(standing.refusal(suspension))
         calibrating = calibration.serves(session, item, me.id)
-        queue.renew(session, item_id, me.id)  # working on it: the lease starts over
+        if suspension is None:  # the page holds what it shows: a claim, or a renewed one
+            with contextlib.suppress(Conflict, PermissionDenied):
+                queue.ensure_slot(session, item, me.id)
+            queue.renew(session, item_id, me.id)
         queue.reserve(session, project_id, me.id, AHEAD)
         mine = {
             a.annotation_type: a

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import case
+from sqlalchemy import case, insert
 from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
-from . import audit, calibration, labels, limits, standing
+from . import audit, calibration, followups, labels, limits, standing
 from .errors import Conflict, InvalidInput, NotFound
 from .models import Annotation, GoldAnswer, GoldResult, Item, Project, User
 from .plugins import Plugins
@@ -49,7 +49,10 @@ def record_answer(
     when the item has no gold answer for that type, or the type has no agreement measure.
 
     A calibration answer counts towards the annotator's attempt; any other is followed by a
-    check of their rolling accuracy (which may suspend them)."""
+    check of their rolling accuracy (which may suspend them), after the commit: that check
+    reads their recent answers, and done in the request it would make a gold submission
+    slower than any other, which tells the annotator which items are gold. What is left here
+    (read the answer, record the result) is about what settling a production item costs."""
     answer = session.exec(
         select(GoldAnswer).where(
             GoldAnswer.item_id == item.id, GoldAnswer.annotation_type == annotation.annotation_type
@@ -75,11 +78,29 @@ def record_answer(
         agreement=agreement,
         correct=agreement >= settings.gold.correct_at,
     )
-    session.add(result)
-    session.flush()
-    if calibration.record(session, result) is None:
-        check_standing(session, project, annotation.annotator_id)
+    if calibration.serves(session, item, annotation.annotator_id):
+        session.add(result)
+        session.flush()
+        calibration.record(session, result)
+        return result
+    # One plain INSERT, as settling a production item makes one plain UPDATE (a unit-of-work
+    # flush costs more, and would tell).
+    result.id = (
+        session.connection()
+        .execute(
+            insert(GoldResult)
+            .values(**result.model_dump(exclude={"id"}))
+            .returning(col(GoldResult.id))
+        )
+        .scalar_one()
+    )
+    annotator_id, project_id = annotation.annotator_id, item.project_id
+    followups.defer(session, lambda later: _check_standing_of(later, project_id, annotator_id))
     return result
+
+
+def _check_standing_of(session: Session, project_id: int, annotator_id: int) -> None:
+    check_standing(session, get_project(session, project_id), annotator_id)
 
 
 # --- rolling accuracy ----------------------------------------------------------------------

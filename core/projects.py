@@ -20,6 +20,7 @@ from .plugins import Plugins
 __all__ = [
     "AdjudicationSettings",
     "CalibrationSettings",
+    "ClaimSettings",
     "GoldSettings",
     "ProjectSettings",
     "ProjectSummary",
@@ -107,6 +108,18 @@ class SuggestionSettings(msgspec.Struct, forbid_unknown_fields=True):
             raise ValueError("suggestions top_k must be between 1 and 20")
 
 
+class ClaimSettings(msgspec.Struct, forbid_unknown_fields=True):
+    """How long an annotator holds the items they claimed."""
+
+    lease_minutes: int = 30
+    """A claim not submitted within this many minutes of being taken (or of the item last
+    being opened) returns to the pool, and another annotator may take it."""
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.lease_minutes <= 10_080:
+            raise ValueError("claims lease_minutes must be between 1 and 10080 (a week)")
+
+
 class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     """Quality settings of a project (stored as JSON on the project)."""
 
@@ -123,6 +136,7 @@ class ProjectSettings(msgspec.Struct, forbid_unknown_fields=True):
     quality_thresholds: dict[str, float] = {}
     """Per quality rule (by name), the threshold that replaces the rule's default."""
     suggestions: SuggestionSettings = msgspec.field(default_factory=SuggestionSettings)
+    claims: ClaimSettings = msgspec.field(default_factory=ClaimSettings)
 
     def __post_init__(self) -> None:
         if not 1 <= self.overlap <= 20:

@@ -1,13 +1,22 @@
 """Annotators' queues: items reach annotators through assignment slots.
 
-A slot is claimed with a conditional UPDATE (``WHERE annotator_id IS NULL``), so two
-annotators can never hold the same slot, whatever the timing. An annotator holds at most one
-slot per item, so with overlap N an item is labeled by N different people.
+A slot is claimed with a conditional UPDATE (``WHERE annotator_id IS NULL``, or the holder's
+lease ran out), so two annotators can never hold the same slot, whatever the timing. An
+annotator holds at most one slot per item, so with overlap N an item is labeled by N different
+people.
 
+Each annotator's queue is a seeded shuffle: open slots come in the order of a keyed hash of the
+item id under a secret seed of theirs (``QueueSeed``), computed in SQL, stable across reloads.
 Gold items are not claimed from open slots: among an annotator's new claims, a share
-(``gold_rate``) is drawn at random (``secrets``, not item order) from the gold items they have
-never held, and the gold item gets a new slot for them. Nothing of this shows to the
+(``gold_rate``) is drawn at random (``secrets``) from the gold items they have never held, and
+the gold item gets a new slot for them. Since production ids come in an order the annotator
+cannot predict, a gold item's id does not stand out in it. Nothing else of this shows to the
 annotator: what they see of an item's status is their own slot's (``MINE``).
+
+A claim is a lease (``claims.lease_minutes``, from ``claimed_at``): an unsubmitted slot whose
+lease ran out counts as open in the claim queries themselves, so no sweeper is needed;
+opening the item renews it (``renew``). The holder's late submit is taken while the slot is
+still theirs; once another annotator took it, it is refused (``ensure_slot``).
 
 Before anything else, the annotator's standing is checked: a suspended annotator, or one
 who has not passed a required calibration, gets no production items (``PermissionDenied``
@@ -17,11 +26,26 @@ with the reason; calibration items are served instead while an attempt is open).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import secrets
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, update
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    cast,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -29,7 +53,16 @@ from sqlmodel import Session, col, select
 from . import calibration, lifecycle, limits, standing, uncertainty
 from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
 from .lifecycle import ItemState
-from .models import Assignment, Item, Model, ModelStatus, Project, Suggestion, SuggestionStatus
+from .models import (
+    Assignment,
+    Item,
+    Model,
+    ModelStatus,
+    Project,
+    QueueSeed,
+    Suggestion,
+    SuggestionStatus,
+)
 from .models.types import utcnow
 from .projects import settings_of
 
@@ -45,6 +78,7 @@ __all__ = [
     "my_queue_counts",
     "my_status",
     "my_statuses",
+    "renew",
     "reserve",
     "skip",
 ]
@@ -66,28 +100,120 @@ class QueueEntry:
     assignment: Assignment
 
 
+# --- the seeded shuffle -----------------------------------------------------------------------
+
+_PRIME = 2_147_483_647
+"""2**31 - 1: every step stays below 2**62, in the 64-bit integers of SQLite and PostgreSQL."""
+_ORDER_KEYS = ("s1", "a1", "s2", "a2", "s3", "a3")
+
+
+def _round(value: Any, add: str, times: str) -> Any:
+    return (
+        (value + bindparam(add, type_=BigInteger)) * bindparam(times, type_=BigInteger)
+    ) % literal(_PRIME, BigInteger)
+
+
+def _xorshift(value: Any, bits: int) -> Any:
+    """``value XOR (value >> bits)``, written with ``|``, ``&`` and ``-`` (SQLite has no XOR)."""
+    shifted = value.op(">>")(literal_column(str(int(bits))))  # PostgreSQL: bigint >> int
+    return value.op("|")(shifted) - value.op("&")(shifted)
+
+
+def _shuffle_key(item_id: Any) -> Any:
+    """A keyed hash of the item id (three multiply-mod-prime rounds with xorshifts between,
+    keyed by the annotator's ``_ORDER_KEYS``): not linear in the id, so the order of the ids
+    an annotator has seen says nothing of the next one."""
+    value = _round(cast(item_id, BigInteger), "s1", "a1")
+    value = _round(_xorshift(value, 13), "s2", "a2")
+    return _round(_xorshift(value, 11), "s3", "a3")
+
+
+_SHUFFLED = _shuffle_key(col(Item.id))
+_SEED = select(QueueSeed.seed).where(
+    col(QueueSeed.project_id) == bindparam("project_id"),
+    col(QueueSeed.annotator_id) == bindparam("annotator_id"),
+)
+
+
+def _order_keys(seed: int) -> dict[str, int]:
+    """The hash's keys, 30 bits each, from the annotator's seed (multipliers odd, non-zero)."""
+    digest = hashlib.sha256(seed.to_bytes(8, "big", signed=True)).digest()
+    values = [int.from_bytes(digest[4 * n : 4 * n + 4], "big") >> 2 for n in range(6)]
+    return {k: v | 1 if k.startswith("a") else v for k, v in zip(_ORDER_KEYS, values, strict=True)}
+
+
+def _queue_order(session: Session, project_id: int, annotator_id: int) -> dict[str, int]:
+    """The annotator's shuffle keys in the project, their seed drawn on first use (a
+    concurrent first use by another request of theirs wins, and both then use its seed)."""
+    params = {"project_id": project_id, "annotator_id": annotator_id}
+    seed = session.exec(_SEED, params=params).first()  # type: ignore[call-overload]
+    if seed is None:
+        with contextlib.suppress(IntegrityError), session.begin_nested():
+            session.connection().execute(
+                insert(QueueSeed).values(
+                    project_id=project_id, annotator_id=annotator_id, seed=_random.getrandbits(62)
+                )
+            )
+        seed = session.exec(_SEED, params=params).one()  # type: ignore[call-overload]
+    return _order_keys(int(seed))
+
+
+# --- leases ----------------------------------------------------------------------------------
+
+_OPEN = or_(
+    col(Assignment.annotator_id).is_(None),
+    and_(
+        col(Assignment.submitted_at).is_(None),
+        col(Assignment.voided_at).is_(None),
+        col(Assignment.claimed_at) < bindparam("expired_before"),
+    ),
+)
+"""A slot anyone may claim: no holder, or a holder whose lease ran out before submitting."""
+
+
+def _expired_before(project: Project) -> datetime:
+    """Claims taken (or last renewed) before this have lapsed."""
+    return utcnow() - timedelta(minutes=settings_of(project).claims.lease_minutes)
+
+
 # Claiming and submitting are the hot paths: their statements are built once.
 _CLAIM = (
     update(Assignment)
-    .where(col(Assignment.id) == bindparam("assignment_id"), col(Assignment.annotator_id).is_(None))
+    .where(col(Assignment.id) == bindparam("assignment_id"), _OPEN)
     .values(annotator_id=bindparam("annotator_id"), claimed_at=bindparam("at"))
 )
-"""Conditional on the slot being open: of two annotators racing for it, one wins."""
+"""Conditional on the slot being open (or lapsed): of two annotators racing for it, one wins."""
+_RENEW = (
+    update(Assignment)
+    .where(
+        col(Assignment.item_id) == bindparam("renewed_item"),
+        col(Assignment.annotator_id) == bindparam("renewed_by"),
+        col(Assignment.submitted_at).is_(None),
+        col(Assignment.voided_at).is_(None),
+    )
+    .values(claimed_at=bindparam("at"))
+)
 _CANDIDATE_FILTER = and_(
     col(Item.project_id) == bindparam("project_id"),
-    col(Assignment.annotator_id).is_(None),
+    _OPEN,
     col(Item.status).in_(OPEN_STATES),
     col(Item.is_gold).is_(False),
     col(Item.id).not_in(
         select(Assignment.item_id).where(col(Assignment.annotator_id) == bindparam("annotator_id"))
     ),
 )
+_LOCKED = (Assignment, Item)
+"""The candidates' rows are locked as they are read, and rows another claim holds are passed
+over (``SKIP LOCKED``; SQLite writes one at a time and needs none): every annotator goes
+through the items in an order of their own, and a claim that waited for a row another held
+could wait in a circle (a deadlock) where everyone went in id order before."""
 _CANDIDATES = (
     select(Assignment, Item)
     .join(Item, col(Item.id) == col(Assignment.item_id))
     .where(_CANDIDATE_FILTER)
-    .order_by(col(Item.id), col(Assignment.slot))
+    .order_by(_SHUFFLED, col(Item.id), col(Assignment.slot))
     .limit(5)
+    .with_for_update(skip_locked=True, of=_LOCKED)
 )
 _UNCERTAIN_FIRST = {
     order: (
@@ -103,14 +229,18 @@ _UNCERTAIN_FIRST = {
         )
         .where(_CANDIDATE_FILTER)
         .order_by(
-            getattr(Suggestion, order).desc().nulls_last(), col(Item.id), col(Assignment.slot)
+            getattr(Suggestion, order).desc().nulls_last(),
+            _SHUFFLED,
+            col(Item.id),
+            col(Assignment.slot),
         )
         .limit(5)
+        .with_for_update(skip_locked=True, of=_LOCKED)
     )
     for order in uncertainty.MEASURES
 }
 """Active learning: the items the active model is least sure of first, by each measure;
-items it has not been asked about come after, in item order."""
+items it has not been asked about come after, in the annotator's shuffled order."""
 _NEVER_HELD_GOLD = and_(
     col(Item.project_id) == bindparam("project_id"),
     col(Item.is_gold).is_(True),
@@ -154,14 +284,22 @@ _NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
 )
 
 
-def _try_claim(session: Session, assignment_id: int, annotator_id: int) -> bool:
-    """Claim the slot if it is still open. A claim that would give the annotator a second
-    slot on the same item (two tabs racing) is refused by the database and counts as lost."""
+def _try_claim(
+    session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
+) -> bool:
+    """Claim the slot if it is still open (or its lease lapsed). A claim that would give the
+    annotator a second slot on the same item (two tabs racing) is refused by the database and
+    counts as lost."""
     try:
         with session.begin_nested():
             result = session.connection().execute(
                 _CLAIM,
-                {"assignment_id": assignment_id, "annotator_id": annotator_id, "at": utcnow()},
+                {
+                    "assignment_id": assignment_id,
+                    "annotator_id": annotator_id,
+                    "at": utcnow(),
+                    "expired_before": expired_before,
+                },
             )
     except IntegrityError:
         return False
@@ -231,8 +369,16 @@ def _ordering(session: Session, project: Project) -> tuple[Any, dict[str, Any]]:
 
 def _claim_open(session: Session, project: Project, annotator_id: int) -> Item | None:
     """Claim one more open slot (in the project's queue order); None when there is none."""
+    assert project.id is not None
     statement, extra = _ordering(session, project)
-    params = {"project_id": project.id, "annotator_id": annotator_id, **extra}
+    expired_before = _expired_before(project)
+    params = {
+        "project_id": project.id,
+        "annotator_id": annotator_id,
+        "expired_before": expired_before,
+        **_queue_order(session, project.id, annotator_id),
+        **extra,
+    }
     for _ in range(20):  # a few retries when others win the race for the same slots
         candidates = session.exec(statement, params=params).all()
         if not candidates:
@@ -244,7 +390,7 @@ def _claim_open(session: Session, project: Project, annotator_id: int) -> Item |
                 lifecycle.lock_unless_busy(session, item.id) is None  # type: ignore[arg-type]
             ):
                 continue
-            if _try_claim(session, assignment.id, annotator_id):  # type: ignore[arg-type]
+            if _try_claim(session, assignment.id, annotator_id, expired_before):  # type: ignore[arg-type]
                 _start(session, item, annotator_id)
                 session.refresh(item)
                 claimed: Item = item
@@ -295,7 +441,19 @@ def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | N
     held = session.exec(
         _HELD, params={"project_id": project_id, "annotator_id": annotator_id}
     ).first()
-    return held if held is not None else _claim_new(session, project, annotator_id)
+    if held is None:
+        return _claim_new(session, project, annotator_id)
+    assert held.id is not None
+    renew(session, held.id, annotator_id)  # taken up again: the lease starts over
+    return held
+
+
+def renew(session: Session, item_id: int, annotator_id: int) -> None:
+    """The annotator is working on ``item_id``: their unsubmitted claim on it (if they still
+    hold one) starts a new lease."""
+    session.connection().execute(
+        _RENEW, {"renewed_item": item_id, "renewed_by": annotator_id, "at": utcnow()}
+    )
 
 
 def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) -> None:
@@ -338,21 +496,26 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
         refusal = calibration.production_refusal(session, project, annotator_id)
         if refusal is not None:  # no production item by URL around calibration
             raise PermissionDenied(refusal)
+    project = _project(session, item.project_id)
+    expired_before = _expired_before(project)
     open_slots = session.exec(
         select(Assignment)
-        .where(col(Assignment.item_id) == item.id, col(Assignment.annotator_id).is_(None))
-        .order_by(col(Assignment.slot))
+        .where(col(Assignment.item_id) == item.id, _OPEN)
+        .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot)),
+        params={"expired_before": expired_before},
     ).all()
     for slot in open_slots:
-        if _try_claim(session, slot.id, annotator_id):  # type: ignore[arg-type]
+        if _try_claim(session, slot.id, annotator_id, expired_before):  # type: ignore[arg-type]
             session.refresh(slot)
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None
         return add_slot(session, item.id, annotator_id)
+    lease = settings_of(project).claims.lease_minutes
     raise Conflict(
-        f"Item {item.id} is already assigned to other annotators (all its slots are taken); "
-        "take the next item from your queue instead."
+        f"Item {item.id} is already assigned to other annotators (all its slots are taken; "
+        f"a claim not submitted within {lease} minutes goes back to the pool, where someone "
+        "else may take it). Nothing was saved: take the next item from your queue instead."
     )
 
 

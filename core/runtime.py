@@ -6,12 +6,14 @@ themselves only take a database session and what they need from here.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -19,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from . import events
+from . import events, followups
 from .contributions import EventHandler
 from .db import READING, create_db_engine, migration_status, upgrade
 from .plugins import Plugins, load_plugins
@@ -30,6 +32,13 @@ from .storage import MediaStore
 __all__ = ["DEFAULT_PLUGINS", "Runtime"]
 
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
+
+_COLLECTING: ContextVar[list[Callable[[], None]] | None] = ContextVar(
+    "scholia_followups", default=None
+)
+"""Where follow-ups go instead of running at once (see ``Runtime.deferring``)."""
 
 CLOSE_WAIT_S = 10.0
 """How long ``close`` waits for background work still running (a job cut short stalls on its
@@ -99,10 +108,39 @@ class Runtime:
                 session.commit()
             except BaseException:
                 session.rollback()
+                followups.pending(session)
                 raise
             queued = events.pending(session)
+            later = followups.pending(session)
         if queued:
             events.deliver(queued, self.plugins.all(EventHandler))
+        for work in later:
+            collector = _COLLECTING.get()
+            if collector is None:
+                self.follow_up(work)
+            else:
+                collector.append(lambda work=work: self.follow_up(work))  # type: ignore[misc]
+
+    def follow_up(self, work: followups.FollowUp) -> None:
+        """Run one follow-up in its own unit of work; its failure is logged, not raised (what
+        it followed up on is committed already)."""
+        try:
+            with self.session() as session:
+                work(session)
+        except Exception:
+            log.exception("follow-up work failed")
+
+    @contextmanager
+    def deferring(self) -> Iterator[list[Callable[[], None]]]:
+        """Collect the follow-ups of the units of work inside (in this context and the
+        threads it starts) instead of running them at once: the server runs them after the
+        response is sent."""
+        collected: list[Callable[[], None]] = []
+        token = _COLLECTING.set(collected)
+        try:
+            yield collected
+        finally:
+            _COLLECTING.reset(token)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -26,6 +26,7 @@ from .api_docs import OfflineSwagger
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
 from .errors import exception_handlers
 from .favicon import favicon
+from .followups import after_response
 from .health import health_handlers
 from .input_limits import InputLimitsMiddleware
 from .openapi import TruthfulJsonRenderPlugin, allow_every_method
@@ -85,6 +86,7 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
             *plugin_routes,
         ],
         middleware=[
+            after_response(runtime),
             AuthMiddleware,
             DefineMiddleware(BearerAwareCSRFMiddleware, config=csrf),
             InputLimitsMiddleware(),

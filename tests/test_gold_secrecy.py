@@ -102,13 +102,17 @@ class World:
                     actor_id=owner.id,
                 )
         with runtime.session() as session:
-            # X comes from the queue; Y as a gold draw gets it (a slot of the annotator's own,
-            # held like any claim). In the plain world Y is claimed like X.
-            assert queue.claim_next(session, project.id, annotator.id).id == self.x  # type: ignore[union-attr]
+            # An item comes from the queue (X in the gold world; either in the plain world,
+            # whose shuffle may put Y first); Y as a gold draw gets it (a slot of the
+            # annotator's own, held like any claim). In the plain world the other is claimed
+            # like the first.
+            first = queue.claim_next(session, project.id, annotator.id)
+            assert first is not None and (first.id == self.x or not gold_y)
             if gold_y:
                 queue.add_slot(session, self.y, annotator.id)
             else:
-                queue.ensure_slot(session, session.get(Item, self.y), annotator.id)  # type: ignore[arg-type]
+                other = self.y if first.id == self.x else self.x
+                queue.ensure_slot(session, session.get(Item, other), annotator.id)  # type: ignore[arg-type]
 
     def tokens(self) -> dict[str, dict[int, str]]:
         return {"project": {self.project_id: "P"}, "item": {self.x: "X", self.y: "Y"}}  # type: ignore[dict-item]

@@ -53,25 +53,27 @@ def holders(runtime: Runtime) -> dict[int, list[int | None]]:
     return found
 
 
-def test_claiming_takes_the_lowest_open_item_and_resumes_it_until_submitted(
+def test_claiming_takes_an_open_item_and_resumes_it_until_submitted(
     runtime: Runtime, make_user: Callable[..., User]
 ) -> None:
     owner, project, first = seed(runtime, annotation_types=("classification",), categories=("a",))
-    second, _ = add_items(runtime, project, owner, 2)
+    ids = [first.id, *add_items(runtime, project, owner, 2)]
     annotator = make_user()
-    assert claim(runtime, project.id, annotator) == first.id  # type: ignore[arg-type]
-    assert claim(runtime, project.id, annotator) == first.id  # type: ignore[arg-type]
+    taken = claim(runtime, project.id, annotator)  # type: ignore[arg-type]
+    assert taken in ids
+    assert claim(runtime, project.id, annotator) == taken  # type: ignore[arg-type]
     with runtime.session() as session:
-        assert session.get(Item, first.id).status == "in_progress"  # type: ignore[union-attr]
+        assert session.get(Item, taken).status == "in_progress"  # type: ignore[union-attr]
         annotations.submit(
             session,
             runtime.plugins,
-            item_id=first.id,  # type: ignore[arg-type]
+            item_id=taken,  # type: ignore[arg-type]
             annotator_id=annotator.id,  # type: ignore[arg-type]
             annotation_type="classification",
             payload={"category_ids": [1]},
         )
-    assert claim(runtime, project.id, annotator) == second  # type: ignore[arg-type]
+    after = claim(runtime, project.id, annotator)  # type: ignore[arg-type]
+    assert after in ids and after != taken
 
 
 def test_two_annotators_never_get_the_same_item_with_overlap_one(
@@ -80,8 +82,8 @@ def test_two_annotators_never_get_the_same_item_with_overlap_one(
     owner, project, first = seed(runtime)
     (second,) = add_items(runtime, project, owner, 1)
     ann, bob, cy = make_user(), make_user(), make_user()
-    assert claim(runtime, project.id, ann) == first.id  # type: ignore[arg-type]
-    assert claim(runtime, project.id, bob) == second  # type: ignore[arg-type]
+    got = {claim(runtime, project.id, ann), claim(runtime, project.id, bob)}  # type: ignore[arg-type]
+    assert got == {first.id, second}
     assert claim(runtime, project.id, cy) is None  # type: ignore[arg-type]
 
 
@@ -179,11 +181,12 @@ def test_skipping_through_the_api_marks_the_item_skipped_and_moves_on(
     (second,) = add_items(runtime, project, owner, 1)
     annotator = api_for("annotator", project=project)
     next_url = f"/api/v1/projects/{project.id}/queue/next"
-    assert annotator.post(next_url).json()["item"]["id"] == first.id
-    skipped = annotator.post(f"/api/v1/items/{first.id}/skip", json={"reason": "blurry"})
+    taken = annotator.post(next_url).json()["item"]["id"]
+    assert taken in (first.id, second)
+    skipped = annotator.post(f"/api/v1/items/{taken}/skip", json={"reason": "blurry"})
     assert skipped.status_code == 200, skipped.text
-    assert annotator.get(f"/api/v1/items/{first.id}").json()["status"] == "skipped"
-    assert annotator.post(next_url).json()["item"]["id"] == second
+    assert annotator.get(f"/api/v1/items/{taken}").json()["status"] == "skipped"
+    assert annotator.post(next_url).json()["item"]["id"] == ({first.id, second} - {taken}).pop()
 
 
 def test_only_the_holder_of_a_slot_skips_an_item_and_nothing_is_stored_otherwise(

@@ -21,7 +21,9 @@ Client = TestClient[Any]
 
 
 @pytest.fixture
-def worked(project: dict[str, Any], client_for: Callable[..., Client]) -> tuple[Client, list[int]]:
+def worked(
+    runtime: Runtime, project: dict[str, Any], client_for: Callable[..., Client]
+) -> tuple[Client, list[int]]:
     """An annotator holding five items: the first two rated, the third skipped, two to do."""
     response = project["manager"].post(
         f"/api/v1/projects/{project['id']}/items",
@@ -33,8 +35,11 @@ def worked(project: dict[str, Any], client_for: Callable[..., Client]) -> tuple[
     assert response.status_code == 201, response.text
     ids = sorted(i["id"] for i in response.json()["created"])
     annotator = client_for("annotator", project=project["id"])
-    # Opening the labeling page claims the first item and holds the next ones.
+    # Opening the labeling page claims an item and holds a few more; the rest are taken here.
     assert annotator.get(f"/projects/{project['id']}/label").status_code == 200
+    with runtime.session() as session:
+        for item_id in ids:
+            queue.ensure_slot(session, session.get(Item, item_id), annotator.user.id)  # type: ignore[arg-type, attr-defined]
     for item_id in ids[:2]:
         rated = annotator.post(
             f"/api/v1/items/{item_id}/annotations",

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
-__all__ = ["Assignment", "Blob", "Item", "ItemCategory"]
+__all__ = ["Assignment", "Blob", "Item", "ItemCategory", "QueueSeed"]
 
 
 class Blob(SQLModel, table=True):
@@ -70,12 +70,28 @@ class Assignment(SQLModel, table=True):
         default=None, sa_column=Column(Integer, ForeignKey("user_account.id"), index=True)
     )
     claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When its annotator claimed it or last opened it: the claim is a lease that runs from
+    here (``claims.lease_minutes``); unsubmitted past it, the slot is open to others."""
     submitted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     voided_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """Set when the slot's work no longer counts (its annotator was suspended and the item
     queued for re-annotation): its annotation stays, but overlap, agreement and exports skip it.
     """
     void_reason: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
+class QueueSeed(SQLModel, table=True):
+    """The secret seed of one annotator's queue order in one project: their production items
+    come in a shuffle keyed by it (stable, so a reload gives the same order), which tells
+    nothing about where gold items join."""
+
+    __tablename__ = "queue_seed"
+
+    project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id"), primary_key=True))
+    annotator_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("user_account.id"), primary_key=True)
+    )
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class ItemCategory(SQLModel, table=True):

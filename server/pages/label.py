@@ -9,6 +9,7 @@ shows it above the editors.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import msgspec
@@ -27,7 +28,7 @@ from scholia.core import (
     suggestions,
 )
 from scholia.core.contributions import AnnotationType
-from scholia.core.errors import PermissionDenied
+from scholia.core.errors import Conflict, PermissionDenied
 
 from ..api.suggestions import suggestion_out
 from ..media import media_url
@@ -37,9 +38,10 @@ from .items import editor_item
 
 __all__ = ["label_pages"]
 
-PRELOAD = 3
-RESERVE = 5
-"""Slots held ahead of the current item: the next link is direct and its image preloaded."""
+AHEAD = 2
+"""Slots the page holds beyond the current item: the next link is direct and their images
+preload. The page holds no more than it shows and preloads (every claim is a lease, see
+``claims.lease_minutes``)."""
 QUEUE_TITLES = {"all": "All", "todo": "To do", "done": "Done", "skipped": "Skipped"}
 
 
@@ -107,7 +109,11 @@ def label_item(
         if suspension is not None:
             refusal = PermissionDenied(standing.refusal(suspension))
         calibrating = calibration.serves(session, item, me.id)
-        queue.reserve(session, project_id, me.id, RESERVE)
+        if suspension is None:  # the page holds what it shows: a claim, or a renewed one
+            with contextlib.suppress(Conflict, PermissionDenied):
+                queue.ensure_slot(session, item, me.id)
+            queue.renew(session, item_id, me.id)
+        queue.reserve(session, project_id, me.id, AHEAD)
         mine = {
             a.annotation_type: a
             for a in annotations.current_annotations(session, item_id)
@@ -166,7 +172,7 @@ def label_item(
         # its editor asks for it, since the next one may never be opened.
         "preload": [
             media_url(secret, i.content_hash)
-            for i in following[:PRELOAD]
+            for i in following[:AHEAD]
             if i.media_type.startswith("image/")
         ],
         "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},

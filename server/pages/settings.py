@@ -39,6 +39,7 @@ NUMBERS = {
 """Form field → where it goes in the settings."""
 SUGGESTIONS = ("suggestions.reveal", "suggestions.order", "suggestions.top_k")
 """The suggestions group: stored as a whole when the form has it (the page always does)."""
+LEASE = "claims.lease_minutes"
 SWITCHES = {
     "calibration.required": ("calibration", "required"),
     "adjudication.auto_accept_unanimous": ("adjudication", "auto_accept_unanimous"),
@@ -67,6 +68,8 @@ def _changes(data: dict[str, Any], rules: list[QualityRule]) -> dict[str, Any]:
     for field, path in SWITCHES.items():
         put(path, value(data, field) == "on")
     put(("adjudication", "aggregator"), value(data, "adjudication.aggregator", "majority"))
+    if "claims.lease_minutes" in data:  # the page always has it; older forms may not
+        put(("claims", "lease_minutes"), _number(value(data, LEASE), LEASE))
     if any(field in data for field in SUGGESTIONS):
         changes["suggestions"] = {
             "reveal": value(data, "suggestions.reveal", "at_once"),

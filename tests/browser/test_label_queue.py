@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import col, select
 
-from scholia.core.models import User
+from scholia.core import queue
+from scholia.core.models import Item, User
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in
@@ -37,10 +39,14 @@ def test_filter_the_queue_and_walk_it_with_the_arrow_keys(
     screenshot: Callable[[str], Path],
 ) -> None:
     manager = make_user("manager")
-    make_user("annotator", username="noor")
+    noor = make_user("annotator", username="noor")
     project_id = labeling_project(
         runtime, manager, count=5, name="Queue", categories=("cat", "dog")
     )
+    # Noor holds all five (the page itself holds only the item shown and the next two).
+    with runtime.session() as session:
+        for item in session.exec(select(Item).where(col(Item.project_id) == project_id)):
+            queue.ensure_slot(session, item, noor.id)  # type: ignore[arg-type]
     sign_in(page, "noor")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")

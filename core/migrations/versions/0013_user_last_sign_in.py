@@ -1,7 +1,7 @@
 """users: when each account last signed in, for the admins' Users page
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07
 
 Admins deciding whom to deactivate want to see who still signs in. Accounts that have not
@@ -15,8 +15,8 @@ from alembic import op
 
 from scholia.core.models.types import UTCDateTime
 
-revision: str = "0015"
-down_revision: str | None = "0014"
+revision: str = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """sign-in failures: refused password sign-ins, counted to throttle password guessing
 
-Revision ID: 0014
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07
 
 Each refused sign-in keeps the username typed and the client address; ``core/throttle.py``
@@ -16,8 +16,8 @@ from alembic import op
 
 from scholia.core.models.types import UTCDateTime
 
-revision: str = "0014"
-down_revision: str | None = "0010"
+revision: str = "0012"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

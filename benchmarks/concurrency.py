@@ -48,7 +48,7 @@ import httpx
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
-from scholia.core import consensus, identity, labels, projects
+from scholia.core import consensus, identity, labels, membership, projects
 from scholia.core.lifecycle import ItemState
 from scholia.core.models import Annotation, Assignment, Blob, Item, ItemCategory
 from scholia.core.runtime import Runtime
@@ -74,8 +74,9 @@ class Setup:
 
 
 def make_annotators(runtime: Runtime, count: int, prefix: str) -> list[tuple[int, str]]:
-    """``count`` annotators (global role; ids and API tokens). Token-only accounts: a password
-    hash costs about a second of CPU on a loaded machine, and nobody signs in by password."""
+    """``count`` annotators (ids and API tokens; ``build`` makes them members). Token-only
+    accounts: a password hash costs about a second of CPU on a loaded machine, and nobody
+    signs in by password."""
     made = []
     with runtime.session() as session:
         for n in range(count):
@@ -115,6 +116,8 @@ def build(
         )
         assert project.id is not None
         project_id = project.id
+        for annotator_id, _ in annotators:
+            membership.add_member(session, project_id, annotator_id, "annotator", owner.id)
         category_ids = [c.id for c in labels.live_categories(session, project_id)]
     now = datetime.now(UTC)
     hashes = [hashlib.sha256(f"{name}-{uuid.uuid4()}".encode()).hexdigest() for _ in range(items)]

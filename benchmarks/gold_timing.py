@@ -48,7 +48,7 @@ def build(data_dir: Path, pairs: int) -> tuple[str, list[int], list[int], int]:
 
     from PIL import Image
 
-    from scholia.core import gold, identity, items, labels, projects, queue
+    from scholia.core import gold, identity, items, labels, membership, projects, queue
     from scholia.core.runtime import Runtime
     from scholia.core.settings import Settings
     from scholia.server.app import DEFAULT_PLUGINS
@@ -74,6 +74,7 @@ def build(data_dir: Path, pairs: int) -> tuple[str, list[int], list[int], int]:
             settings={"gold_rate": 0},
         )
         assert project.id is not None
+        membership.add_member(session, project.id, annotator.id, "annotator", admin.id)
         right = labels.live_categories(session, project.id)[0].id
         made = []
         for n in range(2 * pairs):

@@ -109,7 +109,7 @@ def serve(data_dir: Path, port: int) -> None:
 def build(data_dir: Path, items: int) -> tuple[int, list[str], list[int]]:
     """Project, items with one open slot each, 20 annotators; returns (project, tokens,
     category ids)."""
-    from scholia.core import identity, labels, projects
+    from scholia.core import identity, labels, membership, projects
     from scholia.core.models import Assignment, Blob, Item
     from scholia.core.runtime import Runtime
     from scholia.core.settings import Settings
@@ -140,6 +140,8 @@ def build(data_dir: Path, items: int) -> tuple[int, list[str], list[int]]:
                 password="bench password 123",
                 roles=("annotator",),
             )
+            assert annotator.id is not None
+            membership.add_member(session, project_id, annotator.id, "annotator", admin.id)
             tokens.append(identity.create_api_token(session, annotator, "bench")[1])
         category_ids = [c.id for c in labels.live_categories(session, project_id)]
     now = datetime.now(UTC)

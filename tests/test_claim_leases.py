@@ -90,7 +90,7 @@ def test_the_first_annotators_late_submit_is_refused_once_someone_else_holds_it(
 ) -> None:
     project, item_id = one_item(runtime)
     assert project.id is not None
-    ann = api_for("annotator")
+    ann = api_for("annotator", project=project.id)
     assert ann.post(f"/api/v1/projects/{project.id}/queue/next").json()["item"]["id"] == item_id
     age_claims(runtime, ann.user, 31)  # type: ignore[attr-defined]
     bob = make_user()
@@ -127,7 +127,7 @@ def test_opening_the_item_renews_the_lease(
 ) -> None:
     project, item_id = one_item(runtime)
     assert project.id is not None
-    ann = client_for("annotator")
+    ann = client_for("annotator", project=project.id)
     opened = ann.get(f"/projects/{project.id}/label", follow_redirects=False)
     assert opened.headers["location"] == f"/projects/{project.id}/label/{item_id}"
     age_claims(runtime, ann.user, 31)  # type: ignore[attr-defined]
@@ -178,7 +178,7 @@ def test_opening_the_labeling_page_holds_only_what_it_shows_and_preloads(
 ) -> None:
     owner, project, _ = seed(runtime)
     add_items(runtime, project, owner, 9)
-    ann = client_for("annotator")
+    ann = client_for("annotator", project=project.id)
     assert ann.get(f"/projects/{project.id}/label").status_code == 200
     with runtime.reading() as session:
         held = session.exec(
@@ -202,7 +202,7 @@ def test_the_lease_is_set_through_the_api_and_the_page_and_checked(
     changed = manager.patch(url, json={"claims": {"lease_minutes": 45}})
     assert changed.status_code == 200 and changed.json()["claims"] == {"lease_minutes": 45}
 
-    page_manager = client_for("manager")
+    page_manager = client_for("manager", project=project["id"])
     page = f"/projects/{project['id']}/settings"
     assert 'name="claims.lease_minutes" value="45"' in page_manager.get(page).text
     refused = page_manager.post(page, data=_form(**{"claims.lease_minutes": "0"}))

@@ -357,4 +357,4 @@ def test_a_page_that_needs_a_role_says_which_one(client_for: Callable[..., Clien
     browser = client_for("annotator")
     response = browser.get("/projects/new")
     assert response.status_code == 403
-    assert "This needs the manager role; you have: annotator." in response.text
+    assert "Creating projects needs an account with the manager role" in response.text

@@ -84,8 +84,8 @@ def _card(page: Any, project_id: int) -> str:
 def test_an_annotator_s_card_shows_their_own_work_not_an_upload_prompt(
     client_for: Callable[..., Client], site: dict[str, Any]
 ) -> None:
-    annotator = client_for("annotator")
     project_id, item_id = site["project"]["id"], site["item"]["id"]
+    annotator = client_for("annotator", project=project_id)
     card = _card(annotator.get("/projects"), project_id)
     assert "upload" not in card.lower()
     assert "<strong>0</strong><span>labeled by you</span>" in card
@@ -108,7 +108,8 @@ def test_an_annotator_s_card_of_a_project_without_items_says_there_is_nothing_ye
         json={"name": "Empty", "modality": "image", "annotation_types": ["rating"]},
     )
     assert created.status_code == 201, created.text
-    card = _card(client_for("annotator").get("/projects"), created.json()["id"])
+    annotator = client_for("annotator", project=created.json()["id"])
+    card = _card(annotator.get("/projects"), created.json()["id"])
     assert "Nothing to label yet" in card and "upload" not in card.lower()
     assert "upload media to start" in _card(manager.get("/projects"), created.json()["id"])
 

@@ -37,9 +37,9 @@ def test_filter_the_queue_and_walk_it_with_the_arrow_keys(
     screenshot: Callable[[str], Path],
 ) -> None:
     manager = make_user("manager")
-    make_user("annotator", username="noor")
+    noor = make_user("annotator", username="noor")
     project_id = labeling_project(
-        runtime, manager, count=5, name="Queue", categories=("cat", "dog")
+        runtime, manager, count=5, name="Queue", categories=("cat", "dog"), members=(noor,)
     )
     sign_in(page, "noor")
     page.goto(f"/projects/{project_id}/label")

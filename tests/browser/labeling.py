@@ -1,4 +1,5 @@
-"""Projects for the labeling-page browser tests: generated images in an image project."""
+"""Projects for the labeling-page browser tests: generated images in an image project, with
+the people who work on it as its members."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from PIL import Image
 from scholia.core import projects, uploads
 from scholia.core.models import User
 from scholia.core.runtime import Runtime
+from tests.conftest import add_member
 
 
 def images(count: int) -> list[tuple[str, bytes]]:
@@ -33,8 +35,13 @@ def labeling_project(
     annotation_types: Sequence[str] = ("classification",),
     categories: Sequence[str] = ("cat", "dog", "bird"),
     settings: dict[str, Any] | None = None,
+    members: Sequence[User] = (),
 ) -> int:
-    """A project with ``count`` generated images in it; returns its id."""
+    """A project with ``count`` generated images in it; returns its id.
+
+    ``manager`` creates it (so is its first manager); each of ``members`` joins it with the
+    highest project role of their account (``add_member``): an annotator as annotator, an
+    adjudicator as adjudicator."""
     assert manager.id is not None
     with runtime.session() as session:
         project = projects.create_project(
@@ -56,4 +63,6 @@ def labeling_project(
         actor_id=manager.id,
     )
     assert len(result.created) == count, result.problems
+    for user in members:
+        add_member(runtime, project_id, user)
     return project_id

@@ -41,7 +41,13 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
     ben = make_user("annotator", username="ben")
     ada = make_user("adjudicator", username="ada")
     project_id = labeling_project(
-        runtime, manager, count=1, name="Pets", categories=("cat", "dog"), settings={"overlap": 2}
+        runtime,
+        manager,
+        count=1,
+        name="Pets",
+        categories=("cat", "dog"),
+        settings={"overlap": 2},
+        members=(ana, ben, ada),
     )
     with runtime.session() as session:
         item = session.exec(select(Item).where(col(Item.project_id) == project_id)).one()
@@ -170,16 +176,17 @@ def test_an_adjudicator_gives_a_label_of_their_own_with_the_types_editor(
         item = session.exec(select(Item).where(col(Item.project_id) == project_id)).one()
     assert item.id is not None
     for category in (CAT, DOG):
+        annotator = make_user("annotator", project=project_id)
         with runtime.session() as session:
             annotations.submit(
                 session,
                 runtime.plugins,
                 item_id=item.id,
-                annotator_id=make_user("annotator").id,  # type: ignore[arg-type]
+                annotator_id=annotator.id,  # type: ignore[arg-type]
                 annotation_type="classification",
                 payload={"category_ids": [category]},
             )
-    make_user("adjudicator", username="ivy")
+    make_user("adjudicator", username="ivy", project=project_id)
     sign_in(page, "ivy")
     page.goto(f"/projects/{project_id}/adjudication/{item.id}")
     own = page.locator("[data-own-label]")

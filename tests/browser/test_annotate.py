@@ -16,6 +16,7 @@ from scholia.core import items, projects
 from scholia.core.annotations import current_annotations
 from scholia.core.models import Annotation, Item, Project, User
 from scholia.core.runtime import Runtime
+from tests.conftest import add_member
 
 from .conftest import sign_in
 
@@ -197,6 +198,7 @@ def test_a_rating_of_one_needs_a_comment(
     otto = make_user("annotator", username="otto")
     mara = make_user("manager", username="mara")
     project = make_project(runtime, mara)
+    add_member(runtime, project, otto)
     item = add_item(runtime, project, mara, "green.png")
 
     sign_in(page, "otto")

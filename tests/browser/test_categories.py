@@ -127,7 +127,6 @@ def test_an_annotator_sees_categories_read_only(
     page: Page, runtime: Runtime, make_user: Callable[..., User]
 ) -> None:
     mara = make_user("manager", username="mara")
-    make_user("annotator", username="otto")
     with runtime.session() as session:
         project = projects.create_project(
             session,
@@ -138,6 +137,7 @@ def test_an_annotator_sees_categories_read_only(
             annotation_types=["classification"],
             categories=["cat", "dog"],
         )
+    make_user("annotator", username="otto", project=project)
     sign_in(page, "otto")
     page.goto(f"/projects/{project.id}/categories")
     expect(page.locator("ol.cat-list > li")).to_have_count(2)

@@ -50,7 +50,7 @@ def test_create_a_version_watch_it_build_and_see_a_held_one_s_report(
     make_user: Callable[..., User],
     screenshot: Callable[[str], Path],
 ) -> None:
-    make_user("manager", username="mara")
+    make_user("manager", username="mara", project=labeled["project"])
     sign_in(page, "mara")
     page.goto(f"/projects/{labeled['project'].id}")
     page.get_by_role("link", name="Datasets").click()

@@ -26,8 +26,8 @@ def test_mark_gold_from_the_item_page_then_suspend_and_lift(
     _, project, production, golden = gold_project(
         runtime, production=3, gold_items=3, gold={"window": 3, "min_count": 3}
     )
-    make_user("manager", username="mara")
-    ann = make_user("annotator", username="otto")
+    make_user("manager", username="mara", project=project)
+    ann = make_user("annotator", username="otto", project=project)
     sign_in(page, "mara")
     page.goto(f"/projects/{project.id}/items/{production[0]}")
     form = page.locator("[data-gold-form=classification]")

@@ -42,7 +42,7 @@ def test_label_hundreds_of_images_with_the_keyboard_through_reloads(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="kai")
-    project_id = labeling_project(runtime, manager, count=IMAGES)
+    project_id = labeling_project(runtime, manager, count=IMAGES, members=(annotator,))
     sign_in(page, "kai")
     page.goto(f"/projects/{project_id}/label")
     typed: dict[int, int] = {}
@@ -105,6 +105,7 @@ def test_undo_withdraws_the_last_label_and_skip_marks_the_item_skipped(
         name="Undo",
         categories=("yes", "no"),
         settings={"annotation_options": {"classification": {"mode": "multi"}}},
+        members=(annotator,),
     )
     sign_in(page, "lee")
     page.goto(f"/projects/{project_id}/label")
@@ -131,7 +132,7 @@ def test_multi_label_clearing_the_last_category_withdraws_the_label(
     page: Page, runtime: Runtime, make_user: Callable[..., User]
 ) -> None:
     manager = make_user("manager")
-    make_user("annotator", username="mo")
+    mo = make_user("annotator", username="mo")
     project_id = labeling_project(
         runtime,
         manager,
@@ -139,6 +140,7 @@ def test_multi_label_clearing_the_last_category_withdraws_the_label(
         name="Clear",
         categories=("yes", "no"),
         settings={"annotation_options": {"classification": {"mode": "multi"}}},
+        members=(mo,),
     )
     sign_in(page, "mo")
     page.goto(f"/projects/{project_id}/label")
@@ -181,7 +183,12 @@ def test_with_classification_and_rating_keys_go_to_the_active_editor(
     manager = make_user("manager")
     annotator = make_user("annotator", username="ada")
     project_id = labeling_project(
-        runtime, manager, count=3, name="Both", annotation_types=("classification", "rating")
+        runtime,
+        manager,
+        count=3,
+        name="Both",
+        annotation_types=("classification", "rating"),
+        members=(annotator,),
     )
     sign_in(page, "ada")
     page.goto(f"/projects/{project_id}/label")

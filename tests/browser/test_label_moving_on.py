@@ -36,7 +36,12 @@ def test_with_classification_and_rating_the_page_waits_for_both(
     manager = make_user("manager")
     annotator = make_user("annotator", username="bo")
     project_id = labeling_project(
-        runtime, manager, count=3, name="Two types", annotation_types=("classification", "rating")
+        runtime,
+        manager,
+        count=3,
+        name="Two types",
+        annotation_types=("classification", "rating"),
+        members=(annotator,),
     )
     sign_in(page, "bo")
     page.goto(f"/projects/{project_id}/label")
@@ -67,8 +72,8 @@ def test_after_correcting_an_earlier_label_the_page_goes_to_the_next_item_to_do(
     page: Page, runtime: Runtime, make_user: Callable[..., User]
 ) -> None:
     manager = make_user("manager")
-    make_user("annotator", username="cy")
-    project_id = labeling_project(runtime, manager, count=4, name="Onwards")
+    cy = make_user("annotator", username="cy")
+    project_id = labeling_project(runtime, manager, count=4, name="Onwards", members=(cy,))
     sign_in(page, "cy")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")

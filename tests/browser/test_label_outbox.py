@@ -55,7 +55,7 @@ def test_a_refused_label_stays_with_its_reason_until_retried_or_discarded(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="ines")
-    project_id = labeling_project(runtime, manager, count=4, name="Refused")
+    project_id = labeling_project(runtime, manager, count=4, name="Refused", members=(annotator,))
     sign_in(page, "ines")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
@@ -118,6 +118,7 @@ def test_a_new_label_on_the_same_item_resolves_the_refused_one(
         count=2,
         name="Fixed",
         settings={"annotation_options": {"classification": {"mode": "multi"}}},
+        members=(annotator,),
     )
     sign_in(page, "oto")
     page.goto(f"/projects/{project_id}/label")
@@ -148,6 +149,7 @@ def test_with_the_server_out_of_reach_the_outbox_says_what_waits_and_sends_it_la
         count=1,
         name="Offline",
         settings={"annotation_options": {"classification": {"mode": "multi"}}},
+        members=(annotator,),
     )
     sign_in(page, "pia")
     page.goto(f"/projects/{project_id}/label")
@@ -170,7 +172,7 @@ def test_the_empty_queue_page_lists_what_was_not_saved(
 ) -> None:
     manager = make_user("manager")
     annotator = make_user("annotator", username="ulf")
-    project_id = labeling_project(runtime, manager, count=1, name="Last")
+    project_id = labeling_project(runtime, manager, count=1, name="Last", members=(annotator,))
     sign_in(page, "ulf")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")

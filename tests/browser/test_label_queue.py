@@ -41,7 +41,7 @@ def test_filter_the_queue_and_walk_it_with_the_arrow_keys(
     manager = make_user("manager")
     noor = make_user("annotator", username="noor")
     project_id = labeling_project(
-        runtime, manager, count=5, name="Queue", categories=("cat", "dog")
+        runtime, manager, count=5, name="Queue", categories=("cat", "dog"), members=(noor,)
     )
     # Noor holds all five (the page itself holds only the item shown and the next two).
     with runtime.session() as session:

@@ -38,8 +38,10 @@ def test_fit_enlarges_a_small_image_and_one_to_one_shows_its_own_size(
     screenshot: Callable[[str], Path],
 ) -> None:
     manager = make_user("manager")
-    make_user("annotator", username="dee")
-    project_id = labeling_project(runtime, manager, count=1, name="Small")  # 24 × 16 images
+    dee = make_user("annotator", username="dee")
+    project_id = labeling_project(
+        runtime, manager, count=1, name="Small", members=(dee,)
+    )  # 24 × 16 images
     sign_in(page, "dee")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")

@@ -42,7 +42,7 @@ def test_register_a_model_activate_it_and_suggest_for_unlabeled(
     corrupt = tmp_path / "broken.onnx"
     corrupt.write_bytes(b"this is not an ONNX graph")
     project = colour_project(api_for, count=9)
-    make_user("manager", username="mara")
+    make_user("manager", username="mara", project=project)
     sign_in(page, "mara")
     page.goto(f"/projects/{project['id']}")
     page.get_by_role("link", name="Models").click()
@@ -95,7 +95,7 @@ def test_register_a_model_activate_it_and_suggest_for_unlabeled(
     shot("4-done")
 
     # Annotators decide on three suggestions: the outcome log fills in.
-    annotator = api_for("annotator")
+    annotator = api_for("annotator", project=project)
     for n, item in enumerate(project["items"][:3]):
         (shown,) = annotator.get(f"/api/v1/items/{item['id']}/suggestions").json()
         action = "dismiss" if n == 2 else "accept"
@@ -137,7 +137,7 @@ def test_the_whole_way_in_the_browser_register_suggest_accept_with_a_and_read_pr
     model_file = tmp_path / "colours.onnx"
     config = train_colour_classifier(model_file, NAMES)["config"]
     project = colour_project(api_for, count=3)
-    make_user("manager", username="mona")
+    make_user("manager", username="mona", project=project)
     sign_in(page, "mona")
     page.goto(f"/projects/{project['id']}/models")
     form = page.locator("form#register")
@@ -153,7 +153,7 @@ def test_the_whole_way_in_the_browser_register_suggest_accept_with_a_and_read_pr
     expect(page.locator("tbody.job").first).to_have_attribute("data-status", "done")
 
     page.context.clear_cookies()
-    make_user("annotator", username="anton")
+    make_user("annotator", username="anton", project=project)
     sign_in(page, "anton")
     red = project["items"][0]
     page.goto(f"/projects/{project['id']}/label/{red['id']}")
@@ -164,7 +164,7 @@ def test_the_whole_way_in_the_browser_register_suggest_accept_with_a_and_read_pr
     expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
 
     page.context.clear_cookies()
-    make_user("reviewer", username="renate")
+    make_user("reviewer", username="renate", project=project)
     sign_in(page, "renate")
     page.goto(f"/projects/{project['id']}/items/{red['id']}")
     expect(page.locator("#annotations [data-provenance]")).to_have_text(

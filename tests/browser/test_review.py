@@ -33,7 +33,7 @@ def test_filter_select_and_bulk_approve(
         runtime, 12, lambda i: NAMES[i % 3], categories=tuple(NAMES)
     )
     dogs = [i for n, i in enumerate(ids) if n % 3 == 1]
-    reviewer = make_user("reviewer", username="rita")
+    reviewer = make_user("reviewer", username="rita", project=project_id)
     sign_in(page, "rita")
 
     page.goto(f"/projects/{project_id}")

@@ -54,7 +54,7 @@ def test_accept_a_suggestion_with_a_and_see_provenance_name_the_model_version(
     for item in items[:5]:  # the last one gets no suggestion
         manager.post(f"/api/v1/items/{item['id']}/suggest").raise_for_status()
     red, bare = items[0], items[5]
-    make_user("annotator", username="ana")
+    make_user("annotator", username="ana", project=project)
     sign_in(page, "ana")
 
     page.goto(f"/projects/{project['id']}/label/{bare['id']}")
@@ -97,12 +97,13 @@ def test_accept_a_suggestion_with_a_and_see_provenance_name_the_model_version(
     assert annotation["source"] == "suggestion"
     assert annotation["model_version"] == "1.0"
     assert annotation["payload"] == {"category_ids": [project["categories"]["red"]]}
-    (suggestion,) = api_for("annotator").get(f"/api/v1/items/{red['id']}/suggestions").json()
+    annotator = api_for("annotator", project=project)
+    (suggestion,) = annotator.get(f"/api/v1/items/{red['id']}/suggestions").json()
     assert annotation["suggestion_id"] == suggestion["id"]
 
     # The reviewer sees where the label came from on the item's page.
     page.context.clear_cookies()
-    make_user("reviewer", username="rita")
+    make_user("reviewer", username="rita", project=project)
     sign_in(page, "rita")
     page.goto(f"/projects/{project['id']}/items/{red['id']}")
     provenance = page.locator("#annotations [data-provenance]")
@@ -125,7 +126,7 @@ def test_anti_anchoring_reveals_the_suggestion_after_the_first_label_without_adv
     ).raise_for_status()
     run_job(manager, project["id"])
     green = project["items"][1]
-    make_user("annotator", username="ana")
+    make_user("annotator", username="ana", project=project)
     sign_in(page, "ana")
     page.goto(f"/projects/{project['id']}/label/{green['id']}")
     card = page.locator('[data-suggestion="classification"]')
@@ -165,7 +166,7 @@ def test_dismiss_a_suggestion_and_undo_an_accepted_one(
     manager, blue, red = project["manager"], project["items"][2], project["items"][3]
     for item in (blue, red):
         manager.post(f"/api/v1/items/{item['id']}/suggest").raise_for_status()
-    make_user("annotator", username="ana")
+    make_user("annotator", username="ana", project=project)
     sign_in(page, "ana")
     page.goto(f"/projects/{project['id']}/label/{red['id']}")
     card = page.locator('[data-suggestion="classification"]')

@@ -107,8 +107,8 @@ def test_a_segment_drawn_with_the_keyboard_is_stored_on_frames_and_seen_in_revie
     make_user: Callable[..., User],
     screenshot: Callable[[str], Path],
 ) -> None:
-    make_user("annotator", username="noor")
-    make_user("reviewer", username="rita")
+    make_user("annotator", username="noor", project=video["project_id"])
+    make_user("reviewer", username="rita", project=video["project_id"])
     fps = video["meta"]["fps"]
     assert fps == FPS
     sign_in(page, "noor")
@@ -175,14 +175,17 @@ def test_a_segment_drawn_with_the_keyboard_is_stored_on_frames_and_seen_in_revie
     expect(page.locator("[data-segments-frame]")).to_have_text(f"frame 3 / {FRAMES - 1}")
     screenshot("2-review")
 
-    # The reviewer holds no slot on the item: a segment drawn here is refused by the server,
-    # the card says why, and the editor goes back to what is stored (nothing of the reviewer's).
+    # A reviewer is not an annotator of the project: a segment drawn here is refused by the
+    # server, the card says why, and the editor goes back to what is stored (nothing of the
+    # reviewer's).
     _press(page, "[")
     _press(page, ".", 2)
     _press(page, "]")
     _press(page, "1")
     status = page.locator("[data-editor-root=segments] [data-editor-status]")
-    expect(status).to_contain_text("Item 1 is already assigned to other annotators")
+    expect(status).to_contain_text(
+        "This needs the annotator role in this project; you are a reviewer here."
+    )
     expect(status).to_have_attribute("data-state", "error")
     expect(page.locator("[data-editor-root=segments] [data-segment]")).to_have_count(0)
     expect(drawn).to_have_count(1)
@@ -195,7 +198,7 @@ def test_bad_moves_on_the_timeline_are_refused_and_explained(
     make_user: Callable[..., User],
     screenshot: Callable[[str], Path],
 ) -> None:
-    make_user("annotator", username="noor")
+    make_user("annotator", username="noor", project=video["project_id"])
     sign_in(page, "noor")
     _open_editor(page, video)
     message = page.locator("[data-segments-message]")
@@ -269,7 +272,7 @@ def test_bad_moves_on_the_timeline_are_refused_and_explained(
 def test_the_media_handler_serves_the_byte_ranges_a_video_seeks_with(
     page: Page, video: dict[str, Any], make_user: Callable[..., User]
 ) -> None:
-    make_user("annotator", username="noor")
+    make_user("annotator", username="noor", project=video["project_id"])
     sign_in(page, "noor")
     _open_editor(page, video)
     url = page.locator("[data-segments-video]").get_attribute("src")
@@ -298,7 +301,7 @@ def test_the_media_handler_serves_the_byte_ranges_a_video_seeks_with(
 def test_the_item_page_redraws_the_timeline_after_a_save_from_its_editor(
     page: Page, video: dict[str, Any], manager_api: httpx.Client, make_user: Callable[..., User]
 ) -> None:
-    make_user("annotator", username="noor")
+    make_user("annotator", username="noor", project=video["project_id"])
     sign_in(page, "noor")
     _open_editor(page, video)  # claims the item, so noor holds its slot
     page.goto(f"/projects/{video['project_id']}/items/{video['item_id']}")
@@ -322,7 +325,7 @@ def test_the_item_page_redraws_the_timeline_after_a_save_from_its_editor(
 def test_the_playhead_follows_playback_and_the_pointer(
     page: Page, video: dict[str, Any], make_user: Callable[..., User]
 ) -> None:
-    make_user("annotator", username="noor")
+    make_user("annotator", username="noor", project=video["project_id"])
     sign_in(page, "noor")
     _open_editor(page, video)
     player = "document.querySelector('[data-segments-video]')"

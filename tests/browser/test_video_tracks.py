@@ -143,7 +143,7 @@ def test_a_track_drawn_moved_and_marked_outside_is_stored_and_interpolated(
     make_user: Callable[..., User],
     screenshot: Callable[[str], Any],
 ) -> None:
-    make_user("annotator", username="kai")
+    make_user("annotator", username="kai", project=video_item["project_id"])
     sign_in(page, "kai")
     frame = open_editor(page, video_item)
 
@@ -207,7 +207,7 @@ def test_a_box_past_the_edge_is_clamped_resized_and_a_refused_save_says_why(
     make_user: Callable[..., User],
     screenshot: Callable[[str], Any],
 ) -> None:
-    make_user("annotator", username="kai")
+    make_user("annotator", username="kai", project=video_item["project_id"])
     sign_in(page, "kai")
     frame = open_editor(page, video_item)
     message = page.locator("[data-tracks-message]")
@@ -255,7 +255,7 @@ def test_the_editor_interpolates_every_frame_as_tracks_py_does(
 ) -> None:
     """shapeAt() in tracks.js against tracks.shape_at on a track that is occluded, leaves,
     comes back and holds its last box to the end."""
-    make_user("annotator", username="kai")
+    make_user("annotator", username="kai", project=video_item["project_id"])
     sign_in(page, "kai")
     open_editor(page, video_item)
     # frame, x, y, width, height, outside, occluded

@@ -19,7 +19,7 @@ from scholia.core.models import Item, User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
 
-from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS
+from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, add_member
 from ..video import clips
 from .conftest import sign_in
 
@@ -85,8 +85,9 @@ def test_a_truncated_video_fails_with_the_reason_and_can_be_retried(
     tmp_path: Path,
     screenshot: Callable[[str], Any],
 ) -> None:
-    make_user("manager", username="maria")
+    maria = make_user("manager", username="maria")
     project_id = image_project(runtime, make_user("manager"))
+    add_member(runtime, project_id, maria)
     whole = clips.variable_rate(tmp_path / "whole.mkv", frames=40)
     cut = clips.truncated(whole, tmp_path / "cut.mkv", keep=0.6)
     sign_in(page, "maria")

@@ -8,9 +8,11 @@ from collections.abc import Callable
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import col, select
 
+from scholia.core import queue
 from scholia.core.annotations import current_annotations
-from scholia.core.models import User
+from scholia.core.models import Item, User
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in
@@ -73,9 +75,14 @@ def test_after_correcting_an_earlier_label_the_page_goes_to_the_next_item_to_do(
 ) -> None:
     manager = make_user("manager")
     cy = make_user("annotator", username="cy")
-    # Three items: the page holds them all from the start (the one shown and two ahead), so
-    # the queue panel's order (by id) is the whole queue whatever the annotator's shuffle.
+    # Cy holds all three before the page opens, so the page starts on the first by id and the
+    # queue panel's order is the whole queue, whatever the annotator's shuffle.
     project_id = labeling_project(runtime, manager, count=3, name="Onwards", members=(cy,))
+    with runtime.session() as session:
+        for item in session.exec(
+            select(Item).where(col(Item.project_id) == project_id).order_by(col(Item.id))
+        ):
+            queue.ensure_slot(session, item, cy.id)  # type: ignore[arg-type]
     sign_in(page, "cy")
     page.goto(f"/projects/{project_id}/label")
     page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")

@@ -64,6 +64,9 @@ def test_a_refused_label_stays_with_its_reason_until_retried_or_discarded(
     # Between the page load and the key, the manager deletes "cat": the submit gets 422.
     _set_deleted(runtime, project_id, manager, True)
     page.keyboard.press("1")
+    # The page moves on without waiting for the answer; the refusal shows on the next item.
+    page.wait_for_url(lambda url: not url.endswith(f"/label/{first}"))
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
     refused = page.locator("[data-refused-op]")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text(DELETED)
@@ -92,6 +95,8 @@ def test_a_refused_label_stays_with_its_reason_until_retried_or_discarded(
     assert second != first
     _set_deleted(runtime, project_id, manager, True)
     page.keyboard.press("1")
+    page.wait_for_url(lambda url: not url.endswith(f"/label/{second}"))
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
     expect(refused).to_have_count(1)
     expect(refused).to_contain_text(DELETED)
     page.reload()

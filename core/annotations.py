@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 from sqlalchemy import bindparam, delete, func, insert
+from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
@@ -33,6 +34,7 @@ from .models import (
     Project,
     Suggestion,
 )
+from .models.types import utcnow
 from .plugins import Plugins
 from .projects import settings_of
 
@@ -115,7 +117,8 @@ def _current_statement() -> Any:
 
 def _submit_read_statement() -> Any:
     """The item, its project, the current schema version (its snapshot of the categories is
-    what validation needs) and the current guideline's id, in one read, which also locks the
+    what validation needs), the current guideline's id and whether it has suggestions, in one
+    read, which also locks the
     item's row (as ``lifecycle.lock`` does, without a round trip of its own): concurrent
     writes on one item run one after another, each seeing every label committed before it."""
     older = aliased(LabelSchemaVersion)
@@ -133,8 +136,16 @@ def _submit_read_statement() -> Any:
         .correlate(Item)
         .scalar_subquery()
     )
-    return (
-        select(Item, Project, LabelSchemaVersion, latest_guideline)
+    # Whether the item has a suggestion at all: most have none, and then the submission need
+    # not look for the one it answers.
+    suggested = (
+        select(Suggestion.id)
+        .where(col(Suggestion.item_id) == col(Item.id))
+        .correlate(Item)
+        .exists()
+    )
+    return (  # SQLAlchemy's select: SQLModel's types stop at four columns
+        sa_select(Item, Project, LabelSchemaVersion, latest_guideline, suggested)
         .join(Project, col(Project.id) == col(Item.project_id))
         .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
         .where(col(Item.id) == bindparam("item_id"))
@@ -271,7 +282,7 @@ def submit(
     found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
     if found is None:
         raise NotFound("item", item_id)
-    item, project, schema, guideline_id = found
+    item, project, schema, guideline_id, suggested = found
     assert project.id is not None
 
     if client_op_id is not None:
@@ -301,6 +312,11 @@ def submit(
 
     slot = queue.ensure_slot(session, item, annotator_id)
     annotation = Annotation(
+        # Defaults passed, not left to the model: pydantic inspects each default factory's
+        # signature on every object built, which cost more than the insert.
+        id=uuid.uuid4(),
+        created_at=utcnow(),
+        quality_flags=[],
         item_id=item_id,
         project_id=project.id,
         assignment_id=slot.id,
@@ -322,13 +338,18 @@ def submit(
     _insert(session, annotation)
     queue.mark_submitted(session, slot)
     settings = settings_of(project)
-    suggestions.note_label(session, kind, annotation, decoded, settings.suggestions.reveal)
+    if suggested:
+        suggestions.note_label(session, kind, annotation, decoded, settings.suggestions.reveal)
     current = [a for a in before if a.id != supersedes_id] + [annotation]
     _refresh_item_categories(session, plugins, item, current, had_any=bool(before))
     if item.is_gold:
         gold.record_answer(session, plugins, item, annotation)  # gold items keep their state
     else:
-        consensus.settle(session, plugins, item, settings, annotator_id)
+        # The first label on an item, from a slot that counts, is all the item's valid work.
+        first = not before and slot.voided_at is None
+        consensus.settle(
+            session, plugins, item, settings, annotator_id, valid=[annotation] if first else None
+        )
     audit.record(
         session,
         actor_id=annotator_id,

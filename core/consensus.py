@@ -18,7 +18,7 @@ from itertools import combinations
 from typing import Any
 
 import msgspec
-from sqlalchemy import func, or_
+from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from . import lifecycle
@@ -43,19 +43,15 @@ def payload_key(annotation: Annotation) -> str:
     return json.dumps(annotation.payload, sort_keys=True, separators=(",", ":"))
 
 
-def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, list[Annotation]]:
-    """The current annotations of each item that still count: not superseded, not withdrawn,
-    not from a voided slot (their annotator's work was queued for re-annotation)."""
-    if not item_ids:
-        return {}
+def _valid_statement() -> Any:
+    item_ids: Any = bindparam("item_ids", expanding=True)
     superseded = select(Annotation.supersedes_id).where(
         col(Annotation.item_id).in_(item_ids), col(Annotation.supersedes_id).is_not(None)
     )
     voided = select(Assignment.id).where(
         col(Assignment.item_id).in_(item_ids), col(Assignment.voided_at).is_not(None)
     )
-    found: dict[int, list[Annotation]] = {}
-    for annotation in session.exec(
+    return (
         select(Annotation)
         .where(
             col(Annotation.item_id).in_(item_ids),
@@ -67,7 +63,20 @@ def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, li
             ),
         )
         .order_by(col(Annotation.created_at), col(Annotation.id))
-    ):
+    )
+
+
+_VALID = _valid_statement()
+"""Built once: every submission that completes an item reads it."""
+
+
+def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, list[Annotation]]:
+    """The current annotations of each item that still count: not superseded, not withdrawn,
+    not from a voided slot (their annotator's work was queued for re-annotation)."""
+    if not item_ids:
+        return {}
+    found: dict[int, list[Annotation]] = {}
+    for annotation in session.exec(_VALID, params={"item_ids": list(item_ids)}):
         found.setdefault(annotation.item_id, []).append(annotation)
     return found
 
@@ -128,12 +137,15 @@ def settle(
     item: Item,
     settings: ProjectSettings,
     actor_id: int | None,
+    valid: list[Annotation] | None = None,
 ) -> Verdict | None:
     """After a submission on ``item``: move it as far as its annotators' work allows.
 
     The caller holds the item's lock (``lifecycle.lock``), so the labels counted here are all
     those committed on it: of two submissions completing an item, the second settles it.
-    Items past labeling (a correction on a reviewed item, say) keep their state."""
+    Items past labeling (a correction on a reviewed item, say) keep their state. A caller that
+    already knows the item's valid annotations (the first label on an item) passes them as
+    ``valid``, which saves reading them again on the hot path."""
     assert item.id is not None
     if item.status in (ItemState.unlabeled, ItemState.skipped):
         lifecycle.transition(
@@ -141,7 +153,7 @@ def settle(
         )
     if item.status != ItemState.in_progress:
         return None
-    current = valid_annotations(session, [item.id]).get(item.id, [])
+    current = valid if valid is not None else valid_annotations(session, [item.id]).get(item.id, [])
     done = len({a.annotator_id for a in current})
     if done < settings.overlap:
         return None

@@ -127,19 +127,26 @@ def store(
     return [row["id"] for row in rows]
 
 
+_CURRENT = (
+    select(Suggestion)
+    .join(Model, col(Model.id) == col(Suggestion.model_id))
+    .where(
+        col(Suggestion.item_id) == bindparam("item_id"),
+        col(Suggestion.annotation_type) == bindparam("annotation_type"),
+        col(Suggestion.status) != SuggestionStatus.superseded,
+        col(Model.status) == "active",
+    )
+    .order_by(col(Suggestion.created_at).desc())
+    .limit(1)
+)
+"""Built once: every label submission asks it (building the statement cost more than running
+it on an item without suggestions)."""
+
+
 def current(session: Session, item_id: int, annotation_type: str) -> Suggestion | None:
     """The item's current suggestion of this type from its project's active model."""
     return session.exec(
-        select(Suggestion)
-        .join(Model, col(Model.id) == col(Suggestion.model_id))
-        .where(
-            col(Suggestion.item_id) == item_id,
-            col(Suggestion.annotation_type) == annotation_type,
-            col(Suggestion.status) != SuggestionStatus.superseded,
-            col(Model.status) == "active",
-        )
-        .order_by(col(Suggestion.created_at).desc())
-        .limit(1)
+        _CURRENT, params={"item_id": item_id, "annotation_type": annotation_type}
     ).first()
 
 

@@ -1,7 +1,11 @@
-"""The plugin hooks: this file is their reference documentation.
+"""The plugin hooks: their docstrings, and those of ``scholia.core.contributions``, are the
+reference (``docs/plugin_hooks.md`` is generated from them by ``scripts/plugin_hooks_doc.py``).
 
-Every hook has the register-callback shape: it receives ``register``, a callable that takes one
-contribution (see ``scholia.core.contributions``). Call it once per thing your plugin adds::
+Scholia finds plugins through the entry-point group ``scholia`` and calls their hooks once, at
+start-up. Every hook has the same shape: it receives ``register``, a callable taking one
+*contribution* (a frozen dataclass from ``scholia.core.contributions``). Call it once per thing
+your plugin adds; implement only the hooks you need, with ``@hookimpl`` from
+``scholia.core.hookspecs``::
 
     from scholia.core.hookspecs import hookimpl
     from scholia.core.contributions import MenuLink
@@ -10,10 +14,22 @@ contribution (see ``scholia.core.contributions``). Call it once per thing your p
     def register_menu_links(register):
         register(MenuLink(name="reports", label="Reports", href="/reports"))
 
-The host checks every contribution, refuses duplicate names, and records which plugin gave what,
-so the return shape never has to change. A plugin implements only the hooks it needs. Hooks are
-called once, when plugins are loaded at start-up; none is ``firstresult`` or ``historic``
-because registration collects from every plugin and happens before anything else runs.
+The host checks each contribution (``check()``), refuses duplicate names, and records which
+plugin gave what: ``scholia plugins`` and the Plugins page show it, so the return shape never
+has to change. A plugin whose import fails, that implements a hook that does not exist (a
+misspelling), or that registers something invalid is reported with its error and skipped as a
+whole; Scholia keeps running. No hook is ``firstresult`` or ``historic``: registration collects
+from every plugin and happens before anything else runs.
+
+Built-in behaviour is registered as *default plugins*. An installed plugin may replace a
+default contribution by registering the same name; two installed plugins may not share one.
+
+Plugins bring ``templates/`` and ``static/`` folders beside their module. Templates are
+searched before the core's (``default:base.html`` names the core original, to extend it);
+static files are served under ``/static/plugins/<distribution name>/``.
+
+``SCHOLIA_LOAD_PLUGINS`` (comma-separated distribution names; empty for none) chooses which
+installed plugins load. See ``examples/rating`` for a complete plugin to copy.
 """
 
 from __future__ import annotations

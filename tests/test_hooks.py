@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 import io
 import re
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -530,6 +531,16 @@ def test_every_hook_is_documented_with_its_signature() -> None:
             f"docs/plugin_hooks.md must show `{hook}{signature}` in a python code block"
         )
     assert set(documented) == set(HOOKS), "the docs describe hooks that do not exist"
+
+
+def test_the_hook_reference_is_generated_from_the_docstrings() -> None:
+    """docs/plugin_hooks.md is what scripts/plugin_hooks_doc.py makes of the hookspecs' and the
+    contributions' docstrings today: a docstring changed without regenerating fails here."""
+    generator = DOCS.parent.parent / "scripts" / "plugin_hooks_doc.py"
+    done = subprocess.run(
+        [sys.executable, str(generator), "--check"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_every_hook_accepts_exactly_one_contribution_kind() -> None:

@@ -16,17 +16,23 @@ from scholia.core.runtime import Runtime
 from .conftest import png_bytes, seed
 
 
-def _project(runtime: Runtime, **settings: Any) -> tuple[User, Project, list[int]]:
-    """A single-label classification project (cat, dog, bird) with three images."""
+def _project(
+    runtime: Runtime,
+    types: tuple[str, ...] = ("classification",),
+    images: int = 3,
+    **settings: Any,
+) -> tuple[User, Project, list[int]]:
+    """A project of ``types`` (by default single-label classification) with categories cat,
+    dog and bird, and three images (or ``images``)."""
     owner, project, first = seed(
         runtime,
-        annotation_types=("classification",),
+        annotation_types=types,
         categories=("cat", "dog", "bird"),
         settings=settings,
     )
     ids = [first.id]
     with runtime.session() as session:
-        for n in range(2):
+        for n in range(images - 1):
             ids.append(
                 items.ingest(
                     session,
@@ -34,7 +40,7 @@ def _project(runtime: Runtime, **settings: Any) -> tuple[User, Project, list[int
                     runtime.plugins,
                     project,
                     name=f"more{n}.png",
-                    source=io.BytesIO(png_bytes(colour=(10, 60 * n, 200))),
+                    source=io.BytesIO(png_bytes(colour=(10, (60 * n) % 256, 200))),
                     actor_id=owner.id,  # type: ignore[arg-type]
                 ).item.id
             )

@@ -47,16 +47,20 @@ def _project(
     return owner, project, ids  # type: ignore[return-value]
 
 
-def _label(runtime: Runtime, user: User, item_id: int, category: int) -> None:
+def _submit(runtime: Runtime, user: User, item_id: int, type_name: str, payload: Any) -> None:
     with runtime.session() as session:
         annotations.submit(
             session,
             runtime.plugins,
             item_id=item_id,
             annotator_id=user.id,  # type: ignore[arg-type]
-            annotation_type="classification",
-            payload={"category_ids": [category]},
+            annotation_type=type_name,
+            payload=payload,
         )
+
+
+def _label(runtime: Runtime, user: User, item_id: int, category: int) -> None:
+    _submit(runtime, user, item_id, "classification", {"category_ids": [category]})
 
 
 def _status(runtime: Runtime, item_id: int) -> str:

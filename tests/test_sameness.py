@@ -5,44 +5,24 @@ type that leaves agreement or aggregate out. The types are a test-only plugin's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlmodel import select
 
-from scholia.core import adjudication, annotations, comparison, datasets, gold
+from scholia.core import adjudication, comparison, datasets, gold
 from scholia.core.consensus import valid_annotations
-from scholia.core.models import GoldResult, Item, User
+from scholia.core.models import GoldResult, User
 from scholia.core.plugins import Plugins, describe_plugins
 from scholia.core.quality import signals
 from scholia.core.runtime import Runtime
 
 from .graded_plugin import Flag, Span, overlap, with_graded_types
-from .test_consensus import _project
+from .test_consensus import _project, _status, _submit
 
 
 @pytest.fixture
 def plugins() -> Plugins:
     return with_graded_types()
-
-
-def _submit(runtime: Runtime, user: User, item_id: int, type_name: str, payload: Any) -> None:
-    with runtime.session() as session:
-        annotations.submit(
-            session,
-            runtime.plugins,
-            item_id=item_id,
-            annotator_id=user.id,  # type: ignore[arg-type]
-            annotation_type=type_name,
-            payload=payload,
-        )
-
-
-def _status(runtime: Runtime, item_id: int) -> str:
-    with runtime.session() as session:
-        item = session.get(Item, item_id)
-        assert item is not None
-        return item.status
 
 
 # --- defaults at registration ---------------------------------------------------------------

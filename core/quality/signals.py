@@ -627,7 +627,6 @@ def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
         select(_A.c.item_id, _A.c.annotation_type, _A.c.annotator_id, cast(_A.c.payload, Text), day)
         .select_from(_joined())
         .where(*_counted(project_id, None))
-        .order_by(_A.c.id)
     ).all()
     if not rows:
         return None
@@ -637,8 +636,8 @@ def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
     unit_key += np.array([type_code[t] for t in type_names], dtype=np.int64)
     _, unit = np.unique(unit_key, return_inverse=True)
     everyone = np.fromiter(annotators, dtype=np.int64, count=len(rows))
-    # One rating per annotator and unit, their last: an observer rates a unit once.
-    _, last = np.unique(np.stack([unit, everyone], axis=1)[::-1], axis=0, return_index=True)
+    # One rating per annotator and unit (the last read): an observer rates a unit once.
+    _, last = np.unique((unit * (int(everyone.max()) + 1) + everyone)[::-1], return_index=True)
     kept = np.zeros(len(rows), dtype=bool)
     kept[len(rows) - 1 - last] = True
     shared = kept & (np.bincount(unit, weights=kept)[unit] >= 2)

@@ -47,8 +47,13 @@ class TypedDistance:
         self.type_of = np.array([index[name] for name, _ in values], dtype=np.int64)
         self.texts = [text for _, text in values]
         self.graded = [kind.agreement is not equality for kind in self.kinds]
+        self.members = [np.flatnonzero(self.type_of == t) for t in range(len(names))]
+        self.local = np.zeros(len(values), dtype=np.int64)
+        for codes in self.members:
+            self.local[codes] = np.arange(len(codes))
         self._decoded: dict[int, Any] = {}
         self._cache: dict[tuple[int, int], float] = {}
+        self._matrices: dict[int, FloatArray] = {}
 
     def _payload(self, code: int) -> Any:
         if code not in self._decoded:
@@ -65,6 +70,20 @@ class TypedDistance:
             self._cache[key] = 1.0 - score
         return self._cache[key]
 
+    def _matrix(self, t: int) -> FloatArray | None:
+        """Every δ between the payloads of graded type ``t`` when it has few enough of them
+        (agreement is symmetric: each pair is asked once)."""
+        codes = self.members[t]
+        if len(codes) > EXACT_VALUES:
+            return None
+        if t not in self._matrices:
+            matrix = np.zeros((len(codes), len(codes)))
+            for i, left in enumerate(codes):
+                for j in range(i, len(codes)):
+                    matrix[i, j] = matrix[j, i] = self._graded(int(left), int(codes[j]))
+            self._matrices[t] = matrix
+        return self._matrices[t]
+
     def between(self, left: IntArray, right: IntArray) -> FloatArray:
         out = np.ones(len(left), dtype=np.float64)
         same_type = self.type_of[left] == self.type_of[right]
@@ -75,10 +94,13 @@ class TypedDistance:
             if not graded:
                 out[chosen] = (left[chosen] != right[chosen]).astype(np.float64)
                 continue
-            pairs, inverse = np.unique(
-                np.stack([left[chosen], right[chosen]], axis=1), axis=0, return_inverse=True
-            )
-            found = np.array([self._graded(int(a), int(b)) for a, b in pairs])
+            matrix = self._matrix(t)
+            if matrix is not None:
+                out[chosen] = matrix[self.local[left[chosen]], self.local[right[chosen]]]
+                continue
+            width = len(self.texts)
+            pairs, inverse = np.unique(left[chosen] * width + right[chosen], return_inverse=True)
+            found = np.array([self._graded(int(k) // width, int(k) % width) for k in pairs])
             out[chosen] = found[inverse.reshape(-1)]
         return out
 
@@ -95,10 +117,9 @@ class TypedDistance:
             total += n_t * (n - n_t)  # against every other type's values: δ = 1
             if not graded:
                 total += n_t * n_t - float(weight @ weight)
-            elif len(own) <= EXACT_VALUES:
-                left, right = np.meshgrid(own, own, indexing="ij")
-                matrix = self.between(left.reshape(-1), right.reshape(-1)).reshape(left.shape)
-                total += float(weight @ matrix @ weight - weight @ np.diag(matrix))
+            elif (matrix := self._matrix(t)) is not None:
+                sub = matrix[np.ix_(self.local[own], self.local[own])]
+                total += float(weight @ sub @ weight - weight @ np.diag(sub))
             else:
                 total += self._sampled(own, weight)
         return total

@@ -56,16 +56,20 @@ class MatrixDistance:
 
 
 def rating_pairs(unit: IntArray) -> tuple[IntArray, IntArray]:
-    """Every ordered pair (i, j), i ≠ j, of ratings (by position) that share a unit."""
+    """Every ordered pair (i, j), i ≠ j, of ratings (by position) that share a unit; ``unit``
+    holds codes 0 … U − 1. Units of one size are paired at once (overlap gives few sizes)."""
     order = np.argsort(unit, kind="stable")
-    _, start, size = np.unique(unit[order], return_index=True, return_counts=True)
-    group_size = np.repeat(size, size)
-    group_start = np.repeat(start, size)
-    left = np.repeat(np.arange(len(order)), group_size)
-    offset = np.arange(len(left)) - np.repeat(np.cumsum(group_size) - group_size, group_size)
-    right = np.repeat(group_start, group_size) + offset
-    keep = left != right
-    return order[left[keep]], order[right[keep]]
+    size = np.bincount(unit)
+    size = size[size > 0]
+    start = np.cumsum(size) - size
+    lefts: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    rights: list[IntArray] = [np.zeros(0, dtype=np.int64)]
+    for m in np.unique(size[size >= 2]):
+        block = order[start[size == m][:, None] + np.arange(m)]  # units × their m ratings
+        i, j = np.nonzero(~np.eye(int(m), dtype=bool))
+        lefts.append(block[:, i].reshape(-1))
+        rights.append(block[:, j].reshape(-1))
+    return np.concatenate(lefts), np.concatenate(rights)
 
 
 def distance_alpha(unit: npt.ArrayLike, value: npt.ArrayLike, distance: Distance) -> float:

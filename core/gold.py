@@ -1,8 +1,8 @@
 """Gold items (honeypots): items with a known answer, mixed into annotators' queues.
 
 An annotator's answer on a gold item is scored against the gold answer with the annotation
-type's own pairwise agreement measure (the plugin's), so any type with an ``agreement`` can be
-used for gold. Whether an item is gold is never sent to an annotator.
+type's ``agreement`` (the plugin's, or equality where it has none), so every type can be used
+for gold. Whether an item is gold is never sent to an annotator.
 
 Each scored answer outside calibration counts towards the annotator's rolling gold accuracy
 (their last ``gold.window`` answers, since their last suspension was lifted). With at least

@@ -353,7 +353,9 @@ def main() -> None:
             ),
             "reopen rates": lambda s: signals.reopen_rates(s, project_id),
             "time outliers": lambda s: signals.time_outliers(s, project_id),
-            "agreement per week": lambda s: signals.agreement_by_week(s, project_id),
+            "agreement per week": lambda s: signals.agreement_by_week(
+                s, runtime.plugins, project_id
+            ),
         }
         print(f"\nhub data, part by part (best of {args.repeat}):")
         for name, work in parts.items():

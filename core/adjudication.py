@@ -20,7 +20,9 @@ from sqlmodel import Session, col, select
 
 from . import audit, labels, lifecycle, limits
 from .annotations import decode_payload, enabled_type, record_adjudicated, validation_context
-from .consensus import payload_key, valid_annotations
+from .comparison import plain_key, same_as
+from .consensus import valid_annotations
+from .contributions import AnnotationType
 from .errors import Conflict, InvalidInput, NotFound
 from .lifecycle import ItemState
 from .models import Adjudication, Annotation, AuditEvent, Item, User
@@ -74,6 +76,33 @@ class Case:
     """The most common version; None on a tie (nothing is pre-selected then)."""
 
 
+def _versions(plugins: Plugins, annotations: Sequence[Annotation]) -> list[list[Annotation]]:
+    """The annotations grouped into versions, in order of first appearance: two annotations
+    are the same version when their type says they agree fully (agreement 1.0)."""
+    groups: list[tuple[AnnotationType, Any, list[Annotation]]] = []
+    seen: dict[tuple[str, bytes], list[Annotation]] = {}
+    for annotation in annotations:
+        kind = plugins.annotation_type(annotation.annotation_type)
+        decoded = kind.decode(annotation.payload)
+        exact = (annotation.annotation_type, plain_key(decoded))
+        group = seen.get(exact)  # equal plain data needs no comparison
+        if group is None:
+            group = next(
+                (
+                    members
+                    for other, payload, members in groups
+                    if other.name == kind.name and same_as(kind, payload, decoded)
+                ),
+                None,
+            )
+        if group is None:
+            group = []
+            groups.append((kind, decoded, group))
+        seen[exact] = group
+        group.append(annotation)
+    return [members for _, _, members in groups]
+
+
 def _routing(session: Session, item_ids: Sequence[int]) -> dict[int, AuditEvent]:
     """The latest move into ``adjudication`` of each item."""
     found: dict[int, AuditEvent] = {}
@@ -102,7 +131,9 @@ class Waiting:
     annotators: int
 
 
-def backlog(session: Session, project_id: int, *, limit: int = 200) -> list[Waiting]:
+def backlog(
+    session: Session, plugins: Plugins, project_id: int, *, limit: int = 200
+) -> list[Waiting]:
     """The items waiting for an adjudicator, the longest-waiting first."""
     waiting = list(
         session.exec(
@@ -120,7 +151,7 @@ def backlog(session: Session, project_id: int, *, limit: int = 200) -> list[Wait
             item=i,
             reason=(routed[i.id].reason or "") if i.id in routed else "",
             routed_at=routed[i.id].at if i.id in routed else i.updated_at,
-            versions=len({(a.annotation_type, payload_key(a)) for a in current.get(i.id, [])}),  # type: ignore[arg-type]
+            versions=len(_versions(plugins, current.get(i.id, []))),  # type: ignore[arg-type]
             annotators=len(current.get(i.id, [])),  # type: ignore[arg-type]
         )
         for i in waiting
@@ -142,30 +173,32 @@ def case_of(session: Session, plugins: Plugins, item_id: int) -> Case:
             select(User).where(col(User.id).in_({a.annotator_id for a in current}))
         )
     }
-    versions: dict[tuple[str, str], Version] = {}
-    for annotation in current:
-        key = (annotation.annotation_type, payload_key(annotation))
-        if key not in versions:
-            kind = plugins.annotation_types.get(annotation.annotation_type)
-            used: list[int] = []
-            if kind is not None and kind.categories is not None:
-                used = list(kind.categories(msgspec.convert(annotation.payload, kind.payload)))
-            versions[key] = Version(
-                annotation_type=annotation.annotation_type,
-                payload=annotation.payload,
+    versions: list[Version] = []
+    for group in _versions(plugins, current):
+        first = group[0]
+        kind = plugins.annotation_type(first.annotation_type)
+        used = list(kind.categories(kind.decode(first.payload))) if kind.categories else []
+        versions.append(
+            Version(
+                annotation_type=first.annotation_type,
+                payload=first.payload,
                 labels=[names.get(c, f"category {c}") for c in used],
-            )
-        versions[key].opinions.append(
-            Opinion(
-                annotation_id=annotation.id,
-                annotator=people.get(annotation.annotator_id, f"user-{annotation.annotator_id}"),
-                time_spent_ms=annotation.time_spent_ms,
-                confidence=annotation.annotator_confidence,
-                reasoning=annotation.reasoning,
-                created_at=annotation.created_at,
+                opinions=[
+                    Opinion(
+                        annotation_id=annotation.id,
+                        annotator=people.get(
+                            annotation.annotator_id, f"user-{annotation.annotator_id}"
+                        ),
+                        time_spent_ms=annotation.time_spent_ms,
+                        confidence=annotation.annotator_confidence,
+                        reasoning=annotation.reasoning,
+                        created_at=annotation.created_at,
+                    )
+                    for annotation in group
+                ],
             )
         )
-    ordered = sorted(versions.values(), key=lambda v: (-v.count, v.opinions[0].created_at))
+    ordered = sorted(versions, key=lambda v: (-v.count, v.opinions[0].created_at))
     vote = majority_vote([v.key for v in ordered for _ in v.opinions])
     suggested = next((v for v in ordered if v.key == vote.label), None)
     routed = _routing(session, [item_id]).get(item_id)

@@ -2,22 +2,20 @@
 
 With overlap N an item stays ``in_progress`` until N annotators' work is in (their slots not
 voided). Then it is ``labeled``, and with two or more annotators their labels are compared
-with the annotation type's own pairwise agreement measure (the plugin's): an item whose mean
-pairwise agreement is below the project's ``adjudication.below``, or whose majority vote ties
-(for types whose labels are votes: those that aggregate or have no agreement measure), goes to
-``adjudication`` with the reason; one all annotators agree on is approved at once if
-the project says so. Gold items never pass through here (their state is QA's business).
+with the annotation type's ``agreement`` (the plugin's, or equality where it has none): an item
+whose mean pairwise agreement is below the project's ``adjudication.below``, or whose labels
+the type's ``aggregate`` cannot combine into one (a tied vote), goes to ``adjudication`` with
+the reason; one all annotators agree on fully is approved at once if the project says so.
+Gold items never pass through here (their state is QA's business).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-import msgspec
 from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
@@ -26,21 +24,14 @@ from .lifecycle import ItemState
 from .models import Annotation, AnnotationSource, Assignment, Item
 from .plugins import Plugins
 from .projects import ProjectSettings
-from .quality.aggregation import majority_vote
 
 __all__ = [
     "Verdict",
     "apply_overlap",
     "judge",
-    "payload_key",
     "settle",
     "valid_annotations",
 ]
-
-
-def payload_key(annotation: Annotation) -> str:
-    """Equal payloads give equal keys: what a vote counts."""
-    return json.dumps(annotation.payload, sort_keys=True, separators=(",", ":"))
 
 
 def _valid_statement() -> Any:
@@ -95,7 +86,10 @@ class Verdict:
 
 
 def judge(plugins: Plugins, annotations: Sequence[Annotation], below: float) -> Verdict:
-    """Compare the labels of one item (see the module docstring)."""
+    """Compare the labels of one item (see the module docstring): every pair of labels of one
+    type by the type's ``agreement``; the item ties when the type's ``aggregate`` finds no
+    single label (a vote split evenly; a type with its own agreement has a most central label
+    and never ties: agreement alone judges it)."""
     people = len({a.annotator_id for a in annotations})
     scores: list[float] = []
     tie = False
@@ -104,24 +98,13 @@ def judge(plugins: Plugins, annotations: Sequence[Annotation], below: float) -> 
         of_type = [a for a in annotations if a.annotation_type == annotation_type]
         if len(of_type) < 2:
             continue
-        kind = plugins.annotation_types.get(annotation_type)
-        decoded: list[Any] = [
-            msgspec.convert(a.payload, kind.payload) if kind is not None else a.payload
-            for a in of_type
-        ]
-        for left, right in combinations(range(len(of_type)), 2):
-            if kind is not None and kind.agreement is not None:
-                scores.append(float(kind.agreement(decoded[left], decoded[right])))
-            else:
-                same = payload_key(of_type[left]) == payload_key(of_type[right])
-                scores.append(1.0 if same else 0.0)
-        vote = majority_vote([payload_key(a) for a in of_type])
-        # A tie of exact payloads means something where labels are votes (a type that
-        # aggregates, or is compared by equality); two timelines or boxes that differ by a
-        # frame always "tie", and their agreement measure alone judges them.
-        if kind is None or kind.agreement is None or kind.aggregate is not None:
-            tie = tie or vote.tie
-        unanimous = unanimous and len(vote.counts) == 1
+        kind = plugins.annotation_type(annotation_type)
+        assert kind.agreement is not None and kind.aggregate is not None  # completed
+        decoded = [kind.decode(a.payload) for a in of_type]
+        pairs = [float(kind.agreement(left, right)) for left, right in combinations(decoded, 2)]
+        scores.extend(pairs)
+        tie = tie or kind.aggregate(decoded) is None
+        unanimous = unanimous and all(score >= 1.0 for score in pairs)
     agreement = sum(scores) / len(scores) if scores else None
     reason = None
     if agreement is not None and agreement < below:

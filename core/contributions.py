@@ -230,6 +230,16 @@ class AnnotationType(Contribution):
     options: type[msgspec.Struct] | None = None
     """The shape of this type's per-project options (``settings["annotation_options"][name]``);
     the core checks a project's options against it when the project is created."""
+    votes: bool = False
+    """Its labels are discrete choices (a category, a yes/no): the project may combine them
+    with Dawid–Skene instead of the aggregate. A type without ``agreement`` is one."""
+    defaulted: tuple[str, ...] = ()
+    """Filled by the core at registration: which of ``agreement`` and ``aggregate`` the type
+    left out and got the core's default for (see ``core.comparison``)."""
+
+    def decode(self, raw: Any) -> Any:
+        """A stored payload (plain data) as this type's ``payload`` Struct."""
+        return msgspec.convert(raw, self.payload)
 
     def check(self) -> None:
         super().check()

@@ -30,7 +30,7 @@ import shutil
 import time
 import uuid
 from array import array
-from collections.abc import Callable, Hashable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,9 +40,9 @@ import msgspec
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from . import audit, labels, limits
-from .consensus import payload_key, valid_annotations
-from .contributions import QualityRule, RuleResult
+from . import audit, comparison, labels, limits
+from .consensus import valid_annotations
+from .contributions import AnnotationType, QualityRule, RuleResult
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
 from .lifecycle import ItemState
 from .models import (
@@ -60,7 +60,7 @@ from .models import (
 from .models.types import utcnow
 from .plugins import Plugins
 from .projects import settings_of
-from .quality.aggregation import dawid_skene, majority_vote
+from .quality.aggregation import dawid_skene
 from .runtime import Runtime
 from .storage import place
 
@@ -179,17 +179,34 @@ def _filtered(query: Any, project_id: int, selection: Selection) -> Any:
     return query
 
 
-Estimates = dict[tuple[int, str], tuple[str | None, float]]
-"""(item id, annotation type) → the label Dawid–Skene estimates (a payload key; None on a
+Estimates = dict[tuple[int, str], tuple[Any, float]]
+"""(item id, annotation type) → the label Dawid–Skene estimates (a decoded payload; None on a
 tie) and its posterior probability."""
 
 
+def _aggregated(kind: AnnotationType, of_type: list[Annotation]) -> tuple[Any, dict[str, Any]]:
+    """The type's one label from several, and how it was reached (``"majority"`` for the
+    core's default vote, ``"aggregate"`` with the type's name for its own or a default
+    medoid); None when the type cannot combine them (a tie)."""
+    assert kind.aggregate is not None  # completed at registration
+    combined = kind.aggregate([kind.decode(a.payload) for a in of_type])
+    if kind.aggregate is comparison.majority:
+        return combined, {"method": "majority"}
+    return combined, {"method": "aggregate", "annotation_type": kind.name}
+
+
 def _canonical(
-    current: list[Annotation], estimates: Estimates | None = None
+    plugins: Plugins, current: list[Annotation], estimates: Estimates | None = None
 ) -> tuple[list[Annotation], dict[uuid.UUID, dict[str, Any]], str | None]:
-    """One annotation per type: the adjudicated one, else the only one, else the one the
-    aggregator picks — the majority vote, or Dawid–Skene's estimate where ``estimates`` has
-    one — with how it was reached; or why there is none (a tie waits for adjudication)."""
+    """One annotation per type: the adjudicated one, else the only one, else the one that
+    agrees fully with the type's ``aggregate`` — or with Dawid–Skene's estimate where
+    ``estimates`` has one (vote types, when the project chose it) — with how it was reached;
+    or why there is none (a tie waits for adjudication).
+
+    When no annotation agrees fully (the aggregate is a new combination: a per-category
+    majority of multi-label sets), the one closest to it by the type's agreement is chosen and
+    the aggregate's payload goes in the vote record under ``"payload"`` (what the version
+    exports as the label)."""
     chosen: list[Annotation] = []
     votes: dict[uuid.UUID, dict[str, Any]] = {}
     for annotation_type in sorted({a.annotation_type for a in current}):
@@ -201,57 +218,99 @@ def _canonical(
         if len(of_type) == 1:
             chosen.append(of_type[0])
             continue
-        keys = [payload_key(a) for a in of_type]
+        kind = plugins.annotation_type(annotation_type)
+        assert kind.agreement is not None  # completed at registration
         estimate = (estimates or {}).get((of_type[0].item_id, annotation_type))
-        winner: Hashable | None
         if estimate is not None:
             winner, how = estimate[0], {"method": "dawid_skene", "posterior": estimate[1]}
         else:
-            vote = majority_vote(keys)
-            winner, how = vote.label, {"method": "majority"}
+            winner, how = _aggregated(kind, of_type)
         if winner is None:
             return [], {}, f"a tied vote on {annotation_type} and no adjudication"
-        agreeing = [a for a, key in zip(of_type, keys, strict=True) if key == winner]
-        chosen.append(agreeing[0])
-        votes[agreeing[0].id] = {
+        scores = [float(kind.agreement(kind.decode(a.payload), winner)) for a in of_type]
+        agreeing = [a for a, score in zip(of_type, scores, strict=True) if score >= 1.0]
+        closest = agreeing[0] if agreeing else of_type[scores.index(max(scores))]
+        chosen.append(closest)
+        votes[closest.id] = {
             **how,
             "votes": len(agreeing),
             "of": len(of_type),
             "agreeing": [str(a.id) for a in agreeing],
         }
+        if not agreeing:
+            votes[closest.id]["payload"] = msgspec.to_builtins(winner)
     return chosen, votes, None
 
 
-def _dawid_skene(session: Session, project_id: int, selection: Selection) -> Estimates:
-    """Dawid–Skene fitted per annotation type over the selected items that have several
-    labels and no adjudication (one read of the selection before the write)."""
-    triples: dict[str, list[tuple[int, int, str]]] = {}
+def _label_code(
+    kind: AnnotationType, payload: Any, seen: list[Any], known: dict[bytes, int]
+) -> int:
+    """The code of ``payload`` among the labels ``seen`` so far (the first it agrees with
+    fully), adding it when it is new; ``known`` remembers exact payloads already coded."""
+    exact = comparison.plain_key(payload)
+    code = known.get(exact)
+    if code is None:
+        code = next(
+            (k for k, other in enumerate(seen) if comparison.same_as(kind, other, payload)),
+            None,
+        )
+        if code is None:
+            code = len(seen)
+            seen.append(payload)
+        known[exact] = code
+    return code
+
+
+def _dawid_skene(
+    session: Session, plugins: Plugins, project_id: int, selection: Selection
+) -> Estimates:
+    """Dawid–Skene fitted per vote type (``AnnotationType.votes``: labels that are discrete
+    choices) over the selected items that have several labels and no adjudication (one read
+    of the selection before the write). Labels are told apart by the type's agreement; other
+    types keep their own ``aggregate``."""
+    triples: dict[str, list[tuple[int, int, int]]] = {}
+    seen: dict[str, list[Any]] = {}
+    known: dict[str, dict[bytes, int]] = {}
     after = 0
     while chunk := _selected_items(session, project_id, selection, after):
         after = chunk[-1].id  # type: ignore[assignment]
         current = valid_annotations(session, [i.id for i in chunk if i.id is not None])
         for item_id, found in current.items():
             for annotation_type in {a.annotation_type for a in found}:
+                kind = plugins.annotation_type(annotation_type)
                 of_type = [a for a in found if a.annotation_type == annotation_type]
-                if len(of_type) < 2 or any(a.adjudication_id is not None for a in of_type):
+                if (
+                    not kind.votes
+                    or len(of_type) < 2
+                    or any(a.adjudication_id is not None for a in of_type)
+                ):
                     continue
+                seen_of = seen.setdefault(annotation_type, [])
+                codes = known.setdefault(annotation_type, {})
                 triples.setdefault(annotation_type, []).extend(
-                    (item_id, a.annotator_id, payload_key(a)) for a in of_type
+                    (
+                        item_id,
+                        a.annotator_id,
+                        _label_code(kind, kind.decode(a.payload), seen_of, codes),
+                    )
+                    for a in of_type
                 )
     estimates: Estimates = {}
     for annotation_type, rows in triples.items():
-        labels_seen = sorted({label for _, _, label in rows})
+        labels_seen = seen[annotation_type]
         if len(labels_seen) < 2:
             continue  # everyone agreed everywhere: the vote says the same
-        fit = dawid_skene(rows, labels=labels_seen)
+        fit = dawid_skene(rows, labels=list(range(len(labels_seen))))
         best = fit.posterior.max(axis=1).tolist()
-        for unit, label, probability in zip(fit.units, fit.labels.values(), best, strict=True):
+        for unit, code, probability in zip(fit.units, fit.labels.values(), best, strict=True):
+            label = None if code is None else labels_seen[int(code)]
             estimates[(unit, annotation_type)] = (label, round(float(probability), 6))
     return estimates
 
 
 def _records(
     session: Session,
+    plugins: Plugins,
     project_id: int,
     selection: Selection,
     excluded: dict[str, int],
@@ -273,7 +332,7 @@ def _records(
             for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
         }
         for item in chunk:
-            chosen, votes, problem = _canonical(current.get(item.id, []), estimates)  # type: ignore[arg-type]
+            chosen, votes, problem = _canonical(plugins, current.get(item.id, []), estimates)  # type: ignore[arg-type]
             if item.is_gold:
                 problem = "gold item (kept for quality control)"
             elif problem is None and not chosen:
@@ -764,11 +823,13 @@ def _write(
         writer = _Writer(folder, runtime, session)
         try:
             estimates = (
-                _dawid_skene(session, version.project_id, selection)
+                _dawid_skene(session, runtime.plugins, version.project_id, selection)
                 if settings_of(project).adjudication.aggregator == "dawid_skene"
                 else None
             )
-            for record in _records(session, version.project_id, selection, excluded, estimates):
+            for record in _records(
+                session, runtime.plugins, version.project_id, selection, excluded, estimates
+            ):
                 writer.add(record, category_ids)
                 item_ids.append(record.item.id)  # type: ignore[arg-type]
                 if on_progress is not None:

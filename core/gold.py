@@ -1,8 +1,8 @@
 """Gold items (honeypots): items with a known answer, mixed into annotators' queues.
 
 An annotator's answer on a gold item is scored against the gold answer with the annotation
-type's own pairwise agreement measure (the plugin's), so any type with an ``agreement`` can be
-used for gold. Whether an item is gold is never sent to an annotator.
+type's ``agreement`` (the plugin's, or equality where it has none), so every type can be used
+for gold. Whether an item is gold is never sent to an annotator.
 
 Each scored answer outside calibration counts towards the annotator's rolling gold accuracy
 (their last ``gold.window`` answers, since their last suspension was lifted). With at least
@@ -22,7 +22,7 @@ from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
 from . import audit, calibration, followups, labels, limits, standing
-from .errors import Conflict, InvalidInput, NotFound
+from .errors import Conflict, NotFound
 from .models import Annotation, GoldAnswer, GoldResult, Item, Project, User
 from .plugins import Plugins
 from .projects import get_project, settings_of
@@ -46,7 +46,8 @@ def record_answer(
     session: Session, plugins: Plugins, item: Item, annotation: Annotation
 ) -> GoldResult | None:
     """Score ``annotation`` (just submitted on gold ``item``) against its gold answer; None
-    when the item has no gold answer for that type, or the type has no agreement measure.
+    when the item has no gold answer for that type. Scored by the type's ``agreement`` (equality
+    for a type that has none of its own).
 
     A calibration answer counts towards the annotator's attempt; any other is followed by a
     check of their rolling accuracy (which may suspend them), after the commit: that check
@@ -58,17 +59,13 @@ def record_answer(
             GoldAnswer.item_id == item.id, GoldAnswer.annotation_type == annotation.annotation_type
         )
     ).first()
-    kind = plugins.annotation_types.get(annotation.annotation_type)
-    if answer is None or kind is None or kind.agreement is None:
+    if answer is None:
         return None
+    kind = plugins.annotation_type(annotation.annotation_type)
+    assert kind.agreement is not None  # completed at registration
     project = get_project(session, item.project_id)
     settings = settings_of(project)
-    agreement = float(
-        kind.agreement(
-            msgspec.convert(annotation.payload, kind.payload),
-            msgspec.convert(answer.payload, kind.payload),
-        )
-    )
+    agreement = float(kind.agreement(kind.decode(annotation.payload), kind.decode(answer.payload)))
     assert item.id is not None
     result = GoldResult(
         project_id=item.project_id,
@@ -257,12 +254,6 @@ def _decode(
 ) -> Any:
     """The expected answer as its type's payload, checked as a submission on ``item`` is."""
     kind = submissions.enabled_type(plugins, project, annotation_type)
-    if kind.agreement is None:
-        raise InvalidInput(
-            f"Annotation type {annotation_type!r} has no agreement measure, so answers to a "
-            "gold item of that type could not be scored",
-            "$.annotation_type",
-        )
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
     context = submissions.validation_context(item.meta, project, schema)

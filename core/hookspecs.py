@@ -77,11 +77,18 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
     """Register annotation types: a payload ``msgspec.Struct``, its validation and its editor.
 
     ``validate`` is required: a payload is checked against the item and the project's live
-    categories before it is stored. ``agreement`` (pairwise, in [0, 1]) and ``aggregate`` feed
-    the quality core. ``editor`` names a template and an ES module in the plugin's
-    ``templates/`` and ``static/`` folders, and the hotkeys it answers. ``options``, a
-    ``msgspec.Struct``, is the shape of the type's per-project options; the core checks a
-    new project's ``settings.annotation_options[name]`` against it.
+    categories before it is stored. ``agreement`` (pairwise, in [0, 1]) and ``aggregate`` (one
+    payload from several, None when they cannot be combined) are how the core tells whether two
+    labels are the same and which label an item ends with: consensus, adjudication versions,
+    gold scoring, the Quality Hub's alpha (distance 1 − agreement) and a version's canonical
+    label. Left out, the core fills them at registration (``scholia.core.comparison``): equality
+    of the payloads, and the majority payload (None on a tie) or, for a type with its own
+    agreement, the most central payload. ``votes=True`` says labels are discrete choices a
+    project may combine with Dawid–Skene (a type compared by equality is one). ``editor``
+    names a template and an ES module in the plugin's ``templates/`` and ``static/`` folders,
+    and the hotkeys it answers. ``options``, a ``msgspec.Struct``, is the shape of the type's
+    per-project options; the core checks a new project's ``settings.annotation_options[name]``
+    against it.
     """
 
 

@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 
 import pluggy
 
-from . import hookspecs
+from . import comparison, hookspecs
 from .contributions import (
     AnnotationType,
     Contribution,
@@ -131,6 +131,12 @@ class Plugins:
     def annotation_types(self) -> dict[str, AnnotationType]:
         return {a.name: a for a in self.all(AnnotationType)}
 
+    def annotation_type(self, name: str) -> AnnotationType:
+        """The type that compares and combines annotations of ``name``: the registered one, or
+        for a type whose plugin is not loaded the core's fallback (plain data, equality,
+        majority). Every comparison of stored labels asks this, never ``annotation_types``."""
+        return self.get(AnnotationType, name) or comparison.fallback_type(name)
+
     @property
     def loaded(self) -> list[PluginInfo]:
         return [info for info in self.infos if info.loaded]
@@ -215,6 +221,8 @@ def _make_register(
                 f"{hook_name} takes {cls.__name__} objects, got {type(contribution).__name__}"
             )
         contribution.check()
+        if isinstance(contribution, AnnotationType):
+            contribution = comparison.completed(contribution)
         staged.append(contribution)
 
     return register
@@ -345,6 +353,11 @@ def describe_plugins(plugins: Plugins) -> list[dict[str, Any]]:
             "error": info.error,
             "contributions": info.summary(),
             "overrides": info.overrides,
+            "annotation_types": {
+                c.name: comparison.describe(c)
+                for c in info.contributions
+                if isinstance(c, AnnotationType)
+            },
         }
         for info in plugins.infos
     ]

@@ -222,11 +222,8 @@ def note_label(
     if accepted:
         outcome = Outcome.accepted
     else:
-        suggested = msgspec.convert(suggestion.payload, kind.payload)
-        if kind.agreement is not None:
-            agreement = float(kind.agreement(decoded, suggested))
-        else:
-            agreement = 1.0 if msgspec.to_builtins(decoded) == suggestion.payload else 0.0
+        assert kind.agreement is not None  # completed at registration
+        agreement = float(kind.agreement(decoded, kind.decode(suggestion.payload)))
         outcome = Outcome.confirmed if agreement >= AGREE else Outcome.corrected
     session.add(
         SuggestionDecision(

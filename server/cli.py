@@ -123,6 +123,8 @@ def plugins(as_json: bool) -> None:
             )
             or "-"
         )
+        for type_name, said in plugin["annotation_types"].items():
+            contributes += f"\n  {type_name}: " + ", ".join(f"{k}: {v}" for k, v in said.items())
         status = "[green]loaded[/green]" if plugin["loaded"] else "[red]failed[/red]"
         name = plugin["name"] + (" (built in)" if plugin["default"] else "")
         table.add_row(

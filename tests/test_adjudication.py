@@ -33,7 +33,7 @@ def test_the_case_shows_each_version_with_who_gave_it_and_suggests_the_most_comm
 ) -> None:
     with runtime.session() as session:
         case = adjudication.case_of(session, runtime.plugins, disputed["item_id"])
-        waiting = adjudication.backlog(session, disputed["project"].id)
+        waiting = adjudication.backlog(session, runtime.plugins, disputed["project"].id)
     assert [w.item.id for w in waiting] == [disputed["item_id"]]
     assert case.reason == "agreement 0.33 below 0.50 (3 annotators)"
     assert [(v.labels, v.count) for v in case.versions] == [(["dog"], 2), (["cat"], 1)]
@@ -149,7 +149,9 @@ def test_a_majority_item_exports_the_majority_label_and_says_how_it_was_reached(
         for x in (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
     ]
     assert line["payload"] == {"category_ids": [3]}
-    assert line["aggregation"]["method"] == "majority"
+    # The type's own aggregate chose it (classification: a per-category majority).
+    assert line["aggregation"]["method"] == "aggregate"
+    assert line["aggregation"]["annotation_type"] == "classification"
     assert (line["aggregation"]["votes"], line["aggregation"]["of"]) == (4, 5)
 
 

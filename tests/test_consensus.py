@@ -16,17 +16,23 @@ from scholia.core.runtime import Runtime
 from .conftest import png_bytes, seed
 
 
-def _project(runtime: Runtime, **settings: Any) -> tuple[User, Project, list[int]]:
-    """A single-label classification project (cat, dog, bird) with three images."""
+def _project(
+    runtime: Runtime,
+    types: tuple[str, ...] = ("classification",),
+    images: int = 3,
+    **settings: Any,
+) -> tuple[User, Project, list[int]]:
+    """A project of ``types`` (by default single-label classification) with categories cat,
+    dog and bird, and three images (or ``images``)."""
     owner, project, first = seed(
         runtime,
-        annotation_types=("classification",),
+        annotation_types=types,
         categories=("cat", "dog", "bird"),
         settings=settings,
     )
     ids = [first.id]
     with runtime.session() as session:
-        for n in range(2):
+        for n in range(images - 1):
             ids.append(
                 items.ingest(
                     session,
@@ -34,23 +40,27 @@ def _project(runtime: Runtime, **settings: Any) -> tuple[User, Project, list[int
                     runtime.plugins,
                     project,
                     name=f"more{n}.png",
-                    source=io.BytesIO(png_bytes(colour=(10, 60 * n, 200))),
+                    source=io.BytesIO(png_bytes(colour=(10, (60 * n) % 256, 200))),
                     actor_id=owner.id,  # type: ignore[arg-type]
                 ).item.id
             )
     return owner, project, ids  # type: ignore[return-value]
 
 
-def _label(runtime: Runtime, user: User, item_id: int, category: int) -> None:
+def _submit(runtime: Runtime, user: User, item_id: int, type_name: str, payload: Any) -> None:
     with runtime.session() as session:
         annotations.submit(
             session,
             runtime.plugins,
             item_id=item_id,
             annotator_id=user.id,  # type: ignore[arg-type]
-            annotation_type="classification",
-            payload={"category_ids": [category]},
+            annotation_type=type_name,
+            payload=payload,
         )
+
+
+def _label(runtime: Runtime, user: User, item_id: int, category: int) -> None:
+    _submit(runtime, user, item_id, "classification", {"category_ids": [category]})
 
 
 def _status(runtime: Runtime, item_id: int) -> str:

@@ -345,7 +345,7 @@ def test_weekly_agreement_is_krippendorffs_alpha_over_items_with_two_labels(data
         data.label(item, b, second, at=W45 + timedelta(hours=1))
     data.label(data.item(), a, BIRD)  # a single label is not pairable: left out
     with data.runtime.reading() as session:
-        (week,) = signals.agreement_by_week(session, data.project_id)
+        (week,) = signals.agreement_by_week(session, data.runtime.plugins, data.project_id)
     # 20 values: 11 cat, 9 dog; one disagreeing unit gives o(cat,dog) = o(dog,cat) = 1.
     # alpha = 1 − (n − 1) Σo_ck / Σn_c n_k (c ≠ k) = 1 − 19 × 2 / (2 × 11 × 9) = 1 − 38/198.
     assert (week.week, week.items, week.annotations) == ("2026-W45", 10, 20)
@@ -359,7 +359,7 @@ def test_a_week_with_too_few_shared_items_says_so(data: Data) -> None:
         data.label(item, a, CAT)
         data.label(item, b, DOG)
     with data.runtime.reading() as session:
-        (week,) = signals.agreement_by_week(session, data.project_id)
+        (week,) = signals.agreement_by_week(session, data.runtime.plugins, data.project_id)
     assert week.alpha is None
     assert week.note == "not enough data: 3 items (need at least 10)"
 
@@ -367,7 +367,7 @@ def test_a_week_with_too_few_shared_items_says_so(data: Data) -> None:
 def test_no_item_with_two_labels_means_no_agreement_weeks(data: Data) -> None:
     data.labels_of(data.annotator(), [CAT, DOG])
     with data.runtime.reading() as session:
-        assert signals.agreement_by_week(session, data.project_id) == []
+        assert signals.agreement_by_week(session, data.runtime.plugins, data.project_id) == []
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -435,9 +435,7 @@ def test_agreement_breaks_down_per_annotator_and_per_category(data: Data) -> Non
         data.label(item, a, first)
         data.label(item, b, second)
     with data.runtime.reading() as session:
-        found = signals.agreement_breakdown(
-            session, data.runtime.plugins.annotation_types, data.project_id
-        )
+        found = signals.agreement_breakdown(session, data.runtime.plugins, data.project_id)
     assert found.annotators == {a: (pytest.approx(2 / 3), 1), b: (pytest.approx(2 / 3), 1)}
     # "cat or not": coincidences o11 = o00 = 2, o10 = o01 = 1 over n = 6 values, n1 = n0 = 3:
     # alpha = 1 - (2/6) / (2 * 3 * 3 / (6 * 5)) = 4/9; "dog or not" is the mirror image.

@@ -161,8 +161,8 @@ def _compute(session: Session, plugins: Plugins, project_id: int) -> HubData:
     for entry in rules["rules"]:
         rule = by_name.get(entry["rule"])
         entry["gate"] = bool(rule.gate) if rule else False
-    agreement = agreement_by_week(session, project_id)
-    breakdown = agreement_breakdown(session, plugins.annotation_types, project_id)
+    agreement = agreement_by_week(session, plugins, project_id)
+    breakdown = agreement_breakdown(session, plugins, project_id)
     accuracies = gold.accuracies(session, project_id)
     mentioned = (
         set(labels.annotators) | set(reopen.annotators) | {a.annotator_id for a in times.annotators}

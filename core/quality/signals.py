@@ -1,9 +1,10 @@
 """Quality signals: how each annotator's work compares with the project's, week by week.
 
 Generic over annotation types: labels are the category ids an annotation type's plugin reads
-from a payload (``AnnotationType.categories``), agreement is nominal over whole payloads.
-Every figure is computed from SQL aggregates (GROUP BY), so it stays fast on large projects,
-and every figure says "not enough data" with the count when there is too little to judge.
+from a payload (``AnnotationType.categories``), and two labels agree as much as their type's
+``agreement`` says (``typed_distance``). Counts are computed from SQL aggregates (GROUP BY), so
+they stay fast on large projects, and every figure says "not enough data" with the count when
+there is too little to judge.
 
 The annotations counted are the current ones that still count: not superseded, not
 withdrawn, not from a voided slot, made by a person (``human``, or an accepted ``suggestion``).
@@ -25,8 +26,10 @@ from sqlmodel import Session
 
 from ..contributions import AnnotationType, QualityRule, RuleResult
 from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review, User
-from .agreement import NotEnoughData, annotator_agreement, krippendorff_alpha
+from ..plugins import Plugins
+from .agreement import NotEnoughData, distance_alpha, krippendorff_alpha, rating_pairs
 from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
+from .typed_distance import TypedDistance
 
 __all__ = [
     "MIN_BIAS_LABELS",
@@ -565,8 +568,8 @@ def time_outliers(
 
 @dataclass(frozen=True)
 class AgreementWeek:
-    """Krippendorff's alpha (nominal: two labels agree when their payloads are equal) over the
-    items whose last counted annotation fell in the week and that have two or more."""
+    """Krippendorff's alpha (distance 1 − the type's agreement) over the items whose last
+    counted annotation fell in the week and that have two or more."""
 
     week: str
     items: int
@@ -576,16 +579,18 @@ class AgreementWeek:
 
 
 AGREEMENT_METHOD = (
-    "Krippendorff's α, nominal (two labels agree when their payloads are identical), over "
-    "items with two or more current annotations of one type, by the ISO week of the item's "
-    "last annotation"
+    "Krippendorff's α with distance 1 − agreement, each label compared with the others by its "
+    "annotation type's own agreement measure (equality for a type without one), over items "
+    "with two or more current annotations of one type, by the ISO week of the item's last "
+    "annotation"
 )
 
 
 @dataclass(frozen=True)
 class _Ratings:
-    """Every counted annotation on a unit (an item and annotation type) with two or more:
-    its unit, observer and value codes, and the day it was made."""
+    """Every counted annotation on a unit (an item and annotation type) with two or more
+    annotators (an annotator's last annotation on it): its unit, observer and value codes,
+    and the day it was made."""
 
     observer_ids: np.ndarray
     unit: np.ndarray
@@ -604,6 +609,18 @@ def _shared_ratings(session: Session, project_id: int) -> _Ratings | None:
     )
 
 
+def _distance(
+    session: Session, plugins: Plugins, project_id: int, ratings: _Ratings
+) -> TypedDistance:
+    """The distance between the ratings' values by their types, kept for the session (its
+    cache of agreement calls serves every week and the breakdown)."""
+    return _memo(
+        session,
+        ("typed_distance", project_id),
+        lambda: TypedDistance(ratings.values, plugins.annotation_type),
+    )
+
+
 def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
     day = _day(session, _A.c.created_at)
     rows = session.execute(
@@ -618,15 +635,18 @@ def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
     unit_key = np.fromiter(item_ids, dtype=np.int64, count=len(rows)) * len(type_code)
     unit_key += np.array([type_code[t] for t in type_names], dtype=np.int64)
     _, unit = np.unique(unit_key, return_inverse=True)
-    shared = np.bincount(unit)[unit] >= 2
+    everyone = np.fromiter(annotators, dtype=np.int64, count=len(rows))
+    # One rating per annotator and unit (the last read): an observer rates a unit once.
+    _, last = np.unique((unit * (int(everyone.max()) + 1) + everyone)[::-1], return_index=True)
+    kept = np.zeros(len(rows), dtype=bool)
+    kept[len(rows) - 1 - last] = True
+    shared = kept & (np.bincount(unit, weights=kept)[unit] >= 2)
     if not shared.any():
         return None
     _, unit = np.unique(unit[shared], return_inverse=True)
-    observer_ids, observer = np.unique(
-        np.fromiter(annotators, dtype=np.int64)[shared], return_inverse=True
-    )
+    observer_ids, observer = np.unique(everyone[shared], return_inverse=True)
     value_code = {v: k for k, v in enumerate(set(zip(type_names, texts, strict=True)))}
-    value = np.array([value_code[v] for v in zip(type_names, texts, strict=True)], dtype=float)
+    value = np.array([value_code[v] for v in zip(type_names, texts, strict=True)], dtype=np.int64)
     day_code = {d: _as_date(d).toordinal() for d in set(days)}
     ordinal = np.array([day_code[d] for d in days], dtype=np.int64)[shared]
     values = [v for v, _ in sorted(value_code.items(), key=lambda pair: pair[1])]
@@ -634,13 +654,14 @@ def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
 
 
 def agreement_by_week(
-    session: Session, project_id: int, minimum: int = MIN_WEEK_UNITS
+    session: Session, plugins: Plugins, project_id: int, minimum: int = MIN_WEEK_UNITS
 ) -> list[AgreementWeek]:
-    """Weekly inter-annotator agreement, computed by the agreement module's alpha."""
+    """Weekly inter-annotator agreement: alpha with distance 1 − the type's agreement."""
     ratings = _shared_ratings(session, project_id)
     if ratings is None:
         return []
-    unit, observer, value = ratings.unit, ratings.observer, ratings.value
+    distance = _distance(session, plugins, project_id, ratings)
+    unit = ratings.unit
     units = int(unit.max()) + 1
     last = np.zeros(units, dtype=np.int64)
     np.maximum.at(last, unit, ratings.ordinal)
@@ -650,17 +671,14 @@ def agreement_by_week(
     for week in sorted(set(week_of_day.values())):
         in_week = np.flatnonzero(unit_week == week)
         taken = np.isin(unit, in_week)
-        columns = np.searchsorted(in_week, unit[taken])
         n = len(in_week)
         if n < minimum:
             found_weeks.append(
                 AgreementWeek(week, n, int(taken.sum()), None, not_enough(n, minimum, "item"))
             )
             continue
-        data = np.full((len(ratings.observer_ids), n), np.nan)
-        data[observer[taken], columns] = value[taken]
         try:
-            alpha: float | None = float(krippendorff_alpha(data, level="nominal"))
+            alpha: float | None = distance_alpha(unit[taken], ratings.value[taken], distance)
             note = None
         except NotEnoughData as error:
             alpha, note = None, str(error)
@@ -680,40 +698,44 @@ class AgreementBreakdown:
 
 
 BREAKDOWN_METHOD = (
-    "per annotator: the share of shared items on which two annotators gave the same label, "
-    "averaged over their partners; per category: Krippendorff's α, nominal, on whether each "
-    "label uses the category"
+    "per annotator: the mean agreement (by the annotation type's measure) of their labels with "
+    "a partner's on the items both labeled, averaged over their partners; per category: "
+    "Krippendorff's α, nominal, on whether each label uses the category"
 )
 
 
-def agreement_breakdown(
-    session: Session, annotation_types: dict[str, AnnotationType], project_id: int
-) -> AgreementBreakdown:
-    """Who agrees with the others, and on which categories annotators agree (the agreement
-    module's per-annotator agreement and alpha)."""
+def agreement_breakdown(session: Session, plugins: Plugins, project_id: int) -> AgreementBreakdown:
+    """Who agrees with the others (by the types' agreement), and on which categories
+    annotators agree (alpha on each category's use, where the type names categories)."""
     ratings = _shared_ratings(session, project_id)
     if ratings is None:
         return AgreementBreakdown({}, {})
-    units = int(ratings.unit.max()) + 1
-    data = np.full((len(ratings.observer_ids), units), np.nan)
-    data[ratings.observer, ratings.unit] = ratings.value
-    found = annotator_agreement(data)
+    distance = _distance(session, plugins, project_id, ratings)
+    left, right = rating_pairs(ratings.unit)
+    agreed = 1.0 - distance.between(ratings.value[left], ratings.value[right])
+    observers = len(ratings.observer_ids)
+    shared = np.zeros((observers, observers))
+    summed = np.zeros((observers, observers))
+    np.add.at(shared, (ratings.observer[left], ratings.observer[right]), 1.0)
+    np.add.at(summed, (ratings.observer[left], ratings.observer[right]), agreed)
+    partners = (shared > 0).sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rates = np.where(shared > 0, summed / shared, 0.0).sum(axis=1) / partners
     annotators = {
-        int(a): (None if np.isnan(mean) else float(mean), int(partners))
-        for a, mean, partners in zip(
-            ratings.observer_ids, found.agreement, found.partners, strict=True
-        )
+        int(a): (None if count == 0 else float(mean), int(count))
+        for a, mean, count in zip(ratings.observer_ids, rates, partners, strict=True)
     }
+    units = int(ratings.unit.max()) + 1
+    data = np.full((observers, units), np.nan)
     uses: list[frozenset[int]] = []
     for type_name, text in ratings.values:
-        kind = annotation_types.get(type_name)
-        if kind is None or kind.categories is None:
+        kind = plugins.annotation_type(type_name)
+        if kind.categories is None:
             uses.append(frozenset())
             continue
-        decoded = msgspec.json.decode(text.encode(), type=kind.payload)
-        uses.append(frozenset(kind.categories(decoded)))
+        uses.append(frozenset(kind.categories(kind.decode(msgspec.json.decode(text)))))
     categories: dict[int, tuple[float | None, str | None]] = {}
-    codes = ratings.value.astype(np.int64)
+    codes = ratings.value
     for category in sorted(set().union(*uses)):
         used = np.array([category in u for u in uses], dtype=float)[codes]
         binary = np.full_like(data, np.nan)

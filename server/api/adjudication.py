@@ -109,7 +109,7 @@ def list_backlog(
     out = []
     with runtime.reading() as session:
         projects.get_project(session, project_id)
-        for waiting in adjudication.backlog(session, project_id):
+        for waiting in adjudication.backlog(session, runtime.plugins, project_id):
             assert waiting.item.id is not None
             out.append(
                 CaseSummaryOut(

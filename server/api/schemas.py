@@ -263,6 +263,9 @@ class PluginOut(msgspec.Struct):
     error: str | None
     contributions: dict[str, list[str]]
     overrides: list[str]
+    annotation_types: dict[str, dict[str, str]] = {}
+    """Per annotation type: how it compares (``agreement``) and combines (``aggregate``) labels,
+    e.g. ``"equality (default)"`` where the core filled what the type left out."""
 
 
 class MeOut(msgspec.Struct):

@@ -42,8 +42,8 @@ def ago(when: datetime, now: datetime | None = None) -> str:
     return "1 day ago" if days == 1 else f"{days} days ago"
 
 
-def _backlog_ids(session: Any, project_id: int) -> list[int]:
-    return [w.item.id for w in adjudication.backlog(session, project_id)]
+def _backlog_ids(session: Any, plugins: Any, project_id: int) -> list[int]:
+    return [w.item.id for w in adjudication.backlog(session, plugins, project_id)]
 
 
 @get("/projects/{project_id:int}/adjudication")
@@ -57,7 +57,7 @@ def adjudication_queue(request: Request[Any, Any, Any], project_id: FromPath[int
         project = projects.get_project(session, project_id)
         # The list holds the longest-waiting cases; the count is every one.
         total = counts.status_counts(session, [project_id])[project_id]["adjudication"]
-        for waiting in adjudication.backlog(session, project_id):
+        for waiting in adjudication.backlog(session, runtime.plugins, project_id):
             assert waiting.item.id is not None
             rows.append(
                 {
@@ -110,7 +110,7 @@ def _case_context(
         case = adjudication.case_of(session, runtime.plugins, item_id)
         if case.item.project_id != project_id:
             raise NotFound(f"item in project {project_id}", item_id)
-        backlog = _backlog_ids(session, project_id)
+        backlog = _backlog_ids(session, runtime.plugins, project_id)
         live = labels.live_categories(session, project_id)
     if form is None:
         suggested = case.suggested.opinions[0].annotation_id if case.suggested else ""
@@ -206,7 +206,7 @@ def adjudication_decide(
     form = {key: value(data, key) for key in FIELDS}
     with runtime.reading() as session:
         projects.get_project(session, project_id)
-        before = _backlog_ids(session, project_id)
+        before = _backlog_ids(session, runtime.plugins, project_id)
     try:
         choice = _choice(form) if form["reasoning"].strip() else {}
         with runtime.session() as session:
@@ -225,7 +225,7 @@ def adjudication_decide(
         # Decided by someone else meanwhile: the backlog shows what is left.
         return flash(Redirect(f"/projects/{project_id}/adjudication"), error.message, "error")
     with runtime.reading() as session:
-        remaining = _backlog_ids(session, project_id)
+        remaining = _backlog_ids(session, runtime.plugins, project_id)
     after = before[before.index(item_id) + 1 :] if item_id in before else []
     later = [i for i in after if i in remaining]
     upcoming = later or remaining

@@ -13,6 +13,7 @@ from .data import (
     category_counts,
     reliability_data,
 )
+from .distance import Distance, MatrixDistance, distance_alpha, rating_pairs
 from .fleiss import fleiss_category_kappas, fleiss_kappa
 from .krippendorff import LEVELS, Level, coincidences, krippendorff_alpha
 from .percent import (
@@ -26,7 +27,9 @@ from .percent import (
 __all__ = [
     "LEVELS",
     "AnnotatorAgreement",
+    "Distance",
     "Level",
+    "MatrixDistance",
     "NotEnoughData",
     "PairwiseAgreement",
     "ReliabilityData",
@@ -36,11 +39,13 @@ __all__ = [
     "category_counts",
     "cohen_kappa",
     "coincidences",
+    "distance_alpha",
     "fleiss_category_kappas",
     "fleiss_kappa",
     "krippendorff_alpha",
     "pairwise_agreement",
     "pairwise_cohen_kappa",
     "percent_agreement",
+    "rating_pairs",
     "reliability_data",
 ]

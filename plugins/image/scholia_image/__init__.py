@@ -43,6 +43,7 @@ def register_annotation_types(register: Callable[[AnnotationType], None]) -> Non
             agreement=classification.agreement,
             aggregate=classification.aggregate,
             categories=classification.categories,
+            votes=True,
             options=classification.ClassificationOptions,
             editor=Editor(
                 template="classification/editor.html",

@@ -15,6 +15,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
+from scholia.core.labeling import AHEAD
+
 from .modelling import registered, run_job, train
 
 
@@ -24,7 +26,10 @@ def trained(tmp_path: Path) -> dict[str, Any]:
 
 
 def label_page(client: TestClient[Any], project_id: int, item_id: int) -> tuple[str, Any]:
-    """The labeling page's HTML and its JSON state."""
+    """The labeling page's HTML and its JSON state, the item taken up first as the page's
+    script does (the GET claims nothing; a refused claim, all slots taken, is let be)."""
+    claim = f"/api/v1/projects/{project_id}/queue/{item_id}/claim"
+    assert client.post(claim, json={"ahead": AHEAD}).status_code in (200, 409)
     response = client.get(f"/projects/{project_id}/label/{item_id}")
     assert response.status_code == 200, response.text
     found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
@@ -153,3 +158,34 @@ def test_a_renamed_category_takes_the_suggestion_off_the_page(
     page, state = label_page(annotator, project["id"], green["id"])
     assert state["suggestions"] == []
     assert "data-queue-suggested" not in queue_entry(page, green["id"])  # nor its badge
+
+
+def test_an_annotator_in_calibration_gets_no_suggestion_through_the_api(
+    api_for: Callable[..., TestClient[Any]], trained: dict[str, Any]
+) -> None:
+    """The calibration rule holds for the API as for the page: none listed, none accepted."""
+    project = registered(api_for, trained)
+    manager, ids = project["manager"], project["categories"]
+    for swatch in project["items"][:3]:
+        name = swatch["name"].split("-")[0]
+        marked = manager.post(
+            f"/api/v1/projects/{project['id']}/items/{swatch['id']}/gold",
+            json={"annotation_type": "classification", "payload": {"category_ids": [ids[name]]}},
+        )
+        assert marked.status_code == 201, marked.text
+    manager.patch(
+        f"/api/v1/projects/{project['id']}/settings",
+        json={"calibration": {"required": True, "items": 2, "pass_mark": 0.5, "attempts": 2}},
+    ).raise_for_status()
+    annotator = api_for("annotator", project=project["id"])
+    served = annotator.post(f"/api/v1/projects/{project['id']}/queue/next").json()["item"]
+    manager.post(f"/api/v1/items/{served['id']}/suggest").raise_for_status()
+    (offered,) = manager.get(f"/api/v1/items/{served['id']}/suggestions").json()
+    assert offered["id"], "the manager, not calibrating, sees it"
+    assert annotator.get(f"/api/v1/items/{served['id']}/suggestions").json() == []
+    taken = annotator.post(f"/api/v1/suggestions/{offered['id']}/accept", json={})
+    assert taken.status_code == 403, taken.text
+    assert "calibration" in taken.json()["error"]["message"]
+    context = annotator.get(f"/api/v1/projects/{project['id']}/queue/{served['id']}").json()
+    assert context["calibrating"] and context["suggestions"] == []
+    assert all(not entry["suggested"] for entry in context["queue"]["items"])

@@ -425,7 +425,10 @@ document.addEventListener("keydown", (event) => {
   if (handler) { event.preventDefault(); handler(); }
 });
 
-// --- start: mount the editors, preload what comes next, send anything left from before ------
+// --- start: take the item up, mount the editors, preload, send anything left from before ----
+// Opening the item claims nothing; this POST claims its slot (or renews the claim's lease) and
+// holds the next items. A refusal (all slots taken, calibration not passed) shows on a save.
+postJSON(`/api/v1/projects/${state.project_id}/queue/${state.item.id}/claim`, { ahead: state.ahead });
 const suggestions = mountSuggestions({
   root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
   categories: state.categories, mine: pendingPayload, accept, dismiss,

@@ -36,7 +36,7 @@ def worked(
     ids = sorted(i["id"] for i in response.json()["created"])
     annotator = client_for("annotator", project=project["id"])
     # Opening the labeling page claims an item and holds a few more; the rest are taken here.
-    assert annotator.get(f"/projects/{project['id']}/label").status_code == 200
+    assert annotator.post(f"/projects/{project['id']}/label").status_code == 200
     with runtime.session() as session:
         for item_id in ids:
             queue.ensure_slot(session, session.get(Item, item_id), annotator.user.id)  # type: ignore[arg-type, attr-defined]
@@ -165,7 +165,7 @@ def test_the_queue_redirect_keeps_the_filter(
     project: dict[str, Any], worked: tuple[Client, list[int]]
 ) -> None:
     annotator, ids = worked
-    response = annotator.get(f"/projects/{project['id']}/label?queue=todo", follow_redirects=False)
+    response = annotator.post(f"/projects/{project['id']}/label?queue=todo", follow_redirects=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == f"/projects/{project['id']}/label/{ids[3]}?queue=todo"
 
@@ -179,6 +179,6 @@ def test_with_nothing_left_the_empty_queue_page_links_to_what_i_labeled(
             f"/api/v1/items/{item_id}/annotations",
             json={"annotation_type": "rating", "payload": {"value": 3}},
         )
-    page = annotator.get(f"/projects/{project['id']}/label").text
+    page = annotator.post(f"/projects/{project['id']}/label").text
     assert "Your queue is empty" in page
     assert f'href="/projects/{project["id"]}/label/{ids[0]}?queue=done" data-done-link' in page

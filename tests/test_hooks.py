@@ -511,6 +511,57 @@ def test_hook_register_template_vars(
     assert "Installed distributions" in page  # the core template still renders
 
 
+def test_template_vars_are_given_the_user_and_the_project_of_the_page(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_runtime: Callable[[Plugins], Runtime],
+    make_user: Callable[..., Any],
+    open_clients: list[TestClient[Any]],
+) -> None:
+    """``provide`` gets a ``PageRequest``: the template's name, who asks, in which project."""
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "whoami",
+        """
+        from scholia.core.contributions import TemplateVars
+        from scholia.core.hookspecs import hookimpl
+
+        def provide(page):
+            who = page.user.username if page.user is not None else "nobody"
+            return {"whoami": f"{who} in {page.project_id} on {page.path} ({page.template})"}
+
+        @hookimpl
+        def register_template_vars(register):
+            register(TemplateVars(name="whoami", provide=provide))
+    """,
+        files={
+            "templates/base.html": """
+        {% extends "default:base.html" %}
+        {% block head %}<meta name="whoami" content="{{ whoami }}">{% endblock %}
+    """
+        },
+    )
+    runtime = open_runtime(plugins)
+    admin = make_user("admin")
+    client = _signed_in(runtime, admin, open_clients)
+    created = client.post(
+        "/api/v1/projects",
+        json={"name": "Hooked", "modality": "image", "annotation_types": ["rating"]},
+    )
+    assert created.status_code == 201, created.text
+    pid = created.json()["id"]
+    page = client.get(f"/projects/{pid}").text
+    expected = f"{admin.username} in {pid} on /projects/{pid} (projects/detail.html)"
+    assert f'<meta name="whoami" content="{expected}">' in page
+    outside = client.get("/plugins").text
+    assert f'content="{admin.username} in None on /plugins (plugins.html)"' in outside
+    signed_out = TestClient(create_app(runtime))
+    signed_out.__enter__()
+    open_clients.append(signed_out)
+    assert 'content="nobody in None on /sign-in (sign_in.html)"' in signed_out.get("/sign-in").text
+
+
 def _documented_signatures() -> dict[str, str]:
     text = DOCS.read_text()
     return dict(re.findall(r"^```python\n(register_\w+)(\(.*?\) -> .*?)\n```$", text, re.M))

@@ -15,7 +15,8 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from . import annotations, calibration, items, labels, projects, queue, standing, suggestions
+from . import calibration, items, labels, projects, queue, standing, suggestions
+from .annotations import current_annotations
 from .contributions import AnnotationType
 from .errors import InvalidInput, PermissionDenied
 from .models import Annotation, Category, Item, Project
@@ -198,7 +199,7 @@ def labeling_context(
         editors=_editors(plugins, project),
         revisions={
             a.annotation_type: a
-            for a in annotations.current_annotations(session, item_id)
+            for a in current_annotations(session, item_id)
             if a.annotator_id == annotator_id
         },
         categories=labels.live_categories(session, project_id),

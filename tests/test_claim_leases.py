@@ -24,7 +24,7 @@ from scholia.core.models import Assignment, Item, Project, User
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
 
-from .conftest import seed
+from .conftest import seed, take_up
 from .test_project_settings import _form
 from .test_queue import add_items
 
@@ -136,7 +136,7 @@ def test_opening_the_item_renews_the_lease(
         slot = session.exec(select(Assignment).where(col(Assignment.item_id) == item_id)).one()
     assert slot.claimed_at < utcnow() - timedelta(minutes=30), "the GET renews nothing"
     # The opened page takes the item up (static/label.js): a POST, which renews the lease.
-    taken = ann.post(f"/api/v1/projects/{project.id}/queue/{item_id}/claim", json={"ahead": AHEAD})
+    taken = take_up(ann, project.id, item_id)
     assert taken.status_code == 200, taken.text
     assert claim(runtime, project.id, make_user()) is None
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,7 +18,7 @@ from scholia.core.models import Assignment
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
 
-from .conftest import png_bytes
+from .conftest import label_page, png_bytes
 
 Client = TestClient[Any]
 
@@ -46,14 +45,6 @@ def held(runtime: Runtime, user_id: int | None = None) -> int:
         claimed = claimed.where(col(Assignment.annotator_id) == user_id)
     with runtime.reading() as session:
         return int(session.exec(claimed).one())
-
-
-def page_state(client: Client, project_id: int, item_id: int, query: str = "") -> tuple[str, Any]:
-    response = client.get(f"/projects/{project_id}/label/{item_id}{query}")
-    assert response.status_code == 200, response.text
-    found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
-    assert found, "the page has no state"
-    return response.text, json.loads(found.group(1))
 
 
 def test_reading_the_labeling_page_or_its_context_claims_nothing(
@@ -89,7 +80,7 @@ def test_the_api_context_is_what_the_labeling_page_shows(
         json={"annotation_type": "rating", "payload": {"value": 4}},
     )
     assert rated.status_code == 201, rated.text
-    page, state = page_state(annotator, pid, current)
+    page, state = label_page(annotator, pid, current)
     context = annotator.get(f"/api/v1/projects/{pid}/queue/{current}").json()
 
     assert context["item"]["id"] == state["item"]["id"] == current
@@ -124,7 +115,7 @@ def test_the_api_context_is_what_the_labeling_page_shows(
     assert {k: int(v) for k, v in counts.items()} == window["counts"]
     assert window["counts"] == {"all": 3, "todo": 2, "done": 1, "skipped": 0}
     # The filter narrows the window alike.
-    _, todo_state = page_state(annotator, pid, current, "?queue=todo")
+    _, todo_state = label_page(annotator, pid, current, "?queue=todo")
     todo = annotator.get(f"/api/v1/projects/{pid}/queue/{current}?queue=todo").json()["queue"]
     assert todo["show"] == todo_state["queue"] == "todo"
     assert (todo["previous"], todo["next"]) == (todo_state["previous"], todo_state["next"])

@@ -3,7 +3,6 @@ previous / next following the queue as filtered."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ from scholia.core import queue
 from scholia.core.models import Item
 from scholia.core.runtime import Runtime
 
-from .conftest import png_bytes
+from .conftest import label_page, png_bytes
 
 Client = TestClient[Any]
 
@@ -102,14 +101,6 @@ def test_an_unknown_filter_is_refused_by_the_core_naming_the_choices(
 
 
 # --- the page -------------------------------------------------------------------------------
-
-
-def label_page(client: Client, project_id: int, item_id: int, query: str = "") -> tuple[str, Any]:
-    response = client.get(f"/projects/{project_id}/label/{item_id}{query}")
-    assert response.status_code == 200, response.text
-    found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
-    assert found
-    return response.text, json.loads(found.group(1))
 
 
 def queue_links(page: str) -> list[str]:

@@ -9,15 +9,14 @@ the page asks for with a POST.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlmodel import Session
 
 from . import calibration, items, labels, projects, queue, standing, suggestions
 from .annotations import current_annotations
-from .contributions import AnnotationType
+from .contributions import AnnotationType, Editor
 from .errors import InvalidInput, PermissionDenied
 from .models import Annotation, Category, Item, Project
 from .plugins import Plugins
@@ -47,15 +46,13 @@ none for them: no active model's fitting suggestion, or they are in calibration)
 
 @dataclass(frozen=True)
 class EditorRef:
-    """One of the project's editors, as data: the page includes ``template`` and loads
-    ``module`` from the ``plugin``'s static files."""
+    """One of the project's editors, as data: the page includes ``editor.template`` and loads
+    ``editor.module`` from the static files of the ``plugin`` that provides the type."""
 
     annotation_type: str
     title: str
     plugin: str
-    template: str
-    module: str
-    hotkeys: Mapping[str, str] = field(default_factory=dict)
+    editor: Editor
 
 
 @dataclass(frozen=True)
@@ -123,9 +120,7 @@ def _editors(plugins: Plugins, project: Project) -> list[EditorRef]:
                 annotation_type=name,
                 title=kind.title,
                 plugin=provider.name,
-                template=kind.editor.template,
-                module=kind.editor.module,
-                hotkeys=dict(kind.editor.hotkeys),
+                editor=kind.editor,
             )
         )
     return found

@@ -397,6 +397,19 @@ def item(project: dict[str, Any]) -> dict[str, Any]:
     return created
 
 
+def upload_images(manager: TestClient[Any], project_id: int, count: int) -> list[int]:
+    """Upload ``count`` distinct small PNGs (``p0.png``…) through the API; their ids, sorted."""
+    response = manager.post(
+        f"/api/v1/projects/{project_id}/items",
+        files=[
+            ("files", (f"p{n}.png", png_bytes(colour=(40 * n, 90, 20)), "image/png"))
+            for n in range(count)
+        ],
+    )
+    assert response.status_code == 201, response.text
+    return sorted(i["id"] for i in response.json()["created"])
+
+
 def seed(
     runtime: Runtime,
     *,

@@ -18,7 +18,7 @@ from scholia.core.models import Assignment
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
 
-from .conftest import label_page, png_bytes
+from .conftest import label_page, upload_images
 
 Client = TestClient[Any]
 
@@ -26,15 +26,7 @@ Client = TestClient[Any]
 @pytest.fixture
 def photos(project: dict[str, Any]) -> dict[str, Any]:
     """The rating project with five images in it."""
-    response = project["manager"].post(
-        f"/api/v1/projects/{project['id']}/items",
-        files=[
-            ("files", (f"p{n}.png", png_bytes(colour=(40 * n, 90, 20)), "image/png"))
-            for n in range(5)
-        ],
-    )
-    assert response.status_code == 201, response.text
-    return {**project, "items": sorted(i["id"] for i in response.json()["created"])}
+    return {**project, "items": upload_images(project["manager"], project["id"], 5)}
 
 
 def held(runtime: Runtime, user_id: int | None = None) -> int:

@@ -14,7 +14,7 @@ from scholia.core import queue
 from scholia.core.models import Item
 from scholia.core.runtime import Runtime
 
-from .conftest import label_page, png_bytes
+from .conftest import label_page, upload_images
 
 Client = TestClient[Any]
 
@@ -24,15 +24,7 @@ def worked(
     runtime: Runtime, project: dict[str, Any], client_for: Callable[..., Client]
 ) -> tuple[Client, list[int]]:
     """An annotator holding five items: the first two rated, the third skipped, two to do."""
-    response = project["manager"].post(
-        f"/api/v1/projects/{project['id']}/items",
-        files=[
-            ("files", (f"p{n}.png", png_bytes(colour=(40 * n, 90, 20)), "image/png"))
-            for n in range(5)
-        ],
-    )
-    assert response.status_code == 201, response.text
-    ids = sorted(i["id"] for i in response.json()["created"])
+    ids = upload_images(project["manager"], project["id"], 5)
     annotator = client_for("annotator", project=project["id"])
     # Opening the labeling page claims an item and holds a few more; the rest are taken here.
     assert annotator.post(f"/projects/{project['id']}/label").status_code == 200

@@ -621,9 +621,9 @@ class LabelingContextOut(msgspec.Struct):
                     annotation_type=e.annotation_type,
                     title=e.title,
                     plugin=e.plugin,
-                    template=e.template,
-                    module=module_url(e.plugin, e.module),
-                    hotkeys=dict(e.hotkeys),
+                    template=e.editor.template,
+                    module=module_url(e.plugin, e.editor.module),
+                    hotkeys=dict(e.editor.hotkeys),
                 )
                 for e in context.editors
             ],

@@ -91,9 +91,14 @@ def take_up(
     project_id: FromPath[int],
     item_id: FromPath[int],
     data: JSONBody[TakeUpIn | None] = None,
+    show: Annotated[
+        Literal["all", "todo", "done", "skipped"],
+        QueryParameter(name="queue", description="Which of your items the queue window shows."),
+    ] = "all",
 ) -> LabelingContextOut:
     """Take the item up: claim your slot on it (or renew your claim's lease) and hold up to
-    ``ahead`` more items; returns the labeling context as it now is. 409 when others hold
+    ``ahead`` more items; returns the labeling context as it now is (its queue window
+    filtered by ``queue``). 409 when others hold
     all its slots, 403 with the reason when you may not have it (suspended, or calibration
     not passed). Nothing is held when refused."""
     runtime = runtime_of(request)
@@ -103,7 +108,9 @@ def take_up(
     with runtime.session() as session:
         item = items.get_item(session, item_id, project_id)
         labeling.take_up(session, item, me.id, ahead)
-        context = labeling.labeling_context(session, runtime.plugins, project_id, item_id, me.id)
+        context = labeling.labeling_context(
+            session, runtime.plugins, project_id, item_id, me.id, show
+        )
     return LabelingContextOut.of(context, runtime.settings.secret_key)
 
 

@@ -126,6 +126,9 @@ def test_taking_an_item_up_claims_it_and_holds_what_was_asked(
     assert taken.status_code == 200, taken.text
     assert taken.json()["item"]["id"] == ids[4]
     assert len(taken.json()["queue"]["items"]) == 2 == held(runtime, me)
+    again = annotator.post(f"/api/v1/projects/{pid}/queue/{ids[4]}/claim?queue=done", json={})
+    assert again.json()["queue"]["show"] == "done" and again.json()["queue"]["items"] == []
+    assert held(runtime, me) == 2, "taking it up again holds nothing more"
     refused = other.post(f"/api/v1/projects/{pid}/queue/{ids[4]}/claim", json={})
     assert refused.status_code == 409, "overlap 1: the slot is taken"
     assert "already assigned to other annotators" in refused.json()["error"]["message"]

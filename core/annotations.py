@@ -388,8 +388,9 @@ def accept_suggestion(
 ) -> SubmitResult:
     """Take a suggestion as the annotator's label: a normal annotation (validated, counted,
     reviewed like any other) whose provenance names the suggestion and its model version.
-    Only the suggestion the annotator is shown can be taken: not a replaced one, not one of a
-    retired model or of labels since changed, not one still hidden by anti-anchoring."""
+    Only the suggestion the annotator is shown can be taken (``suggestions.offered``): not a
+    replaced one, not one of a retired model or of labels since changed, not one still hidden
+    by anti-anchoring, none during calibration."""
     suggestion = suggestions.get_suggestion(session, suggestion_id)
     if client_op_id is not None:
         earlier = _by_client_op(session, annotator_id, client_op_id)
@@ -398,17 +399,7 @@ def accept_suggestion(
     item = session.get(Item, suggestion.item_id)
     project = session.get(Project, suggestion.project_id)
     assert item is not None and project is not None
-    shown = suggestions.shown_to(session, project, item, suggestion.annotation_type, annotator_id)
-    if shown is None or shown.suggestion.id != suggestion.id:
-        raise Conflict(
-            "This suggestion is no longer offered (a newer one replaced it, its model was "
-            "retired, or the project's labels changed); reload the item."
-        )
-    if shown.hidden:
-        raise Conflict(
-            "Label the item yourself first: this project shows suggestions only after your "
-            "own first label."
-        )
+    suggestions.offered(session, project, item, suggestion, annotator_id)
     return submit(
         session,
         plugins,

@@ -31,6 +31,7 @@ __all__ = [
     "Step",
     "grant_attempt",
     "next_step",
+    "open_items",
     "production_refusal",
     "record",
     "serves",
@@ -201,6 +202,18 @@ def production_refusal(session: Session, project: Project, annotator_id: int) ->
         "This project asks new annotators to pass a calibration set before other items; "
         "take your next item from the queue."
     )
+
+
+def open_items(session: Session, project_id: int, annotator_id: int) -> set[int]:
+    """The items of the annotator's open calibration attempt (none once it is scored)."""
+    attempt = session.exec(
+        select(CalibrationAttempt).where(
+            col(CalibrationAttempt.project_id) == project_id,
+            col(CalibrationAttempt.annotator_id) == annotator_id,
+            col(CalibrationAttempt.passed).is_(None),
+        )
+    ).first()
+    return set(attempt.item_ids) if attempt is not None else set()
 
 
 def serves(session: Session, item: Item, annotator_id: int) -> bool:

@@ -34,6 +34,7 @@ __all__ = [
     "MenuLink",
     "Modality",
     "ModelRegistration",
+    "PageRequest",
     "Prediction",
     "PredictionInput",
     "Predictor",
@@ -526,13 +527,38 @@ class MenuLink(Contribution):
             raise InvalidContribution(f"menu link {self.name!r}: href must start with '/'")
 
 
+class PageRequest(str):
+    """What a page is being rendered for, handed to ``TemplateVars.provide``.
+
+    It is the template's name (a ``str``, so a provider written as ``provide(template_name)``
+    keeps working) and carries who asked and where: ``user`` (the signed-in account, a
+    ``scholia.core.models.User``, or None), ``project_id`` (None outside a project) and
+    ``path`` (the URL path asked for)."""
+
+    template: str
+    user: Any
+    project_id: int | None
+    path: str
+
+    def __new__(
+        cls, template: str, *, user: Any = None, project_id: int | None = None, path: str = ""
+    ) -> PageRequest:
+        made = super().__new__(cls, template)
+        made.template = template
+        made.user = user
+        made.project_id = project_id
+        made.path = path
+        return made
+
+
 @dataclass(frozen=True)
 class TemplateVars(Contribution):
-    """Extra variables for templates: ``provide(template_name)`` returns a mapping."""
+    """Extra variables for templates: ``provide(page)`` returns a mapping, given the
+    ``PageRequest`` (the template's name, the user, the project, the path)."""
 
     kind: ClassVar[str] = "template_vars"
     name: str
-    provide: Callable[[str], Mapping[str, Any]]
+    provide: Callable[[PageRequest], Mapping[str, Any]]
 
     def check(self) -> None:
         super().check()

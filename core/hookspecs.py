@@ -165,6 +165,9 @@ def register_menu_links(register: Callable[[MenuLink], None]) -> None:
 def register_template_vars(register: Callable[[TemplateVars], None]) -> None:
     """Register providers of extra template variables.
 
-    ``provide(template_name)`` returns a mapping merged into the context of every page the
-    server renders; a plugin's templates (or overrides of core templates) can then use them.
+    ``provide(page)`` returns a mapping merged into the context of every page the server
+    renders; a plugin's templates (or overrides of core templates) can then use them. ``page``
+    is a ``PageRequest``: the template's name (it is that ``str``), with ``page.user`` (the
+    signed-in user or None), ``page.project_id`` (None outside a project) and ``page.path``,
+    so what a provider gives may depend on who asks and where.
     """

@@ -12,6 +12,11 @@ annotator submitted their own label on the item. Each annotator's first decision
 suggestion is kept (``SuggestionDecision``): accepted with ``A``, labeled the same by hand
 (confirmed), labeled differently (corrected) or dismissed (rejected); an independent first
 label also records its agreement with the suggestion. The outcome log counts them.
+
+No suggestion reaches an annotator in calibration on a calibration item: it is their own test
+(and a gold item carries a suggestion like any other, so that gold is not told apart). The rule
+lives here, in ``shown_to``, so the labeling context, the suggestions API and accepting all
+apply it.
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ import msgspec
 from sqlalchemy import bindparam, func, insert, update
 from sqlmodel import Session, col, select
 
-from . import labels, uncertainty
+from . import calibration, labels, uncertainty
 from .contributions import AnnotationType, Candidate
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotFound, PermissionDenied
 from .models import (
     Annotation,
     AnnotationSource,
@@ -49,6 +54,7 @@ __all__ = [
     "decide",
     "get_suggestion",
     "note_label",
+    "offered",
     "outcome_log",
     "shown_to",
     "store",
@@ -164,7 +170,8 @@ def shown_to(
     session: Session, project: Project, item: Item, annotation_type: str, annotator_id: int
 ) -> Shown | None:
     """The suggestion ``annotator_id`` may see on ``item``, if any: never one whose labels no
-    longer match the project's schema."""
+    longer match the project's schema, and none while the item is one of the annotator's
+    calibration items."""
     if item.id is None:
         return None
     suggestion = current(session, item.id, annotation_type)
@@ -172,9 +179,36 @@ def shown_to(
         return None
     if suggestion.labels_hash != labels.current_schema(session, item.project_id).labels_hash:
         return None
+    if calibration.serves(session, item, annotator_id):
+        return None
     decision = _decision(session, suggestion.id, annotator_id)
     hidden = settings_of(project).suggestions.reveal == "after_first_label" and decision is None
     return Shown(suggestion=suggestion, hidden=hidden, decision=decision)
+
+
+def offered(
+    session: Session, project: Project, item: Item, suggestion: Suggestion, annotator_id: int
+) -> Shown:
+    """``suggestion`` as offered to the annotator, who means to take it: ``PermissionDenied``
+    during their calibration, ``Conflict`` (saying why) when it is not the one they are shown
+    or is still hidden by anti-anchoring."""
+    if calibration.serves(session, item, annotator_id):
+        raise PermissionDenied(
+            "No suggestions during calibration: label this item yourself (your calibration "
+            "results show the expected answers once the set is done)."
+        )
+    shown = shown_to(session, project, item, suggestion.annotation_type, annotator_id)
+    if shown is None or shown.suggestion.id != suggestion.id:
+        raise Conflict(
+            "This suggestion is no longer offered (a newer one replaced it, its model was "
+            "retired, or the project's labels changed); reload the item."
+        )
+    if shown.hidden:
+        raise Conflict(
+            "Label the item yourself first: this project shows suggestions only after your "
+            "own first label."
+        )
+    return shown
 
 
 def _decision(
@@ -255,9 +289,15 @@ def decide(session: Session, suggestion: Suggestion, annotator_id: int) -> Sugge
     return decision
 
 
-def suggested_items(session: Session, project_id: int, item_ids: Sequence[int]) -> set[int]:
+def suggested_items(
+    session: Session, project_id: int, item_ids: Sequence[int], annotator_id: int | None = None
+) -> set[int]:
     """Which of ``item_ids`` have a current suggestion of an active model that fits the
-    project's labels (the queue's badge: exactly the items ``shown_to`` shows one on)."""
+    project's labels (the queue's badge: exactly the items ``shown_to`` shows one on). Given
+    ``annotator_id``, their calibration items are left out (they see no suggestion there)."""
+    if annotator_id is not None:
+        calibrating = calibration.open_items(session, project_id, annotator_id)
+        item_ids = [i for i in item_ids if i not in calibrating]
     if not item_ids:
         return set()
     labels_hash = labels.current_schema(session, project_id).labels_hash

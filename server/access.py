@@ -149,6 +149,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/projects/{project_id}/items/{item_id}"): MEMBER,  # annotators: their own work
     ("POST", "/projects/{project_id}/items/{item_id}/transition"): REVIEWER,
     ("GET", "/projects/{project_id}/label"): ANNOTATOR,
+    ("POST", "/projects/{project_id}/label"): ANNOTATOR,
     ("GET", "/projects/{project_id}/label/{item_id}"): ANNOTATOR,
     ("GET", "/projects/{project_id}/gold"): REVIEWER,
     ("POST", "/projects/{project_id}/items/{item_id}/gold"): REVIEWER,
@@ -190,6 +191,8 @@ ACCESS: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/expansions/{expansion_id}/cancel"): MANAGER,
     ("POST", "/api/v1/expansions/{expansion_id}/retry"): MANAGER,
     ("POST", "/api/v1/projects/{project_id}/queue/next"): ANNOTATOR,
+    ("GET", "/api/v1/projects/{project_id}/queue/{item_id}"): ANNOTATOR,
+    ("POST", "/api/v1/projects/{project_id}/queue/{item_id}/claim"): ANNOTATOR,
     ("POST", "/api/v1/items/{item_id}/skip"): ANNOTATOR,
     ("POST", "/api/v1/annotations/{annotation_id}/withdraw"): ANNOTATOR,
     ("GET", "/api/v1/projects/{project_id}/counts"): REVIEWER,

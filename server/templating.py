@@ -15,7 +15,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PrefixLoader, se
 from litestar import Request, Response
 from litestar.response import Template
 
-from scholia.core.contributions import MenuLink, TemplateVars
+from scholia.core.contributions import MenuLink, PageRequest, TemplateVars
 from scholia.core.models import User
 from scholia.core.plugins import Plugins
 
@@ -65,8 +65,15 @@ def page(
     plugins: Plugins = runtime.plugins
     user = request.scope.get("user")
     shared: dict[str, Any] = {}
+    found = request.scope.get("membership")  # the project the access guard found, if any
+    asked = PageRequest(
+        template,
+        user=user,
+        project_id=getattr(found, "project_id", None),
+        path=request.url.path,
+    )
     for provider in plugins.all(TemplateVars):
-        shared.update(provider.provide(template))
+        shared.update(provider.provide(asked))
     flash_value = request.cookies.get(FLASH_COOKIE)
     message = None
     if flash_value:

@@ -9,6 +9,7 @@ tables: each test gets its own database, cloned from one migrated template per w
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import shutil
@@ -40,6 +41,7 @@ from scholia.core import (
 from scholia.core.contributions import QualityRule
 from scholia.core.db import create_db_engine, upgrade
 from scholia.core.hookspecs import hookimpl
+from scholia.core.labeling import AHEAD
 from scholia.core.models import DatasetVersion, Item, Project, User
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import DEFAULT_PLUGINS as CORE_DEFAULTS
@@ -395,6 +397,19 @@ def item(project: dict[str, Any]) -> dict[str, Any]:
     return created
 
 
+def upload_images(manager: TestClient[Any], project_id: int, count: int) -> list[int]:
+    """Upload ``count`` distinct small PNGs (``p0.png``…) through the API; their ids, sorted."""
+    response = manager.post(
+        f"/api/v1/projects/{project_id}/items",
+        files=[
+            ("files", (f"p{n}.png", png_bytes(colour=(40 * n, 90, 20)), "image/png"))
+            for n in range(count)
+        ],
+    )
+    assert response.status_code == 201, response.text
+    return sorted(i["id"] for i in response.json()["created"])
+
+
 def seed(
     runtime: Runtime,
     *,
@@ -557,3 +572,21 @@ def relabel(
             payload={"category_ids": category_ids},
             supersedes_id=labeled["revisions"][item_id].id,
         )
+
+
+def label_page(
+    client: TestClient[Any], project_id: int, item_id: int, query: str = ""
+) -> tuple[str, Any]:
+    """The labeling page of an item: its HTML and its JSON state (what ``static/label.js``
+    reads). Opening it claims nothing; ``take_up`` does what the page's script does next."""
+    response = client.get(f"/projects/{project_id}/label/{item_id}{query}")
+    assert response.status_code == 200, response.text
+    found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
+    assert found, "the page has no state"
+    return response.text, json.loads(found.group(1))
+
+
+def take_up(client: TestClient[Any], project_id: int, item_id: int) -> Any:
+    """Take the item up as the opened labeling page does (claim it, hold two more)."""
+    claim = f"/api/v1/projects/{project_id}/queue/{item_id}/claim"
+    return client.post(claim, json={"ahead": AHEAD})

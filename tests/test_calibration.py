@@ -85,7 +85,7 @@ def test_after_the_last_failed_attempt_there_are_no_items_until_a_manager_grants
     refused = take(ann, project.id)
     assert refused.status_code == 403
     assert "used all 1 calibration attempts" in refused.json()["error"]["message"]
-    page = ann.get(f"/projects/{project.id}/label")
+    page = ann.post(f"/projects/{project.id}/label")
     assert page.status_code == 403 and "A manager can grant you another attempt" in page.text
     me = ann.user.id
     manager = api_for("manager", project=project.id)

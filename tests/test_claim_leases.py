@@ -19,12 +19,12 @@ from sqlmodel import col, select
 
 from scholia.core import annotations, projects, queue
 from scholia.core.errors import Conflict
+from scholia.core.labeling import AHEAD
 from scholia.core.models import Assignment, Item, Project, User
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
-from scholia.server.pages.label import AHEAD
 
-from .conftest import seed
+from .conftest import seed, take_up
 from .test_project_settings import _form
 from .test_queue import add_items
 
@@ -128,10 +128,16 @@ def test_opening_the_item_renews_the_lease(
     project, item_id = one_item(runtime)
     assert project.id is not None
     ann = client_for("annotator", project=project.id)
-    opened = ann.get(f"/projects/{project.id}/label", follow_redirects=False)
+    opened = ann.post(f"/projects/{project.id}/label", follow_redirects=False)
     assert opened.headers["location"] == f"/projects/{project.id}/label/{item_id}"
     age_claims(runtime, ann.user, 31)  # type: ignore[attr-defined]
-    assert ann.get(f"/projects/{project.id}/label/{item_id}").status_code == 200  # working on it
+    assert ann.get(f"/projects/{project.id}/label/{item_id}").status_code == 200
+    with runtime.reading() as session:
+        slot = session.exec(select(Assignment).where(col(Assignment.item_id) == item_id)).one()
+    assert slot.claimed_at < utcnow() - timedelta(minutes=30), "the GET renews nothing"
+    # The opened page takes the item up (static/label.js): a POST, which renews the lease.
+    taken = take_up(ann, project.id, item_id)
+    assert taken.status_code == 200, taken.text
     assert claim(runtime, project.id, make_user()) is None
 
 
@@ -179,7 +185,7 @@ def test_opening_the_labeling_page_holds_only_what_it_shows_and_preloads(
     owner, project, _ = seed(runtime)
     add_items(runtime, project, owner, 9)
     ann = client_for("annotator", project=project.id)
-    assert ann.get(f"/projects/{project.id}/label").status_code == 200
+    assert ann.post(f"/projects/{project.id}/label").status_code == 200
     with runtime.reading() as session:
         held = session.exec(
             select(Assignment).where(col(Assignment.annotator_id) == ann.user.id)  # type: ignore[attr-defined]

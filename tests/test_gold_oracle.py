@@ -24,9 +24,9 @@ from math import comb
 from sqlalchemy import event
 
 from scholia.core import annotations, queue
+from scholia.core.labeling import AHEAD
 from scholia.core.models import User
 from scholia.core.runtime import Runtime
-from scholia.server.pages.label import AHEAD
 
 from .test_standing import RIGHT, gold_project
 

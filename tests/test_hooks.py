@@ -485,6 +485,8 @@ def test_hook_register_template_vars(
     make_user: Callable[..., Any],
     open_clients: list[TestClient[Any]],
 ) -> None:
+    """``provide`` gets a ``PageRequest``: the template's name (a provider written for
+    ``provide(template_name)`` keeps working), who asks, in which project, at which path."""
     # The plugin also overrides a core template, extending the original through "default:".
     plugins = _with(
         tmp_path,
@@ -494,22 +496,43 @@ def test_hook_register_template_vars(
         from scholia.core.contributions import TemplateVars
         from scholia.core.hookspecs import hookimpl
 
+        def whoami(page):
+            who = page.user.username if page.user is not None else "nobody"
+            return {"whoami": f"{who} in {page.project_id} on {page.path} ({page.template})"}
+
         @hookimpl
         def register_template_vars(register):
             register(TemplateVars(name="banner",
                                   provide=lambda template: {"banner": f"staging ({template})"}))
+            register(TemplateVars(name="whoami", provide=whoami))
     """,
         files={
             "templates/base.html": """
         {% extends "default:base.html" %}
-        {% block head %}<meta name="banner" content="{{ banner }}">{% endblock %}
+        {% block head %}<meta name="banner" content="{{ banner }}">
+        <meta name="whoami" content="{{ whoami }}">{% endblock %}
     """
         },
     )
-    client = _signed_in(open_runtime(plugins), make_user("admin"), open_clients)
+    runtime = open_runtime(plugins)
+    admin = make_user("admin")
+    client = _signed_in(runtime, admin, open_clients)
     page = client.get("/plugins").text
     assert '<meta name="banner" content="staging (plugins.html)">' in page
     assert "Installed distributions" in page  # the core template still renders
+    assert f'content="{admin.username} in None on /plugins (plugins.html)"' in page
+    created = client.post(
+        "/api/v1/projects",
+        json={"name": "Hooked", "modality": "image", "annotation_types": ["rating"]},
+    )
+    assert created.status_code == 201, created.text
+    pid = created.json()["id"]
+    expected = f"{admin.username} in {pid} on /projects/{pid} (projects/detail.html)"
+    assert f'<meta name="whoami" content="{expected}">' in client.get(f"/projects/{pid}").text
+    signed_out = TestClient(create_app(runtime))
+    signed_out.__enter__()
+    open_clients.append(signed_out)
+    assert 'content="nobody in None on /sign-in (sign_in.html)"' in signed_out.get("/sign-in").text
 
 
 def _documented_signatures() -> dict[str, str]:

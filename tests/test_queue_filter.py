@@ -3,7 +3,6 @@ previous / next following the queue as filtered."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +14,7 @@ from scholia.core import queue
 from scholia.core.models import Item
 from scholia.core.runtime import Runtime
 
-from .conftest import png_bytes
+from .conftest import label_page, upload_images
 
 Client = TestClient[Any]
 
@@ -25,18 +24,10 @@ def worked(
     runtime: Runtime, project: dict[str, Any], client_for: Callable[..., Client]
 ) -> tuple[Client, list[int]]:
     """An annotator holding five items: the first two rated, the third skipped, two to do."""
-    response = project["manager"].post(
-        f"/api/v1/projects/{project['id']}/items",
-        files=[
-            ("files", (f"p{n}.png", png_bytes(colour=(40 * n, 90, 20)), "image/png"))
-            for n in range(5)
-        ],
-    )
-    assert response.status_code == 201, response.text
-    ids = sorted(i["id"] for i in response.json()["created"])
+    ids = upload_images(project["manager"], project["id"], 5)
     annotator = client_for("annotator", project=project["id"])
     # Opening the labeling page claims an item and holds a few more; the rest are taken here.
-    assert annotator.get(f"/projects/{project['id']}/label").status_code == 200
+    assert annotator.post(f"/projects/{project['id']}/label").status_code == 200
     with runtime.session() as session:
         for item_id in ids:
             queue.ensure_slot(session, session.get(Item, item_id), annotator.user.id)  # type: ignore[arg-type, attr-defined]
@@ -104,14 +95,6 @@ def test_an_unknown_filter_is_refused_by_the_core_naming_the_choices(
 # --- the page -------------------------------------------------------------------------------
 
 
-def label_page(client: Client, project_id: int, item_id: int, query: str = "") -> tuple[str, Any]:
-    response = client.get(f"/projects/{project_id}/label/{item_id}{query}")
-    assert response.status_code == 200, response.text
-    found = re.search(r'id="label-state">(.*?)</script>', response.text, re.S)
-    assert found
-    return response.text, json.loads(found.group(1))
-
-
 def queue_links(page: str) -> list[str]:
     return re.findall(r'<a href="([^"]+)" data-queue-item=', page)
 
@@ -165,7 +148,7 @@ def test_the_queue_redirect_keeps_the_filter(
     project: dict[str, Any], worked: tuple[Client, list[int]]
 ) -> None:
     annotator, ids = worked
-    response = annotator.get(f"/projects/{project['id']}/label?queue=todo", follow_redirects=False)
+    response = annotator.post(f"/projects/{project['id']}/label?queue=todo", follow_redirects=False)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == f"/projects/{project['id']}/label/{ids[3]}?queue=todo"
 
@@ -179,6 +162,6 @@ def test_with_nothing_left_the_empty_queue_page_links_to_what_i_labeled(
             f"/api/v1/items/{item_id}/annotations",
             json={"annotation_type": "rating", "payload": {"value": 3}},
         )
-    page = annotator.get(f"/projects/{project['id']}/label").text
+    page = annotator.post(f"/projects/{project['id']}/label").text
     assert "Your queue is empty" in page
     assert f'href="/projects/{project["id"]}/label/{ids[0]}?queue=done" data-done-link' in page

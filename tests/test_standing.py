@@ -207,7 +207,7 @@ def test_a_suspended_annotator_keeps_their_other_projects_and_a_manager_can_lift
         )
     refused = annotator.post(f"/api/v1/projects/{project.id}/queue/next")
     assert refused.status_code == 403 and "Test reason." in refused.json()["error"]["message"]
-    page = annotator.get(f"/projects/{project.id}/label")
+    page = annotator.post(f"/projects/{project.id}/label")
     assert page.status_code == 403 and "Test reason." in page.text
     held = annotator.post(
         f"/api/v1/items/{production[0]}/annotations",

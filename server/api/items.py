@@ -26,7 +26,7 @@ from scholia.core.models import Item, Role, User
 from ..access import can
 from ..expanding import expansions_of
 from ..media import media_url
-from ..pages.option_fields import expand_options
+from ..option_fields import expand_options
 from ..routing import get, post, runtime_of, user_of
 from .expansions import expansion_out
 from .schemas import (

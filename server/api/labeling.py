@@ -1,21 +1,24 @@
-"""API: an annotator's queue — claim the next item, skip one, withdraw (undo) an annotation."""
+"""API: an annotator's queue — claim the next item, read the labeling context of one and take
+it up, skip one, withdraw (undo) an annotation.
+
+Reading (``GET .../queue/{item_id}``) claims nothing; claiming is always a POST."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, QueryParameter
 
-from scholia.core import annotations, items, projects, queue
+from scholia.core import annotations, items, labeling, projects, queue
 from scholia.core.limits import OpId, Text
 from scholia.core.models import User
 
 from ..media import media_url
-from ..routing import post, runtime_of, user_of
-from .schemas import AnnotationOut, ItemOut
+from ..routing import get, post, runtime_of, user_of
+from .schemas import AnnotationOut, ItemOut, LabelingContextOut
 
 __all__ = ["labeling_api"]
 
@@ -31,6 +34,12 @@ class SkipIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class WithdrawIn(msgspec.Struct, forbid_unknown_fields=True):
     client_op_id: OpId | None = None
+
+
+class TakeUpIn(msgspec.Struct, forbid_unknown_fields=True):
+    ahead: Annotated[int, msgspec.Meta(ge=0, le=labeling.AHEAD)] = 0
+    """How many more items to hold beyond this one (the labeling page holds two, so its next
+    link is direct and their media preload). Every claim is a lease (``claims.lease_minutes``)."""
 
 
 @post("/projects/{project_id:int}/queue/next", status_code=200)
@@ -49,6 +58,60 @@ def claim_next(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Ne
     return NextItem(
         item=ItemOut.of(item, media_url(runtime.settings.secret_key, item.content_hash), status)
     )
+
+
+@get("/projects/{project_id:int}/queue/{item_id:int}")
+def labeling_context(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    item_id: FromPath[int],
+    show: Annotated[
+        Literal["all", "todo", "done", "skipped"],
+        QueryParameter(name="queue", description="Which of your items the queue window shows."),
+    ] = "all",
+) -> LabelingContextOut:
+    """What labeling the item needs, exactly as the labeling page shows it: the item, the
+    project's editors, your current annotations, the categories and options, the suggestions
+    as you may see them, and your queue around the item (``queue`` filters it). Claims
+    nothing: take the item up with ``POST .../queue/{item_id}/claim``. 403 with the reason
+    when you are suspended."""
+    runtime = runtime_of(request)
+    me = user_of(request)
+    assert me.id is not None
+    with runtime.reading() as session:
+        context = labeling.labeling_context(
+            session, runtime.plugins, project_id, item_id, me.id, show
+        )
+    return LabelingContextOut.of(context, runtime.settings.secret_key)
+
+
+@post("/projects/{project_id:int}/queue/{item_id:int}/claim", status_code=200)
+def take_up(
+    request: Request[Any, Any, Any],
+    project_id: FromPath[int],
+    item_id: FromPath[int],
+    data: JSONBody[TakeUpIn | None] = None,
+    show: Annotated[
+        Literal["all", "todo", "done", "skipped"],
+        QueryParameter(name="queue", description="Which of your items the queue window shows."),
+    ] = "all",
+) -> LabelingContextOut:
+    """Take the item up: claim your slot on it (or renew your claim's lease) and hold up to
+    ``ahead`` more items; returns the labeling context as it now is (its queue window
+    filtered by ``queue``). 409 when others hold
+    all its slots, 403 with the reason when you may not have it (suspended, or calibration
+    not passed). Nothing is held when refused."""
+    runtime = runtime_of(request)
+    me = user_of(request)
+    assert me.id is not None
+    ahead = data.ahead if data is not None else 0
+    with runtime.session() as session:
+        item = items.get_item(session, item_id, project_id)
+        labeling.take_up(session, item, me.id, ahead)
+        context = labeling.labeling_context(
+            session, runtime.plugins, project_id, item_id, me.id, show
+        )
+    return LabelingContextOut.of(context, runtime.settings.secret_key)
 
 
 @post("/items/{item_id:int}/skip", status_code=200)
@@ -87,4 +150,4 @@ def withdraw_annotation(
     return AnnotationOut.of(result.annotation, author.pseudonym)
 
 
-labeling_api = [claim_next, skip_item, withdraw_annotation]
+labeling_api = [claim_next, labeling_context, take_up, skip_item, withdraw_annotation]

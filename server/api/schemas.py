@@ -8,8 +8,12 @@ from typing import Annotated, Any
 
 import msgspec
 
+from scholia.core.labeling import LabelingContext, Visibility
 from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Position, Text
 from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
+from scholia.core.suggestions import Shown
+
+from .. import media
 
 __all__ = [
     "AcceptIn",
@@ -22,10 +26,12 @@ __all__ = [
     "CategoryPatch",
     "DatasetVersionIn",
     "DatasetVersionOut",
+    "EditorOut",
     "ItemOut",
     "ItemPage",
     "JobIn",
     "JobOut",
+    "LabelingContextOut",
     "MeOut",
     "ModelIn",
     "ModelOut",
@@ -33,6 +39,9 @@ __all__ = [
     "PluginOut",
     "ProjectIn",
     "ProjectOut",
+    "QueueEntryOut",
+    "QueueWindowOut",
+    "RevisionOut",
     "SchemaFitOut",
     "SuggestionOut",
     "TokenCreated",
@@ -42,6 +51,7 @@ __all__ = [
     "TransitionOut",
     "UploadOut",
     "UploadProblem",
+    "module_url",
 ]
 
 
@@ -487,6 +497,34 @@ class SuggestionOut(msgspec.Struct):
     agreement: float | None = None
     """Agreement of your independent first label with it (anti-anchoring)."""
 
+    @classmethod
+    def of(cls, shown: Shown) -> SuggestionOut:
+        """What the annotator may see: with anti-anchoring, only that a suggestion waits."""
+        suggestion, decision = shown.suggestion, shown.decision
+        if shown.hidden:
+            return cls(
+                id=None,
+                item_id=suggestion.item_id,
+                annotation_type=suggestion.annotation_type,
+                hidden=True,
+            )
+        return cls(
+            id=suggestion.id,
+            item_id=suggestion.item_id,
+            annotation_type=suggestion.annotation_type,
+            hidden=False,
+            payload=suggestion.payload,
+            score=suggestion.score,
+            alternatives=[CandidateOut(a["payload"], a["score"]) for a in suggestion.alternatives],
+            model_name=suggestion.model_name,
+            model_version=suggestion.model_version,
+            least_confidence=suggestion.least_confidence,
+            margin=suggestion.margin,
+            entropy=suggestion.entropy,
+            decision=decision.outcome if decision else None,
+            agreement=decision.agreement if decision else None,
+        )
+
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
     supersedes_id: uuid.UUID | None = None
@@ -510,3 +548,116 @@ class OutcomeOut(msgspec.Struct):
     mean_agreement: float | None
     per_category: list[dict[str, Any]]
     """Per suggested category: ``category_id``, ``name``, ``decided``, ``taken``, ``rate``."""
+
+
+class EditorOut(msgspec.Struct):
+    """One of the project's editors: mount ``module`` (an ES module) over ``template``."""
+
+    annotation_type: str
+    title: str
+    plugin: str
+    template: str
+    module: str
+    """The module's URL."""
+    hotkeys: dict[str, str]
+
+
+class RevisionOut(msgspec.Struct):
+    """Your current annotation of one type on the item: supersede it by its ``id``."""
+
+    id: uuid.UUID
+    payload: Any
+
+
+class QueueEntryOut(msgspec.Struct):
+    id: int
+    name: str
+    media_type: str
+    status: str
+    """Your own status on it: ``todo``, ``done`` or ``skipped``."""
+    suggested: bool
+    """A model's suggestion waits on it for you."""
+    thumbnail_url: str
+
+
+class QueueWindowOut(msgspec.Struct):
+    """Your queue around the item, as filtered by ``show``."""
+
+    show: str
+    items: list[QueueEntryOut]
+    previous: int | None
+    next: int | None
+    next_todo: int | None
+    """The next item still to do (where a label moves on to), whatever the filter."""
+    counts: dict[str, int]
+    """How many items each filter (all, todo, done, skipped) holds."""
+
+
+class LabelingContextOut(msgspec.Struct):
+    """What labeling the item needs, as the labeling page shows it."""
+
+    project_id: int
+    item: ItemOut
+    calibrating: bool
+    """The item is one of your calibration items (no suggestions are shown on it)."""
+    editors: list[EditorOut]
+    revisions: dict[str, RevisionOut]
+    """By annotation type."""
+    categories: list[CategoryOut]
+    options: dict[str, Any]
+    """The project's options per annotation type."""
+    suggestions: list[SuggestionOut]
+    suggestion_visibility: dict[str, Visibility]
+    """Per annotation type: ``hidden`` (one waits for your own first label), ``revealed``, or
+    ``none``."""
+    queue: QueueWindowOut
+
+    @classmethod
+    def of(cls, context: LabelingContext, secret: str) -> LabelingContextOut:
+        item = context.item
+        return cls(
+            project_id=context.project.id or 0,
+            item=ItemOut.of(item, media.media_url(secret, item.content_hash), context.status),
+            calibrating=context.calibrating,
+            editors=[
+                EditorOut(
+                    annotation_type=e.annotation_type,
+                    title=e.title,
+                    plugin=e.plugin,
+                    template=e.editor.template,
+                    module=module_url(e.plugin, e.editor.module),
+                    hotkeys=dict(e.editor.hotkeys),
+                )
+                for e in context.editors
+            ],
+            revisions={
+                t: RevisionOut(id=a.id, payload=a.payload) for t, a in context.revisions.items()
+            },
+            categories=[CategoryOut.of(c) for c in context.categories],
+            options=context.options,
+            suggestions=[SuggestionOut.of(s) for s in context.suggestions],
+            suggestion_visibility=context.visibility,
+            queue=QueueWindowOut(
+                show=context.queue.show,
+                items=[
+                    QueueEntryOut(
+                        id=h.item.id or 0,
+                        name=h.item.name,
+                        media_type=h.item.media_type,
+                        status=h.status,
+                        suggested=h.suggested,
+                        thumbnail_url=media.media_url(secret, h.item.content_hash, "thumb"),
+                    )
+                    for h in context.queue.items
+                ],
+                previous=context.queue.previous,
+                next=context.queue.next,
+                next_todo=context.queue.next_todo,
+                counts=context.queue.counts,
+            ),
+        )
+
+
+def module_url(plugin: str, module: str) -> str:
+    """Where a plugin's ES module is served (its ``static/`` folder)."""
+    return f"/static/plugins/{plugin}/{module}"

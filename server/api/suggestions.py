@@ -11,41 +11,11 @@ from litestar.params import FromPath, JSONBody
 
 from scholia.core import annotations, items, model_registry, prelabeling, projects, suggestions
 from scholia.core.errors import InvalidInput
-from scholia.core.models import Suggestion, SuggestionDecision
 
 from ..routing import get, post, runtime_of, user_of
-from .schemas import AcceptIn, AnnotationOut, CandidateOut, SuggestionOut
+from .schemas import AcceptIn, AnnotationOut, SuggestionOut
 
-__all__ = ["suggestion_api", "suggestion_out"]
-
-
-def suggestion_out(
-    suggestion: Suggestion, hidden: bool, decision: SuggestionDecision | None
-) -> SuggestionOut:
-    """What the annotator may see: with anti-anchoring, only that a suggestion waits."""
-    if hidden:
-        return SuggestionOut(
-            id=None,
-            item_id=suggestion.item_id,
-            annotation_type=suggestion.annotation_type,
-            hidden=True,
-        )
-    return SuggestionOut(
-        id=suggestion.id,
-        item_id=suggestion.item_id,
-        annotation_type=suggestion.annotation_type,
-        hidden=False,
-        payload=suggestion.payload,
-        score=suggestion.score,
-        alternatives=[CandidateOut(a["payload"], a["score"]) for a in suggestion.alternatives],
-        model_name=suggestion.model_name,
-        model_version=suggestion.model_version,
-        least_confidence=suggestion.least_confidence,
-        margin=suggestion.margin,
-        entropy=suggestion.entropy,
-        decision=decision.outcome if decision else None,
-        agreement=decision.agreement if decision else None,
-    )
+__all__ = ["suggestion_api"]
 
 
 @get("/items/{item_id:int}/suggestions")
@@ -53,8 +23,8 @@ def item_suggestions(
     request: Request[Any, Any, Any], item_id: FromPath[int]
 ) -> list[SuggestionOut]:
     """The active models' current suggestions for the item, one per annotation type, as the
-    caller may see them (hidden until their own first label under anti-anchoring; none on a
-    gold item or once the project's labels changed)."""
+    caller may see them (hidden until their own first label under anti-anchoring; none once
+    the project's labels changed, and none on your calibration items)."""
     me = user_of(request)
     assert me.id is not None
     with runtime_of(request).reading() as session:
@@ -64,7 +34,7 @@ def item_suggestions(
         for annotation_type in project.annotation_types:
             shown = suggestions.shown_to(session, project, item, annotation_type, me.id)
             if shown is not None:
-                found.append(suggestion_out(shown.suggestion, shown.hidden, shown.decision))
+                found.append(SuggestionOut.of(shown))
     return found
 
 
@@ -91,7 +61,7 @@ def suggest_now(request: Request[Any, Any, Any], item_id: FromPath[int]) -> list
             suggestions.shown_to(session, project, item, m.annotation_type, me.id or 0)
             for m in active
         ]
-    return [suggestion_out(s.suggestion, s.hidden, s.decision) for s in shown if s is not None]
+    return [SuggestionOut.of(s) for s in shown if s is not None]
 
 
 @post("/suggestions/{suggestion_id:uuid}/accept")

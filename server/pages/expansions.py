@@ -15,9 +15,9 @@ from scholia.core.models import Expansion
 from scholia.core.runtime import Runtime
 
 from ..expanding import Expansions, expansions_of
+from ..option_fields import option_fields
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
-from .option_fields import option_fields
 
 __all__ = ["expansion_context", "expansion_pages", "upload_context"]
 

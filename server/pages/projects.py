@@ -17,12 +17,12 @@ from scholia.core.models import Role
 
 from ..access import can
 from ..expanding import expansions_of
+from ..option_fields import expand_options
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .expansions import expansion_context, upload_context
 from .forms import Form, value, values
 from .grid import GRID_QUERY, GridQuery, grid_context
-from .option_fields import expand_options
 
 __all__ = ["project_pages"]
 

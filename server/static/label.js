@@ -425,7 +425,28 @@ document.addEventListener("keydown", (event) => {
   if (handler) { event.preventDefault(); handler(); }
 });
 
-// --- start: mount the editors, preload what comes next, send anything left from before ------
+// --- start: take the item up, mount the editors, preload, send anything left from before ----
+// Opening the item claims nothing; this POST claims its slot (or renews the claim's lease) and
+// holds the next items. A refusal (all slots taken, calibration not passed) shows on a save.
+// When it held more than the page shows (an item opened by its URL, or the queue topped up),
+// the queue panel and the links are drawn again from the page as it now is (a GET).
+async function takeUp() {
+  const url = `/api/v1/projects/${state.project_id}/queue/${state.item.id}/claim${state.query}`;
+  const result = await postJSON(url, { ahead: state.ahead });
+  if (!result.ok) return;
+  const held = result.annotation.queue.items.map((entry) => String(entry.id));
+  const shown = [...document.querySelectorAll("[data-queue-item]")].map((a) => a.dataset.queueItem);
+  if (held.join() === shown.join()) return;
+  const response = await fetch(location.href);
+  if (!response.ok) return;
+  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
+  const panel = fresh.querySelector(".label-queue");
+  if (panel) document.querySelector(".label-queue").replaceWith(panel);
+  const now = JSON.parse(fresh.getElementById("label-state").textContent);
+  for (const key of ["previous", "next", "next_todo"]) state[key] = now[key];
+  for (const src of now.preload) if (!state.preload.includes(src)) new Image().src = src;
+}
+takeUp();
 const suggestions = mountSuggestions({
   root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
   categories: state.categories, mine: pendingPayload, accept, dismiss,

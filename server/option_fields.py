@@ -3,7 +3,8 @@
 A plugin declares its options as a ``msgspec.Struct``; each field's ``msgspec.Meta`` gives its
 ``title``, its bounds, and in ``extra`` the labels of a choice's values (``choices``) and the
 choice value a field belongs to (``when``), so the page needs no plugin-specific markup. Fields
-are named ``options.<name>``, as the upload API reads them.
+are named ``options.<name>``, as the upload API reads them. Both the pages and the API use
+this module, so it sits below both.
 """
 
 from __future__ import annotations

@@ -295,3 +295,25 @@ def test_the_export_command_refuses_a_folder_with_files_and_an_empty_selection(
     assert not (tmp_path / "e").exists()
     unknown = run_export(runtime, "999", "--out", str(tmp_path / "u"))
     assert unknown.exit_code == 2 and "No project with id 999" in unknown.output
+
+
+def test_a_label_the_aggregate_combined_is_written_as_the_combined_payload(
+    runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
+) -> None:
+    """Where the type's aggregate made a label none of the annotations is (``payload`` in how
+    it was chosen), the version holds that payload, and the annotation it was chosen through
+    stays its provenance."""
+    item_id = labeled["ids"][0]
+    chosen = labeled["revisions"][item_id]
+    how = {"method": "aggregate", "votes": 2, "of": 3, "payload": {"category_ids": [1, 3]}}
+    with runtime.reading() as session:
+        item = session.get(datasets.Item, item_id)
+        assert item is not None
+        record = datasets._Record(item, [chosen], [], {}, {chosen.id: how})
+        writer = datasets._Writer(tmp_path / "v", runtime, session)
+        label = writer._label(record, chosen)
+        writer.abort()
+    assert label["payload"] == {"category_ids": [1, 3]}
+    assert label["annotation_id"] == str(chosen.id)
+    assert label["aggregation"] == {"method": "aggregate", "votes": 2, "of": 3}
+    assert how["payload"] == {"category_ids": [1, 3]}  # the build's own record is left alone

@@ -209,7 +209,7 @@ def test_cvat_video_writes_a_task_folder_per_video_that_datumaro_reads_back(
         "annotations.xml",
     ]
     assert (out / stem(street) / f"{stem(street)}.mp4").read_bytes() == (
-        tracked["view"].folder / "images" / f"{stem(street)}.mp4"
+        tracked["view"].folder / "media" / f"{stem(street)}.mp4"
     ).read_bytes()
     assert read_cvat(out / stem(street)) == STREET_CVAT
     assert read_cvat(out / stem(lane)) == LANE_CVAT

@@ -8,6 +8,7 @@ tables: each test gets its own database, cloned from one migrated template per w
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -539,6 +540,20 @@ def with_rules(*rules: QualityRule) -> Plugins:
                 register(rule)
 
     return load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[Rules()])
+
+
+def gated(
+    runtime: Runtime,
+    name: str,
+    title: str,
+    evaluate: Callable[[datasets.GateContext, float], Any],
+    threshold: float,
+) -> Runtime:
+    """``runtime`` whose export gate also runs the quality rule ``name``."""
+    rule = QualityRule(
+        name=name, title=title, evaluate=evaluate, default_threshold=threshold, maximum=None
+    )
+    return dataclasses.replace(runtime, plugins=with_rules(rule))
 
 
 def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:

@@ -3,7 +3,6 @@ a categories change or an empty selection leave behind (nothing visible, nothing
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import subprocess
@@ -13,7 +12,7 @@ from typing import Any
 import pytest
 
 from scholia.core import datasets, exports
-from scholia.core.contributions import QualityRule, RuleResult
+from scholia.core.contributions import RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import DatasetVersion
 from scholia.core.runtime import Runtime
@@ -22,11 +21,11 @@ from .conftest import (
     crashed_build,
     export,
     folder_of,
+    gated,
     labels_of,
     records_of,
     relabel,
     renamed_mid_build,
-    with_rules,
 )
 
 
@@ -207,16 +206,7 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
             message=f"{count} items",
         )
 
-    plugins = with_rules(
-        QualityRule(
-            name="min_items",
-            title="Enough items",
-            evaluate=at_least_ten_items,
-            default_threshold=10,
-            maximum=None,
-        )
-    )
-    held_runtime = dataclasses.replace(runtime, plugins=plugins)
+    held_runtime = gated(runtime, "min_items", "Enough items", at_least_ten_items, 10)
     version = export(held_runtime, labeled["project"].id)
     assert version.status == "held"
     (result,) = [r for r in version.gate_report["rules"] if not r["passed"]]

@@ -6,7 +6,6 @@ version in the neutral layout gives."""
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import json
 import zipfile
@@ -17,11 +16,11 @@ from typing import Any
 import pytest
 
 from scholia.core import datasets, exports
-from scholia.core.contributions import QualityRule, RuleResult
+from scholia.core.contributions import RuleResult
 from scholia.core.models import DatasetVersion
 from scholia.core.runtime import Runtime
 
-from .conftest import export, first_layout, folder_of, with_rules
+from .conftest import export, first_layout, folder_of, gated
 
 
 def _category_ids(label: dict[str, Any]) -> list[int]:
@@ -117,16 +116,7 @@ def test_a_held_first_layout_version_is_rechecked_on_the_items_it_holds(
             passed=cleared["now"], value=None, threshold=threshold, message="a finding"
         )
 
-    plugins = with_rules(
-        QualityRule(
-            name="finding",
-            title="A finding",
-            evaluate=finding,
-            default_threshold=0,
-            maximum=None,
-        )
-    )
-    held_runtime = dataclasses.replace(runtime, plugins=plugins)
+    held_runtime = gated(runtime, "finding", "A finding", finding, 0)
     version = export(held_runtime, labeled["project"].id)
     assert version.status == "held"
     first_layout(folder_of(runtime, version), _category_ids)

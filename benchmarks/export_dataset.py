@@ -15,8 +15,8 @@ real while the hashes do not match the bytes (the export does not check them).
 Each step then runs in a fresh process of its own, so its peak resident memory is that step's
 alone:
 
-* ``version``: ``datasets.create`` and ``datasets.build`` (annotations.json, provenance.jsonl,
-  manifest.json and ``images/`` hard links);
+* ``version``: ``datasets.create`` and ``datasets.build`` (records.jsonl, checksums.sha256,
+  manifest.json and ``media/`` hard links);
 * ``yolo`` and ``coco``: ``exports.write`` of that version into a new folder.
 
 Memory is read from ``/proc/self/status``: the baseline is ``VmRSS`` right before the step
@@ -24,8 +24,8 @@ starts (after imports, plugin loading and the migration check), and the peak is 
 reset to the baseline first (writing 5 to ``/proc/self/clear_refs``) because opening the runtime
 peaks above where it settles. ``ru_maxrss`` cannot say it: Linux carries a parent's peak across
 fork and exec into it. Peak minus baseline is what the step itself needed. Each result is
-checked (N items in the version, N files in the YOLO folder, N images in annotations.json) so
-the benchmark cannot time an empty export.
+checked (N items and labels in the version, N files in the YOLO folder, N images in the COCO
+annotations.json) so the benchmark cannot time an empty export.
 """
 
 from __future__ import annotations
@@ -291,11 +291,9 @@ def measure(n: int) -> dict[str, Any]:
         assert version["status"] == "released", version
         assert version["items"] == n and version["annotations"] == n, version
         released = data_dir / "datasets" / f"project-{project_id}" / "v1"
-        coco = json.loads((released / "annotations.json").read_text())
-        assert len(coco["images"]) == n and len(coco["annotations"]) == n
-        assert count_files(released / "images") == n
-        with (released / "provenance.jsonl").open() as lines:
-            assert sum(1 for _ in lines) == n
+        assert count_files(released / "media") == n
+        with (released / "records.jsonl").open() as lines:
+            assert sum(len(json.loads(line)["labels"]) for line in lines) == n
         figures["version"] = version
         for name in ("yolo", "coco"):
             out = Path(folder) / name

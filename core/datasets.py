@@ -4,19 +4,28 @@ A version is built in a hidden folder beside the released ones and renamed into 
 complete, so a crash half-way leaves nothing visible; its row stays ``building`` and ``build``
 run again on it starts over and completes it. The layout:
 
-* ``images/<item id>-<name>``: the media, hard-linked from the store (copied where linking fails);
-* ``annotations.json``: COCO (``images``, ``annotations``, ``categories``); a classification
-  label is one COCO annotation per category the image has (``category_id``, no box);
-* ``provenance.jsonl``: one line per annotation in the version: who (pseudonym), under which
-  guideline, how long, how sure, from where, who reviewed it, how it was adjudicated, and the
-  item's own ``item_meta`` (what the modality probed) and ``item_provenance`` (where it came
-  from: a video frame's video, index and timestamp);
-* ``images.sha256``: the sha256 of every media file, in ``sha256sum`` form;
-* ``manifest.json``: ``content`` (everything the content hash covers: schema, categories,
-  selection, counts, the ``containers`` (videos…) items were extracted from, and the sha256 of
-  the three files above, so of every file through ``images.sha256``), ``content_hash``, and
-  outside it the version number, the time and the export gate's report. Its size does not grow
-  with the version's items.
+* ``media/<item id>-<name>``: the files the items reference, hard-linked from the store
+  (copied where linking fails);
+* ``records.jsonl``: one line per item, in item id order, the same for every modality and
+  annotation type: ``item`` (``id``, ``name``, ``media_type``, ``meta`` as the modality probed
+  it, ``provenance`` as where it came from, ``files``: each ``{path, sha256}`` under media/),
+  ``labels`` (each chosen label: ``annotation_type``, ``payload`` as its type's payload, and
+  where it came from: ``annotation_id``, the annotator's pseudonym, guideline version, time
+  spent, confidence, source, ``adjudication``, ``aggregation``) and ``reviews`` (the item's
+  review decisions, oldest first). The provenance lives on the label it explains, so one line
+  is all a reader needs of an item; formats (COCO among them) are written from it by
+  ``scholia.core.exports``;
+* ``checksums.sha256``: the sha256 of every media file and of ``records.jsonl``, in
+  ``sha256sum`` form;
+* ``manifest.json``: ``content`` (everything the content hash covers: ``layout``, schema,
+  categories, selection, counts, the ``containers`` (videos…) items were extracted from, and
+  the sha256 of the two files above, so of every file through ``checksums.sha256``),
+  ``content_hash``, and outside it the version number, the time and the export gate's report.
+  Its size does not grow with the version's items.
+
+Versions written before this layout (``images/``, COCO ``annotations.json``,
+``provenance.jsonl``, ``images.sha256``) stay as they are, and are read as they are: download,
+exports and recheck work on both (see ``LAYOUT``).
 
 The same selection over the same data gives the same bytes and the same ``content_hash``.
 """
@@ -82,10 +91,25 @@ __all__ = [
 CHUNK = 500
 """Items read per query while writing: memory stays flat whatever the project's size."""
 
-CHECKSUMS = "images.sha256"
-"""The sha256 of every media file, one ``<sha256>  <path>`` line each (``sha256sum -c`` reads
-it). The manifest holds the sha256 of this list, so it covers every file while its own size
-stays the same whatever the version's size."""
+LAYOUT = 2
+"""The version folder's layout, in the manifest's ``content.layout``: 2 is the modality-neutral
+one below. Versions written before it (no ``layout``; ``images/``, ``annotations.json``,
+``provenance.jsonl``, ``images.sha256``) are read as they are, never rewritten: their content
+hash covers their bytes."""
+
+MEDIA = "media"
+"""The folder of the files items reference, each ``<item id>-<name>`` (unique in a version)."""
+
+RECORDS = "records.jsonl"
+"""One line per item, in item id order: the item, its chosen labels with their provenance."""
+
+CHECKSUMS = "checksums.sha256"
+"""The sha256 of every media file and of ``records.jsonl``, one ``<sha256>  <path>`` line each
+(``sha256sum -c`` reads it). The manifest holds the sha256 of this list, so it covers every
+file while its own size stays the same whatever the version's size."""
+
+FIRST_LAYOUT_CHECKSUMS = "images.sha256"
+"""The checksum list of a version of the first layout (its media only)."""
 
 PROGRESS_EVERY_S = 0.25
 """How often a build writes its progress on the version's row (pages and the API read it)."""
@@ -356,16 +380,6 @@ def _records(
 # --- writing ----------------------------------------------------------------------------------
 
 
-def _position(provenance: dict[str, Any]) -> dict[str, Any]:
-    """Where in its container an extracted item sits (``video_id``, ``frame_index``,
-    ``timestamp_ms`` of a frame), for its COCO image entry: the plain values only."""
-    return {
-        key: value
-        for key, value in provenance.items()
-        if isinstance(value, str | int | float) and not isinstance(value, bool)
-    }
-
-
 def _dump(value: Any) -> str:
     """Canonical JSON: sorted keys, no spaces, so equal content gives equal bytes."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -401,15 +415,13 @@ class _Writer:
     guidelines: dict[int, int] = field(default_factory=dict)
     items: int = 0
     annotations: int = 0
-    coco_annotations: int = 0
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The files items were extracted from (a frame's video), by sha256, with item counts."""
+    records_digest: Any = field(default_factory=hashlib.sha256)
 
     def __post_init__(self) -> None:
-        (self.folder / "images").mkdir(parents=True)
-        self.images_part: IO[str] = (self.folder / ".images.part").open("w")
-        self.coco_part: IO[str] = (self.folder / ".annotations.part").open("w")
-        self.provenance: IO[str] = (self.folder / "provenance.jsonl").open("w")
+        (self.folder / MEDIA).mkdir(parents=True)
+        self.records: IO[str] = (self.folder / RECORDS).open("w")
         self.checksums: IO[str] = (self.folder / CHECKSUMS).open("w")
 
     def _pseudonym(self, user_id: int) -> str:
@@ -424,38 +436,35 @@ class _Writer:
             self.guidelines[guideline_id] = guideline.version if guideline is not None else 0
         return self.guidelines[guideline_id]
 
-    def add(self, record: _Record, category_ids: Callable[[Annotation], list[int]]) -> None:
+    def add(self, record: _Record) -> None:
+        """One line of records.jsonl, and the item's file placed under media/."""
         item = record.item
-        file_name = f"images/{item.id}-{item.name}"
-        place(self.runtime.store.path(item.content_hash), self.folder / file_name)
-        self.checksums.write(f"{_sha256(self.folder / file_name)}  {file_name}\n")
-        image = {
-            **_position(item.provenance),  # never over the keys below
-            "id": item.id,
-            "file_name": file_name,
-            "width": item.meta.get("width"),
-            "height": item.meta.get("height"),
-        }
+        path = f"{MEDIA}/{item.id}-{item.name}"
+        place(self.runtime.store.path(item.content_hash), self.folder / path)
+        sha256 = _sha256(self.folder / path)
+        self.checksums.write(f"{sha256}  {path}\n")
         container = item.provenance.get("container")
         if container is not None:
             entry = self.containers.setdefault(container["sha256"], {**container, "items": 0})
             entry["items"] += 1
-        self.images_part.write(("," if self.items else "") + _dump(image))
+        line = _dump(
+            {
+                "item": {
+                    "id": item.id,
+                    "name": item.name,
+                    "media_type": item.media_type,
+                    "meta": item.meta,
+                    "provenance": item.provenance,
+                    "files": [{"path": path, "sha256": sha256}],
+                },
+                "labels": [self._label(record, annotation) for annotation in record.annotations],
+                "reviews": [self._review(review) for review in record.reviews],
+            }
+        )
+        self.records.write(line + "\n")
+        self.records_digest.update((line + "\n").encode())
         self.items += 1
-        for annotation in record.annotations:
-            self.annotations += 1
-            for category_id in category_ids(annotation):
-                self.coco_annotations += 1
-                coco: dict[str, Any] = {
-                    "id": self.coco_annotations,
-                    "image_id": item.id,
-                    "category_id": category_id,
-                    "iscrowd": 0,
-                    "area": 0,
-                    "bbox": [],
-                }
-                self.coco_part.write(("," if self.coco_annotations > 1 else "") + _dump(coco))
-            self.provenance.write(_dump(self._provenance(record, annotation, file_name)) + "\n")
+        self.annotations += len(record.annotations)
 
     def _review(self, review: Review) -> dict[str, Any]:
         return {
@@ -465,21 +474,25 @@ class _Writer:
             "comment": review.comment,
         }
 
-    def _provenance(
-        self, record: _Record, annotation: Annotation, file_name: str
-    ) -> dict[str, Any]:
+    def _label(self, record: _Record, annotation: Annotation) -> dict[str, Any]:
+        """The chosen label as its type's payload, with where it came from: the annotation,
+        who made it under which guideline, how it was adjudicated or aggregated. Where the
+        type's aggregate combined several labels into one that none of them is, ``payload`` is
+        the combined one and ``annotation_id`` the annotation it was chosen through."""
         adjudication = (
             record.adjudications.get(annotation.adjudication_id)
             if annotation.adjudication_id is not None
             else None
         )
+        aggregation = record.votes.get(annotation.id)
+        payload = annotation.payload
+        if aggregation is not None and "payload" in aggregation:
+            aggregation = dict(aggregation)
+            payload = aggregation.pop("payload")
         return {
-            "item_id": record.item.id,
-            "file_name": file_name,
-            "sha256": record.item.content_hash,
-            "annotation_id": str(annotation.id),
             "annotation_type": annotation.annotation_type,
-            "payload": annotation.payload,
+            "payload": payload,
+            "annotation_id": str(annotation.id),
             "annotator": self._pseudonym(annotation.annotator_id),
             "labeled_at": annotation.created_at.isoformat(),
             "guideline_version": self._guideline(annotation.guideline_version_id),
@@ -490,8 +503,6 @@ class _Writer:
             "source": annotation.source,
             "suggestion_id": str(annotation.suggestion_id) if annotation.suggestion_id else None,
             "model_version": annotation.model_version,
-            "review": self._review(record.reviews[-1]) if record.reviews else None,
-            "reviews": [self._review(review) for review in record.reviews],
             "adjudication": None
             if adjudication is None
             else {
@@ -506,27 +517,17 @@ class _Writer:
                 "routed_because": adjudication.evidence.get("routed_because"),
                 "versions": adjudication.evidence.get("versions"),
             },
-            "aggregation": record.votes.get(annotation.id),
-            "item_meta": record.item.meta,
-            "item_provenance": record.item.provenance,
+            "aggregation": aggregation,
         }
 
-    def finish(self, info: dict[str, Any], categories: list[dict[str, Any]]) -> None:
-        """Assemble annotations.json from the two streamed parts."""
+    def finish(self) -> None:
+        """Close the files; the checksum list ends with records.jsonl's own line."""
+        self.records.close()
+        self.checksums.write(f"{self.records_digest.hexdigest()}  {RECORDS}\n")
         self.abort()
-        with (self.folder / "annotations.json").open("w") as out:
-            out.write('{"info":' + _dump(info) + ',"images":[')
-            with (self.folder / ".images.part").open() as part:
-                shutil.copyfileobj(part, out)
-            out.write('],"annotations":[')
-            with (self.folder / ".annotations.part").open() as part:
-                shutil.copyfileobj(part, out)
-            out.write('],"categories":' + _dump(categories) + "}")
-        (self.folder / ".images.part").unlink()
-        (self.folder / ".annotations.part").unlink()
 
     def abort(self) -> None:
-        for part in (self.images_part, self.coco_part, self.provenance, self.checksums):
+        for part in (self.records, self.checksums):
             part.close()
 
 
@@ -760,15 +761,28 @@ def recheck(runtime: Runtime, version_id: int, actor_id: int) -> DatasetVersion:
         return version
 
 
+class _Built(msgspec.Struct):
+    item: _BuiltItem
+
+
+class _BuiltItem(msgspec.Struct):
+    id: int
+
+
 def _built_item_ids(folder: Path) -> list[int]:
-    """The items a built version holds, read back from its checksum list
+    """The items a built version holds, read back from its ``records.jsonl`` (decoding only
+    each item's id), or in a version of the first layout from its checksum list
     (``<sha256>  images/<item id>-<name>``)."""
-    ids = []
-    with (folder / CHECKSUMS).open() as lines:
-        for line in lines:
-            _, _, path = line.rstrip("\n").partition("  ")
-            ids.append(int(path.removeprefix("images/").split("-", 1)[0]))
-    return ids
+    if not (folder / RECORDS).exists():
+        ids = []
+        with (folder / FIRST_LAYOUT_CHECKSUMS).open() as lines:
+            for line in lines:
+                _, _, path = line.rstrip("\n").partition("  ")
+                ids.append(int(path.removeprefix("images/").split("-", 1)[0]))
+        return ids
+    decoder = msgspec.json.Decoder(_Built)
+    with (folder / RECORDS).open("rb") as records:
+        return [decoder.decode(line).item.id for line in records]
 
 
 def _progress_recorder(
@@ -810,16 +824,6 @@ def _write(
         assert project is not None
         schema = labels.current_schema(session, version.project_id)
         live = [c for c in schema.categories if not c["deleted"]]
-        category_names = {c["id"]: c["name"] for c in live}
-        kinds = runtime.plugins.annotation_types
-
-        def category_ids(annotation: Annotation) -> list[int]:
-            kind = kinds.get(annotation.annotation_type)
-            if kind is None or kind.categories is None:
-                return []
-            used = kind.categories(msgspec.convert(annotation.payload, kind.payload))
-            return sorted(c for c in used if c in category_names)
-
         writer = _Writer(folder, runtime, session)
         try:
             estimates = (
@@ -830,7 +834,7 @@ def _write(
             for record in _records(
                 session, runtime.plugins, version.project_id, selection, excluded, estimates
             ):
-                writer.add(record, category_ids)
+                writer.add(record)
                 item_ids.append(record.item.id)  # type: ignore[arg-type]
                 if on_progress is not None:
                     on_progress(writer.items)
@@ -846,21 +850,16 @@ def _write(
                 + f": {_describe(selection)}",
                 "$.selection",
             )
-        categories = [
-            {"id": c["id"], "name": c["name"], "display_order": c["display_order"]}
-            for c in sorted(live, key=lambda c: (c["display_order"], c["id"]))
-        ]
-        dataset_id = f"scholia/project-{project.id}"
-        writer.finish(
-            {
-                "description": f"{project.name} ({dataset_id})",
-                "schema_version": schema.schema_version,
-            },
-            [{"id": c["id"], "name": c["name"], "supercategory": ""} for c in categories],
-        )
+        writer.finish()
+    categories = [
+        {"id": c["id"], "name": c["name"], "display_order": c["display_order"]}
+        for c in sorted(live, key=lambda c: (c["display_order"], c["id"]))
+    ]
     files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
     content = {
-        "dataset_id": dataset_id,
+        "dataset_id": f"scholia/project-{project.id}",
+        "title": project.name,
+        "layout": LAYOUT,
         "schema_version": schema.schema_version,
         "labels_hash": schema.labels_hash,
         "task_type": sorted(project.annotation_types),

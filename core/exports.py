@@ -1,8 +1,10 @@
 """Writing a released dataset version in another format, through an export-format plugin.
 
 A format plugin never touches the database: it reads a ``VersionView`` (the manifest, the
-categories in display order, and the version's records streamed from ``provenance.jsonl``) and
-writes files into a folder. The result is written beside ``out`` and renamed into place when
+categories in display order, and the version's labels streamed from ``records.jsonl``) and
+writes files into a folder: the version itself is modality-neutral, and every format, COCO
+included, is built from it here. A version of the first layout (``provenance.jsonl``) is read
+the same way. The result is written beside ``out`` and renamed into place when
 complete, so a failure leaves nothing half-written and an existing folder is never touched.
 """
 
@@ -13,13 +15,14 @@ import shutil
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import msgspec
 
+from . import datasets
 from .contributions import ExportFormat
-from .datasets import export_folder
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed
 from .models import DatasetVersion, DatasetVersionStatus
 from .plugins import Plugins
@@ -30,19 +33,26 @@ __all__ = ["ExportRecord", "VersionView", "applies", "formats_for", "write"]
 
 @dataclass(frozen=True)
 class ExportRecord:
-    """One annotation of the version, as a format writes it."""
+    """One chosen label of the version, with its item, as a format writes it."""
 
     item_id: int
     file_name: str
-    """Relative to the version folder, e.g. ``images/12-cat.jpg``."""
+    """The item's file relative to the version folder, e.g. ``media/12-cat.jpg`` (``images/…``
+    in a version of the first layout)."""
     media: Path
     """The file itself (in the version folder)."""
+    sha256: str
+    """The file's sha256."""
     annotation_type: str
     payload: dict[str, Any]
+    """The label as its type's payload."""
     category_ids: tuple[int, ...]
-    """The categories the payload uses (empty for types without categories)."""
+    """The categories the payload uses, by the type's ``categories`` (empty for types without
+    categories), in the order it gives them; categories deleted since are left out."""
     provenance: dict[str, Any]
-    """The record's whole line of ``provenance.jsonl``."""
+    """Where the label came from: ``annotator`` (pseudonym), ``guideline_version``, ``source``,
+    ``review`` (the item's standing review decision, or None), ``reviews``, ``adjudication``,
+    ``aggregation``…"""
     item_meta: dict[str, Any]
     """What the modality probed of the item: width and height; a video's fps, frame count…"""
     item_provenance: dict[str, Any]
@@ -62,32 +72,91 @@ class VersionView:
         """``{id, name, display_order}`` in display order: the dataset's class order."""
         return list(self.manifest["content"]["categories"])
 
-    @property
+    @cached_property
     def category_names(self) -> dict[int, str]:
         return {c["id"]: c["name"] for c in self.categories}
 
     def records(self) -> Iterator[ExportRecord]:
-        """The version's annotations in item order, read one line at a time."""
-        kinds = self.plugins.annotation_types
+        """The version's labels in item order (an item's labels together, by annotation type),
+        read one line at a time."""
+        if (self.folder / datasets.RECORDS).exists():
+            yield from self._records()
+        else:
+            yield from self._first_layout_records()
+
+    def _records(self) -> Iterator[ExportRecord]:
+        with (self.folder / datasets.RECORDS).open() as lines:
+            for line in lines:
+                entry = json.loads(line)
+                item = entry["item"]
+                (first, *_) = item["files"]
+                reviews = entry["reviews"]
+                for label in entry["labels"]:
+                    provenance = {
+                        key: value
+                        for key, value in label.items()
+                        if key not in ("annotation_type", "payload")
+                    }
+                    provenance["review"] = reviews[-1] if reviews else None
+                    provenance["reviews"] = reviews
+                    yield self._record(
+                        item["id"],
+                        first["path"],
+                        first["sha256"],
+                        label["annotation_type"],
+                        label["payload"],
+                        provenance,
+                        item["meta"],
+                        item["provenance"],
+                    )
+
+    def _first_layout_records(self) -> Iterator[ExportRecord]:
+        """A version written before the neutral layout: one ``provenance.jsonl`` line per
+        label, the item's fields repeated on each."""
         with (self.folder / "provenance.jsonl").open() as lines:
             for line in lines:
                 entry = json.loads(line)
-                kind = kinds.get(entry["annotation_type"])
-                used: tuple[int, ...] = ()
-                if kind is not None and kind.categories is not None:
-                    payload = msgspec.convert(entry["payload"], kind.payload)
-                    used = tuple(c for c in kind.categories(payload) if c in self.category_names)
-                yield ExportRecord(
-                    item_id=entry["item_id"],
-                    file_name=entry["file_name"],
-                    media=self.folder / entry["file_name"],
-                    annotation_type=entry["annotation_type"],
-                    payload=entry["payload"],
-                    category_ids=used,
-                    provenance=entry,
-                    item_meta=entry.get("item_meta", {}),
-                    item_provenance=entry.get("item_provenance", {}),
+                yield self._record(
+                    entry["item_id"],
+                    entry["file_name"],
+                    entry["sha256"],
+                    entry["annotation_type"],
+                    entry["payload"],
+                    entry,
+                    entry.get("item_meta", {}),
+                    entry.get("item_provenance", {}),
                 )
+
+    def _record(
+        self,
+        item_id: int,
+        file_name: str,
+        sha256: str,
+        annotation_type: str,
+        payload: dict[str, Any],
+        provenance: dict[str, Any],
+        item_meta: dict[str, Any],
+        item_provenance: dict[str, Any],
+    ) -> ExportRecord:
+        kind = self.plugins.annotation_types.get(annotation_type)
+        used: tuple[int, ...] = ()
+        if kind is not None and kind.categories is not None:
+            live = self.category_names
+            used = tuple(
+                c for c in kind.categories(msgspec.convert(payload, kind.payload)) if c in live
+            )
+        return ExportRecord(
+            item_id=item_id,
+            file_name=file_name,
+            media=self.folder / file_name,
+            sha256=sha256,
+            annotation_type=annotation_type,
+            payload=payload,
+            category_ids=used,
+            provenance=provenance,
+            item_meta=item_meta,
+            item_provenance=item_provenance,
+        )
 
 
 def applies(export_format: ExportFormat, annotation_types: Iterable[str]) -> bool:
@@ -124,7 +193,7 @@ def write(runtime: Runtime, version_id: int, format_name: str, out: Path) -> Pat
             f"Dataset version {version.version} is {version.status}{reason}; only a released "
             "version can be exported."
         )
-    folder = export_folder(runtime, version.project_id) / f"v{version.version}"
+    folder = datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
     manifest = json.loads((folder / "manifest.json").read_text())
     types = sorted(manifest["content"]["task_type"])
     if not applies(chosen, types):

@@ -8,7 +8,8 @@ change when a category is renamed, and sorting them reorders the classes wheneve
 so a model's output index would silently mean another class. The manifest's order is fixed by
 the version, and its ``labels_hash`` says which label schema the indices refer to.
 
-Before training, the script checks ``annotations.json`` against the sha256 the manifest
+Before training, the script checks ``records.jsonl`` (one line per item: its files under
+``media/`` and its chosen labels as their type's payload) against the sha256 the manifest
 records, so it trains on exactly the data the version's content hash vouches for.
 
 The model is deliberately small (softmax regression on downsampled pixels, numpy only): the
@@ -31,31 +32,36 @@ def load(folder: Path, size: int) -> tuple[list[str], np.ndarray, np.ndarray, in
     """Classes in the manifest's order, pixels, class indices, and multi-label images left out."""
     manifest = json.loads((folder / "manifest.json").read_text())
     content = manifest["content"]
-    recorded = content["files"]["annotations.json"]
-    actual = hashlib.sha256((folder / "annotations.json").read_bytes()).hexdigest()
+    recorded = content["files"]["records.jsonl"]
+    actual = hashlib.sha256((folder / "records.jsonl").read_bytes()).hexdigest()
     if actual != recorded:
         raise SystemExit(
-            f"annotations.json does not match the manifest (sha256 {actual}, manifest says "
+            f"records.jsonl does not match the manifest (sha256 {actual}, manifest says "
             f"{recorded}): the version was changed after it was written"
         )
     categories = sorted(content["categories"], key=lambda c: c["display_order"])
     classes = [c["name"] for c in categories]
     index = {c["id"]: n for n, c in enumerate(categories)}
 
-    coco = json.loads((folder / "annotations.json").read_text())
-    labels: dict[int, list[int]] = {}
-    for annotation in coco["annotations"]:
-        labels.setdefault(annotation["image_id"], []).append(index[annotation["category_id"]])
     pixels, targets, multi = [], [], 0
-    for image in coco["images"]:
-        found = labels.get(image["id"], [])
-        if len(found) != 1:
-            multi += len(found) > 1
-            continue
-        with Image.open(folder / image["file_name"]) as picture:
-            small = picture.convert("RGB").resize((size, size))
-        pixels.append(np.asarray(small, dtype=np.float32).ravel() / 255.0)
-        targets.append(found[0])
+    with (folder / "records.jsonl").open() as lines:
+        for line in lines:  # one item a line, its chosen labels as their type's payload
+            record = json.loads(line)
+            found = [
+                index[category_id]
+                for label in record["labels"]
+                if label["annotation_type"] == "classification"
+                for category_id in label["payload"]["category_ids"]
+                if category_id in index
+            ]
+            if len(found) != 1:
+                multi += len(found) > 1
+                continue
+            (media,) = record["item"]["files"]
+            with Image.open(folder / media["path"]) as picture:
+                small = picture.convert("RGB").resize((size, size))
+            pixels.append(np.asarray(small, dtype=np.float32).ravel() / 255.0)
+            targets.append(found[0])
     if not pixels:
         raise SystemExit("the version holds no single-label image to train on")
     return classes, np.stack(pixels), np.array(targets), multi

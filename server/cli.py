@@ -903,8 +903,8 @@ def export(
 ) -> None:
     """Write a new dataset version of project PROJECT to --out.
 
-    The version (annotations.json in COCO form, provenance.jsonl, manifest.json, images/) is
-    numbered and kept in the data directory; the export gate runs before release. --out gets
+    The version (records.jsonl, checksums.sha256, manifest.json, media/) is numbered and
+    kept in the data directory; the export gate runs before release. --out gets
     a copy of it, or with --format the released version written in that format. Exits 0 when
     released, 1 when the gate held it or the export failed, 2 on a usage error.
     """

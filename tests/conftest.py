@@ -8,6 +8,8 @@ tables: each test gets its own database, cloned from one migrated template per w
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import io
 import json
 import os
@@ -554,8 +556,121 @@ def with_rules(*rules: QualityRule) -> Plugins:
     return load_plugins(default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[Rules()])
 
 
+def gated(
+    runtime: Runtime,
+    name: str,
+    title: str,
+    evaluate: Callable[[datasets.GateContext, float], Any],
+    threshold: float,
+) -> Runtime:
+    """``runtime`` whose export gate also runs the quality rule ``name``."""
+    rule = QualityRule(
+        name=name, title=title, evaluate=evaluate, default_threshold=threshold, maximum=None
+    )
+    return dataclasses.replace(runtime, plugins=with_rules(rule))
+
+
 def folder_of(runtime: Runtime, version: DatasetVersion) -> Path:
     return datasets.export_folder(runtime, version.project_id) / f"v{version.version}"
+
+
+def records_of(runtime: Runtime, version: DatasetVersion) -> list[dict[str, Any]]:
+    """The lines of a built version's ``records.jsonl``: one per item, in item order."""
+    text = (folder_of(runtime, version) / "records.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def labels_of(runtime: Runtime, version: DatasetVersion) -> list[dict[str, Any]]:
+    """Every chosen label of a built version, each with its item's ``item_id``, ``item_meta``,
+    ``item_provenance`` and the item's ``review`` (the last) and ``reviews``."""
+    return [
+        {
+            **label,
+            "item_id": record["item"]["id"],
+            "item_meta": record["item"]["meta"],
+            "item_provenance": record["item"]["provenance"],
+            "review": record["reviews"][-1] if record["reviews"] else None,
+            "reviews": record["reviews"],
+        }
+        for record in records_of(runtime, version)
+        for label in record["labels"]
+    ]
+
+
+def first_layout(folder: Path, category_ids: Callable[[dict[str, Any]], list[int]]) -> None:
+    """Rewrite a built version folder the way Scholia wrote versions before they became
+    modality-neutral, manifest and content hash included: ``images/<item id>-<name>``, a COCO
+    ``annotations.json`` (one annotation per category of a label, ``category_id``, no box),
+    ``provenance.jsonl`` (one line per label, the item's fields repeated), ``images.sha256``
+    (the media only). ``category_ids`` gives a label's categories from its line (its payload
+    as the type reads it). Versions of that layout are still on disk: they must keep working."""
+
+    def dump(value: Any) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    content = manifest["content"]
+    images, coco, provenance, checksums = [], [], [], []
+    for record in records:
+        item = record["item"]
+        (media,) = item["files"]
+        file_name = "images/" + media["path"].removeprefix("media/")
+        (folder / "images").mkdir(exist_ok=True)
+        os.replace(folder / media["path"], folder / file_name)
+        checksums.append(f"{media['sha256']}  {file_name}\n")
+        position = {
+            k: v
+            for k, v in item["provenance"].items()
+            if isinstance(v, str | int | float) and not isinstance(v, bool)
+        }
+        width, height = item["meta"].get("width"), item["meta"].get("height")
+        image = {**position, "id": item["id"], "file_name": file_name}
+        images.append({**image, "width": width, "height": height})
+        reviews = record["reviews"]
+        for label in record["labels"]:
+            for category_id in sorted(category_ids(label)):
+                coco.append(
+                    {
+                        "id": len(coco) + 1,
+                        "image_id": item["id"],
+                        "category_id": category_id,
+                        "iscrowd": 0,
+                        "area": 0,
+                        "bbox": [],
+                    }
+                )
+            line = {
+                **label,
+                "item_id": item["id"],
+                "file_name": file_name,
+                "sha256": media["sha256"],
+                "review": reviews[-1] if reviews else None,
+                "reviews": reviews,
+                "item_meta": item["meta"],
+                "item_provenance": item["provenance"],
+            }
+            provenance.append(dump(line) + "\n")
+    shutil.rmtree(folder / "media")
+    (folder / "records.jsonl").unlink()
+    (folder / "checksums.sha256").unlink()
+    categories = [
+        {"id": c["id"], "name": c["name"], "supercategory": ""} for c in content["categories"]
+    ]
+    info = {"description": content["dataset_id"], "schema_version": content["schema_version"]}
+    (folder / "annotations.json").write_text(
+        dump({"info": info, "images": images, "annotations": coco, "categories": categories})
+    )
+    (folder / "provenance.jsonl").write_text("".join(provenance))
+    (folder / "images.sha256").write_text("".join(checksums))
+    for key in ("layout", "title"):
+        del content[key]
+    content["files"] = {
+        name: hashlib.sha256((folder / name).read_bytes()).hexdigest()
+        for name in ("annotations.json", "images.sha256", "provenance.jsonl")
+    }
+    manifest["content_hash"] = hashlib.sha256(dump(content).encode()).hexdigest()
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
 def relabel(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import Annotation, Item, User
 from scholia.core.runtime import Runtime
 
-from .conftest import export, folder_of
+from .conftest import export, labels_of
 from .test_consensus import _label, _project
 
 
@@ -89,8 +88,7 @@ def test_a_decision_is_an_annotation_linked_to_its_record_and_the_item_is_approv
         # The annotators' labels stay: nothing is deleted.
         assert len(annotations.current_annotations(session, disputed["item_id"])) == 4
     version = export(runtime, disputed["project"].id)
-    lines = (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
-    (line,) = [json.loads(x) for x in lines if json.loads(x)["item_id"] == disputed["item_id"]]
+    (line,) = [x for x in labels_of(runtime, version) if x["item_id"] == disputed["item_id"]]
     assert line["payload"] == {"category_ids": [1]}
     assert line["adjudication"]["adjudicator"] == judge.pseudonym
     assert line["adjudication"]["reasoning"].startswith("The ears are a cat's")
@@ -144,10 +142,7 @@ def test_a_majority_item_exports_the_majority_label_and_says_how_it_was_reached(
     for category in (3, 3, 3, 3, 1):
         _label(runtime, make_user("annotator"), ids[0], category)
     version = export(runtime, project.id, statuses=["labeled"])
-    (line,) = [
-        json.loads(x)
-        for x in (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
-    ]
+    (line,) = labels_of(runtime, version)
     assert line["payload"] == {"category_ids": [3]}
     # The type's own aggregate chose it (classification: a per-category majority).
     assert line["aggregation"]["method"] == "aggregate"
@@ -167,10 +162,7 @@ def test_with_dawid_skene_the_export_takes_its_estimate_and_says_so(
         for person, category in zip(people, labels, strict=True):
             _label(runtime, person, item_id, category)
     version = export(runtime, project.id, statuses=["labeled"])
-    lines = [
-        json.loads(x)
-        for x in (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
-    ]
+    lines = labels_of(runtime, version)
     assert [line["payload"]["category_ids"] for line in lines] == [[1], [2], [3]]
     assert {line["aggregation"]["method"] for line in lines} == {"dawid_skene"}
     assert all(0.5 < line["aggregation"]["posterior"] <= 1 for line in lines)

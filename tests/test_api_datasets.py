@@ -167,9 +167,9 @@ def test_the_download_is_the_version_folder_zipped_and_streamed(
     with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
         assert archive.testzip() is None
         assert sorted(archive.namelist()) == files
-        for name in ("manifest.json", "annotations.json", "provenance.jsonl"):
+        for name in ("manifest.json", "records.jsonl", "checksums.sha256"):
             assert archive.read(name) == (folder / name).read_bytes()
-        image = next(n for n in files if n.startswith("images/"))
+        image = next(n for n in files if n.startswith("media/"))
         assert archive.read(image) == (folder / image).read_bytes()
 
 
@@ -338,7 +338,7 @@ def test_the_export_command_writes_the_version_in_a_format(
     ids = labeled["ids"]
     assert sorted(p.name for p in (out / "train").iterdir()) == ["bird", "cat", "dog"]
     assert (out / "train" / "dog" / f"{ids[1]}-photo1.png").is_file()
-    assert not (out / "provenance.jsonl").exists()  # the format's layout, not the raw version
+    assert not (out / "records.jsonl").exists()  # the format's layout, not the raw version
 
 
 def test_the_export_command_refuses_an_unknown_format_before_writing_anything(

@@ -3,7 +3,7 @@ a categories change or an empty selection leave behind (nothing visible, nothing
 
 from __future__ import annotations
 
-import dataclasses
+import hashlib
 import json
 import subprocess
 from pathlib import Path
@@ -11,13 +11,22 @@ from typing import Any
 
 import pytest
 
-from scholia.core import datasets
-from scholia.core.contributions import QualityRule, RuleResult
+from scholia.core import datasets, exports
+from scholia.core.contributions import RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import DatasetVersion
 from scholia.core.runtime import Runtime
 
-from .conftest import crashed_build, export, folder_of, relabel, renamed_mid_build, with_rules
+from .conftest import (
+    crashed_build,
+    export,
+    folder_of,
+    gated,
+    labels_of,
+    records_of,
+    relabel,
+    renamed_mid_build,
+)
 
 
 def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
@@ -29,7 +38,7 @@ def test_two_exports_of_the_same_selection_have_the_same_content_hash_and_bytes(
     assert first.status == second.status == "released"
     assert first.content_hash == second.content_hash
     assert (first.item_count, first.annotation_count) == (4, 4)
-    for name in ("annotations.json", "provenance.jsonl"):
+    for name in ("records.jsonl", "checksums.sha256"):
         assert (folder_of(runtime, first) / name).read_bytes() == (
             folder_of(runtime, second) / name
         ).read_bytes()
@@ -43,34 +52,50 @@ def test_changing_one_label_changes_the_content_hash(
     relabel(runtime, labeled, item_id, [3])
     after = export(runtime, labeled["project"].id)
     assert after.content_hash != before.content_hash
-    coco = json.loads((folder_of(runtime, after) / "annotations.json").read_text())
-    assert [a["category_id"] for a in coco["annotations"] if a["image_id"] == item_id] == [3]
+    (label,) = [label for label in labels_of(runtime, after) if label["item_id"] == item_id]
+    assert label["payload"] == {"category_ids": [3]}
 
 
-def test_the_version_holds_coco_provenance_and_a_manifest_with_every_file_hashed(
+def test_the_version_holds_records_media_and_a_manifest_with_every_file_hashed(
     runtime: Runtime, labeled: dict[str, Any]
 ) -> None:
     version = export(runtime, labeled["project"].id)
     folder = folder_of(runtime, version)
-    coco = json.loads((folder / "annotations.json").read_text())
-    assert [c["name"] for c in coco["categories"]] == ["cat", "dog", "bird"]
-    assert [i["id"] for i in coco["images"]] == labeled["ids"][:4]
-    assert [a["category_id"] for a in coco["annotations"]] == [1, 2, 3, 1]
-    for image in coco["images"]:
-        assert (folder / image["file_name"]).read_bytes()
-    lines = [json.loads(line) for line in (folder / "provenance.jsonl").read_text().splitlines()]
-    assert len(lines) == 4
-    first = lines[0]
-    assert first["annotator"] == labeled["annotator"].pseudonym
-    assert first["guideline_version"] == 1
-    assert first["time_spent_ms"] == 1000
-    assert first["source"] == "human"
-    assert first["review"]["decision"] == "approved"
-    assert first["review"]["reviewer"] == labeled["reviewer"].pseudonym
-    assert labeled["annotator"].username not in (folder / "provenance.jsonl").read_text()
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "checksums.sha256",
+        "manifest.json",
+        "media",
+        "records.jsonl",
+    ]
+    records = records_of(runtime, version)
+    assert [r["item"]["id"] for r in records] == labeled["ids"][:4]
+    first = records[0]
+    assert first["item"]["name"] == "seed.png" and first["item"]["media_type"] == "image/png"
+    assert (first["item"]["meta"]["width"], first["item"]["meta"]["height"]) == (32, 24)
+    (media,) = first["item"]["files"]
+    assert media["path"] == f"media/{labeled['ids'][0]}-seed.png"
+    assert hashlib.sha256((folder / media["path"]).read_bytes()).hexdigest() == media["sha256"]
+    assert [r["labels"][0]["payload"] for r in records] == [
+        {"category_ids": [1]},
+        {"category_ids": [2]},
+        {"category_ids": [3]},
+        {"category_ids": [1]},
+    ]
+    (label,) = first["labels"]
+    assert label["annotation_type"] == "classification"
+    assert label["annotator"] == labeled["annotator"].pseudonym
+    assert label["guideline_version"] == 1
+    assert label["time_spent_ms"] == 1000
+    assert label["source"] == "human"
+    assert label["aggregation"] is None and label["adjudication"] is None
+    (review,) = first["reviews"]
+    assert review["decision"] == "approved"
+    assert review["reviewer"] == labeled["reviewer"].pseudonym
+    assert labeled["annotator"].username not in (folder / "records.jsonl").read_text()
     manifest = json.loads((folder / "manifest.json").read_text())
     content = manifest["content"]
     assert manifest["content_hash"] == version.content_hash
+    assert content["layout"] == datasets.LAYOUT
     assert content["counts"] == {"items": 4, "annotations": 4, "excluded": {}}
     assert content["selection"]["statuses"] == ["approved"]
     assert [(c["id"], c["name"], c["display_order"]) for c in content["categories"]] == [
@@ -78,23 +103,54 @@ def test_the_version_holds_coco_provenance_and_a_manifest_with_every_file_hashed
         (2, "dog", 1),
         (3, "bird", 2),
     ]
-    assert sorted(content["files"]) == ["annotations.json", "images.sha256", "provenance.jsonl"]
-    media = sorted(p.relative_to(folder).as_posix() for p in (folder / "images").iterdir())
-    listed = [line.split("  ", 1) for line in (folder / "images.sha256").read_text().splitlines()]
-    assert sorted(name for _, name in listed) == media
+    assert sorted(content["files"]) == ["checksums.sha256", "records.jsonl"]
+    media_files = sorted(p.relative_to(folder).as_posix() for p in (folder / "media").iterdir())
+    listed = [
+        line.split("  ", 1) for line in (folder / "checksums.sha256").read_text().splitlines()
+    ]
+    assert sorted(name for _, name in listed) == sorted([*media_files, "records.jsonl"])
     checked = subprocess.run(  # coreutils' own reader checks every file against the list
-        ["sha256sum", "--check", "--strict", "images.sha256"], cwd=folder, capture_output=True
+        ["sha256sum", "--check", "--strict", "checksums.sha256"], cwd=folder, capture_output=True
     )
     assert checked.returncode == 0, checked.stdout
     assert manifest["gate"]["passed"] is True
     assert manifest["gate"]["rules"] == version.gate_report["rules"]  # the default gate's four
 
 
+def test_the_version_names_no_modality_and_no_format_of_its_own(
+    runtime: Runtime, labeled: dict[str, Any]
+) -> None:
+    """Nothing of COCO, images or a type's payload fields is written by the core: only inside
+    what the item's modality probed (``meta``), its media type and the type's own payload."""
+    version = export(runtime, labeled["project"].id)
+    for record in records_of(runtime, version):
+        assert sorted(record) == ["item", "labels", "reviews"]
+        item = {k: v for k, v in record["item"].items() if k not in ("meta", "media_type")}
+        labels = [{k: v for k, v in x.items() if k != "payload"} for x in record["labels"]]
+        text = json.dumps({**record, "item": item, "labels": labels}).lower()
+        for word in ("category_id", "image", "width", "height", "bbox", "coco"):
+            assert word not in text, (word, text)
+    content = json.loads((folder_of(runtime, version) / "manifest.json").read_text())["content"]
+    assert sorted(content) == [
+        "categories",
+        "containers",
+        "counts",
+        "dataset_id",
+        "files",
+        "labels_hash",
+        "layout",
+        "schema_version",
+        "selection",
+        "task_type",
+        "title",
+    ]
+
+
 def test_a_selection_by_status_and_category(runtime: Runtime, labeled: dict[str, Any]) -> None:
     pid = labeled["project"].id
     version = export(runtime, pid, statuses=["approved", "labeled"], category_ids=[2])
-    coco = json.loads((folder_of(runtime, version) / "annotations.json").read_text())
-    assert [i["id"] for i in coco["images"]] == [labeled["ids"][1], labeled["ids"][4]]
+    items = [record["item"]["id"] for record in records_of(runtime, version)]
+    assert items == [labeled["ids"][1], labeled["ids"][4]]
 
 
 def test_an_empty_selection_is_refused_and_numbers_no_version(
@@ -150,16 +206,7 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
             message=f"{count} items",
         )
 
-    plugins = with_rules(
-        QualityRule(
-            name="min_items",
-            title="Enough items",
-            evaluate=at_least_ten_items,
-            default_threshold=10,
-            maximum=None,
-        )
-    )
-    held_runtime = dataclasses.replace(runtime, plugins=plugins)
+    held_runtime = gated(runtime, "min_items", "Enough items", at_least_ten_items, 10)
     version = export(held_runtime, labeled["project"].id)
     assert version.status == "held"
     (result,) = [r for r in version.gate_report["rules"] if not r["passed"]]
@@ -176,13 +223,16 @@ def test_a_failing_quality_rule_holds_the_version_and_the_report_names_it(
     assert version.released_at is None
 
 
-def test_pycocotools_reads_the_coco_output(runtime: Runtime, labeled: dict[str, Any]) -> None:
-    """An independent reader (pycocotools, a test-only dependency) opens annotations.json and
-    finds every image with its class."""
+def test_pycocotools_reads_the_coco_export(
+    runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
+) -> None:
+    """An independent reader (pycocotools, a test-only dependency) opens the COCO format's
+    annotations.json, built from the version's records, and finds every image with its class."""
     from pycocotools.coco import COCO
 
     version = export(runtime, labeled["project"].id)
-    coco = COCO(str(folder_of(runtime, version) / "annotations.json"))
+    out = exports.write(runtime, version.id, "coco", tmp_path / "coco")  # type: ignore[arg-type]
+    coco = COCO(str(out / "annotations.json"))
     assert sorted(coco.getImgIds()) == sorted(labeled["ids"][:4])
     assert [c["name"] for c in coco.loadCats(coco.getCatIds())] == ["cat", "dog", "bird"]
     dogs = coco.getImgIds(catIds=[2])
@@ -214,7 +264,7 @@ def test_the_export_command_writes_a_version_with_progress(
     manifest = json.loads((out / "manifest.json").read_text())
     assert f"content hash {manifest['content_hash']}" in result.output
     assert manifest["content"]["counts"]["items"] == 4
-    assert (out / "annotations.json").exists() and (out / "provenance.jsonl").exists()
+    assert (out / "records.jsonl").exists() and (out / "checksums.sha256").exists()
 
 
 def test_the_export_command_refuses_a_folder_with_files_and_an_empty_selection(
@@ -235,3 +285,25 @@ def test_the_export_command_refuses_a_folder_with_files_and_an_empty_selection(
     assert not (tmp_path / "e").exists()
     unknown = run_export(runtime, "999", "--out", str(tmp_path / "u"))
     assert unknown.exit_code == 2 and "No project with id 999" in unknown.output
+
+
+def test_a_label_the_aggregate_combined_is_written_as_the_combined_payload(
+    runtime: Runtime, labeled: dict[str, Any], tmp_path: Path
+) -> None:
+    """Where the type's aggregate made a label none of the annotations is (``payload`` in how
+    it was chosen), the version holds that payload, and the annotation it was chosen through
+    stays its provenance."""
+    item_id = labeled["ids"][0]
+    chosen = labeled["revisions"][item_id]
+    how = {"method": "aggregate", "votes": 2, "of": 3, "payload": {"category_ids": [1, 3]}}
+    with runtime.reading() as session:
+        item = session.get(datasets.Item, item_id)
+        assert item is not None
+        record = datasets._Record(item, [chosen], [], {}, {chosen.id: how})
+        writer = datasets._Writer(tmp_path / "v", runtime, session)
+        label = writer._label(record, chosen)
+        writer.abort()
+    assert label["payload"] == {"category_ids": [1, 3]}
+    assert label["annotation_id"] == str(chosen.id)
+    assert label["aggregation"] == {"method": "aggregate", "votes": 2, "of": 3}
+    assert how["payload"] == {"category_ids": [1, 3]}  # the build's own record is left alone

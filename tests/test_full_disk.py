@@ -55,12 +55,12 @@ def _fill(disk: Path, leave: int) -> Path:
 
 
 def _intact(folder: Path) -> bool:
-    """Every file matches the manifest (the media through the ``images.sha256`` it lists)."""
+    """Every file matches the manifest (the media through the ``checksums.sha256`` it lists)."""
     content = json.loads((folder / "manifest.json").read_text())["content"]
     listed = [
         (name, digest)
         for digest, name in (
-            line.split("  ", 1) for line in (folder / "images.sha256").read_text().splitlines()
+            line.split("  ", 1) for line in (folder / "checksums.sha256").read_text().splitlines()
         )
     ]
     return all(

@@ -24,7 +24,7 @@ from scholia.core.models import Annotation, AnnotationSource, Item, Project, Use
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
 
-from .conftest import PASSWORD, add_member, export, folder_of, png_bytes, relabel
+from .conftest import PASSWORD, add_member, export, png_bytes, relabel
 
 
 def new_project(runtime: Runtime, categories: tuple[str, ...] = ()) -> tuple[User, Project]:
@@ -104,7 +104,7 @@ def label_studio_labels(folder: Path) -> dict[str, list[str]]:
 
 @pytest.fixture
 def coco_export(runtime: Runtime, labeled: dict[str, Any], tmp_path: Path) -> Path:
-    """The labeled project's version folder, with categories 1 cat, 2 dog, 3 bird and 5 owl
+    """The labeled project's version written as COCO, with categories 1 cat, 2 dog, 3 bird and 5 owl
     (4 was deleted), owl on the first image: ids that are not simply 1..n."""
     project_id = labeled["project"].id
     owner = labeled["owner"].id
@@ -113,7 +113,8 @@ def coco_export(runtime: Runtime, labeled: dict[str, Any], tmp_path: Path) -> Pa
         labels.add_category(session, project_id, "owl", owner)
         labels.update_category(session, project_id, fox.id, owner, deleted=True)
     relabel(runtime, labeled, labeled["ids"][0], [5])
-    return folder_of(runtime, export(runtime, project_id))
+    version = export(runtime, project_id)
+    return exports.write(runtime, version.id, "coco", tmp_path / "coco-export")  # type: ignore[arg-type]
 
 
 def zipped(folder: Path, out: Path) -> Path:
@@ -150,12 +151,13 @@ def test_a_coco_export_imported_into_a_new_project_keeps_its_category_ids(
 
 
 def test_coco_round_trip_gives_the_same_labels_and_category_ids(
-    runtime: Runtime, coco_export: Path, make_user: Callable[..., User]
+    runtime: Runtime, coco_export: Path, make_user: Callable[..., User], tmp_path: Path
 ) -> None:
     user, project = new_project(runtime)
     run(runtime, project, user, "coco", coco_export)
     approve_all(runtime, project, make_user("reviewer"))
-    again = folder_of(runtime, export(runtime, project.id))  # type: ignore[arg-type]
+    version = export(runtime, project.id)  # type: ignore[arg-type]
+    again = exports.write(runtime, version.id, "coco", tmp_path / "again")  # type: ignore[arg-type]
     assert coco_labels(again) == coco_labels(coco_export)
     assert coco_labels(coco_export)["seed.png"] == ["owl"]
     first = json.loads((coco_export / "annotations.json").read_text())["categories"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from scholia.core import annotations, counts, lifecycle, review
 from scholia.core.errors import InvalidInput
 from scholia.core.models import AuditEvent, Item, Review
 from scholia.core.runtime import Runtime
-from tests.conftest import export, folder_of, seed
+from tests.conftest import export, labels_of, seed
 from tests.test_counts import by_cycle, classified_project
 
 
@@ -317,8 +316,7 @@ def test_review_comments_are_in_the_dataset_provenance(
 ) -> None:
     item_id = _commented(runtime, labeled)
     version = export(runtime, labeled["project"].id)
-    lines = (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
-    (entry,) = [e for e in map(json.loads, lines) if e["item_id"] == item_id]
+    (entry,) = [e for e in labels_of(runtime, version) if e["item_id"] == item_id]
     assert entry["review"]["decision"] == "approved"
     assert entry["review"]["comment"] == "Fine now."
     assert [(r["decision"], r["comment"]) for r in entry["reviews"]] == [

@@ -50,8 +50,10 @@ def test_a_version_whose_annotations_were_edited_is_refused(
 
     copy = tmp_path / "copy"
     shutil.copytree(folder_of(runtime, export(runtime, labeled["project"].id)), copy)
-    edited = (copy / "annotations.json").read_text().replace('"category_id":1', '"category_id":2')
-    (copy / "annotations.json").write_text(edited)
+    edited = (
+        (copy / "records.jsonl").read_text().replace('"category_ids":[1]', '"category_ids":[2]')
+    )
+    (copy / "records.jsonl").write_text(edited)
     result = _train(copy)
     assert result.returncode != 0
-    assert "annotations.json does not match the manifest" in result.stderr
+    assert "records.jsonl does not match the manifest" in result.stderr

@@ -79,8 +79,8 @@ def download_dataset_version(
         QueryParameter(name="format", description="An installed export format (e.g. yolo)."),
     ] = None,
 ) -> Stream:
-    """The released version as a zip streamed from its folder (annotations.json,
-    provenance.jsonl, manifest.json, images/), or written in ``format``. 409 names why when
+    """The released version as a zip streamed from its folder (records.jsonl,
+    checksums.sha256, manifest.json, media/), or written in ``format``. 409 names why when
     the version is held (the failing rules), building or failed."""
     runtime = runtime_of(request)
     with runtime.reading() as session:

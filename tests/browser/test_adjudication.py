@@ -5,7 +5,6 @@ dataset version's provenance carries the decision."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from sqlmodel import col, select
 from scholia.core import annotations, identity
 from scholia.core.models import Adjudication, Annotation, Item, User
 from scholia.core.runtime import Runtime
-from tests.conftest import export, folder_of
+from tests.conftest import export, labels_of
 
 from .conftest import sign_in
 from .labeling import labeling_project
@@ -141,10 +140,7 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
 
     # The dataset version's provenance carries the decision for that item.
     version = export(runtime, project_id)
-    lines = [
-        json.loads(line)
-        for line in (folder_of(runtime, version) / "provenance.jsonl").read_text().splitlines()
-    ]
+    lines = labels_of(runtime, version)
     exported: list[dict[str, Any]] = [line for line in lines if line["item_id"] == item.id]
     assert len(exported) == 1
     line = exported[0]

@@ -16,10 +16,11 @@ import av
 import pytest
 from litestar.testing import TestClient
 
+from scholia.core import exports
 from scholia.core.plugins import Plugins, load_plugins
 from scholia.core.runtime import Runtime
 
-from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of
+from ..conftest import DEFAULT_PLUGINS, EXAMPLE_PLUGINS, export, folder_of, labels_of
 from . import clips
 
 
@@ -175,12 +176,13 @@ def test_frames_are_labeled_like_images_and_exported_with_their_provenance(
     assert len(reviewed.json()["decided"]) == 3, reviewed.text
     version = export(runtime, project_id)
     folder = folder_of(runtime, version)
-    lines = [json.loads(line) for line in (folder / "provenance.jsonl").read_text().splitlines()]
+    lines = labels_of(runtime, version)
     # Three instants over 1 s (0, 333.3, 666.7 ms): the first frames at or after them, 40 ms apart.
     assert sorted(line["item_provenance"]["frame_index"] for line in lines) == [0, 9, 17]
     assert all(line["item_provenance"]["video_id"] == started["sha256"] for line in lines)
     assert all(line["item_meta"]["width"] == clips.WIDTH for line in lines)
-    coco = json.loads((folder / "annotations.json").read_text())
+    out = exports.write(runtime, version.id, "coco", tmp_path / "coco")  # type: ignore[arg-type]
+    coco = json.loads((out / "annotations.json").read_text())
     assert sorted(i["frame_index"] for i in coco["images"]) == [0, 9, 17]
     assert all(i["file_name"].endswith(".jpg") for i in coco["images"])
     manifest = json.loads((folder / "manifest.json").read_text())

@@ -209,7 +209,7 @@ def test_cvat_video_writes_a_task_folder_per_video_that_datumaro_reads_back(
         "annotations.xml",
     ]
     assert (out / stem(street) / f"{stem(street)}.mp4").read_bytes() == (
-        tracked["view"].folder / "images" / f"{stem(street)}.mp4"
+        tracked["view"].folder / "media" / f"{stem(street)}.mp4"
     ).read_bytes()
     assert read_cvat(out / stem(street)) == STREET_CVAT
     assert read_cvat(out / stem(lane)) == LANE_CVAT
@@ -417,3 +417,26 @@ def test_a_track_format_asked_of_a_segments_version_is_refused_by_the_core(
     ):
         exports.write(runtime, segmented["version"]["id"], "cvat-video", tmp_path / "cvat")
     assert not (tmp_path / "cvat").exists()
+
+
+def test_coco_of_a_tracks_version_takes_each_video_s_categories_from_the_type(
+    tracked: dict[str, Any], runtime: Runtime, tmp_path: Path
+) -> None:
+    """The COCO format asks the annotation type which categories a payload uses (tracks keep
+    theirs in ``tracks[].category_id``, not ``category_ids``): one image per video, with the
+    probed size, and one annotation per category its tracks use."""
+    from pycocotools.coco import COCO
+
+    out = exports.write(runtime, tracked["version"]["id"], "coco", tmp_path / "coco")
+    coco = COCO(str(out / "annotations.json"))
+    street, lane = tracked["items"]
+    ids = tracked["categories"]
+    assert sorted(coco.getImgIds()) == sorted([street["id"], lane["id"]])
+    for image in coco.loadImgs(coco.getImgIds()):
+        assert (image["width"], image["height"]) == (clips.WIDTH, clips.HEIGHT)
+        assert (out / image["file_name"]).is_file()
+    used = {
+        image_id: sorted(a["category_id"] for a in coco.loadAnns(coco.getAnnIds(imgIds=[image_id])))
+        for image_id in coco.getImgIds()
+    }
+    assert used == {street["id"]: sorted([ids["car"], ids["bike"]]), lane["id"]: [ids["car"]]}

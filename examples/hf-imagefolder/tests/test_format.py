@@ -18,15 +18,14 @@ from scholia_hf_imagefolder import COLUMNS, write
 def _version(
     folder: Path, records: list[dict[str, Any]], categories: list[dict[str, Any]]
 ) -> VersionView:
-    """A version folder as Scholia writes one: manifest, provenance.jsonl and the images."""
-    (folder / "images").mkdir(parents=True)
-    content = {"categories": categories, "task_type": ["classification"]}
+    """A version folder as Scholia writes one: manifest, records.jsonl and the media."""
+    (folder / "media").mkdir(parents=True)
+    content = {"categories": categories, "task_type": ["classification"], "layout": 2}
     (folder / "manifest.json").write_text(json.dumps({"content": content}))
-    with (folder / "provenance.jsonl").open("w") as lines:
+    with (folder / "records.jsonl").open("w") as lines:
         for record in records:
-            (folder / record["file_name"]).write_bytes(
-                b"image bytes " + record["file_name"].encode()
-            )
+            (path,) = (f["path"] for f in record["item"]["files"])
+            (folder / path).write_bytes(b"image bytes " + path.encode())
             lines.write(json.dumps(record) + "\n")
     return VersionView(
         folder,
@@ -39,13 +38,23 @@ def _record(
     item_id: int, category_ids: list[int], reviewer: str | None = "rev-1"
 ) -> dict[str, Any]:
     return {
-        "item_id": item_id,
-        "file_name": f"images/{item_id}-photo.png",
-        "annotation_type": "classification",
-        "payload": {"category_ids": category_ids},
-        "annotator": "ann-7",
-        "guideline_version": 2,
-        "review": {"decision": "approved", "reviewer": reviewer} if reviewer else None,
+        "item": {
+            "id": item_id,
+            "name": "photo.png",
+            "media_type": "image/png",
+            "meta": {},
+            "provenance": {},
+            "files": [{"path": f"media/{item_id}-photo.png", "sha256": "0" * 64}],
+        },
+        "labels": [
+            {
+                "annotation_type": "classification",
+                "payload": {"category_ids": category_ids},
+                "annotator": "ann-7",
+                "guideline_version": 2,
+            }
+        ],
+        "reviews": [{"decision": "approved", "reviewer": reviewer}] if reviewer else [],
     }
 
 
@@ -77,7 +86,7 @@ def test_each_image_gets_a_metadata_row_with_its_label_and_provenance(tmp_path: 
 
 def test_a_multi_label_image_is_refused_by_name(tmp_path: Path) -> None:
     version = _version(tmp_path / "v1", [_record(3, [2, 5])], CATEGORIES)
-    with pytest.raises(ValueError, match=r"images/3-photo\.png has 2 categories"):
+    with pytest.raises(ValueError, match=r"media/3-photo\.png has 2 categories"):
         write(version, tmp_path)
 
 

@@ -1,8 +1,9 @@
 """scholia-exporters: the export formats Scholia ships, each a plain ``ExportFormat``.
 
-Every writer reads a ``VersionView`` (manifest, categories in display order, records streamed
-from provenance.jsonl) and writes files into a folder; none touches the database. Copy one to
-add a format of your own (``examples/`` has a complete small distribution).
+Every writer reads a ``VersionView`` (manifest, categories in display order, the chosen labels
+streamed from the version's records.jsonl) and writes files into a folder; none touches the
+database. The version itself is modality-neutral; COCO is one of these formats like the
+others. Copy one to add a format of your own (``examples/`` has a complete small distribution).
 
 The import formats (COCO, Label Studio JSON) only read: each returns an ``ImportedDataset``
 and the core brings it into a project.

@@ -36,10 +36,11 @@ def write(version: VersionView, out: Path) -> None:
             if record.annotation_type != "classification":
                 continue
             multiple = multiple or len(record.category_ids) > 1
-            place(record.media, out / record.file_name)
+            file_name = f"images/{Path(record.file_name).name}"
+            place(record.media, out / file_name)
             task = {
                 "id": record.item_id,
-                "data": {"image": record.file_name},
+                "data": {"image": file_name},
                 "annotations": [
                     {
                         "id": record.item_id,

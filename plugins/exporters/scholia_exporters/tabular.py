@@ -29,7 +29,7 @@ def _row(version: VersionView, record: ExportRecord) -> dict[str, Any]:
     return {
         "file_name": record.file_name,
         "item_id": record.item_id,
-        "sha256": record.provenance["sha256"],
+        "sha256": record.sha256,
         "annotation_type": record.annotation_type,
         "category_ids": list(record.category_ids),
         "categories": [names[c] for c in record.category_ids],

@@ -6,9 +6,9 @@ Each writer reads only the released version (``VersionView``): its records, the 
 A version holds one record per item and annotation type, the canonical one the version chose
 (the adjudicated label, the only one, or the aggregator's pick); that is the one written. Who
 made it is said where the format has a place for it: CVAT's task ``<assignee>`` and track
-``source``, the segments JSON's ``annotator``; ``provenance.jsonl`` of the version has the rest.
-A track or segment of a category deleted since is left out, as the version's
-``annotations.json`` leaves it out. Videos are named ``<item id>-<name>`` as in the version.
+``source``, the segments JSON's ``annotator``; the version's ``records.jsonl`` has the rest.
+A track or segment of a category deleted since is left out, as the COCO export leaves it out.
+Videos are named ``<item id>-<name>`` as in the version.
 
 Layouts, each video's media hard-linked beside its labels so the export stands alone:
 

@@ -431,7 +431,7 @@ def record_adjudicated(
     the decision's (the annotators' labels stay, but no longer speak for the item)."""
     found = session.exec(_SUBMIT_READ, params={"item_id": item.id}).first()
     assert found is not None and item.id is not None
-    _, _, schema, guideline_id = found
+    _, _, schema, guideline_id, _ = found
     decision = Annotation(
         item_id=item.id,
         project_id=item.project_id,

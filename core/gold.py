@@ -17,13 +17,22 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import case, insert
+from sqlalchemy import and_, bindparam, case, insert
 from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
 from . import audit, calibration, followups, labels, limits, standing
 from .errors import Conflict, NotFound
-from .models import Annotation, GoldAnswer, GoldResult, Item, Project, User
+from .models import (
+    Annotation,
+    CalibrationAttempt,
+    GoldAnswer,
+    GoldResult,
+    Item,
+    Project,
+    User,
+)
+from .models.types import utcnow
 from .plugins import Plugins
 from .projects import get_project, settings_of
 from .quality.agreement import NotEnoughData
@@ -42,6 +51,30 @@ __all__ = [
 ]
 
 
+_ANSWER_AND_ATTEMPT = (
+    select(GoldAnswer, CalibrationAttempt)
+    .outerjoin(
+        CalibrationAttempt,
+        and_(
+            col(CalibrationAttempt.project_id) == col(GoldAnswer.project_id),
+            col(CalibrationAttempt.annotator_id) == bindparam("annotator_id"),
+            col(CalibrationAttempt.passed).is_(None),
+        ),
+    )
+    .where(
+        col(GoldAnswer.item_id) == bindparam("item_id"),
+        col(GoldAnswer.annotation_type) == bindparam("annotation_type"),
+    )
+)
+"""The item's gold answer and the annotator's open calibration attempt, in one read: a gold
+submission must send no more statements than a production one (a production item's first
+label reads nothing back), or its cost would tell which items are gold."""
+
+_INSERT_RESULT = insert(GoldResult).returning(col(GoldResult.id))
+"""Built once, executed with the row's values (building it per call costs as much as the
+production path's whole update)."""
+
+
 def record_answer(
     session: Session, plugins: Plugins, item: Item, annotation: Annotation
 ) -> GoldResult | None:
@@ -54,16 +87,20 @@ def record_answer(
     reads their recent answers, and done in the request it would make a gold submission
     slower than any other, which tells the annotator which items are gold. What is left here
     (read the answer, record the result) is about what settling a production item costs."""
-    answer = session.exec(
-        select(GoldAnswer).where(
-            GoldAnswer.item_id == item.id, GoldAnswer.annotation_type == annotation.annotation_type
-        )
+    found = session.exec(
+        _ANSWER_AND_ATTEMPT,
+        params={
+            "item_id": item.id,
+            "annotation_type": annotation.annotation_type,
+            "annotator_id": annotation.annotator_id,
+        },
     ).first()
-    if answer is None:
+    if found is None:
         return None
+    answer, attempt = found
     kind = plugins.annotation_type(annotation.annotation_type)
     assert kind.agreement is not None  # completed at registration
-    project = get_project(session, item.project_id)
+    project = get_project(session, item.project_id)  # loaded by the submission: no query
     settings = settings_of(project)
     agreement = float(kind.agreement(kind.decode(annotation.payload), kind.decode(answer.payload)))
     assert item.id is not None
@@ -74,23 +111,17 @@ def record_answer(
         annotation_id=annotation.id,
         agreement=agreement,
         correct=agreement >= settings.gold.correct_at,
+        created_at=utcnow(),  # passed: pydantic inspects a default factory on every object
     )
-    if calibration.serves(session, item, annotation.annotator_id):
+    if attempt is not None and item.id in attempt.item_ids:  # calibration.serves, read above
         session.add(result)
         session.flush()
         calibration.record(session, result)
         return result
     # One plain INSERT, as settling a production item makes one plain UPDATE (a unit-of-work
     # flush costs more, and would tell).
-    result.id = (
-        session.connection()
-        .execute(
-            insert(GoldResult)
-            .values(**result.model_dump(exclude={"id"}))
-            .returning(col(GoldResult.id))
-        )
-        .scalar_one()
-    )
+    values = result.model_dump(exclude={"id"})
+    result.id = session.connection().execute(_INSERT_RESULT, values).scalar_one()
     annotator_id, project_id = annotation.annotator_id, item.project_id
     followups.defer(session, lambda later: _check_standing_of(later, project_id, annotator_id))
     return result

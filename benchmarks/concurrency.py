@@ -30,9 +30,7 @@ import collections
 import hashlib
 import os
 import platform
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
@@ -45,6 +43,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from serving import served
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -436,33 +435,11 @@ def serve(database_url: str, data_dir: Path, port: int) -> None:
     uvicorn.run(create_app(runtime), host="127.0.0.1", port=port, log_level="warning")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def server(database_url: str, data_dir: Path) -> Iterator[str]:
     """The app in its own uvicorn process; yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, __file__, "--serve", database_url, str(data_dir), str(port)]
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(300):
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
+    with served([__file__, "--serve", database_url, str(data_dir)]) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 @contextmanager

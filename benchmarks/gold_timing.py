@@ -25,7 +25,6 @@ import os
 import platform
 import sqlite3
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,7 +35,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from label_latency import free_port, percentile, serve
+from label_latency import percentile, serve
+from serving import served
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ("cat", "dog", "bird")
@@ -127,22 +127,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="scholia-gold-timing-") as folder:
         data_dir = Path(folder)
         token, production, golden, right = build(data_dir, args.submits)
-        port = free_port()
         env = {**os.environ, "SCHOLIA_DATABASE_URL": ""}
         bench = str(Path(__file__).resolve().parent / "label_latency.py")
-        server = subprocess.Popen(
-            [sys.executable, bench, "--serve", str(data_dir), str(port)], env=env
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start")
+        with served([bench, "--serve", str(data_dir)], env=env) as base:
             load_before = os.getloadavg()[0]
             headers = {"Authorization": f"Bearer {token}"}
             order: list[str] = []
@@ -162,9 +149,6 @@ def main() -> None:
                         time.sleep(args.pause)
                 timings = httpx.get(f"{base}/__bench/timings").json()
             load_after = os.getloadavg()[0]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
     for kind, (ms, _status) in zip(order, timings, strict=True):
         times[kind].append(ms)
 

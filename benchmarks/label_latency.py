@@ -37,11 +37,8 @@ import json
 import os
 import platform
 import random
-import socket
 import sqlite3
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -50,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from serving import served
 from sqlalchemy import insert, text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -235,12 +233,6 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--labels", type=int, default=400, help="labels timed per run")
@@ -267,21 +259,7 @@ def main() -> None:
         os.environ["SCHOLIA_DATABASE_URL"] = database  # read by build and the server
         items = warmup + args.labels * len(runs) + 100
         project_id, tokens, categories = build(data_dir, items)
-        port = free_port()
-        env = {**os.environ}
-        server = subprocess.Popen(
-            [sys.executable, __file__, "--serve", str(data_dir), str(port)], env=env
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(f"{base}/healthz").status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.1)
-            else:
-                raise SystemExit("the server did not start")
+        with served([__file__, "--serve", str(data_dir)], env={**os.environ}) as base:
             load_before = os.getloadavg()[0]
             asyncio.run(run(base, tokens[:1], project_id, categories, warmup, 0.0))
             results = []
@@ -291,9 +269,6 @@ def main() -> None:
                 )
                 results.append((title, server_ms, client_ms, wall))
             load_after = os.getloadavg()[0]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     lines = [
         "| Run | labels | server p50 ms | server p95 ms | server max ms | client p50 ms "

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from math import comb
 
 from sqlalchemy import event
+from sqlmodel import Session
 
 from scholia.core import annotations, queue
 from scholia.core.labeling import AHEAD
@@ -78,6 +79,18 @@ def order_oracle(sequence: list[int]) -> list[bool]:
     return flags
 
 
+def submit_right(session: Session, runtime: Runtime, item_id: int, annotator_id: int) -> None:
+    """The annotator labels the item with the right category (gold and production alike)."""
+    annotations.submit(
+        session,
+        runtime.plugins,
+        item_id=item_id,
+        annotator_id=annotator_id,
+        annotation_type="classification",
+        payload={"category_ids": [RIGHT]},
+    )
+
+
 def label_in_turns(runtime: Runtime, project_id: int, annotators: list[User]) -> list[list[int]]:
     """Each annotator in turn labels ``BLOCK`` items as the labeling page serves them (the page
     reserves ``AHEAD`` and opens the next held item), answering gold items rightly; returns
@@ -94,14 +107,7 @@ def label_in_turns(runtime: Runtime, project_id: int, annotators: list[User]) ->
                     if item is None:
                         break
                     assert item.id is not None
-                    annotations.submit(
-                        session,
-                        runtime.plugins,
-                        item_id=item.id,
-                        annotator_id=annotator.id,
-                        annotation_type="classification",
-                        payload={"category_ids": [RIGHT]},
-                    )
+                    submit_right(session, runtime, item.id, annotator.id)
                 served[n].append(item.id)
                 progress = True
         if not progress:
@@ -154,14 +160,7 @@ def test_each_annotator_has_an_order_of_their_own_which_a_reload_keeps(
                 assert item is not None and item.id is not None
                 again = queue.claim_next(session, project.id, annotator.id)  # a reload
                 assert again is not None and again.id == item.id
-                annotations.submit(
-                    session,
-                    runtime.plugins,
-                    item_id=item.id,
-                    annotator_id=annotator.id,
-                    annotation_type="classification",
-                    payload={"category_ids": [RIGHT]},
-                )
+                submit_right(session, runtime, item.id, annotator.id)
             order.append(item.id)
         orders.append(order)
     # 8 of 30 items in the same order for two people: about 1 in 10^11 by chance.
@@ -195,14 +194,7 @@ def timed_submit(runtime: Runtime, item_id: int, annotator_id: int) -> tuple[flo
         runtime.session() as session,
     ):
         started = time.perf_counter()
-        annotations.submit(
-            session,
-            runtime.plugins,
-            item_id=item_id,
-            annotator_id=annotator_id,
-            annotation_type="classification",
-            payload={"category_ids": [RIGHT]},
-        )
+        submit_right(session, runtime, item_id, annotator_id)
         elapsed = time.perf_counter() - started
     for work in later:
         work()

@@ -43,7 +43,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
-from serving import served
 from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
@@ -51,6 +50,9 @@ from scholia.core import consensus, identity, labels, membership, projects
 from scholia.core.lifecycle import ItemState
 from scholia.core.models import Annotation, Assignment, Blob, Item, ItemCategory
 from scholia.core.runtime import Runtime
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # run as a script or imported
+from serving import served  # this folder, found through the line above
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTLED = {ItemState.labeled, ItemState.adjudication, ItemState.approved}

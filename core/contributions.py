@@ -11,18 +11,16 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 import msgspec
 
 from .errors import InvalidInput
 
-if TYPE_CHECKING:
-    from .imports import ImportedDataset
-
 __all__ = [
     "AnnotationType",
     "Candidate",
+    "CategoryRef",
     "ContainerFile",
     "Contribution",
     "Editor",
@@ -30,6 +28,11 @@ __all__ = [
     "ExpandedItem",
     "ExportFormat",
     "ImportFormat",
+    "ImportProblem",
+    "ImportedAnnotation",
+    "ImportedCategory",
+    "ImportedDataset",
+    "ImportedItem",
     "InvalidContribution",
     "MenuLink",
     "Modality",
@@ -386,6 +389,67 @@ class ExportFormat(Contribution):
 
 
 @dataclass(frozen=True)
+class CategoryRef:
+    """A category in an imported payload, by name: the core puts the project's id in its place."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class ImportedCategory:
+    """A category an import format read: its name, and its id where the file gives one."""
+
+    name: str
+    id: int | None = None
+    """The id the file gives (COCO has ids, Label Studio has none); kept by the import."""
+
+
+@dataclass(frozen=True)
+class ImportedAnnotation:
+    """One annotation an import format read, with its payload in the type's shape."""
+
+    annotation_type: str
+    payload: Mapping[str, Any]
+    """The type's payload, with a ``CategoryRef`` wherever a category id goes."""
+    annotator: str | None = None
+    """Who made it in the source; kept in the annotation's ``reasoning``."""
+    where: str = ""
+    """Where it is in the file, e.g. ``annotations.json $.annotations[3]``."""
+
+
+@dataclass(frozen=True)
+class ImportedItem:
+    """One item an import format read: its name, its media file and its annotations."""
+
+    name: str
+    """The item's name in the project, e.g. ``cat.jpg``."""
+    media: Path
+    """The file to ingest; it must lie inside the folder being imported."""
+    annotations: Sequence[ImportedAnnotation] = ()
+    where: str = ""
+    """Where it is in the file, e.g. ``annotations.json $.images[2] (images/cat.jpg)``."""
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """Something left out, and why; ``where`` points into the file."""
+
+    where: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ImportedDataset:
+    """What an import format's ``read`` returns; the core applies it (see ``imports``)."""
+
+    categories: Sequence[ImportedCategory]
+    """In display order."""
+    items: Sequence[ImportedItem]
+    problems: Sequence[ImportProblem] = ()
+    """Records the reader left out (a box where only classification is read, say)."""
+
+
+@dataclass(frozen=True)
 class ImportFormat(Contribution):
     """Reads items, categories and annotations from files in a named format."""
 
@@ -394,7 +458,7 @@ class ImportFormat(Contribution):
     title: str
     read: Callable[[Path], ImportedDataset]
     """Read a folder (an uploaded zip is unpacked safely first) or one file the format reads,
-    and return a ``scholia.core.imports.ImportedDataset``; never touch the database. Raise
+    and return an ``ImportedDataset``; never touch the database. Raise
     ``InvalidInput`` with where in the file (``$.images[3].file_name``) for a bad file."""
     extensions: tuple[str, ...] = ()
     """Files it reads, with the dot, e.g. ``(".json",)``; empty means any."""

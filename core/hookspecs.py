@@ -118,7 +118,7 @@ def register_export_formats(register: Callable[[ExportFormat], None]) -> None:
 def register_import_formats(register: Callable[[ImportFormat], None]) -> None:
     """Register formats items, categories and annotations can be read from (COCO, Label Studio…).
 
-    ``read(path)`` returns an ``ImportedDataset`` (``scholia.core.imports``): categories (with
+    ``read(path)`` returns an ``ImportedDataset`` (``scholia.core.contributions``): categories (with
     the file's id where it has one), items (a name and the media file) and their annotations
     (type, payload with a ``CategoryRef(name)`` wherever a category id goes, and the source's
     annotator). It never touches the database: the core applies what it read, keeping given

@@ -37,80 +37,26 @@ from typing import Any
 
 from . import audit, items, labels, projects
 from .annotations import submit
-from .contributions import ImportFormat
+from .contributions import (
+    CategoryRef,
+    ImportedAnnotation,
+    ImportedCategory,
+    ImportedDataset,
+    ImportedItem,
+    ImportFormat,
+    ImportProblem,
+)
 from .errors import Conflict, InvalidInput, ScholiaError
 from .models import AnnotationSource, Project
 from .plugins import Plugins
 from .runtime import Runtime
 
 __all__ = [
-    "CategoryRef",
-    "ImportProblem",
     "ImportResult",
-    "ImportedAnnotation",
-    "ImportedCategory",
-    "ImportedDataset",
-    "ImportedItem",
     "apply",
     "import_format",
     "read",
 ]
-
-
-# --- what a format plugin returns -------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CategoryRef:
-    """A category in an imported payload, by name: the core puts the project's id in its place."""
-
-    name: str
-
-
-@dataclass(frozen=True)
-class ImportedCategory:
-    name: str
-    id: int | None = None
-    """The id the file gives (COCO has ids, Label Studio has none); kept by the import."""
-
-
-@dataclass(frozen=True)
-class ImportedAnnotation:
-    annotation_type: str
-    payload: Mapping[str, Any]
-    """The type's payload, with a ``CategoryRef`` wherever a category id goes."""
-    annotator: str | None = None
-    """Who made it in the source; kept in the annotation's ``reasoning``."""
-    where: str = ""
-    """Where it is in the file, e.g. ``annotations.json $.annotations[3]``."""
-
-
-@dataclass(frozen=True)
-class ImportedItem:
-    name: str
-    """The item's name in the project, e.g. ``cat.jpg``."""
-    media: Path
-    """The file to ingest; it must lie inside the folder being imported."""
-    annotations: Sequence[ImportedAnnotation] = ()
-    where: str = ""
-    """Where it is in the file, e.g. ``annotations.json $.images[2] (images/cat.jpg)``."""
-
-
-@dataclass(frozen=True)
-class ImportProblem:
-    """Something left out, and why; ``where`` points into the file."""
-
-    where: str
-    message: str
-
-
-@dataclass(frozen=True)
-class ImportedDataset:
-    categories: Sequence[ImportedCategory]
-    """In display order."""
-    items: Sequence[ImportedItem]
-    problems: Sequence[ImportProblem] = ()
-    """Records the reader left out (a box where only classification is read, say)."""
 
 
 # --- reading ----------------------------------------------------------------------------------

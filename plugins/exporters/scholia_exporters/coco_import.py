@@ -12,8 +12,7 @@ from pathlib import Path
 
 import msgspec
 
-from scholia.core.errors import InvalidInput
-from scholia.core.imports import (
+from scholia.core.contributions import (
     CategoryRef,
     ImportedAnnotation,
     ImportedCategory,
@@ -21,6 +20,7 @@ from scholia.core.imports import (
     ImportedItem,
     ImportProblem,
 )
+from scholia.core.errors import InvalidInput
 
 from .import_files import item_name, json_file, load
 

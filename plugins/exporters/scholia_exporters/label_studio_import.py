@@ -19,8 +19,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 import msgspec
 
-from scholia.core.errors import InvalidInput
-from scholia.core.imports import (
+from scholia.core.contributions import (
     CategoryRef,
     ImportedAnnotation,
     ImportedCategory,
@@ -28,6 +27,7 @@ from scholia.core.imports import (
     ImportedItem,
     ImportProblem,
 )
+from scholia.core.errors import InvalidInput
 
 from .import_files import item_name, json_file, load
 

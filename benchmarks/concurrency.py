@@ -47,7 +47,7 @@ from sqlalchemy import create_engine, insert, select, text
 from sqlalchemy.engine import make_url
 
 from scholia.core import consensus, identity, labels, membership, projects
-from scholia.core.lifecycle import ItemState
+from scholia.core.item_state import ItemState
 from scholia.core.models import Annotation, Assignment, Blob, Item, ItemCategory
 from scholia.core.runtime import Runtime
 

@@ -24,7 +24,7 @@ from .comparison import plain_key, same_as
 from .consensus import valid_annotations
 from .contributions import AnnotationType
 from .errors import Conflict, InvalidInput, NotFound
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Adjudication, Annotation, AuditEvent, Item, User
 from .plugins import Plugins
 from .projects import get_project

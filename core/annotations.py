@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from . import audit, consensus, events, gold, lifecycle, limits, queue, suggestions
 from .contributions import AnnotationType, ValidationContext
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import (
     Annotation,
     AnnotationSource,

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from . import lifecycle
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Annotation, AnnotationSource, Assignment, Item
 from .plugins import Plugins
 from .projects import ProjectSettings

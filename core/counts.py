@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Category, Item, ItemCategory
 
 __all__ = [

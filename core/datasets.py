@@ -53,7 +53,7 @@ from . import audit, comparison, labels, limits
 from .consensus import valid_annotations
 from .contributions import AnnotationType, QualityRule, RuleResult
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import (
     Adjudication,
     Annotation,

@@ -16,7 +16,7 @@ from . import audit, limits
 from .contributions import Modality
 from .counts import GROUPS
 from .errors import InvalidInput, NotFound
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
 from .plugins import Plugins
 from .storage import MediaStore, Staged

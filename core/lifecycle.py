@@ -11,50 +11,22 @@ raises ``IllegalTransition`` naming the allowed states.
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from . import audit, events
 from .errors import IllegalTransition, NotFound
+from .item_state import ItemState, allowed_transitions
 from .models import AuditEvent, Item
 from .models.types import utcnow
 
 __all__ = [
     "LOCK",
-    "TRANSITIONS",
-    "ItemState",
-    "allowed_transitions",
     "lock",
     "lock_unless_busy",
     "transition",
 ]
-
-
-class ItemState(StrEnum):
-    unlabeled = "unlabeled"
-    in_progress = "in_progress"
-    labeled = "labeled"
-    skipped = "skipped"
-    needs_review = "needs_review"
-    approved = "approved"
-    rejected = "rejected"
-    adjudication = "adjudication"
-
-
-S = ItemState
-TRANSITIONS: dict[ItemState, tuple[ItemState, ...]] = {
-    S.unlabeled: (S.in_progress,),
-    S.in_progress: (S.labeled, S.skipped, S.unlabeled),
-    S.labeled: (S.needs_review, S.approved, S.rejected, S.adjudication, S.in_progress),
-    S.skipped: (S.needs_review, S.in_progress),
-    S.needs_review: (S.approved, S.rejected, S.adjudication, S.in_progress),
-    S.approved: (S.in_progress, S.needs_review),
-    S.rejected: (S.in_progress, S.needs_review),
-    S.adjudication: (S.approved, S.rejected, S.needs_review),
-}
 
 
 _MOVE = (
@@ -96,10 +68,6 @@ def lock_unless_busy(session: Session, item_id: int) -> Item | None:
     claim, which would otherwise wait on items in an order others may not share."""
     found: Item | None = session.exec(_LOCK_UNLESS_BUSY, params={"item_id": item_id}).first()
     return found
-
-
-def allowed_transitions(state: str) -> tuple[ItemState, ...]:
-    return TRANSITIONS.get(ItemState(state), ())
 
 
 def transition(

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from . import audit, counts, labels, limits, membership
 from .contributions import AnnotationType, QualityRule
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import GuidelineVersion, Project, Role
 from .plugins import Plugins
 

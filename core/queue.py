@@ -52,7 +52,7 @@ from sqlmodel import Session, col, select
 
 from . import calibration, lifecycle, limits, standing, uncertainty
 from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import (
     Assignment,
     Item,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from . import lifecycle, limits
 from .errors import IllegalTransition, InvalidInput
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Item, Review
 
 __all__ = ["DECISIONS", "MAX_ITEMS", "Decision", "Refusal", "decide", "history"]

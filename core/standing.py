@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, lifecycle, queue
 from .errors import Conflict, IllegalTransition, NotFound
-from .lifecycle import TRANSITIONS, ItemState
+from .item_state import TRANSITIONS, ItemState
 from .models import Assignment, Item, Suspension
 from .models.types import utcnow
 

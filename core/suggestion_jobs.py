@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, jobs, prelabeling
 from .errors import Conflict, InvalidInput, NotFound, ScholiaError
-from .lifecycle import ItemState
+from .item_state import ItemState
 from .models import Item, JobStatus, Model, SuggestionJob
 from .models.types import utcnow
 from .runtime import Runtime

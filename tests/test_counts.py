@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from scholia.core import annotations, counts, items, labels, lifecycle, projects
 from scholia.core.errors import InvalidInput
+from scholia.core.item_state import ItemState
 from scholia.core.models import Item, ItemCategory
 from scholia.core.runtime import Runtime
 from tests.conftest import PG_URL, png_bytes, seed
@@ -85,7 +86,7 @@ def truth(session: Session, project_id: int) -> dict[str, Any]:
         )
     )
     return {
-        "statuses": {s.value: sum(1 for r in rows if r.status == s) for s in lifecycle.ItemState},
+        "statuses": {s.value: sum(1 for r in rows if r.status == s) for s in ItemState},
         "categories": dict(pairs),  # type: ignore[arg-type]
     }
 

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from scholia.core import lifecycle
 from scholia.core.errors import IllegalTransition
-from scholia.core.lifecycle import TRANSITIONS, ItemState
+from scholia.core.item_state import TRANSITIONS, ItemState
 from scholia.core.models import AuditEvent, Item
 from scholia.core.runtime import Runtime
 

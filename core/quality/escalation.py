@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from .. import lifecycle
 from ..consensus import valid_annotations
-from ..lifecycle import ItemState
+from ..item_state import ItemState
 from ..models import Item, Project, User
 from ..plugins import Plugins
 from .signals import (

@@ -24,7 +24,7 @@ from sqlmodel import Session, col
 from .. import counts, gold, projects
 from ..contributions import QualityRule
 from ..datasets import gate_report
-from ..lifecycle import ItemState
+from ..item_state import ItemState
 from ..models import Annotation, AuditEvent, Category, User
 from ..models.types import utcnow
 from ..plugins import Plugins

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from .. import counts
 from ..contributions import QualityRule, RuleResult
 from ..hookspecs import hookimpl
-from ..lifecycle import ItemState
+from ..item_state import ItemState
 from ..models import Annotation, AnnotationSource, GoldResult, Item
 from .signals import SIGNAL_RULES, reopen_rates
 

@@ -21,6 +21,7 @@ from scholia.core import (
     uploads,
 )
 from scholia.core.errors import InvalidInput
+from scholia.core.item_state import ItemState
 from scholia.core.models import Item, Role, User
 
 from ..access import can
@@ -73,9 +74,9 @@ def list_items(
     first item's id as ``before`` for the previous one, or ``last=true`` for the last page."""
     if limit < 1:
         raise InvalidInput(f"limit must be at least 1 (got {limit})", "$.limit")
-    if status is not None and status not in lifecycle.ItemState.__members__:
+    if status is not None and status not in ItemState.__members__:
         raise InvalidInput(
-            f"Unknown status {status!r}; statuses are {', '.join(lifecycle.ItemState)}", "$.status"
+            f"Unknown status {status!r}; statuses are {', '.join(ItemState)}", "$.status"
         )
     if group is not None and group not in counts.GROUPS:
         raise InvalidInput(

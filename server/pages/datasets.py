@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from scholia.core import datasets, exports, labels, projects
 from scholia.core.contributions import ExportFormat
 from scholia.core.errors import Conflict, InvalidInput, NotFound
-from scholia.core.lifecycle import ItemState
+from scholia.core.item_state import ItemState
 from scholia.core.models import DatasetVersion, DatasetVersionStatus, Project, Role, User
 
 from ..access import can

@@ -14,7 +14,7 @@ from litestar.params import FromQuery
 from sqlmodel import Session
 
 from scholia.core import counts, items, labels
-from scholia.core.lifecycle import ItemState
+from scholia.core.item_state import ItemState
 from scholia.core.models import Item
 
 from ..media import media_url

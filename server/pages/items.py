@@ -17,6 +17,7 @@ from sqlmodel import col, select
 
 from scholia.core import annotations, items, labels, lifecycle, projects, queue, review
 from scholia.core.errors import IllegalTransition, InvalidInput
+from scholia.core.item_state import allowed_transitions
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 
 from ..access import can
@@ -127,7 +128,7 @@ def item_detail(
         origins=origins,
         editors=editors,
         media=media,
-        allowed=lifecycle.allowed_transitions(item.status) if qa else [],
+        allowed=allowed_transitions(item.status) if qa else [],
         neighbours=neighbours,
         state=state,
         status=status,

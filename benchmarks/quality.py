@@ -326,6 +326,7 @@ def main() -> None:
 
     from scholia.core import audit, datasets, projects
     from scholia.core.contributions import QualityRule
+    from scholia.core.project_settings import settings_of
     from scholia.core.quality import hub, signals
     from scholia.server.app import create_app
 
@@ -386,7 +387,7 @@ def main() -> None:
         gate_rules = [r for r in runtime.plugins.all(QualityRule) if r.gate]
         with runtime.reading() as session:
             project = projects.get_project(session, project_id)
-            thresholds = dict(projects.settings_of(project).quality_thresholds)
+            thresholds = dict(settings_of(project).quality_thresholds)
             approved = [
                 i
                 for (i,) in session.execute(

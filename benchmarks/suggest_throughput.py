@@ -60,6 +60,7 @@ from scholia.core import (
     uploads,
 )
 from scholia.core.models import Item, Suggestion, SuggestionStatus
+from scholia.core.project_settings import settings_of
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 from scholia.server.app import DEFAULT_PLUGINS, create_app
@@ -301,7 +302,7 @@ def main() -> None:
         with runtime.reading() as session:
             model = model_registry.get_model(session, setup["model_id"])
             project = projects.get_project(session, setup["project_id"])
-            top_k = projects.settings_of(project).suggestions.top_k
+            top_k = settings_of(project).suggestions.top_k
             rows = session.exec(
                 select(Item.id, Item.content_hash)
                 .where(col(Item.project_id) == setup["project_id"])

@@ -36,7 +36,7 @@ from .models import (
 )
 from .models.types import utcnow
 from .plugins import Plugins
-from .projects import settings_of
+from .project_settings import settings_of
 
 __all__ = [
     "SubmitResult",

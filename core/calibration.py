@@ -22,7 +22,8 @@ from . import audit
 from .errors import Conflict, NotFound
 from .models import Annotation, CalibrationAttempt, GoldAnswer, GoldResult, Item, Project
 from .models.types import utcnow
-from .projects import get_project, settings_of
+from .project_settings import settings_of
+from .projects import get_project
 
 __all__ = [
     "AttemptReport",

@@ -23,7 +23,7 @@ from . import lifecycle
 from .item_state import ItemState
 from .models import Annotation, AnnotationSource, Assignment, Item
 from .plugins import Plugins
-from .projects import ProjectSettings
+from .project_settings import ProjectSettings
 
 __all__ = [
     "Verdict",

@@ -68,7 +68,7 @@ from .models import (
 )
 from .models.types import utcnow
 from .plugins import Plugins
-from .projects import settings_of
+from .project_settings import settings_of
 from .quality.aggregation import dawid_skene
 from .runtime import Runtime
 from .storage import place

@@ -34,7 +34,8 @@ from .models import (
 )
 from .models.types import utcnow
 from .plugins import Plugins
-from .projects import get_project, settings_of
+from .project_settings import settings_of
+from .projects import get_project
 from .quality.agreement import NotEnoughData
 from .quality.statistics import wilson_interval
 

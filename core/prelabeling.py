@@ -28,7 +28,7 @@ from .contributions import (
 )
 from .errors import Conflict, InvalidInput, ModelFailed
 from .models import Item, Model, ModelStatus, Project
-from .projects import settings_of
+from .project_settings import settings_of
 from .runtime import Runtime
 
 __all__ = ["Failure", "Suggested", "check_usable", "suggest"]

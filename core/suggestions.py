@@ -45,7 +45,7 @@ from .models import (
     SuggestionStatus,
 )
 from .models.types import utcnow
-from .projects import settings_of
+from .project_settings import settings_of
 
 __all__ = [
     "ModelOutcomes",

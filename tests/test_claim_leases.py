@@ -17,11 +17,12 @@ import pytest
 from litestar.testing import TestClient
 from sqlmodel import col, select
 
-from scholia.core import annotations, projects, queue
+from scholia.core import annotations, queue
 from scholia.core.errors import Conflict
 from scholia.core.labeling import AHEAD
 from scholia.core.models import Assignment, Item, Project, User
 from scholia.core.models.types import utcnow
+from scholia.core.project_settings import ProjectSettings
 from scholia.core.runtime import Runtime
 
 from .conftest import seed, take_up
@@ -221,4 +222,4 @@ def test_the_lease_is_set_through_the_api_and_the_page_and_checked(
 
 
 def test_projects_settings_default_to_a_thirty_minute_lease() -> None:
-    assert projects.ProjectSettings().claims.lease_minutes == 30
+    assert ProjectSettings().claims.lease_minutes == 30

@@ -18,6 +18,7 @@ from sqlmodel import func, select
 
 from scholia.core import model_registry, projects
 from scholia.core.models import Model
+from scholia.core.project_settings import settings_of
 from scholia.core.runtime import Runtime
 from scholia_image.colour_model import train_colour_classifier
 from tests.modelling import NAMES, colour_project
@@ -288,7 +289,7 @@ def test_the_settings_page_saves_the_suggestion_settings_and_refuses_bad_ones(
     )
     assert saved.status_code in (302, 303), saved.text
     with runtime.reading() as session:
-        stored = projects.settings_of(projects.get_project(session, pid)).suggestions
+        stored = settings_of(projects.get_project(session, pid)).suggestions
     assert (stored.reveal, stored.order, stored.top_k) == ("after_first_label", "entropy", 5)
     again = manager.get(f"/projects/{pid}/settings").text
     assert '<option value="entropy" selected>' in again
@@ -303,5 +304,5 @@ def test_the_settings_page_saves_the_suggestion_settings_and_refuses_bad_ones(
         assert refused.status_code == 422, bad
         assert words in refused.text, (bad, refused.text[:2000])
         with runtime.reading() as session:
-            kept = projects.settings_of(projects.get_project(session, pid)).suggestions
+            kept = settings_of(projects.get_project(session, pid)).suggestions
         assert (kept.order, kept.top_k) == ("entropy", 5)

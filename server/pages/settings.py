@@ -17,6 +17,7 @@ from litestar.response import Redirect
 from scholia.core import projects
 from scholia.core.contributions import QualityRule
 from scholia.core.errors import InvalidInput
+from scholia.core.project_settings import settings_of
 
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -96,7 +97,7 @@ def _render(
     runtime = runtime_of(request)
     with runtime.reading() as session:
         project = projects.get_project(session, project_id)
-        current = msgspec.to_builtins(projects.settings_of(project))
+        current = msgspec.to_builtins(settings_of(project))
     rules = sorted(runtime.plugins.all(QualityRule), key=lambda r: r.name)
     return page(
         request,

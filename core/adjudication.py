@@ -19,13 +19,14 @@ import msgspec
 from sqlmodel import Session, col, select
 
 from . import audit, labels, lifecycle, limits
-from .annotations import decode_payload, enabled_type, record_adjudicated, validation_context
+from .annotations import record_adjudicated
 from .comparison import plain_key, same_as
 from .consensus import valid_annotations
 from .contributions import AnnotationType
 from .errors import Conflict, InvalidInput, NotFound
 from .item_state import ItemState
 from .models import Adjudication, Annotation, AuditEvent, Item, User
+from .payloads import decode_payload, enabled_type, validation_context
 from .plugins import Plugins
 from .projects import get_project
 from .quality.aggregation import majority_vote

@@ -8,7 +8,6 @@ Resubmitting with the same ``client_op_id`` returns the stored annotation (safe 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from . import audit, consensus, events, gold, lifecycle, limits, queue, suggestions
-from .contributions import AnnotationType, ValidationContext
-from .errors import Conflict, InvalidInput, NotFound, PermissionDenied, invalid_from_msgspec
+from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .item_state import ItemState
 from .models import (
     Annotation,
@@ -35,6 +33,7 @@ from .models import (
     Suggestion,
 )
 from .models.types import utcnow
+from .payloads import decode_payload, enabled_type, validation_context
 from .plugins import Plugins
 from .project_settings import settings_of
 
@@ -42,11 +41,8 @@ __all__ = [
     "SubmitResult",
     "accept_suggestion",
     "current_annotations",
-    "decode_payload",
-    "enabled_type",
     "record_adjudicated",
     "submit",
-    "validation_context",
     "withdraw",
 ]
 
@@ -56,48 +52,6 @@ class SubmitResult:
     annotation: Annotation
     created: bool
     """False when ``client_op_id`` matched an earlier submission (nothing new was written)."""
-
-
-def decode_payload(annotation_type: AnnotationType, raw: Any, context: ValidationContext) -> Any:
-    """The payload as its type's Struct, validated; errors carry the bad field's path."""
-    try:
-        payload = msgspec.convert(raw, annotation_type.payload)
-    except msgspec.ValidationError as error:
-        raise invalid_from_msgspec(error, "$.payload") from None
-    try:
-        annotation_type.validate(payload, context)
-    except InvalidInput as error:
-        path = "$.payload" + (error.path or "$").removeprefix("$")
-        raise InvalidInput(error.reason, path) from None
-    except ValueError as error:
-        raise InvalidInput(str(error), "$.payload") from None
-    return payload
-
-
-def enabled_type(plugins: Plugins, project: Project, annotation_type: str) -> AnnotationType:
-    """The annotation type, if a loaded plugin provides it and the project uses it."""
-    kind = plugins.annotation_types.get(annotation_type)
-    if kind is None or annotation_type not in project.annotation_types:
-        enabled = ", ".join(project.annotation_types) or "none"
-        raise InvalidInput(
-            f"Annotation type {annotation_type!r} is not enabled in project {project.id} "
-            f"(enabled: {enabled})",
-            "$.annotation_type",
-        )
-    return kind
-
-
-def validation_context(
-    item_meta: Mapping[str, Any], project: Project, schema: LabelSchemaVersion
-) -> ValidationContext:
-    """What a payload on an item (its probed ``meta``) is checked against: the schema's live
-    categories (and the deleted ones, so a refusal can say a category was deleted)."""
-    return ValidationContext(
-        item_meta=item_meta,
-        categories={c["id"]: c["name"] for c in schema.categories if not c["deleted"]},
-        settings=project.settings,
-        deleted_categories={c["id"]: c["name"] for c in schema.categories if c["deleted"]},
-    )
 
 
 def _current_statement() -> Any:

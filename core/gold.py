@@ -21,7 +21,7 @@ from sqlalchemy import and_, bindparam, case, insert
 from sqlmodel import Session, col, func, select
 
 from . import annotations as submissions
-from . import audit, calibration, followups, labels, limits, standing
+from . import audit, calibration, followups, labels, limits, payloads, standing
 from .errors import Conflict, NotFound
 from .models import (
     Annotation,
@@ -285,11 +285,11 @@ def _decode(
     payload: Any,
 ) -> Any:
     """The expected answer as its type's payload, checked as a submission on ``item`` is."""
-    kind = submissions.enabled_type(plugins, project, annotation_type)
+    kind = payloads.enabled_type(plugins, project, annotation_type)
     assert project.id is not None
     schema = labels.current_schema(session, project.id)
-    context = submissions.validation_context(item.meta, project, schema)
-    return submissions.decode_payload(kind, payload, context)
+    context = payloads.validation_context(item.meta, project, schema)
+    return payloads.decode_payload(kind, payload, context)
 
 
 def mark_gold(

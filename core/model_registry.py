@@ -19,11 +19,11 @@ import msgspec
 from sqlmodel import Session, col, select
 
 from . import audit, labels, limits
-from .annotations import enabled_type
 from .contributions import PrelabelBackend
 from .errors import Conflict, InvalidInput, ModelFailed, NotFound, invalid_from_msgspec
 from .models import Model, ModelStatus
 from .models.types import utcnow
+from .payloads import enabled_type
 from .plugins import Plugins
 from .predictors import Predictors
 from .projects import get_project

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field, replace
 from sqlmodel import Session, col, select
 
 from . import labels, model_registry, suggestions
-from .annotations import decode_payload, validation_context
 from .contributions import (
     AnnotationType,
     Candidate,
@@ -28,6 +27,7 @@ from .contributions import (
 )
 from .errors import Conflict, InvalidInput, ModelFailed
 from .models import Item, Model, ModelStatus, Project
+from .payloads import decode_payload, validation_context
 from .project_settings import settings_of
 from .runtime import Runtime
 

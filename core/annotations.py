@@ -36,11 +36,11 @@ from .models.types import utcnow
 from .payloads import decode_payload, enabled_type, validation_context
 from .plugins import Plugins
 from .project_settings import settings_of
+from .revisions import current_annotations
 
 __all__ = [
     "SubmitResult",
     "accept_suggestion",
-    "current_annotations",
     "record_adjudicated",
     "submit",
     "withdraw",
@@ -52,21 +52,6 @@ class SubmitResult:
     annotation: Annotation
     created: bool
     """False when ``client_op_id`` matched an earlier submission (nothing new was written)."""
-
-
-def _current_statement() -> Any:
-    superseded = select(Annotation.supersedes_id).where(
-        col(Annotation.item_id) == bindparam("item_id"), col(Annotation.supersedes_id).is_not(None)
-    )
-    return (
-        select(Annotation)
-        .where(
-            col(Annotation.item_id) == bindparam("item_id"),
-            col(Annotation.id).not_in(superseded),
-            col(Annotation.source) != AnnotationSource.withdrawal,
-        )
-        .order_by(col(Annotation.created_at))
-    )
 
 
 def _submit_read_statement() -> Any:
@@ -110,7 +95,6 @@ def _submit_read_statement() -> Any:
 
 # Submitting is the hot path: its statements are built once, with bound parameters, rather
 # than on every call (building a statement costs more than SQLite running it).
-_CURRENT = _current_statement()
 _SUBMIT_READ = _submit_read_statement()
 _BY_CLIENT_OP = select(Annotation).where(
     col(Annotation.annotator_id) == bindparam("annotator_id"),
@@ -119,11 +103,6 @@ _BY_CLIENT_OP = select(Annotation).where(
 
 _CLEAR_CATEGORIES = delete(ItemCategory).where(col(ItemCategory.item_id) == bindparam("item_id"))
 _ADD_CATEGORY = insert(ItemCategory)
-
-
-def current_annotations(session: Session, item_id: int) -> list[Annotation]:
-    """The latest revision of each line of annotations on an item (those nobody superseded)."""
-    return list(session.exec(_CURRENT, params={"item_id": item_id}))
 
 
 def withdraw(

@@ -20,7 +20,6 @@ import msgspec
 from sqlalchemy import and_, bindparam, case, insert
 from sqlmodel import Session, col, func, select
 
-from . import annotations as submissions
 from . import audit, calibration, followups, labels, limits, payloads, standing
 from .errors import Conflict, NotFound
 from .models import (
@@ -38,6 +37,7 @@ from .project_settings import settings_of
 from .projects import get_project
 from .quality.agreement import NotEnoughData
 from .quality.statistics import wilson_interval
+from .revisions import current_annotations
 
 __all__ = [
     "GoldAccuracy",
@@ -380,7 +380,7 @@ def promote(
     """Make an adjudicated item gold: the adjudicated annotation's payload is the answer."""
     _item_in(session, project_id, item_id)
     adjudicated = [
-        a for a in submissions.current_annotations(session, item_id) if a.adjudication_id
+        a for a in current_annotations(session, item_id) if a.adjudication_id
     ]
     if not adjudicated:
         raise Conflict(

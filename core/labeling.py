@@ -15,11 +15,11 @@ from typing import Any, Literal
 from sqlmodel import Session
 
 from . import calibration, items, labels, projects, queue, standing, suggestions
-from .annotations import current_annotations
 from .contributions import AnnotationType, Editor
 from .errors import InvalidInput, PermissionDenied
 from .models import Annotation, Category, Item, Project
 from .plugins import Plugins
+from .revisions import current_annotations
 
 __all__ = [
     "AHEAD",

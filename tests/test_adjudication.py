@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
-from scholia.core import adjudication, annotations
+from scholia.core import adjudication
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import Annotation, Item, User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import export, labels_of
@@ -86,7 +87,7 @@ def test_a_decision_is_an_annotation_linked_to_its_record_and_the_item_is_approv
         assert decision.annotator_id == judge.id
         assert record.chosen_annotation_id == cat and len(record.considered) == 3
         # The annotators' labels stay: nothing is deleted.
-        assert len(annotations.current_annotations(session, disputed["item_id"])) == 4
+        assert len(current_annotations(session, disputed["item_id"])) == 4
     version = export(runtime, disputed["project"].id)
     (line,) = [x for x in labels_of(runtime, version) if x["item_id"] == disputed["item_id"]]
     assert line["payload"] == {"category_ids": [1]}

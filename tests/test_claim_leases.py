@@ -23,6 +23,7 @@ from scholia.core.labeling import AHEAD
 from scholia.core.models import Assignment, Item, Project, User
 from scholia.core.models.types import utcnow
 from scholia.core.project_settings import ProjectSettings
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import seed, take_up
@@ -106,7 +107,7 @@ def test_the_first_annotators_late_submit_is_refused_once_someone_else_holds_it(
     rate(runtime, item_id, bob)  # the new holder's label is the item's
     with runtime.reading() as session:
         assert session.get(Item, item_id).status == "labeled"  # type: ignore[union-attr]
-        found = annotations.current_annotations(session, item_id)
+        found = current_annotations(session, item_id)
     assert [a.annotator_id for a in found] == [bob.id]
 
 

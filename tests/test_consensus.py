@@ -11,6 +11,7 @@ from sqlmodel import col, select
 
 from scholia.core import annotations, items, queue
 from scholia.core.models import AuditEvent, Item, Project, User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import png_bytes, seed
@@ -158,7 +159,7 @@ def test_withdrawing_one_of_two_labels_takes_the_item_back_to_in_progress(
     with runtime.session() as session:
         mine = [
             a
-            for a in annotations.current_annotations(session, ids[0])
+            for a in current_annotations(session, ids[0])
             if a.annotator_id == first.id
         ]
         annotations.withdraw(session, runtime.plugins, annotation_id=mine[0].id, actor_id=first.id)  # type: ignore[arg-type]
@@ -178,7 +179,7 @@ def test_withdrawing_my_only_label_gives_the_item_back_to_my_queue_as_to_do(
         assert queue.my_statuses(session, [session.get(Item, ids[0])], annotator.id) == {  # type: ignore[list-item]
             ids[0]: "done"
         }
-        (mine,) = annotations.current_annotations(session, ids[0])
+        (mine,) = current_annotations(session, ids[0])
         annotations.withdraw(session, runtime.plugins, annotation_id=mine.id, actor_id=annotator.id)
     with runtime.session() as session:
         item = session.get(Item, ids[0])
@@ -205,7 +206,7 @@ def test_work_from_a_voided_slot_no_longer_counts(
         session.add(slot)
     with runtime.session() as session:
         assert valid_annotations(session, [ids[0]]) == {}
-        assert len(annotations.current_annotations(session, ids[0])) == 1  # nothing is deleted
+        assert len(current_annotations(session, ids[0])) == 1  # nothing is deleted
 
 
 def test_the_database_refuses_a_second_slot_for_one_annotator_on_one_item(

@@ -33,6 +33,7 @@ from scholia.core.contributions import (
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Item
 from scholia.core.plugins import HOOK_KINDS, Plugins, load_plugins
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 from scholia.core.settings import Settings
 from scholia.server.app import DEFAULT_PLUGINS, create_app
@@ -401,7 +402,7 @@ def test_hook_register_event_handlers(
     assert kinds == ["item.transitioned", "item.transitioned", "annotation.submitted"]
     assert received[-1].entity_id == str(result.annotation.id)
     with runtime.session() as session:
-        assert annotations.current_annotations(session, item.id)[0].payload["value"] == 4
+        assert current_annotations(session, item.id)[0].payload["value"] == 4
 
 
 def test_hook_register_routes(

@@ -23,6 +23,7 @@ from scholia.core import (
 from scholia.core.errors import InvalidInput
 from scholia.core.item_state import ItemState
 from scholia.core.models import Item, Role, User
+from scholia.core.revisions import current_annotations
 
 from ..access import can
 from ..expanding import expansions_of
@@ -177,7 +178,7 @@ def list_annotations(
     me = user_of(request)
     with runtime_of(request).reading() as session:
         items.get_item(session, item_id)
-        current = annotations.current_annotations(session, item_id)
+        current = current_annotations(session, item_id)
         if is_annotator(request):
             current = [a for a in current if a.annotator_id == me.id]
         names = _pseudonyms(session, {a.annotator_id for a in current})

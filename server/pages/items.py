@@ -15,10 +15,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Stream
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, labels, lifecycle, projects, queue, review
+from scholia.core import items, labels, lifecycle, projects, queue, review
 from scholia.core.errors import IllegalTransition, InvalidInput
 from scholia.core.item_state import allowed_transitions
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
+from scholia.core.revisions import current_annotations
 
 from ..access import can
 from ..media import media_url, verify
@@ -61,7 +62,7 @@ def item_detail(
     with runtime.session() as session:
         project = projects.get_project(session, project_id)
         item = items.get_item(session, item_id, project_id)
-        current = annotations.current_annotations(session, item_id)
+        current = current_annotations(session, item_id)
         if not qa:
             current = [a for a in current if a.annotator_id == me.id]
         reviews = review.history(session, item_id) if qa else []

@@ -13,8 +13,8 @@ from playwright.sync_api import Page, Route, expect
 from sqlmodel import select
 
 from scholia.core import items, projects
-from scholia.core.annotations import current_annotations
 from scholia.core.models import Annotation, Item, Project, User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 from tests.conftest import add_member
 

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
-from scholia.core.annotations import current_annotations
 from scholia.core.models import Item, ItemCategory, User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in

@@ -11,8 +11,8 @@ from playwright.sync_api import Page, expect
 from sqlmodel import col, select
 
 from scholia.core import queue
-from scholia.core.annotations import current_annotations
 from scholia.core.models import Item, User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in

@@ -13,8 +13,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from scholia.core import labels
-from scholia.core.annotations import current_annotations
 from scholia.core.models import User
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in

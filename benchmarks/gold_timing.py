@@ -48,7 +48,7 @@ def build(data_dir: Path, pairs: int) -> tuple[str, list[int], list[int], int]:
 
     from PIL import Image
 
-    from scholia.core import gold, identity, items, labels, membership, projects, queue
+    from scholia.core import gold, identity, items, labels, membership, projects, queue, slots
     from scholia.core.runtime import Runtime
     from scholia.core.settings import Settings
     from scholia.server.app import DEFAULT_PLUGINS
@@ -107,7 +107,7 @@ def build(data_dir: Path, pairs: int) -> tuple[str, list[int], list[int], int]:
     with runtime.session() as session:
         queue.reserve(session, project.id, annotator.id, pairs)
         for item_id in golden:
-            queue.add_slot(session, item_id, annotator.id)  # type: ignore[arg-type]
+            slots.add_slot(session, item_id, annotator.id)  # type: ignore[arg-type]
     runtime.close()
     return token, production, golden, right  # type: ignore[return-value]
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, consensus, events, gold, lifecycle, limits, queue, suggestions
+from . import audit, consensus, events, gold, lifecycle, limits, queue, slots, suggestions
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .item_state import ItemState
 from .models import (
@@ -146,7 +146,7 @@ def withdraw(
     _insert(session, withdrawal)
     current = current_annotations(session, item.id)
     if not any(a.annotator_id == actor_id for a in current):
-        queue.reopen(session, item.id, actor_id)
+        slots.reopen(session, item.id, actor_id)
     _refresh_item_categories(session, plugins, item, current)
     if item.status == ItemState.labeled and not item.is_gold and _short_of_overlap(session, item):
         lifecycle.transition(
@@ -269,7 +269,7 @@ def submit(
         model_version=suggestion.model_version if suggestion is not None else None,
     )
     _insert(session, annotation)
-    queue.mark_submitted(session, slot)
+    slots.mark_submitted(session, slot)
     settings = settings_of(project)
     if suggested:
         suggestions.note_label(session, kind, annotation, decoded, settings.suggestions.reveal)

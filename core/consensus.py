@@ -24,6 +24,7 @@ from .item_state import ItemState
 from .models import Annotation, AnnotationSource, Assignment, Item
 from .plugins import Plugins
 from .project_settings import ProjectSettings
+from .slots import add_slot
 
 __all__ = [
     "Verdict",
@@ -166,8 +167,6 @@ def apply_overlap(
     """After a project's overlap changed: each item still being labeled gets the open slots
     the new overlap needs (slots whose work was voided do not count), and one that already
     has enough annotators' work is settled. Returns how many slots were added."""
-    from . import queue  # the queue reads settings from the module that calls this
-
     counted = (
         select(Assignment.item_id, func.count())
         .join(Item, col(Item.id) == col(Assignment.item_id))
@@ -182,7 +181,7 @@ def apply_overlap(
     added = 0
     for item_id, slots in list(session.exec(counted)):
         for _ in range(settings.overlap - slots):
-            queue.add_slot(session, item_id)
+            add_slot(session, item_id)
             added += 1
         item = lifecycle.lock(session, item_id)  # settled under the lock, as submissions are
         if item.status == ItemState.in_progress:

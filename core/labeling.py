@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from . import calibration, items, labels, projects, queue, standing, suggestions
+from . import calibration, items, labels, projects, queue, slots, standing, suggestions
 from .contributions import AnnotationType, Editor
 from .errors import InvalidInput, PermissionDenied
 from .models import Annotation, Category, Item, Project
@@ -229,5 +229,5 @@ def take_up(session: Session, item: Item, annotator_id: int, ahead: int = AHEAD)
     passed, ``Conflict`` when others hold all its slots."""
     assert item.id is not None
     queue.ensure_slot(session, item, annotator_id)
-    queue.renew(session, item.id, annotator_id)
+    slots.renew(session, item.id, annotator_id)
     queue.reserve(session, item.project_id, annotator_id, ahead)

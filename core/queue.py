@@ -29,7 +29,6 @@ import contextlib
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -47,10 +46,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
-from . import calibration, lifecycle, limits, standing, uncertainty
+from . import calibration, lifecycle, limits, slots, standing, uncertainty
 from .errors import Conflict, IllegalTransition, NotFound, PermissionDenied
 from .item_state import ItemState
 from .models import (
@@ -70,15 +68,12 @@ __all__ = [
     "MINE",
     "QUEUE_FILTERS",
     "QueueEntry",
-    "add_slot",
     "claim_next",
     "ensure_slot",
-    "mark_submitted",
     "my_queue",
     "my_queue_counts",
     "my_status",
     "my_statuses",
-    "renew",
     "reserve",
     "skip",
 ]
@@ -158,44 +153,9 @@ def _queue_order(session: Session, project_id: int, annotator_id: int) -> dict[s
     return _order_keys(int(seed))
 
 
-# --- leases ----------------------------------------------------------------------------------
-
-_OPEN = or_(
-    col(Assignment.annotator_id).is_(None),
-    and_(
-        col(Assignment.submitted_at).is_(None),
-        col(Assignment.voided_at).is_(None),
-        col(Assignment.claimed_at) < bindparam("expired_before"),
-    ),
-)
-"""A slot anyone may claim: no holder, or a holder whose lease ran out before submitting."""
-
-
-def _expired_before(project: Project) -> datetime:
-    """Claims taken (or last renewed) before this have lapsed."""
-    return utcnow() - timedelta(minutes=settings_of(project).claims.lease_minutes)
-
-
-# Claiming and submitting are the hot paths: their statements are built once.
-_CLAIM = (
-    update(Assignment)
-    .where(col(Assignment.id) == bindparam("assignment_id"), _OPEN)
-    .values(annotator_id=bindparam("annotator_id"), claimed_at=bindparam("at"))
-)
-"""Conditional on the slot being open (or lapsed): of two annotators racing for it, one wins."""
-_RENEW = (
-    update(Assignment)
-    .where(
-        col(Assignment.item_id) == bindparam("renewed_item"),
-        col(Assignment.annotator_id) == bindparam("renewed_by"),
-        col(Assignment.submitted_at).is_(None),
-        col(Assignment.voided_at).is_(None),
-    )
-    .values(claimed_at=bindparam("at"))
-)
 _CANDIDATE_FILTER = and_(
     col(Item.project_id) == bindparam("project_id"),
-    _OPEN,
+    slots.OPEN,
     col(Item.status).in_(OPEN_STATES),
     col(Item.is_gold).is_(False),
     col(Item.id).not_in(
@@ -270,42 +230,6 @@ _HELD = (
     .order_by(col(Item.id))
     .limit(1)
 )
-_MINE = select(Assignment).where(
-    col(Assignment.item_id) == bindparam("item_id"),
-    col(Assignment.annotator_id) == bindparam("annotator_id"),
-)
-_SUBMITTED = (
-    update(Assignment)
-    .where(col(Assignment.id) == bindparam("assignment_id"))
-    .values(submitted_at=bindparam("at"))
-)
-_NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
-    col(Assignment.item_id) == bindparam("item_id")
-)
-
-
-def _try_claim(
-    session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
-) -> bool:
-    """Claim the slot if it is still open (or its lease lapsed). A claim that would give the
-    annotator a second slot on the same item (two tabs racing) is refused by the database and
-    counts as lost."""
-    try:
-        with session.begin_nested():
-            result = session.connection().execute(
-                _CLAIM,
-                {
-                    "assignment_id": assignment_id,
-                    "annotator_id": annotator_id,
-                    "at": utcnow(),
-                    "expired_before": expired_before,
-                },
-            )
-    except IntegrityError:
-        return False
-    return result.rowcount == 1
-
-
 def _start(session: Session, item: Item, annotator_id: int) -> None:
     if item.status != ItemState.unlabeled or item.id is None or item.is_gold:
         return
@@ -314,27 +238,6 @@ def _start(session: Session, item: Item, annotator_id: int) -> None:
         lifecycle.transition(
             session, item.id, ItemState.in_progress, actor_id=annotator_id, reason="claimed"
         )
-
-
-def add_slot(session: Session, item_id: int, annotator_id: int | None = None) -> Assignment:
-    """A new slot on ``item_id`` (held by ``annotator_id`` if given, else open): the next slot
-    number, taken again if a concurrent insert got it first (slots are unique per item)."""
-    for _ in range(20):
-        number = session.exec(_NEXT_SLOT, params={"item_id": item_id}).one()  # type: ignore[call-overload]
-        slot = Assignment(
-            item_id=item_id,
-            slot=int(number),
-            annotator_id=annotator_id,
-            claimed_at=utcnow() if annotator_id is not None else None,
-        )
-        try:
-            with session.begin_nested():
-                session.add(slot)
-                session.flush()
-        except IntegrityError:
-            continue
-        return slot
-    raise Conflict(f"Could not add a slot to item {item_id}: too many at once; try again.")
 
 
 def _draw_gold(session: Session, project_id: int, annotator_id: int) -> Item | None:
@@ -347,7 +250,7 @@ def _draw_gold(session: Session, project_id: int, annotator_id: int) -> Item | N
     item = session.exec(_GOLD_AT, params={**params, "offset": offset}).first()
     if item is None or item.id is None:  # unmarked meanwhile
         return None
-    add_slot(session, item.id, annotator_id)
+    slots.add_slot(session, item.id, annotator_id)
     return item
 
 
@@ -371,7 +274,7 @@ def _claim_open(session: Session, project: Project, annotator_id: int) -> Item |
     """Claim one more open slot (in the project's queue order); None when there is none."""
     assert project.id is not None
     statement, extra = _ordering(session, project)
-    expired_before = _expired_before(project)
+    expired_before = slots.expired_before_of(project)
     params = {
         "project_id": project.id,
         "annotator_id": annotator_id,
@@ -390,7 +293,7 @@ def _claim_open(session: Session, project: Project, annotator_id: int) -> Item |
                 lifecycle.lock_unless_busy(session, item.id) is None  # type: ignore[arg-type]
             ):
                 continue
-            if _try_claim(session, assignment.id, annotator_id, expired_before):  # type: ignore[arg-type]
+            if slots.try_claim(session, assignment.id, annotator_id, expired_before):  # type: ignore[arg-type]
                 _start(session, item, annotator_id)
                 session.refresh(item)
                 claimed: Item = item
@@ -444,16 +347,8 @@ def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | N
     if held is None:
         return _claim_new(session, project, annotator_id)
     assert held.id is not None
-    renew(session, held.id, annotator_id)  # taken up again: the lease starts over
+    slots.renew(session, held.id, annotator_id)  # taken up again: the lease starts over
     return held
-
-
-def renew(session: Session, item_id: int, annotator_id: int) -> None:
-    """The annotator is working on ``item_id``: their unsubmitted claim on it (if they still
-    hold one) starts a new lease."""
-    session.connection().execute(
-        _RENEW, {"renewed_item": item_id, "renewed_by": annotator_id, "at": utcnow()}
-    )
 
 
 def reserve(session: Session, project_id: int, annotator_id: int, ahead: int) -> None:
@@ -488,7 +383,7 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     suspension = standing.is_suspended(session, item.project_id, annotator_id)
     if suspension is not None:
         raise PermissionDenied(standing.refusal(suspension))
-    mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
+    mine = slots.slot_of(session, item.id, annotator_id)  # type: ignore[arg-type]
     if mine is not None:
         return mine
     if not calibration.serves(session, item, annotator_id):
@@ -497,42 +392,26 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
         if refusal is not None:  # no production item by URL around calibration
             raise PermissionDenied(refusal)
     project = _project(session, item.project_id)
-    expired_before = _expired_before(project)
+    expired_before = slots.expired_before_of(project)
     open_slots = session.exec(
         select(Assignment)
-        .where(col(Assignment.item_id) == item.id, _OPEN)
+        .where(col(Assignment.item_id) == item.id, slots.OPEN)
         .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot)),
         params={"expired_before": expired_before},
     ).all()
     for slot in open_slots:
-        if _try_claim(session, slot.id, annotator_id, expired_before):  # type: ignore[arg-type]
+        if slots.try_claim(session, slot.id, annotator_id, expired_before):  # type: ignore[arg-type]
             session.refresh(slot)
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None
-        return add_slot(session, item.id, annotator_id)
+        return slots.add_slot(session, item.id, annotator_id)
     lease = settings_of(project).claims.lease_minutes
     raise Conflict(
         f"Item {item.id} is already assigned to other annotators (all its slots are taken; "
         f"a claim not submitted within {lease} minutes goes back to the pool, where someone "
         "else may take it). Nothing was saved: take the next item from your queue instead."
     )
-
-
-def mark_submitted(session: Session, assignment: Assignment) -> None:
-    if assignment.submitted_at is None:
-        now = utcnow()
-        session.connection().execute(_SUBMITTED, {"assignment_id": assignment.id, "at": now})
-        set_committed_value(assignment, "submitted_at", now)
-
-
-def reopen(session: Session, item_id: int, annotator_id: int) -> None:
-    """The annotator's slot on the item is theirs to do again: they took back their last label
-    on it (undo, or a multi-label with every category unticked)."""
-    slot = session.exec(_MINE, params={"item_id": item_id, "annotator_id": annotator_id}).first()
-    if slot is not None and slot.submitted_at is not None:
-        session.connection().execute(_SUBMITTED, {"assignment_id": slot.id, "at": None})
-        set_committed_value(slot, "submitted_at", None)
 
 
 QUEUE_FILTERS = ("all", "todo", "done", "skipped")
@@ -646,7 +525,7 @@ def _held(session: Session, item: Item, annotator_id: int) -> Assignment:
     suspension = standing.is_suspended(session, item.project_id, annotator_id)
     if suspension is not None:
         raise PermissionDenied(standing.refusal(suspension))
-    mine = session.exec(_MINE, params={"item_id": item.id, "annotator_id": annotator_id}).first()
+    mine = slots.slot_of(session, item.id, annotator_id)  # type: ignore[arg-type]
     if mine is None or mine.voided_at is not None:
         raise Conflict(
             f"You do not hold item {item.id}: only an item from your own queue can be "

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
-from . import audit, lifecycle, queue
+from . import audit, lifecycle, slots
 from .errors import Conflict, IllegalTransition, NotFound
 from .item_state import TRANSITIONS, ItemState
 from .models import Assignment, Item, Suspension
@@ -146,7 +146,7 @@ def requeue(
         slot.void_reason = reason[:200]
         session.add(slot)
         session.flush()
-        queue.add_slot(session, item.id)
+        slots.add_slot(session, item.id)
         try:
             for step in _path_to_in_progress(item.status):
                 lifecycle.transition(session, item.id, step, actor_id=actor_id, reason=reason)

@@ -10,7 +10,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlmodel import col, select
 
-from scholia.core import annotations, gold, queue
+from scholia.core import annotations, gold, queue, slots
 from scholia.core.errors import InvalidInput, NotFound
 from scholia.core.models import Annotation, Assignment, GoldResult, Item, User
 from scholia.core.runtime import Runtime
@@ -171,8 +171,8 @@ def test_skipping_a_gold_item_sets_aside_only_the_annotators_own_slot(
     _, _, _, golden = gold_project(runtime, production=1, gold_items=1)
     ann, other = make_user(), make_user()
     with runtime.session() as session:
-        queue.add_slot(session, golden[0], ann.id)
-        queue.add_slot(session, golden[0], other.id)
+        slots.add_slot(session, golden[0], ann.id)
+        slots.add_slot(session, golden[0], other.id)
     with runtime.session() as session:
         item = session.get(Item, golden[0])
         queue.skip(session, item, ann.id)  # type: ignore[arg-type]

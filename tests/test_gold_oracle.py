@@ -24,7 +24,7 @@ from math import comb
 from sqlalchemy import event
 from sqlmodel import Session
 
-from scholia.core import annotations, queue
+from scholia.core import annotations, queue, slots
 from scholia.core.labeling import AHEAD
 from scholia.core.models import User
 from scholia.core.runtime import Runtime
@@ -221,7 +221,7 @@ def test_a_gold_submit_does_the_work_of_a_production_submit(
         assert project.id is not None
         queue.reserve(session, project.id, annotator.id, SUBMITS)  # every production item
         for item_id in golden:
-            queue.add_slot(session, item_id, annotator.id)  # as a gold draw does
+            slots.add_slot(session, item_id, annotator.id)  # as a gold draw does
     with runtime.reading() as session:
         held = queue.my_queue(session, project.id, annotator.id, 0, after=3 * SUBMITS)
         assert sorted(i.id for i in held) == sorted([*production, *golden])  # type: ignore[type-var]

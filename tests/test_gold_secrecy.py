@@ -21,7 +21,7 @@ import pytest
 from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
-from scholia.core import gold, identity, items, projects, queue
+from scholia.core import gold, identity, items, projects, queue, slots
 from scholia.core.models import Item, Role, User
 from scholia.core.runtime import Runtime
 from scholia.server.access import AccessTable
@@ -107,7 +107,7 @@ class World:
             first = queue.claim_next(session, project.id, annotator.id)
             assert first is not None and (first.id == self.x or not gold_y)
             if gold_y:
-                queue.add_slot(session, self.y, annotator.id)
+                slots.add_slot(session, self.y, annotator.id)
             else:
                 other = self.y if first.id == self.x else self.x
                 queue.ensure_slot(session, session.get(Item, other), annotator.id)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import col, select
 
-from scholia.core import annotations, items, queue
+from scholia.core import annotations, items, queue, slots
 from scholia.core.errors import Conflict
 from scholia.core.models import Assignment, Item, Project, User
 from scholia.core.runtime import Runtime
@@ -120,7 +120,7 @@ def test_concurrent_claims_give_every_slot_to_exactly_one_annotator(
                                 col(Assignment.annotator_id) == annotator.id,
                             )
                         ).one()
-                        queue.mark_submitted(session, slot)
+                        slots.mark_submitted(session, slot)
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 

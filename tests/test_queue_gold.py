@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 from sqlmodel import col, select
 
-from scholia.core import queue
 from scholia.core.models import Assignment, User
 from scholia.core.runtime import Runtime
+from scholia.core.slots import add_slot
 
 from .test_standing import gold_project
 
@@ -27,7 +27,7 @@ def test_concurrent_gold_draws_of_one_item_get_distinct_slots(
         try:
             barrier.wait(timeout=30)
             with runtime.session() as session:
-                queue.add_slot(session, golden[0], annotator.id)
+                add_slot(session, golden[0], annotator.id)
         except BaseException as error:  # reported below, not lost in the thread
             errors.append(error)
 

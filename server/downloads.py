@@ -9,9 +9,11 @@ and removed once the stream ends.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -36,9 +38,11 @@ class _Sink:
 
     def __init__(self) -> None:
         self.parts: list[bytes] = []
+        self.size = 0
 
     def write(self, data: bytes) -> int:
-        self.parts.append(bytes(data))
+        self.parts.append(bytes(data))  # no copy of ``bytes``, which is what zipfile writes
+        self.size += len(data)
         return len(data)
 
     def flush(self) -> None:
@@ -47,28 +51,62 @@ class _Sink:
     def take(self) -> bytes:
         data = b"".join(self.parts)
         self.parts.clear()
+        self.size = 0
         return data
 
 
+def _files(folder: Path) -> list[tuple[str, os.DirEntry[str]]]:
+    """Every file under ``folder`` as (its path relative to it, its entry), in sorted order
+    (part by part, as ``sorted(folder.rglob("*"))`` orders); one ``scandir`` per folder, as
+    ``pathlib`` costs more than zipping a small file."""
+    found: list[tuple[list[str], os.DirEntry[str]]] = []
+    pending = [("", os.fspath(folder))]
+    while pending:
+        prefix, directory = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((name + "/", entry.path))
+                elif entry.is_file():
+                    found.append((name.split("/"), entry))
+    found.sort(key=lambda pair: pair[0])
+    return [("/".join(parts), entry) for parts, entry in found]
+
+
+def _info(name: str, entry: os.DirEntry[str]) -> zipfile.ZipInfo:
+    """What ``ZipInfo.from_file`` makes of a file, from its already read ``stat``; times
+    outside what a zip can hold are clamped, as ``strict_timestamps=False`` does."""
+    stat = entry.stat()
+    when = time.localtime(stat.st_mtime)[:6]
+    when = min(max(when, (1980, 1, 1, 0, 0, 0)), (2107, 12, 31, 23, 59, 59))
+    info = zipfile.ZipInfo(name, when)
+    info.external_attr = (stat.st_mode & 0xFFFF) << 16
+    info.file_size = stat.st_size
+    compressed = os.path.splitext(name)[1].lower() in COMPRESSED_SUFFIXES
+    info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
+    return info
+
+
 def zip_chunks(folder: Path) -> Iterator[bytes]:
-    """Every file under ``folder`` (paths relative to it, in sorted order), zipped, a chunk of
-    at most about ``READ_CHUNK`` bytes at a time."""
+    """Every file under ``folder`` (paths relative to it, in sorted order), zipped, in pieces of
+    about ``READ_CHUNK`` bytes: small files share a piece, so a stream of many small media
+    files is not one thread hand-off per file (each piece of a sync iterator is one)."""
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", strict_timestamps=False) as archive:  # type: ignore[arg-type]
-        for path in sorted(folder.rglob("*")):
-            if not path.is_file():
-                continue
-            info = zipfile.ZipInfo.from_file(path, path.relative_to(folder).as_posix())
-            compressed = path.suffix.lower() in COMPRESSED_SUFFIXES
-            info.compress_type = zipfile.ZIP_DEFLATED if compressed else zipfile.ZIP_STORED
-            with path.open("rb") as source, archive.open(info, "w") as target:
-                while chunk := source.read(READ_CHUNK):
+        for name, entry in _files(folder):
+            with open(entry.path, "rb") as source, archive.open(_info(name, entry), "w") as target:
+                # Read only what fills the piece (a header may have filled it: then one byte),
+                # so no piece grows much past READ_CHUNK.
+                while chunk := source.read(max(READ_CHUNK - sink.size, 1)):
                     target.write(chunk)
-                    if data := sink.take():
-                        yield data
-            if data := sink.take():
-                yield data
-    yield sink.take()  # the central directory
+                    if sink.size >= READ_CHUNK:
+                        yield sink.take()
+            if sink.size >= READ_CHUNK:  # the file's data descriptor filled it
+                yield sink.take()
+    rest = sink.take()  # the last files and the central directory
+    for start in range(0, len(rest), READ_CHUNK):
+        yield rest[start : start + READ_CHUNK]
 
 
 def refusal(version: DatasetVersion) -> str | None:

@@ -189,6 +189,22 @@ def test_the_zip_is_written_a_chunk_at_a_time(tmp_path: Path) -> None:
         assert archive.getinfo("manifest.json").compress_type == zipfile.ZIP_DEFLATED
 
 
+def test_small_files_share_the_pieces_of_the_stream(tmp_path: Path) -> None:
+    """Each piece of the stream is one hand-off to the thread pool: many small media files go
+    out in pieces of about READ_CHUNK, not one or two pieces per file."""
+    files = {f"media/{i:04d}.jpg": bytes([i % 256]) * 12_000 for i in range(300)}
+    (tmp_path / "media").mkdir()
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    pieces = list(zip_chunks(tmp_path))
+    assert len(pieces) <= 5  # 3.6 MB in pieces of 1 MiB, then the central directory
+    assert max(len(p) for p in pieces) <= READ_CHUNK + 1024
+    with zipfile.ZipFile(io.BytesIO(b"".join(pieces))) as archive:
+        assert archive.testzip() is None
+        assert archive.namelist() == sorted(files)
+        assert all(archive.read(name) == data for name, data in files.items())
+
+
 def test_a_held_export_cannot_be_downloaded_and_its_report_names_the_failing_rule(
     api_for: Client, labeled: dict[str, Any]
 ) -> None:

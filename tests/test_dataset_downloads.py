@@ -4,9 +4,11 @@ format that cannot apply to the project, and errors that say what really went wr
 from __future__ import annotations
 
 import errno
+import hashlib
 import io
 import json
 import re
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -74,6 +76,23 @@ def test_the_coco_download_of_such_an_item_is_a_zip_not_a_full_disk(
     names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
     assert "annotations.json" in names
     assert len([n for n in names if n.endswith(".png")]) == 1
+
+
+def test_the_downloaded_zip_passes_unzip_and_its_checksums_match(
+    rated_and_classified: dict[str, Any], api_for: Any, tmp_path: Path
+) -> None:
+    version = rated_and_classified["version"]
+    response = api_for("admin").get(f"/api/v1/datasets/{version.id}/download")
+    assert response.status_code == 200, response.text
+    (tmp_path / "v.zip").write_bytes(response.content)
+    tested = subprocess.run(["unzip", "-t", "v.zip"], cwd=tmp_path, capture_output=True, text=True)
+    assert tested.returncode == 0, tested.stdout + tested.stderr
+    with zipfile.ZipFile(tmp_path / "v.zip") as archive:
+        lines = archive.read("checksums.sha256").decode().splitlines()
+        assert any(" media/" in line for line in lines)
+        for line in lines:
+            digest, name = line.split("  ", 1)
+            assert hashlib.sha256(archive.read(name)).hexdigest() == digest, name
 
 
 def test_placing_a_different_file_over_a_taken_name_is_refused(tmp_path: Path) -> None:

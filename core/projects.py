@@ -10,7 +10,7 @@ import msgspec
 import msgspec.inspect
 from sqlmodel import Session, col, select
 
-from . import audit, counts, labels, limits, membership
+from . import audit, consensus, counts, labels, limits, membership
 from .contributions import AnnotationType, QualityRule
 from .errors import InvalidInput, NotFound, invalid_from_msgspec
 from .item_state import ItemState
@@ -192,8 +192,6 @@ def update_settings(
     session.add(project)
     updated = msgspec.convert(settings, ProjectSettings)
     if updated.overlap != overlap_before:
-        from . import consensus  # consensus reads the settings this module defines
-
         consensus.apply_overlap(session, plugins, project_id, updated, actor_id)
     audit.record(
         session,

@@ -15,7 +15,7 @@ annotator: what they see of an item's status is their own slot's (``MINE``).
 
 A claim is a lease (``claims.lease_minutes``, from ``claimed_at``): an unsubmitted slot whose
 lease ran out counts as open in the claim queries themselves, so no sweeper is needed;
-opening the item renews it (``renew``). The holder's late submit is taken while the slot is
+opening the item renews it (``slots.renew``). The holder's late submit is taken while the slot is
 still theirs; once another annotator took it, it is refused (``ensure_slot``).
 
 Before anything else, the annotator's standing is checked: a suspended annotator, or one

@@ -82,7 +82,10 @@ def test_a_stalled_build_is_read_and_retried_through_its_job_key(
     assert moving["detail_url"] == f"/api/v1/datasets/{version.id}"
     early = manager.post(f"{url}/retry")
     assert early.status_code == 409
-    assert "is being built (it moved less than 1 min ago); retry only once it stops." in early.json()["error"]["message"]
+    assert early.json()["error"]["message"] == (
+        "Dataset version 1 is being built (it moved less than 1 min ago); retry only once it "
+        "stops."
+    )
 
     age(runtime, DatasetVersion, version.id, BUILD.stalled_after * 2)  # type: ignore[arg-type]
     stalled = manager.get(url).json()
@@ -159,27 +162,7 @@ def test_of_two_workers_claiming_one_job_at_once_exactly_one_wins(
 ) -> None:
     for _ in range(3):
         job_id = expansion_row(runtime, labeled, JobStatus.failed, error="truncated")
-        start = threading.Barrier(2)
-        outcomes: list[str] = []
-
-        def claim(job_id: int = job_id, start: threading.Barrier = start) -> None:
-            with runtime.reading() as session:  # both saw it failed...
-                seen = jobs.get(session, EXPANSION, job_id)
-            start.wait()  # ...and claim at once (SQLite queues the writers; PostgreSQL not)
-            with runtime.session() as session:
-                job = session.merge(seen, load=False)
-                try:
-                    jobs.claim_again(session, EXPANSION, job, labeled["owner"].id)
-                    outcomes.append("won")
-                except Conflict as error:
-                    outcomes.append(error.message)
-
-        workers = [threading.Thread(target=claim) for _ in range(2)]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
-        assert sorted(outcomes) == [
+        assert sorted(race(runtime, job_id, labeled["owner"].id)) == [
             "The expansion of 'clip.mp4' is running (it moved less than 5 min ago); cancel it "
             "first.",
             "won",
@@ -187,6 +170,31 @@ def test_of_two_workers_claiming_one_job_at_once_exactly_one_wins(
         with runtime.reading() as session:
             stored = jobs.get(session, EXPANSION, job_id)
             assert (stored.status, stored.error) == (JobStatus.running, None)
+
+
+def race(runtime: Runtime, job_id: int, actor_id: int) -> list[str]:
+    """Two threads that both saw the job failed claim it at once: what each got."""
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def claim() -> None:
+        with runtime.reading() as session:
+            seen = jobs.get(session, EXPANSION, job_id)
+        start.wait()  # SQLite queues the two writers; PostgreSQL runs them side by side
+        with runtime.session() as session:
+            job = session.merge(seen, load=False)
+            try:
+                jobs.claim_again(session, EXPANSION, job, actor_id)
+                outcomes.append("won")
+            except Conflict as error:
+                outcomes.append(error.message)
+
+    workers = [threading.Thread(target=claim) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return outcomes
 
 
 def test_stalled_jobs_of_every_kind_are_found_in_one_query_and_resumed(

@@ -5,11 +5,11 @@ modality that ``yields`` it: a video uploaded to an image project is kept in the
 expansion job makes one item per frame the modality's ``expand`` gives, each with where it came
 from in ``item.provenance`` (its ``container`` and its position: frame index, timestamp).
 
-The job is resumable the way suggestion jobs are: its progress is on its row, written with each
-batch of items in the same transaction; a failed (a truncated file), cancelled or stalled
-expansion runs again from the start, and the items it already made are found by their content
-and not made twice. The same file with the same options is one expansion, however often it
-is uploaded.
+The job (``JOB``, kind ``expansion``) is resumable the way suggestion jobs are: its progress
+is on its row, written with each batch of items in the same transaction; a failed (a
+truncated file), cancelled or stalled expansion runs again from the start, and the items it
+already made are found by their content and not made twice. The same file with the same
+options is one expansion, however often it is uploaded.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from sqlmodel import Session, col, select
 
 from . import audit, jobs
 from .contributions import ContainerFile, ExpandedItem, Modality
-from .errors import Conflict, InvalidInput, NotFound, ScholiaError
+from .errors import InvalidInput, NotFound, ScholiaError
 from .items import container_for, ingest, keep_probed, refuse_empty
 from .models import Expansion, JobStatus, Project
 from .models.types import utcnow
@@ -41,13 +41,12 @@ from .storage import MediaStore
 
 __all__ = [
     "BATCH",
+    "JOB",
     "Started",
-    "cancel",
     "decode_options",
     "expected",
     "get_expansion",
     "list_expansions",
-    "retry",
     "run",
     "start",
 ]
@@ -185,29 +184,6 @@ def list_expansions(session: Session, project_id: int, limit: int = 20) -> list[
     )
 
 
-def cancel(session: Session, expansion: Expansion, actor_id: int) -> Expansion:
-    """Stop after the batch it is on; the items it made stay."""
-    if expansion.status != JobStatus.running:
-        raise Conflict(
-            f"The expansion of {expansion.name!r} is {expansion.status}; only a running one "
-            "can be cancelled."
-        )
-    expansion.status = JobStatus.cancelled
-    session.add(expansion)
-    _audit(session, expansion, "cancel", actor_id, JobStatus.running)
-    return expansion
-
-
-def retry(session: Session, expansion: Expansion, actor_id: int) -> None:
-    """Mark a failed, cancelled or stalled expansion running again (of two retries at once, one
-    wins); the caller then runs it. Its items so far stay and are not made again."""
-    was = expansion.status
-    jobs.claim_again(
-        session, expansion, f"The expansion of {expansion.name!r}", processed=0, existing=0
-    )
-    _audit(session, expansion, "retry", actor_id, was)
-
-
 def _take(items: Iterator[ExpandedItem], count: int) -> tuple[list[ExpandedItem], str | None]:
     """Up to ``count`` items, and why the container stopped, if it did."""
     taken: list[ExpandedItem] = []
@@ -332,3 +308,15 @@ def _record_total(runtime: Runtime, expansion_id: int, total: int | None) -> Non
 def _reread(runtime: Runtime, expansion_id: int) -> Expansion:
     with runtime.reading() as session:
         return get_expansion(session, expansion_id)
+
+
+JOB = jobs.JobKind(
+    name="expansion",
+    table=Expansion,
+    run=run,
+    describe=lambda expansion: f"The expansion of {expansion.name!r}",
+    noun="expansion",
+    reset={"processed": 0, "existing": 0},  # its items so far stay and are found again
+    url=lambda expansion: f"/api/v1/expansions/{expansion.id}",
+)
+"""Its items so far stay on a retry, and are found by their content, not made again."""

@@ -18,16 +18,15 @@ from sqlalchemy import ColumnElement, func
 from sqlmodel import Session, col, select
 
 from . import audit, jobs, prelabeling
-from .errors import Conflict, InvalidInput, NotFound, ScholiaError
+from .errors import InvalidInput, NotFound, ScholiaError
 from .item_state import ItemState
-from .models import Item, JobStatus, Model, SuggestionJob
+from .models import Item, JobStatus, Model, Role, SuggestionJob
 from .models.types import utcnow
 from .runtime import Runtime
 
 __all__ = [
     "BATCH",
-    "cancel",
-    "claim_resume",
+    "JOB",
     "get_job",
     "list_jobs",
     "run",
@@ -133,24 +132,6 @@ def list_jobs(session: Session, project_id: int, limit: int = 20) -> list[Sugges
     )
 
 
-def cancel(session: Session, job: SuggestionJob, actor_id: int) -> SuggestionJob:
-    """Stop the job after the batch it is on; what it suggested stays."""
-    if job.status != JobStatus.running:
-        raise Conflict(f"Job {job.id} is {job.status}; only a running job can be cancelled.")
-    job.status = JobStatus.cancelled
-    session.add(job)
-    _audit(session, job, "cancel", actor_id, JobStatus.running, JobStatus.cancelled)
-    return job
-
-
-def claim_resume(session: Session, job: SuggestionJob, actor_id: int) -> None:
-    """Mark a cancelled, failed or stalled job running again (of two resumes at once, one
-    wins); the caller then runs it from its cursor."""
-    was = job.status
-    jobs.claim_again(session, job, f"Job {job.id}")
-    _audit(session, job, "resume", actor_id, was, JobStatus.running)
-
-
 def _next_batch(session: Session, job: SuggestionJob) -> list[int]:
     found = session.exec(
         select(col(Item.id))
@@ -220,3 +201,16 @@ def run(
                 on_progress(get_job(session, job_id))
     with runtime.reading() as session:
         return get_job(session, job_id)
+
+
+JOB = jobs.JobKind(
+    name="suggestion",
+    table=SuggestionJob,
+    run=run,
+    describe=lambda job: f"Job {job.id}",
+    title="suggestion job",
+    audit_entity="suggestion_job",
+    retry_action="resume",  # from its cursor
+    viewer=Role.manager,
+    url=lambda job: f"/api/v1/suggestion-jobs/{job.id}",
+)

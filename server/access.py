@@ -11,7 +11,7 @@ template. An entry is one of:
 - ``member`` or a project role (``annotator``, ``reviewer``, ``adjudicator``, ``manager``):
   the route is under a project, found from the path (``project_id``, or the object an
   ``item_id``, ``annotation_id``, ``version_id``, ``model_id``, ``expansion_id``, ``job_id``,
-  ``suggestion_id`` or ``suspension_id`` belongs to).
+  ``suggestion_id`` or ``suspension_id`` belongs to, or the job a ``job_key`` names).
 
 Under a project, a user who is not a member gets 404, exactly as if the object did not exist
 (so ids of other projects tell nothing); a member without the role gets 403 naming it. Admins
@@ -36,7 +36,7 @@ from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from scholia.core import membership
+from scholia.core import job_kinds, membership
 from scholia.core.errors import NotFound
 from scholia.core.models import (
     Annotation,
@@ -186,6 +186,10 @@ ACCESS: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/items/{item_id}/annotations"): MEMBER,  # annotators: their own
     ("POST", "/api/v1/items/{item_id}/annotations"): ANNOTATOR,
     ("POST", "/api/v1/items/{item_id}/transitions"): REVIEWER,
+    ("GET", "/api/v1/projects/{project_id}/jobs"): REVIEWER,  # the kinds the caller may see
+    ("GET", "/api/v1/jobs/{job_key}"): REVIEWER,  # and the job kind's own viewer role
+    ("POST", "/api/v1/jobs/{job_key}/cancel"): MANAGER,
+    ("POST", "/api/v1/jobs/{job_key}/retry"): MANAGER,
     ("GET", "/api/v1/projects/{project_id}/expansions"): REVIEWER,
     ("GET", "/api/v1/expansions/{expansion_id}"): REVIEWER,
     ("POST", "/api/v1/expansions/{expansion_id}/cancel"): MANAGER,
@@ -249,6 +253,14 @@ class Finder:
     statement: Any
 
 
+def _job_owner(session: Session, key: str) -> tuple[int | None, NotFound]:
+    """A job key (``expansion-3``) leads to its kind's row; a key naming no kind is refused
+    with the message saying what a key is."""
+    kind, job_id = job_kinds.key_of(key)
+    owner = session.exec(select(kind.table.project_id).where(col(kind.table.id) == job_id)).first()
+    return owner, NotFound(kind.title or kind.name, job_id)
+
+
 def _project_of(column: Any, key: Any) -> Any:
     return select(column).where(key == bindparam("key"))
 
@@ -269,6 +281,7 @@ FINDERS: dict[str, Finder] = {
 }
 """Path parameters naming an object of a project. A path holding ``project_id`` and one of
 these must name an object of that project; anything else is "not found"."""
+JOB_KEY = "job_key"
 
 
 @dataclass(frozen=True)
@@ -359,12 +372,16 @@ def resolve(session: Session, user: User, params: dict[str, Any]) -> Membership:
     first: NotFound | None = None
     if project_id is not None:
         first = NotFound("project", project_id)
-    for name, finder in FINDERS.items():
+    for name in [*FINDERS, JOB_KEY]:
         if name not in params:
             continue
         key = params[name]
-        missing = NotFound(finder.kind, str(key) if isinstance(key, uuid.UUID) else key)
-        owner = session.exec(finder.statement, params={"key": key}).first()
+        if name == JOB_KEY:
+            owner, missing = _job_owner(session, key)
+        else:
+            finder = FINDERS[name]
+            missing = NotFound(finder.kind, str(key) if isinstance(key, uuid.UUID) else key)
+            owner = session.exec(finder.statement, params={"key": key}).first()
         if owner is None or (project_id is not None and owner != project_id):
             raise missing
         if project_id is None:

@@ -1,58 +1,91 @@
-"""The server's background threads: one per job, never two for the same job in this process.
+"""The server's background jobs: one thread per job, never two for the same job in this process.
 
-Jobs (batch suggestions, video expansions) keep their progress on their own rows, so this only
-knows which of them this process runs: a request starts one and answers at once, and a job
-another process left is resumed through its row, not from here.
+Every kind of job (``scholia.core.job_kinds``) keeps its progress on its own row, so this only
+knows which of them this process runs: a request creates or claims a job and answers at once,
+and the job runs in a daemon thread here (shutdown cuts it short; it then stalls and can be
+retried). A job another process left is claimed again through its row (``jobs.claim_again``),
+never from here.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from litestar.datastructures import State
 
+from scholia.core import job_kinds, jobs
 from scholia.core.errors import Conflict
+from scholia.core.jobs import JobKind
 from scholia.core.runtime import Runtime
 
-__all__ = ["Threads", "threads_of"]
+__all__ = ["Jobs", "jobs_of"]
 
 log = logging.getLogger(__name__)
 
 
-class Threads:
-    """Daemon threads by job key: cut short by shutdown, a job stalls and can be resumed."""
+class Jobs:
+    """The jobs this process runs, by key (``expansion-3``)."""
 
-    def __init__(self, kind: str, runtime: Runtime) -> None:
-        self.kind = kind
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._lock = threading.Lock()
-        self._threads: dict[int, threading.Thread] = {}
+        self._threads: dict[str, threading.Thread] = {}
 
-    def running(self, key: int) -> bool:
+    def running(self, kind: JobKind, job_id: int | None) -> bool:
         with self._lock:
-            thread = self._threads.get(key)
+            thread = self._threads.get(kind.key(job_id))
             return thread is not None and thread.is_alive()
 
-    def start(self, key: int, work: Callable[[], Any]) -> None:
-        """Run ``work`` in a new thread; refused while this process runs ``key`` already."""
+    def can_retry(self, kind: JobKind, job: Any) -> bool:
+        """Cancelled, failed or stalled, and not moved by a thread of this process."""
+        return not self.running(kind, job.id) and jobs.can_retry(kind, job)
+
+    def start(self, kind: JobKind, job_id: int) -> None:
+        """Run a claimed job in a new thread; refused while this process runs it already."""
+        key = kind.key(job_id)
         with self._lock:
             thread = self._threads.get(key)
             if thread is not None and thread.is_alive():
-                raise Conflict(f"This {self.kind} is running already.")
-            self._threads[key] = self.runtime.spawn(
-                lambda: self._run(key, work), f"{self.kind}-{key}"
-            )
+                raise Conflict(f"{key} is running already.")
+            self._threads[key] = self.runtime.spawn(lambda: self._run(kind, job_id), key)
 
-    def _run(self, key: int, work: Callable[[], Any]) -> None:
+    def retry(self, kind: JobKind, job: Any, actor_id: int | None) -> None:
+        """Claim a cancelled, failed or stalled job (of two claims at once, one wins) and run
+        it here."""
+        if self.running(kind, job.id):
+            raise Conflict(f"{kind.describe(job)} is {kind.doing} here; cancel it first.")
+        with self.runtime.session() as session:
+            jobs.claim_again(session, kind, jobs.get(session, kind, job.id), actor_id)
+        self.start(kind, job.id)
+
+    def resume_stalled(self) -> list[str]:
+        """Claim every stalled job (found in one query) and run it here; their keys. Of two
+        processes doing this at once, each job goes to one."""
+        with self.runtime.reading() as session:
+            found = jobs.stalled_jobs(session, list(job_kinds.KINDS.values()))
+        resumed = []
+        for kind, job_id in found:
+            if self.running(kind, job_id):
+                continue
+            try:
+                with self.runtime.session() as session:
+                    jobs.claim_again(session, kind, jobs.get(session, kind, job_id), None)
+            except Conflict:  # another process claimed it first
+                continue
+            self.start(kind, job_id)
+            resumed.append(kind.key(job_id))
+        return resumed
+
+    def _run(self, kind: JobKind, job_id: int) -> None:
+        key = kind.key(job_id)
         with self._lock:  # wait until start() recorded this thread
             pass
         try:
-            work()
+            kind.run(self.runtime, job_id)
         except Exception:
-            log.exception("%s %s stopped unexpectedly", self.kind, key)
+            log.exception("%s stopped unexpectedly", key)
         finally:
             with self._lock:
                 if self._threads.get(key) is threading.current_thread():
@@ -62,12 +95,11 @@ class Threads:
 _STATE_LOCK = threading.Lock()
 
 
-def threads_of(state: State, runtime: Runtime, kind: str) -> Threads:
-    """The app's ``Threads`` for one kind of job, made on first use (handlers run in several
-    threads)."""
+def jobs_of(state: State, runtime: Runtime) -> Jobs:
+    """The app's ``Jobs``, made on first use (handlers run in several threads)."""
     with _STATE_LOCK:
-        threads: Any = state.get(f"threads.{kind}")
-        if threads is None:
-            threads = state[f"threads.{kind}"] = Threads(kind, runtime)
-        assert isinstance(threads, Threads)
-        return threads
+        running: Any = state.get("jobs")
+        if running is None:
+            running = state["jobs"] = Jobs(runtime)
+        assert isinstance(running, Jobs)
+        return running

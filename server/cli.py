@@ -756,9 +756,10 @@ def _expand(runtime: Runtime, expansion: Any, actor_id: int) -> str | None:
     if expansion.status == JobStatus.done:
         console.print(f"{expansion.name}: split already ({expansion.created} items)", markup=False)
         return None
-    if expansion.status != JobStatus.running or jobs.stalled(expansion):
+    if expansion.status != JobStatus.running or jobs.stalled(expansions.JOB, expansion):
         with runtime.session() as session:
-            expansions.retry(session, expansions.get_expansion(session, expansion.id), actor_id)
+            stored = expansions.get_expansion(session, expansion.id)
+            jobs.claim_again(session, expansions.JOB, stored, actor_id)
     total = expansions.expected(runtime, expansion) or 0
     progress_context, advance = _progress(expansion.name, "items", total)
     done = 0
@@ -777,7 +778,7 @@ def _expand(runtime: Runtime, expansion: Any, actor_id: int) -> str | None:
         with runtime.session() as session:
             stored = expansions.get_expansion(session, expansion.id)
             if stored.status == JobStatus.running:
-                expansions.cancel(session, stored, actor_id)
+                jobs.cancel(session, expansions.JOB, stored, actor_id)
         raise
     console.print(
         f"{finished.name}: {finished.processed} items · {finished.created} new · "
@@ -1016,7 +1017,7 @@ def suggest(
     --resume JOB goes on from there. Suggestions made again supersede the earlier ones.
     Exits 0 when done, 1 when the model failed, 2 on a usage error.
     """
-    from scholia.core import model_registry, suggestion_jobs
+    from scholia.core import jobs, model_registry, suggestion_jobs
 
     runtime = _runtime(data_dir)
     try:
@@ -1025,7 +1026,7 @@ def suggest(
             assert actor.id is not None
             if resume_id is not None:
                 job = suggestion_jobs.get_job(session, resume_id, project_id)
-                suggestion_jobs.claim_resume(session, job, actor.id)
+                jobs.claim_again(session, suggestion_jobs.JOB, job, actor.id)
             else:
                 if model_id is not None:
                     model = model_registry.get_model(session, model_id, project_id)
@@ -1069,7 +1070,7 @@ def suggest(
         with runtime.session() as session:
             finished = suggestion_jobs.get_job(session, job.id)
             if finished.status == "running":
-                suggestion_jobs.cancel(session, finished, job.created_by)
+                jobs.cancel(session, suggestion_jobs.JOB, finished, job.created_by)
         console.print(
             f"Cancelled after {finished.processed} of {finished.total} items; resume with "
             f"`scholia suggest {project_id} --resume {job.id}`",

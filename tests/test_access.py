@@ -119,6 +119,7 @@ def world(
         "job_id": job["id"],
         "suggestion_id": str(suggestion.id),
         "expansion_id": ids[1],
+        "job_key": f"expansion-{ids[1]}",
         "suspension_id": ids[2],
         "category_id": 1,
         "annotator_id": annotator.user.id,  # type: ignore[attr-defined]

@@ -22,11 +22,11 @@ from sqlmodel import col, func, select
 from scholia.core import datasets
 from scholia.core.contributions import QualityRule, RuleResult
 from scholia.core.errors import Conflict
+from scholia.core.job_kinds import BUILD
 from scholia.core.models import DatasetVersion, Item
 from scholia.core.models.types import utcnow
 from scholia.core.plugins import Plugins
 from scholia.core.runtime import Runtime
-from scholia.server.builds import STALLED_AFTER
 from scholia.server.downloads import READ_CHUNK, zip_chunks
 
 from .conftest import EXAMPLE_PLUGINS, crashed_build, folder_of, renamed_mid_build, with_rules
@@ -286,7 +286,7 @@ def test_a_version_a_crash_left_building_is_retried_and_completes(
         session.connection().execute(
             update(DatasetVersion)
             .where(col(DatasetVersion.id) == version.id)
-            .values(progress_at=utcnow() - STALLED_AFTER * 2)
+            .values(progress_at=utcnow() - BUILD.stalled_after * 2)
         )
     stalled = manager.get(url).json()
     assert (stalled["status"], stalled["can_retry"]) == ("building", True)

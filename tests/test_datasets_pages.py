@@ -16,11 +16,11 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from scholia.core import datasets
+from scholia.core.job_kinds import BUILD
 from scholia.core.models import DatasetVersion, User
 from scholia.core.models.types import utcnow
 from scholia.core.plugins import Plugins
 from scholia.core.runtime import Runtime
-from scholia.server.builds import STALLED_AFTER
 
 from .conftest import export, with_rules
 from .test_api_datasets import APPROVED_ONLY
@@ -178,7 +178,7 @@ def test_a_version_a_crash_left_building_offers_retry_which_completes_it(
         session.connection().execute(
             update(DatasetVersion)
             .where(col(DatasetVersion.id) == version.id)
-            .values(progress_at=utcnow() - STALLED_AFTER * 2)
+            .values(progress_at=utcnow() - BUILD.stalled_after * 2)
         )
     stalled = row(manager, labeled, version.id)  # type: ignore[arg-type]
     assert POLLING not in stalled

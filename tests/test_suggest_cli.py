@@ -8,7 +8,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from scholia.core import items, labels, model_registry, suggestion_jobs
+from scholia.core import items, jobs, labels, model_registry, suggestion_jobs
 from scholia.core.models import Project
 from scholia.core.runtime import Runtime
 from scholia.server.cli import main
@@ -98,7 +98,7 @@ def test_suggest_resumes_a_cancelled_job(runtime: Runtime, tmp_path: Path) -> No
     made = project_with_model(runtime, tmp_path)
     with runtime.session() as session:
         job = suggestion_jobs.start(session, made["model"], actor_id=made["owner"].id)
-        suggestion_jobs.cancel(session, job, made["owner"].id)
+        jobs.cancel(session, suggestion_jobs.JOB, job, made["owner"].id)
     result = run(runtime, "suggest", str(made["project"].id), "--resume", str(job.id))
     assert result.exit_code == 0, result.output
     assert f"job {job.id} done: 6 suggested" in result.output

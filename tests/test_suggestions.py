@@ -13,7 +13,7 @@ import pytest
 from litestar.testing import TestClient
 from sqlmodel import col, func, select
 
-from scholia.core import suggestion_jobs
+from scholia.core import jobs, suggestion_jobs
 from scholia.core.models import JobStatus, Model, Suggestion, SuggestionJob, SuggestionStatus
 from scholia.core.runtime import Runtime
 
@@ -251,7 +251,8 @@ def test_a_cancelled_job_resumes_after_its_cursor(
 
     def cancel_after_first_batch(progress: SuggestionJob) -> None:
         with runtime.session() as session:
-            suggestion_jobs.cancel(session, suggestion_jobs.get_job(session, progress.id or 0), 1)
+            stored = suggestion_jobs.get_job(session, progress.id or 0)
+            jobs.cancel(session, suggestion_jobs.JOB, stored, 1)
 
     stopped = suggestion_jobs.run(runtime, job.id, on_progress=cancel_after_first_batch)
     assert (stopped.status, stopped.processed, stopped.cursor) == (

@@ -9,6 +9,7 @@ from .expansions import expansion_api
 from .gold import gold_api
 from .imports import import_api
 from .items import item_api
+from .jobs import job_api
 from .labeling import labeling_api
 from .members import member_api
 from .models import model_api
@@ -29,6 +30,7 @@ api_router = Router(
         *member_api,
         *item_api,
         *expansion_api,
+        *job_api,
         *labeling_api,
         *review_api,
         *gold_api,

@@ -9,11 +9,13 @@ from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from scholia.core import datasets, projects
+from scholia.core.job_kinds import BUILD
 from scholia.core.models import Project
 
-from ..builds import builds_of
+from ..background import jobs_of
 from ..downloads import download
 from ..routing import get, post, runtime_of, user_of
+from . import jobs as job_calls
 from .schemas import DatasetVersionIn, DatasetVersionOut
 
 __all__ = ["dataset_api"]
@@ -23,8 +25,8 @@ def _out(request: Request[Any, Any, Any], version_id: int) -> DatasetVersionOut:
     runtime = runtime_of(request)
     with runtime.reading() as session:
         version = datasets.get_version(session, version_id)
-    builds = builds_of(request.app.state, runtime)
-    return DatasetVersionOut.of(version, can_retry=builds.can_retry(version))
+    running = jobs_of(request.app.state, runtime)
+    return DatasetVersionOut.of(version, can_retry=running.can_retry(BUILD, version))
 
 
 def _accepted(out: DatasetVersionOut) -> Response[DatasetVersionOut]:
@@ -40,8 +42,8 @@ def list_dataset_versions(
     with runtime.reading() as session:
         projects.get_project(session, project_id)
         found = datasets.list_versions(session, project_id)
-    builds = builds_of(request.app.state, runtime)
-    return [DatasetVersionOut.of(v, can_retry=builds.can_retry(v)) for v in found]
+    running = jobs_of(request.app.state, runtime)
+    return [DatasetVersionOut.of(v, can_retry=running.can_retry(BUILD, v)) for v in found]
 
 
 @post("/projects/{project_id:int}/datasets", status_code=202)
@@ -58,7 +60,7 @@ def create_dataset_version(
     with runtime.session() as session:
         version = datasets.create(session, project_id, selection, user_of(request).id)  # type: ignore[arg-type]
     assert version.id is not None
-    builds_of(request.app.state, runtime).start(version.id)
+    jobs_of(request.app.state, runtime).start(BUILD, version.id)
     return _accepted(_out(request, version.id))
 
 
@@ -96,10 +98,7 @@ def retry_dataset_version(
 ) -> Response[DatasetVersionOut]:
     """Build a failed version, or one a crash left ``building``, again (409 while a build
     is still moving it)."""
-    runtime = runtime_of(request)
-    with runtime.reading() as session:
-        version = datasets.get_version(session, version_id)
-    builds_of(request.app.state, runtime).retry(version, user_of(request).id)  # type: ignore[arg-type]
+    job_calls.retry(request, BUILD, version_id)
     return _accepted(_out(request, version_id))
 
 

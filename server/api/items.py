@@ -13,6 +13,7 @@ from sqlmodel import col, select
 from scholia.core import (
     annotations,
     counts,
+    expansions,
     items,
     labels,
     lifecycle,
@@ -26,7 +27,7 @@ from scholia.core.models import Item, Role, User
 from scholia.core.revisions import current_annotations
 
 from ..access import can
-from ..expanding import expansions_of
+from ..background import jobs_of
 from ..media import media_url
 from ..option_fields import expand_options
 from ..routing import get, post, runtime_of, user_of
@@ -143,8 +144,9 @@ def upload_items(
         actor_id=user_of(request).id,  # type: ignore[arg-type]
         expand_options=expand_options(data),
     )
-    running = expansions_of(request.app.state, runtime)
-    running.start(result.queued)
+    running = jobs_of(request.app.state, runtime)
+    for expansion_id in result.queued:
+        running.start(expansions.JOB, expansion_id)
     return UploadOut(
         created=[_item_out(request, i) for i in result.created],
         existing=[_item_out(request, i) for i in result.existing],

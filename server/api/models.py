@@ -16,8 +16,9 @@ from scholia.core.errors import InvalidInput
 from scholia.core.models import Model, SuggestionJob
 from scholia.core.runtime import Runtime
 
+from ..background import Jobs, jobs_of
 from ..routing import get, post, runtime_of, user_of
-from ..suggesting import SuggestionJobs, jobs_of
+from . import jobs as job_calls
 from .schemas import JobIn, JobOut, ModelIn, ModelOut, OutcomeOut, SchemaFitOut
 
 __all__ = ["job_out", "model_api", "model_out", "outcomes_out"]
@@ -49,7 +50,7 @@ def model_out(session: Session, model: Model) -> ModelOut:
     )
 
 
-def job_out(job: SuggestionJob, jobs: SuggestionJobs) -> JobOut:
+def job_out(job: SuggestionJob, running: Jobs) -> JobOut:
     return JobOut(
         id=job.id or 0,
         project_id=job.project_id,
@@ -62,7 +63,7 @@ def job_out(job: SuggestionJob, jobs: SuggestionJobs) -> JobOut:
         failed=job.failed,
         failures=job.failures,
         error=job.error,
-        can_resume=jobs.can_resume(job),
+        can_resume=running.can_retry(suggestion_jobs.JOB, job),
         created_at=job.created_at,
         finished_at=job.finished_at,
         url=f"/api/v1/suggestion-jobs/{job.id}",
@@ -218,51 +219,41 @@ def start_job(
             item_ids=data.item_ids,
             actor_id=user_of(request).id,  # type: ignore[arg-type]
         )
-    jobs = jobs_of(request.app.state, runtime)
+    running = jobs_of(request.app.state, runtime)
     assert job.id is not None
-    jobs.start(job.id)
-    out = job_out(job, jobs)
+    running.start(suggestion_jobs.JOB, job.id)
+    out = job_out(job, running)
     return Response(out, status_code=202, headers={"Location": out.url})
 
 
 @get("/projects/{project_id:int}/suggestion-jobs")
 def list_jobs(request: Request[Any, Any, Any], project_id: FromPath[int]) -> list[JobOut]:
     runtime = runtime_of(request)
-    jobs = jobs_of(request.app.state, runtime)
+    running = jobs_of(request.app.state, runtime)
     with runtime.reading() as session:
-        return [job_out(j, jobs) for j in suggestion_jobs.list_jobs(session, project_id)]
+        return [job_out(j, running) for j in suggestion_jobs.list_jobs(session, project_id)]
+
+
+def _out(request: Request[Any, Any, Any], job: SuggestionJob) -> JobOut:
+    return job_out(job, jobs_of(request.app.state, runtime_of(request)))
 
 
 @get("/suggestion-jobs/{job_id:int}")
 def get_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut:
     """Progress (``processed`` of ``total``), counts and the first per-item errors."""
-    runtime = runtime_of(request)
-    with runtime.reading() as session:
-        job = suggestion_jobs.get_job(session, job_id)
-    return job_out(job, jobs_of(request.app.state, runtime))
+    return _out(request, job_calls.load(request, suggestion_jobs.JOB, job_id))
 
 
 @post("/suggestion-jobs/{job_id:int}/cancel", status_code=200)
 def cancel_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> JobOut:
     """Stop after the current batch; what it suggested stays, and it can be resumed."""
-    runtime = runtime_of(request)
-    with runtime.session() as session:
-        job = suggestion_jobs.get_job(session, job_id)
-        suggestion_jobs.cancel(session, job, user_of(request).id)  # type: ignore[arg-type]
-    return job_out(job, jobs_of(request.app.state, runtime))
+    return _out(request, job_calls.cancel(request, suggestion_jobs.JOB, job_id))
 
 
 @post("/suggestion-jobs/{job_id:int}/resume", status_code=202)
 def resume_job(request: Request[Any, Any, Any], job_id: FromPath[int]) -> Response[JobOut]:
     """Go on from where a cancelled, failed or stalled job stopped."""
-    runtime = runtime_of(request)
-    jobs = jobs_of(request.app.state, runtime)
-    with runtime.reading() as session:
-        job = suggestion_jobs.get_job(session, job_id)
-    jobs.resume(job, user_of(request).id)  # type: ignore[arg-type]
-    with runtime.reading() as session:
-        job = suggestion_jobs.get_job(session, job_id)
-    out = job_out(job, jobs)
+    out = _out(request, job_calls.retry(request, suggestion_jobs.JOB, job_id))
     return Response(out, status_code=202, headers={"Location": out.url})
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "AcceptIn",
     "AnnotationIn",
     "AnnotationOut",
+    "BackgroundJobOut",
     "BuildProgress",
     "CandidateOut",
     "CategoryIn",
@@ -159,6 +160,32 @@ class ItemPage(msgspec.Struct):
 class UploadProblem(msgspec.Struct):
     file: str
     message: str
+
+
+class BackgroundJobOut(msgspec.Struct):
+    """Any background job (an expansion, a suggestion job, a dataset build), as
+    ``/api/v1/jobs/{key}`` reports it."""
+
+    key: str
+    """``<kind>-<id>``, e.g. ``expansion-3``: the job's address under ``/api/v1/jobs/``."""
+    kind: str
+    id: int
+    project_id: int
+    status: str
+    """The kind's own statuses (``running``/``done``/…; builds: ``building``/``released``/…)."""
+    done: int
+    total: int | None
+    error: str | None
+    stalled: bool
+    """Running, but its progress stopped moving (left by a crash): retry it."""
+    can_cancel: bool
+    can_retry: bool
+    created_at: datetime
+    progress_at: datetime | None
+    finished_at: datetime | None
+    url: str
+    detail_url: str | None
+    """The kind's own resource, with everything it knows (``/api/v1/expansions/3``)."""
 
 
 class ExpansionOut(msgspec.Struct):

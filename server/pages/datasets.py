@@ -1,7 +1,7 @@
 """Dataset versions of a project: the list with each version's gate result and download, and
 the form that creates one.
 
-A version is built in the background (``scholia.server.builds``); while it builds, its row
+A version is built in the background (``scholia.server.background``); while it builds, its row
 polls itself every half second (htmx) and shows the progress written on the version's row, so
 a build started by ``scholia export`` shows up the same way. A row whose build stopped (a
 crash) offers Retry. Downloads are the API's (``/api/v1/datasets/{id}/download``): a held
@@ -22,10 +22,11 @@ from scholia.core import datasets, exports, labels, projects
 from scholia.core.contributions import ExportFormat
 from scholia.core.errors import Conflict, InvalidInput, NotFound
 from scholia.core.item_state import ItemState
+from scholia.core.job_kinds import BUILD
 from scholia.core.models import DatasetVersion, DatasetVersionStatus, Project, Role, User
 
 from ..access import can
-from ..builds import Builds, builds_of
+from ..background import Jobs, jobs_of
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
@@ -42,8 +43,8 @@ def _url(project_id: int, format_name: str = "") -> str:
     return f"/projects/{project_id}/datasets{query}"
 
 
-def _builds(request: Request[Any, Any, Any]) -> Builds:
-    return builds_of(request.app.state, runtime_of(request))
+def _builds(request: Request[Any, Any, Any]) -> Jobs:
+    return jobs_of(request.app.state, runtime_of(request))
 
 
 def _formats(request: Request[Any, Any, Any], project: Project) -> list[ExportFormat]:
@@ -67,7 +68,7 @@ def _rows_context(
     builds = _builds(request)
     return {
         "creators": creators,
-        "retryable": {v.id for v in versions if builds.can_retry(v)},
+        "retryable": {v.id for v in versions if builds.can_retry(BUILD, v)},
         "can_create": can(request, Role.manager),
         "formats": _formats(request, project),
     }
@@ -174,7 +175,7 @@ def create_version(
     except InvalidInput as error:
         return _render(request, project_id, status_code=422, error=error, form=form)
     assert version.id is not None
-    _builds(request).start(version.id)
+    _builds(request).start(BUILD, version.id)
     return flash(
         Redirect(_url(project_id, format_name)),
         f"Building version {version.version}; its row shows the progress.",
@@ -206,7 +207,7 @@ def retry_version(
     back = Redirect(_url(project_id, format_name))
     version = _version_in(request, project_id, version_id)
     try:
-        _builds(request).retry(version, user_of(request).id)  # type: ignore[arg-type]
+        _builds(request).retry(BUILD, version, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:
         return flash(back, error.message, "error")
     return flash(back, f"Building version {version.version} again.", "info")

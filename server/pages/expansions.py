@@ -9,12 +9,13 @@ from litestar import Request, Response
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from scholia.core import expansions, projects
+from scholia.core import expansions, jobs, projects
 from scholia.core.errors import Conflict
+from scholia.core.expansions import JOB
 from scholia.core.models import Expansion
 from scholia.core.runtime import Runtime
 
-from ..expanding import Expansions, expansions_of
+from ..background import Jobs, jobs_of
 from ..option_fields import option_fields
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -42,7 +43,7 @@ def upload_context(runtime: Runtime, modality_name: str) -> dict[str, Any]:
 def expansion_context(
     request: Request[Any, Any, Any], session: Any, project_id: int
 ) -> dict[str, Any]:
-    running = expansions_of(request.app.state, runtime_of(request))
+    running = jobs_of(request.app.state, runtime_of(request))
     found = expansions.list_expansions(session, project_id, limit=10)
     return {
         "expansions": found,
@@ -51,8 +52,8 @@ def expansion_context(
     }
 
 
-def _view(expansion: Expansion, running: Expansions) -> dict[str, Any]:
-    can_retry = running.can_retry(expansion)
+def _view(expansion: Expansion, running: Jobs) -> dict[str, Any]:
+    can_retry = running.can_retry(JOB, expansion)
     total = expansion.total
     done = expansion.status == "done"
     return {
@@ -86,7 +87,7 @@ def cancel_expansion(
     try:
         with runtime_of(request).session() as session:
             expansion = expansions.get_expansion(session, expansion_id, project_id)
-            expansions.cancel(session, expansion, user_of(request).id)  # type: ignore[arg-type]
+            jobs.cancel(session, JOB, expansion, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:
         return flash(back, error.message, "error")
     return flash(back, f"Stopping {expansion.name}: the frames made so far stay.")
@@ -103,7 +104,7 @@ def retry_expansion(
     with runtime.reading() as session:
         expansion = expansions.get_expansion(session, expansion_id, project_id)
     try:
-        expansions_of(request.app.state, runtime).retry(expansion, user_of(request).id)  # type: ignore[arg-type]
+        jobs_of(request.app.state, runtime).retry(JOB, expansion, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:
         return flash(back, error.message, "error")
     return flash(back, f"Retrying {expansion.name}: frames already made are not made again.")

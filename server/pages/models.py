@@ -23,14 +23,15 @@ from litestar.params import Body, FromPath
 from litestar.response import Redirect
 from sqlmodel import Session, col, select
 
+from scholia.core import jobs as job_rows
 from scholia.core import labels, model_registry, projects, suggestion_jobs
 from scholia.core.contributions import PrelabelBackend
 from scholia.core.errors import Conflict, InvalidInput, ModelFailed, ScholiaError
 from scholia.core.models import Model, ModelStatus, Project, SuggestionJob, User
 
 from ..api.models import job_out, outcomes_out
+from ..background import Jobs, jobs_of
 from ..routing import get, post, runtime_of, user_of
-from ..suggesting import SuggestionJobs, jobs_of
 from ..templating import flash, page
 from .forms import Form, value
 
@@ -59,7 +60,7 @@ def _url(project_id: int) -> str:
     return f"/projects/{project_id}/models"
 
 
-def _jobs(request: Request[Any, Any, Any]) -> SuggestionJobs:
+def _jobs(request: Request[Any, Any, Any]) -> Jobs:
     return jobs_of(request.app.state, runtime_of(request))
 
 
@@ -329,7 +330,7 @@ def suggest_unlabeled(
     except (ModelFailed, Conflict) as error:
         return flash(back, error.message, "error")
     assert job.id is not None
-    _jobs(request).start(job.id)
+    _jobs(request).start(suggestion_jobs.JOB, job.id)
     return flash(back, text, "info")
 
 
@@ -357,7 +358,7 @@ def cancel_job(
     try:
         with runtime_of(request).session() as session:
             job = _job_in(session, project_id, job_id)
-            suggestion_jobs.cancel(session, job, user_of(request).id)  # type: ignore[arg-type]
+            job_rows.cancel(session, suggestion_jobs.JOB, job, user_of(request).id)  # type: ignore[arg-type]
     except Conflict as error:
         return flash(back, error.message, "error")
     return flash(back, f"Job {job_id} stops after its current batch; resume it any time.", "info")
@@ -371,7 +372,7 @@ def resume_job(
     with runtime_of(request).reading() as session:
         job = _job_in(session, project_id, job_id)
     try:
-        _jobs(request).resume(job, user_of(request).id)  # type: ignore[arg-type]
+        _jobs(request).retry(suggestion_jobs.JOB, job, user_of(request).id)  # type: ignore[arg-type]
     except (Conflict, ModelFailed) as error:
         return flash(back, error.message, "error")
     return flash(back, f"Job {job_id} goes on from item {job.cursor}.", "info")

@@ -11,12 +11,12 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body, FromPath
 from litestar.response import Redirect
 
-from scholia.core import labels, membership, projects, queue, uploads
+from scholia.core import expansions, labels, membership, projects, queue, uploads
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
 
 from ..access import can
-from ..expanding import expansions_of
+from ..background import jobs_of
 from ..option_fields import expand_options
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -174,7 +174,9 @@ def upload_items(
         actor_id=user_of(request).id,  # type: ignore[arg-type]
         expand_options=expand_options(data),
     )
-    expansions_of(request.app.state, runtime).start(result.queued)
+    running = jobs_of(request.app.state, runtime)
+    for expansion_id in result.queued:
+        running.start(expansions.JOB, expansion_id)
     parts = [f"{len(result.created)} added"]
     if result.existing:
         parts.append(f"{len(result.existing)} already in the project (not duplicated)")

@@ -27,14 +27,25 @@ def item_suggestions(
     the project's labels changed, and none on your calibration items)."""
     me = user_of(request)
     assert me.id is not None
-    with runtime_of(request).reading() as session:
+    runtime = runtime_of(request)
+    with runtime.reading() as session:
         item = items.get_item(session, item_id)
         project = projects.get_project(session, item.project_id)
         found = []
+        yours: dict[str, Any] | None = None
         for annotation_type in project.annotation_types:
             shown = suggestions.shown_to(session, project, item, annotation_type, me.id)
-            if shown is not None:
-                found.append(SuggestionOut.of(shown))
+            if shown is None:
+                continue
+            if yours is None and not shown.hidden:
+                yours = {
+                    a.annotation_type: a.payload
+                    for a in annotations.current_annotations(session, item_id)
+                    if a.annotator_id == me.id
+                }
+            found.append(
+                SuggestionOut.of(shown, (yours or {}).get(annotation_type), runtime.plugins)
+            )
     return found
 
 

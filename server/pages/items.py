@@ -24,6 +24,7 @@ from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
+from .viewing import viewer_of
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,7 @@ def item_detail(
             {"name": type_name, "type": kind, "module": module, "annotation": mine.get(type_name)}
         )
     media = media_url(runtime.settings.secret_key, item.content_hash)
+    viewer = viewer_of(runtime.plugins, project.modality)
     # What static/editors.js mounts the editors with (the labeling page passes the same).
     state = {
         "project_id": project_id,
@@ -115,6 +117,7 @@ def item_detail(
         ],
         "options": project.settings.get("annotation_options", {}),
         "editors": [{"name": e["name"], "module": e["module"]} for e in editors if e["module"]],
+        "viewer": viewer,
     }
     return page(
         request,
@@ -127,6 +130,7 @@ def item_detail(
         origins=origins,
         editors=editors,
         media=media,
+        viewer=viewer,
         allowed=lifecycle.allowed_transitions(item.status) if qa else [],
         neighbours=neighbours,
         state=state,

@@ -100,6 +100,12 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
     expect(page.locator("[data-version]", has_text="cat")).to_contain_text(ana.pseudonym)
     expect(page.locator("[data-tie]")).to_contain_text("It is a tie")
     expect(page.locator("input[name=annotation_id]:checked")).to_have_count(0)
+    # Each version is drawn by its editor's view (the classification's chips), its payload
+    # folded away; the item shows in the image plugin's viewer.
+    expect(dog.locator("[data-annotation-view=classification] .category-chip")).to_have_text("dog")
+    expect(dog.locator("[data-view-fallback]")).to_be_hidden()
+    expect(dog.locator("details.adj-payload")).not_to_have_attribute("open", "")
+    expect(page.locator("[data-viewer-root=image][data-viewer-mounted] [data-image]")).to_be_visible()
     screenshot("2-case")
 
     # The digit picks the dog's version; deciding without reasoning is refused, on the page.

@@ -27,9 +27,7 @@ def _number(kind: Any) -> dict[str, Any]:
     return {"kind": "number", "min": low, "max": high, "step": step}
 
 
-def option_fields(
-    options: type[msgspec.Struct], prefix: str = "options."
-) -> list[dict[str, Any]]:
+def option_fields(options: type[msgspec.Struct], prefix: str = "options.") -> list[dict[str, Any]]:
     """One entry a field: ``name`` (``prefix`` + the field's), ``title``, ``default``, ``when``
     and either ``choices`` (value, label) for a select or ``min``/``max``/``step`` for a
     number."""

@@ -105,7 +105,8 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
     expect(dog.locator("[data-annotation-view=classification] .category-chip")).to_have_text("dog")
     expect(dog.locator("[data-view-fallback]")).to_be_hidden()
     expect(dog.locator("details.adj-payload")).not_to_have_attribute("open", "")
-    expect(page.locator("[data-viewer-root=image][data-viewer-mounted] [data-image]")).to_be_visible()
+    viewer = page.locator("[data-viewer-root=image][data-viewer-mounted] [data-image]")
+    expect(viewer).to_be_visible()
     screenshot("2-case")
 
     # The digit picks the dog's version; deciding without reasoning is refused, on the page.

@@ -27,7 +27,8 @@ for (const form of document.querySelectorAll("[data-gold-form]")) {
   const own = state.editors.filter((editor) => editor.name === name);
   if (!own.length || !field) continue;
   mountEditors({
-    editors: own, state, scope: form, remember: false, viewer, current: () => null,
+    editors: own, state, scope: form, remember: false, viewer,
+    current: () => (field.value.trim() ? JSON.parse(field.value) : null), // the answer it has
     saver: () => async (payload) => {
       field.value = payload === null ? "" : JSON.stringify(payload);
       return { ok: true, message: "" };

@@ -16,6 +16,7 @@ from scholia.core.plugins import Plugins
 from ..media import media_url
 from ..routing import get, runtime_of, user_of
 from ..templating import page
+from .viewing import views_state
 
 __all__ = ["calibration_pages"]
 
@@ -50,6 +51,7 @@ def calibration_results(
         project = projects.get_project(session, project_id)
         found = calibration.status(session, project_id, me.id)  # type: ignore[arg-type]
         names = {c.id: c.name for c in labels.all_categories(session, project_id)}
+        live = labels.live_categories(session, project_id)
     secret = runtime.settings.secret_key
     thumbs = {
         row.item.id: media_url(secret, row.item.content_hash, "thumb")
@@ -63,6 +65,7 @@ def calibration_results(
         status=found,
         thumbs=thumbs,
         describe=describer(runtime.plugins, names),
+        state=views_state(runtime.plugins, project, live),
     )
 
 

@@ -196,6 +196,14 @@ def test_the_case_shows_each_version_with_its_annotators_evidence(
     assert "agreement 0.00 below 0.50" in page
     assert "/media/" in page
     assert first.display_name not in page  # adjudicators judge labels, not people
+    # Each version is drawn by its editor's view, its categories until then, its payload
+    # folded (closed) under it; the item shows in its modality's viewer.
+    for version in versions:
+        assert '<template data-annotation-view="classification"' in version
+        assert '<details class="adj-payload">' in version and "data-view-fallback" in version
+    assert "Raw payloads" not in page
+    assert '<div class="viewer-root" data-viewer-root="image">' in page
+    assert '"module": "/static/plugins/scholia-image/viewer.js"' in page
 
 
 def test_the_most_common_version_is_pre_selected(

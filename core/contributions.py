@@ -48,6 +48,7 @@ __all__ = [
     "SampleModel",
     "TemplateVars",
     "ValidationContext",
+    "Viewer",
 ]
 
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_.-]{0,63}$")
@@ -206,6 +207,28 @@ class Editor:
     """Template path inside the plugin's ``templates/`` folder, e.g. ``"rating/editor.html"``."""
     module: str
     """File inside the plugin's ``static/`` folder, e.g. ``"rating.js"``."""
+    hotkeys: Mapping[str, str] = field(default_factory=dict)
+    """Key → what it does, shown in the keyboard help."""
+
+
+@dataclass(frozen=True)
+class Viewer(Contribution):
+    """How one modality's items are shown: a template and an ES module that draw the item's
+    media (an image stage with zoom, a player, a waveform…), which the editors of its types
+    draw on as tools. Pages hold no branch on a media type: they include the viewer of the
+    project's modality, or offer the file to open when its plugin gives none."""
+
+    kind: ClassVar[str] = "viewer"
+    name: str
+    """The modality it shows (a ``Modality`` name)."""
+    template: str
+    """Template path inside the plugin's ``templates/`` folder, e.g. ``"image/viewer.html"``;
+    rendered with ``item`` (the ``Item``) and ``media`` (its signed URL)."""
+    module: str
+    """File inside the plugin's ``static/`` folder, e.g. ``"viewer.js"``. It exports
+    ``mount({ root, item })`` returning what editors receive as ``viewer`` (the image
+    viewer's ``stage`` and ``zoom``), and optionally ``preload(item)``: what to fetch ahead
+    for an item the annotator is likely to open next."""
     hotkeys: Mapping[str, str] = field(default_factory=dict)
     """Key → what it does, shown in the keyboard help."""
 

@@ -49,6 +49,7 @@ from .contributions import (
     QualityRule,
     Route,
     TemplateVars,
+    Viewer,
 )
 
 __all__ = ["PROJECT_NAME", "hookimpl", "hookspec"]
@@ -69,6 +70,21 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
     projects of it take these files) and ``expand_options`` (the Struct of its options, whose
     fields' ``msgspec.Meta`` titles and ``extra`` choices make the upload form); the core runs
     the expansion as a resumable job and records each item's ``provenance``.
+    """
+
+
+@hookspec
+def register_viewers(register: Callable[[Viewer], None]) -> None:
+    """Register how a modality's items are shown: a ``Viewer`` names the modality, a template
+    and an ES module in the plugin's ``templates/`` and ``static/`` folders.
+
+    The labeling page, the item page and the adjudication page include the viewer of the
+    project's modality and mount its module (``mount({ root, item })``); what ``mount``
+    returns is handed to every editor as ``viewer`` (the image viewer gives its ``stage``, to
+    draw on, and ``zoom``), so an editor of boxes draws on the image without knowing how it is
+    shown. The module may export ``preload(item)``: the labeling page calls it for the next
+    items of the queue (the image viewer fetches the image; a player would fetch nothing). A
+    modality without a viewer is offered as a file to open, or shown by its editors.
     """
 
 

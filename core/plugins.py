@@ -38,6 +38,7 @@ from .contributions import (
     QualityRule,
     Route,
     TemplateVars,
+    Viewer,
 )
 
 __all__ = [
@@ -56,6 +57,7 @@ LOAD_PLUGINS_ENV = "SCHOLIA_LOAD_PLUGINS"
 # Each hook and the one contribution class it accepts.
 HOOK_KINDS: dict[str, type[Contribution]] = {
     "register_modalities": Modality,
+    "register_viewers": Viewer,
     "register_annotation_types": AnnotationType,
     "register_prelabel_backends": PrelabelBackend,
     "register_export_formats": ExportFormat,
@@ -126,6 +128,10 @@ class Plugins:
     @property
     def modalities(self) -> dict[str, Modality]:
         return {m.name: m for m in self.all(Modality)}
+
+    def viewer(self, modality: str) -> Viewer | None:
+        """The viewer that shows items of ``modality``, if a plugin gives one."""
+        return self.get(Viewer, modality)
 
     @property
     def annotation_types(self) -> dict[str, AnnotationType]:

@@ -69,6 +69,8 @@ def _describe(options: type[msgspec.Struct]) -> str:
     described = []
     for option in msgspec.inspect.type_info(options).fields:  # type: ignore[attr-defined]
         kind = option.type
+        if isinstance(kind, msgspec.inspect.Metadata):  # a title or choice labels for forms
+            kind = kind.type
         if isinstance(kind, msgspec.inspect.LiteralType):
             allowed = " or ".join(repr(v) for v in sorted(kind.values, key=str))
         else:

@@ -196,6 +196,14 @@ def test_the_case_shows_each_version_with_its_annotators_evidence(
     assert "agreement 0.00 below 0.50" in page
     assert "/media/" in page
     assert first.display_name not in page  # adjudicators judge labels, not people
+    # Each version is drawn by its editor's view, its categories until then, its payload
+    # folded (closed) under it; the item shows in its modality's viewer.
+    for version in versions:
+        assert '<template data-annotation-view="classification"' in version
+        assert '<details class="adj-payload">' in version and "data-view-fallback" in version
+    assert "Raw payloads" not in page
+    assert '<div class="viewer-root" data-viewer-root="image">' in page
+    assert '"module": "/static/plugins/scholia-image/viewer.js"' in page
 
 
 def test_the_most_common_version_is_pre_selected(
@@ -243,8 +251,11 @@ def test_a_type_without_categories_shows_each_versions_payload(
             )
     assert status_of(runtime, item_id) == "adjudication"  # type: ignore[arg-type]
     page = text_of(adjudicator.get(f"/projects/{project_id}/adjudication/{item_id}"))
-    labels = re.findall(r"<div class=\"adj-labels\" data-labels>(.*?)</div>", page, re.S)
-    shown = [re.sub(r"<[^>]+>", "", label).strip() for label in labels]
+    # Each version is where its editor's view() draws it; with nothing else to show of it
+    # (no categories), its payload is open under "Payload".
+    assert page.count('<template data-annotation-view="rating"') == 2
+    payloads = re.findall(r'<details class="adj-payload" open>(.*?)</details>', page, re.S)
+    shown = [re.sub(r"<[^>]+>", "", p).replace("Payload", "").strip() for p in payloads]
     assert shown == ['{"comment": "", "value": 2}', '{"comment": "", "value": 5}']
     assert 'data-editor-root="rating"' in page
 

@@ -64,6 +64,9 @@ def test_a_new_annotator_calibrates_first_and_a_failed_attempt_draws_other_items
     page = ann.get(f"/projects/{project.id}/calibration")
     assert "It is a cat: whiskers." in page.text and "data-calibration-passed" in page.text
     assert "gold" not in page.text.lower()
+    # Answers and expected answers are drawn by the type's view (named by the page's state).
+    assert '<template data-annotation-view="classification"' in page.text
+    assert "/static/plugins/scholia-image/classification.js" in page.text
 
     nxt = take(ann, project.id).json()["item"]
     assert nxt["id"] in production

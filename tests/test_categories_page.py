@@ -343,7 +343,7 @@ def test_the_api_lists_schema_versions_newest_first(
     assert missing.json()["error"]["code"] == "not_found"
 
 
-# --- new project: classification mode ------------------------------------------------------
+# --- new project: each type's options -------------------------------------------------------
 
 
 def new_project_form(**extra: Any) -> dict[str, Any]:
@@ -356,21 +356,25 @@ def stored_settings(runtime: Runtime, name: str) -> dict[str, Any]:
         return dict(project.settings)
 
 
-def test_the_new_project_form_offers_the_classification_mode(manager: Client) -> None:
+MODE = "annotation_options.classification.mode"
+"""The classification mode's field: the form draws each type's options from its Struct."""
+
+
+def test_the_new_project_form_offers_each_types_options_from_its_struct(manager: Client) -> None:
     page = text_of(manager.get("/projects/new"))
-    assert 'id="classification-mode"' in page
-    assert re.search(r'name="classification_mode" value="single" checked', page)
-    assert 'name="classification_mode" value="multi" >' in page or re.search(
-        r'value="multi"\s*>', page
-    )
-    assert "Single-label" in page and "Multi-label" in page
+    assert 'id="options-classification" data-for-type="classification"' in page
+    assert "<span>Classification mode</span>" in page
+    assert re.search(rf'<select name="{re.escape(MODE)}"', page)
+    assert re.search(r'<option value="single" selected>Single-label: exactly one', page)
+    assert re.search(r'<option value="multi" >Multi-label: one or more', page)
+    assert "classification_mode" not in page
 
 
 @pytest.mark.parametrize("mode", ["single", "multi"])
 def test_creating_a_classification_project_stores_the_mode(
     manager: Client, runtime: Runtime, mode: str
 ) -> None:
-    form = new_project_form(annotation_types="classification", classification_mode=mode)
+    form = new_project_form(annotation_types="classification", **{MODE: mode})
     response = manager.post("/projects", data=form, follow_redirects=False)
     assert response.status_code in (302, 303), response.text
     settings = stored_settings(runtime, "Birds")
@@ -387,17 +391,18 @@ def test_the_mode_defaults_to_single_and_is_ignored_without_classification(
     assert stored_settings(runtime, "Birds")["annotation_options"] == {
         "classification": {"mode": "single"}
     }
-    rating = new_project_form(name="Rated", annotation_types="rating", classification_mode="multi")
+    rating = new_project_form(name="Rated", annotation_types="rating", **{MODE: "multi"})
     assert manager.post("/projects", data=rating).status_code == 200
     assert stored_settings(runtime, "Rated")["annotation_options"] == {}
 
 
 def test_an_unknown_mode_is_refused_with_the_form_kept(manager: Client, runtime: Runtime) -> None:
-    form = new_project_form(annotation_types="classification", classification_mode="many")
+    form = new_project_form(annotation_types="classification", **{MODE: "many"})
     response = manager.post("/projects", data=form)
     assert response.status_code == 422
     page = text_of(response)
     assert "Invalid enum value 'many'. Classification options: mode: 'multi' or" in page
     assert 'value="Birds"' in page
+    assert 'id="options-classification"' in page  # the options are offered again
     with runtime.session() as session:
         assert session.exec(select(Project)).all() == []

@@ -220,14 +220,27 @@ def test_a_reviewer_marks_an_item_gold_from_its_page_with_a_category_and_explana
     _, project, production, _ = gold_project(runtime, production=2, gold_items=0)
     reviewer = client_for("reviewer", project=project.id)
     url = f"/projects/{project.id}/items/{production[0]}/gold"
-    form = {"annotation_type": "classification", "category_ids": "3", "explanation": "Wings."}
+    # The page mounts the type's editor in the form to make the expected answer; what it
+    # makes is posted as the payload (static/item.js), as a hand-written one would be.
+    page = reviewer.get(f"/projects/{project.id}/items/{production[0]}").text
+    form_html = page[page.index('data-gold-form="classification"') :]
+    form_html = form_html[: form_html.index("</form>")]
+    assert "data-gold-editor" in form_html and "data-classification-editor" in form_html
+    assert 'name="payload"' in form_html and "category_ids" not in form_html
+    form = {
+        "annotation_type": "classification",
+        "payload": '{"category_ids": [3]}',
+        "explanation": "Wings.",
+    }
     marked = reviewer.post(url, data={**form, "action": "mark"}, follow_redirects=True)
     assert "Marked as gold with its expected answer." in marked.text
     assert "Wings." in marked.text
     listed = reviewer.get(f"/projects/{project.id}/gold").text
     assert f'data-gold-item="{production[0]}"' in listed and "classification: bird" in listed
     unknown = reviewer.post(
-        url, data={**form, "category_ids": "9", "action": "mark"}, follow_redirects=True
+        url,
+        data={**form, "payload": '{"category_ids": [9]}', "action": "mark"},
+        follow_redirects=True,
     )
     assert "no category 9" in unknown.text.lower()
     unmarked = reviewer.post(url, data={"action": "unmark"}, follow_redirects=True)

@@ -125,6 +125,57 @@ def test_hook_register_modalities(
             )
 
 
+def test_hook_register_viewers(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_runtime: Callable[[Plugins], Runtime],
+    open_clients: list[TestClient[Any]],
+) -> None:
+    """The pages show an item through its modality's viewer: its template in the page, its
+    module (served from the plugin's static folder) named in the page's state for the
+    script to mount, its keys in the help. A modality without one gets the file to open."""
+    plugins = _with(
+        tmp_path,
+        monkeypatch,
+        "text_viewer",
+        """
+        from scholia.core.contributions import Modality, Viewer
+        from scholia.core.hookspecs import hookimpl
+
+        @hookimpl
+        def register_modalities(register):
+            register(Modality(name="text", title="Text", media_types=("text/plain",),
+                              extensions=(".txt",), probe=lambda path: {}))
+            register(Modality(name="bare", title="Bare", media_types=("text/csv",),
+                              extensions=(".csv",), probe=lambda path: {}))
+
+        @hookimpl
+        def register_viewers(register):
+            register(Viewer(name="text", template="text/viewer.html", module="pane.js",
+                            hotkeys={"W": "Wrap long lines"}))
+    """,
+        files={
+            "templates/text/viewer.html": "<pre data-text-pane>{{ item.name }}</pre>",
+            "static/pane.js": "export function mount({ root }) { return {}; }",
+        },
+    )
+    runtime = open_runtime(plugins)
+    user, project, item = seed(runtime, modality="text", file=("a.txt", b"hello"))
+    client = _signed_in(runtime, user, open_clients)
+    page = client.get(f"/projects/{project.id}/items/{item.id}").text
+    assert '<div class="viewer-root" data-viewer-root="text"><pre data-text-pane>a.txt</pre>' in (
+        page
+    )
+    assert "/static/plugins/text_viewer/pane.js" in page
+    assert client.get("/static/plugins/text_viewer/pane.js").status_code == 200
+    assert "data-viewer-fallback" not in page
+
+    _, bare, listed = seed(runtime, modality="bare", file=("b.csv", b"x,y"))
+    page = client.get(f"/projects/{bare.id}/items/{listed.id}").text
+    assert "data-viewer-root" not in page
+    assert re.search(r'data-viewer-fallback><a [^>]*href="/media/[^"]+"[^>]*>Open b.csv</a>', page)
+
+
 def test_a_container_modality_expands_its_files_into_the_items_of_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_runtime: Callable[[Plugins], Runtime]
 ) -> None:

@@ -126,6 +126,21 @@ def test_anti_anchoring_keeps_the_suggestion_out_of_the_page_until_the_first_lab
     assert not revealed["hidden"]
     assert revealed["payload"] == {"category_ids": [ids["green"]]}
     assert (revealed["decision"], revealed["agreement"]) == ("corrected", 0.0)
+    # Whether your label is the suggestion's is the type's agreement, said by the server (the
+    # page reads no payload), on the page and through the API, and again after a change.
+    assert revealed["agrees_with_yours"] is False
+    url = f"/api/v1/items/{green['id']}/suggestions"
+    assert annotator.get(url).json()[0]["agrees_with_yours"] is False
+    changed = annotator.post(
+        f"/api/v1/items/{green['id']}/annotations",
+        json={
+            "annotation_type": "classification",
+            "payload": {"category_ids": [ids["green"]]},
+            "supersedes_id": own.json()["id"],
+        },
+    )
+    assert changed.status_code == 201, changed.text
+    assert annotator.get(url).json()[0]["agrees_with_yours"] is True
     # Another annotator still sees it hidden: the reveal is per person.
     _, theirs = opened(client_for("annotator", project=project["id"]), project["id"], green["id"])
     assert theirs["suggestions"][0]["hidden"]

@@ -106,6 +106,12 @@ def test_the_api_context_is_what_the_labeling_page_shows(
     counts = dict(re.findall(r'data-count="queue-(\w+)">(\d+)<', page))
     assert {k: int(v) for k, v in counts.items()} == window["counts"]
     assert window["counts"] == {"all": 3, "todo": 2, "done": 1, "skipped": 0}
+    # The item shows in the image plugin's viewer (no media type named by the page), which
+    # is handed the next held items to fetch ahead as it sees fit.
+    assert state["viewer"]["module"] == "/static/plugins/scholia-image/viewer.js"
+    assert '<div class="viewer-root" data-viewer-root="image">' in page
+    assert [p["id"] for p in state["preload"]] == [i for i in listed if i > current][:AHEAD]
+    assert all(p["media"].startswith("/media/") for p in state["preload"])
     # The filter narrows the window alike.
     _, todo_state = label_page(annotator, pid, current, "?queue=todo")
     todo = annotator.get(f"/api/v1/projects/{pid}/queue/{current}?queue=todo").json()["queue"]

@@ -244,6 +244,19 @@ def test_the_item_page_renders_the_rating_plugins_editor_and_loads_its_module(
     assert site["item"]["media_url"].replace("&", "&amp;") in page.text
 
 
+def test_the_item_page_shows_the_item_through_its_modality_s_viewer(
+    manager: Client, site: dict[str, Any]
+) -> None:
+    """The image plugin's viewer draws the item (the page names no media type); the page's
+    state names its module for static/viewers.js to mount and hand to the editors."""
+    page = manager.get(item_page(site)).text
+    assert '<div class="viewer-root" data-viewer-root="image">' in page
+    assert re.search(r'<img src="/media/[^"]+" alt="boat.png" draggable="false" data-image>', page)
+    assert '"module": "/static/plugins/scholia-image/viewer.js"' in page
+    assert "data-viewer-fallback" not in page
+    assert '<script type="module" src="/static/item.js">' in page
+
+
 def test_the_item_page_prefills_the_editor_with_my_current_annotation(
     manager: Client, site: dict[str, Any]
 ) -> None:
@@ -299,6 +312,9 @@ def test_the_plugins_page_lists_the_rating_plugin(manager: Client) -> None:
     "path",
     [
         "/static/plugins/scholia-rating/rating.js",
+        "/static/plugins/scholia-image/viewer.js",
+        "/static/viewers.js",
+        "/static/views.js",
         "/static/htmx.min.js",
         "/static/editor.js",
     ],

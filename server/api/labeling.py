@@ -82,7 +82,7 @@ def labeling_context(
         context = labeling.labeling_context(
             session, runtime.plugins, project_id, item_id, me.id, show
         )
-    return LabelingContextOut.of(context, runtime.settings.secret_key)
+    return LabelingContextOut.of(context, runtime.settings.secret_key, runtime.plugins)
 
 
 @post("/projects/{project_id:int}/queue/{item_id:int}/claim", status_code=200)
@@ -111,7 +111,7 @@ def take_up(
         context = labeling.labeling_context(
             session, runtime.plugins, project_id, item_id, me.id, show
         )
-    return LabelingContextOut.of(context, runtime.settings.secret_key)
+    return LabelingContextOut.of(context, runtime.settings.secret_key, runtime.plugins)
 
 
 @post("/items/{item_id:int}/skip", status_code=200)

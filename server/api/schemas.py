@@ -11,7 +11,8 @@ import msgspec
 from scholia.core.labeling import LabelingContext, Visibility
 from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Position, Text
 from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
-from scholia.core.suggestions import Shown
+from scholia.core.plugins import Plugins
+from scholia.core.suggestions import AGREE, Shown
 
 from .. import media
 
@@ -523,9 +524,12 @@ class SuggestionOut(msgspec.Struct):
     """What you did with it: accepted, confirmed, corrected or rejected."""
     agreement: float | None = None
     """Agreement of your independent first label with it (anti-anchoring)."""
+    agrees_with_yours: bool | None = None
+    """Whether your current label of its type is the same label, by the type's agreement
+    (None: you have no label of it yet)."""
 
     @classmethod
-    def of(cls, shown: Shown) -> SuggestionOut:
+    def of(cls, shown: Shown, yours: Any = None, plugins: Plugins | None = None) -> SuggestionOut:
         """What the annotator may see: with anti-anchoring, only that a suggestion waits."""
         suggestion, decision = shown.suggestion, shown.decision
         if shown.hidden:
@@ -550,7 +554,23 @@ class SuggestionOut(msgspec.Struct):
             entropy=suggestion.entropy,
             decision=decision.outcome if decision else None,
             agreement=decision.agreement if decision else None,
+            agrees_with_yours=(
+                None
+                if yours is None or plugins is None
+                else agrees(plugins, suggestion.annotation_type, yours, suggestion.payload)
+            ),
         )
+
+
+def agrees(plugins: Plugins, annotation_type: str, one: Any, other: Any) -> bool | None:
+    """Whether two payloads of a type are the same label, as the type compares them (None
+    when one cannot be read as the type's payload)."""
+    kind = plugins.annotation_type(annotation_type)
+    assert kind.agreement is not None  # completed at registration
+    try:
+        return kind.agreement(kind.decode(one), kind.decode(other)) >= AGREE
+    except (msgspec.ValidationError, TypeError, ValueError):
+        return None
 
 
 class AcceptIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -640,7 +660,11 @@ class LabelingContextOut(msgspec.Struct):
     queue: QueueWindowOut
 
     @classmethod
-    def of(cls, context: LabelingContext, secret: str) -> LabelingContextOut:
+    def of(
+        cls, context: LabelingContext, secret: str, plugins: Plugins | None = None
+    ) -> LabelingContextOut:
+        """``plugins`` (the types, to compare your labels with the suggestions) fills each
+        suggestion's ``agrees_with_yours``."""
         item = context.item
         return cls(
             project_id=context.project.id or 0,
@@ -662,7 +686,9 @@ class LabelingContextOut(msgspec.Struct):
             },
             categories=[CategoryOut.of(c) for c in context.categories],
             options=context.options,
-            suggestions=[SuggestionOut.of(s) for s in context.suggestions],
+            suggestions=[
+                SuggestionOut.of(s, _payload_of(context, s), plugins) for s in context.suggestions
+            ],
             suggestion_visibility=context.visibility,
             queue=QueueWindowOut(
                 show=context.queue.show,
@@ -683,6 +709,11 @@ class LabelingContextOut(msgspec.Struct):
                 counts=context.queue.counts,
             ),
         )
+
+
+def _payload_of(context: LabelingContext, shown: Shown) -> Any:
+    mine = context.revisions.get(shown.suggestion.annotation_type)
+    return None if mine is None else mine.payload
 
 
 def module_url(plugin: str, module: str) -> str:

@@ -9,7 +9,15 @@ from typing import Any
 from litestar import Request, Response
 from litestar.params import FromPath, JSONBody
 
-from scholia.core import annotations, items, model_registry, prelabeling, projects, suggestions
+from scholia.core import (
+    annotations,
+    items,
+    model_registry,
+    prelabeling,
+    projects,
+    revisions,
+    suggestions,
+)
 from scholia.core.errors import InvalidInput
 
 from ..routing import get, post, runtime_of, user_of
@@ -27,14 +35,25 @@ def item_suggestions(
     the project's labels changed, and none on your calibration items)."""
     me = user_of(request)
     assert me.id is not None
-    with runtime_of(request).reading() as session:
+    runtime = runtime_of(request)
+    with runtime.reading() as session:
         item = items.get_item(session, item_id)
         project = projects.get_project(session, item.project_id)
         found = []
+        yours: dict[str, Any] | None = None
         for annotation_type in project.annotation_types:
             shown = suggestions.shown_to(session, project, item, annotation_type, me.id)
-            if shown is not None:
-                found.append(SuggestionOut.of(shown))
+            if shown is None:
+                continue
+            if yours is None and not shown.hidden:
+                yours = {
+                    a.annotation_type: a.payload
+                    for a in revisions.current_annotations(session, item_id)
+                    if a.annotator_id == me.id
+                }
+            found.append(
+                SuggestionOut.of(shown, (yours or {}).get(annotation_type), runtime.plugins)
+            )
     return found
 
 

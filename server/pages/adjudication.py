@@ -20,6 +20,8 @@ from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
+from .items import editor_item
+from .viewing import viewer_of
 
 __all__ = ["adjudication_pages", "ago"]
 
@@ -116,18 +118,21 @@ def _case_context(
         suggested = case.suggested.opinions[0].annotation_id if case.suggested else ""
         form = dict.fromkeys(FIELDS, "") | {"annotation_id": str(suggested)}
     colours = {c.name: c.color for c in live}
+    media = media_url(runtime.settings.secret_key, case.item.content_hash)
+    viewer = viewer_of(runtime.plugins, project.modality)
     editors = _editors(request, sorted({v.annotation_type for v in case.versions}))
     # What static/editors.js mounts the editors with (as on the item page), with no revision:
     # the adjudicator's label starts empty, or as a refused form left it.
     state = {
         "project_id": project_id,
-        "item": {"id": case.item.id, "status": case.item.status, "name": case.item.name},
+        "item": editor_item(case.item, case.item.status, media),
         "revisions": {},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in live
         ],
         "options": project.settings.get("annotation_options", {}),
         "editors": [{"name": e["name"], "module": e["module"]} for e in editors],
+        "viewer": viewer,
         "own": _own_label(form) if form.get("annotation_id") == OWN else None,
     }
     at = backlog.index(item_id) if item_id in backlog else None
@@ -153,7 +158,8 @@ def _case_context(
         "tie": case.suggested is None and len(versions) > 1,
         "several_types": len({v.annotation_type for v in case.versions}) > 1,
         "colours": colours,
-        "media": media_url(runtime.settings.secret_key, case.item.content_hash),
+        "media": media,
+        "viewer": viewer,
         "routed_ago": ago(case.routed_at),
         "annotators": annotators,
         "position": None if at is None else at + 1,

@@ -6,26 +6,36 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.params import FromPath
 
 from scholia.core import calibration, labels, projects
+from scholia.core.plugins import Plugins
 
 from ..media import media_url
 from ..routing import get, runtime_of, user_of
 from ..templating import page
+from .viewing import views_state
 
 __all__ = ["calibration_pages"]
 
 
-def describer(names: dict[int, str]) -> Any:
-    """Payloads as people read them: category names where the payload has category ids."""
+def describer(plugins: Plugins, names: dict[int, str]) -> Any:
+    """Payloads as people read them, where no editor's view draws them: the category names
+    the type says a payload uses (its ``categories``), else the payload as JSON."""
 
-    def describe(payload: Any) -> str:
+    def describe(payload: Any, annotation_type: str | None) -> str:
         if payload is None:
             return "—"
-        if isinstance(payload, dict) and isinstance(payload.get("category_ids"), list):
-            return ", ".join(names.get(c, f"#{c}") for c in payload["category_ids"]) or "none"
+        kind = plugins.annotation_type(annotation_type) if annotation_type else None
+        if kind is not None and kind.categories is not None:
+            try:
+                used = list(kind.categories(kind.decode(payload)))
+            except (msgspec.ValidationError, TypeError, ValueError):
+                used = None
+            if used is not None:
+                return ", ".join(names.get(c, f"#{c}") for c in used) or "none"
         return json.dumps(payload, sort_keys=True)
 
     return describe
@@ -41,6 +51,7 @@ def calibration_results(
         project = projects.get_project(session, project_id)
         found = calibration.status(session, project_id, me.id)  # type: ignore[arg-type]
         names = {c.id: c.name for c in labels.all_categories(session, project_id)}
+        live = labels.live_categories(session, project_id)
     secret = runtime.settings.secret_key
     thumbs = {
         row.item.id: media_url(secret, row.item.content_hash, "thumb")
@@ -53,7 +64,8 @@ def calibration_results(
         project=project,
         status=found,
         thumbs=thumbs,
-        describe=describer(names),
+        describe=describer(runtime.plugins, names),
+        state=views_state(runtime.plugins, project, live),
     )
 
 

@@ -23,7 +23,8 @@ from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .calibration import describer
-from .forms import Form, value, values
+from .forms import Form, value
+from .viewing import views_state
 
 __all__ = ["gold_pages"]
 
@@ -39,6 +40,7 @@ def gold_list(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Res
         ids = {s.annotator_id for s in suspended}
         users = {u.id: u for u in session.exec(select(User).where(col(User.id).in_(ids)))}
         names = {c.id: c.name for c in labels.all_categories(session, project_id)}
+        labels_live = labels.live_categories(session, project_id)
     secret = runtime.settings.secret_key
     active = {s.annotator_id for s in suspended if s.lifted_at is None}
     return page(
@@ -51,18 +53,20 @@ def gold_list(request: Request[Any, Any, Any], project_id: FromPath[int]) -> Res
         suspensions=suspended,
         users=users,
         thumbs={g.item.id: media_url(secret, g.item.content_hash, "thumb") for g in found},
-        describe=describer(names),
+        describe=describer(runtime.plugins, names),
+        state=views_state(runtime.plugins, project, labels_live),
         can_lift=can(request, Role.manager),
     )
 
 
 def _payload(data: dict[str, Any]) -> Any:
-    """The expected answer from the form: chosen categories, or a payload written as JSON."""
-    if "category_ids" in data:
-        return {"category_ids": [int(v) for v in values(data, "category_ids") if v.isdigit()]}
+    """The expected answer from the form: the payload the type's editor made (or written by
+    hand), as JSON."""
     text = value(data, "payload").strip()
+    if not text:
+        raise InvalidInput("Make the expected answer first (in the editor above)", "$.payload")
     try:
-        return json.loads(text or "null")
+        return json.loads(text)
     except json.JSONDecodeError as error:
         raise InvalidInput(f"The payload is not valid JSON: {error.msg}", "$.payload") from None
 

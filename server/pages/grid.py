@@ -95,8 +95,8 @@ def grid_context(
 ) -> dict[str, Any]:
     """Everything ``projects/_grid.html`` shows: counts, filter links, a page, pager links."""
     found = counts.project_counts(session, project_id)
-    category_ids = {c.id for c in labels.all_categories(session, project_id)}
-    if query.category is not None and query.category not in category_ids:
+    known = {c.id for c in labels.all_categories(session, project_id)}
+    if query.category is not None and query.category not in known:
         query = GridQuery(group=query.group, status=query.status)
     filters: dict[str, Any] = {
         "status": query.status,

@@ -26,6 +26,7 @@ from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
+from .viewing import viewer_of
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +108,7 @@ def item_detail(
             {"name": type_name, "type": kind, "module": module, "annotation": mine.get(type_name)}
         )
     media = media_url(runtime.settings.secret_key, item.content_hash)
+    viewer = viewer_of(runtime.plugins, project.modality)
     # What static/editors.js mounts the editors with (the labeling page passes the same).
     state = {
         "project_id": project_id,
@@ -117,6 +119,7 @@ def item_detail(
         ],
         "options": project.settings.get("annotation_options", {}),
         "editors": [{"name": e["name"], "module": e["module"]} for e in editors if e["module"]],
+        "viewer": viewer,
     }
     return page(
         request,
@@ -129,6 +132,7 @@ def item_detail(
         origins=origins,
         editors=editors,
         media=media,
+        viewer=viewer,
         allowed=allowed_transitions(item.status) if qa else [],
         neighbours=neighbours,
         state=state,

@@ -1,4 +1,5 @@
-"""The labeling page: queue on the left, the viewer in the middle, editors on the right.
+"""The labeling page: queue on the left, the modality's viewer in the middle, editors on the
+right (or, for a modality without a viewer, the editors in the middle).
 
 The page is rendered once per item from ``labeling.labeling_context`` (the queue API serves
 the same context as JSON); ``static/label.js`` does the rest in the browser (taking the item
@@ -26,6 +27,7 @@ from ..api.schemas import LabelingContextOut
 from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import page
+from .viewing import viewer_of
 
 __all__ = ["label_pages"]
 
@@ -107,7 +109,8 @@ def label_item(
             )
     except PermissionDenied as refused:
         return _refused(request, project_id, refused)
-    out = LabelingContextOut.of(context, runtime.settings.secret_key)
+    out = LabelingContextOut.of(context, runtime.settings.secret_key, runtime.plugins)
+    viewer = viewer_of(runtime.plugins, context.project.modality)
     window = out.queue
     state = {
         "project_id": project_id,
@@ -125,13 +128,19 @@ def label_item(
         "next": window.next,
         "next_todo": window.next_todo,
         "ahead": AHEAD,
-        # Images load ahead so the next item shows at once; other media (a video) only when
-        # its editor asks for it, since the next one may never be opened.
+        # The next items, for the viewer to fetch ahead what it shows of them (the image
+        # viewer, the image; a player may fetch nothing, as the next item may never open).
         "preload": [
-            media_url(runtime.settings.secret_key, h.item.content_hash)
+            {
+                "id": h.item.id,
+                "name": h.item.name,
+                "media": media_url(runtime.settings.secret_key, h.item.content_hash),
+                "media_type": h.item.media_type,
+                "meta": h.item.meta,
+            }
             for h in context.queue.following(item_id)[:AHEAD]
-            if h.item.media_type.startswith("image/")
         ],
+        "viewer": viewer,
         "revisions": {t: {"id": str(r.id), "payload": r.payload} for t, r in out.revisions.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey}
@@ -165,6 +174,7 @@ def label_item(
             for e in out.editors
         ],
         media=out.item.media_url,
+        viewer=viewer,
         state=state,
     )
 

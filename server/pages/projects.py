@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
@@ -14,10 +15,11 @@ from litestar.response import Redirect
 from scholia.core import expansions, labels, membership, projects, queue, uploads
 from scholia.core.errors import InvalidInput
 from scholia.core.models import Role
+from scholia.core.plugins import Plugins
 
 from ..access import can
 from ..background import jobs_of
-from ..option_fields import expand_options
+from ..option_fields import expand_options, option_fields, options_from
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .expansions import expansion_context, upload_context
@@ -71,16 +73,32 @@ def _form_context(request: Request[Any, Any, Any]) -> dict[str, Any]:
     return {
         "modalities": sorted(plugins.modalities.values(), key=lambda m: m.title),
         "annotation_types": sorted(plugins.annotation_types.values(), key=lambda a: a.title),
+        "type_options": {
+            a.name: option_fields(a.options, f"{OPTIONS}.{a.name}.")
+            for a in plugins.annotation_types.values()
+            if a.options is not None
+        },
     }
 
 
-def _settings_from(data: dict[str, Any]) -> dict[str, Any] | None:
-    """The classification mode (single- or multi-label) when classification is chosen; the
-    core checks it against the options the plugin declares."""
-    if "classification" not in values(data, "annotation_types"):
-        return None
-    mode = value(data, "classification_mode") or "single"
-    return {"annotation_options": {"classification": {"mode": mode}}}
+OPTIONS = "annotation_options"
+"""The new-project form's fields of a type's options: ``annotation_options.<type>.<name>``."""
+
+
+def _settings_from(plugins: Plugins, data: dict[str, Any]) -> dict[str, Any] | None:
+    """The options of each chosen annotation type that declares some, as its fields gave
+    them (its defaults otherwise); the core checks them against the type's Struct."""
+    options = {}
+    for name in values(data, "annotation_types"):
+        kind = plugins.annotation_types.get(name)
+        if kind is None or kind.options is None:
+            continue
+        given = options_from(data, kind.options, f"{OPTIONS}.{name}.")
+        try:  # with its defaults filled in, as the project will hold them
+            options[name] = msgspec.to_builtins(msgspec.convert(given, kind.options))
+        except msgspec.ValidationError:
+            options[name] = given  # the core says what is wrong, and where
+    return {OPTIONS: options} if options else None
 
 
 @get("/projects/new")
@@ -93,7 +111,7 @@ def create_project(request: Request[Any, Any, Any], data: Form) -> Response[Any]
     runtime = runtime_of(request)
     categories = [line.strip() for line in value(data, "categories").splitlines() if line.strip()]
     try:
-        settings = _settings_from(data)
+        settings = _settings_from(runtime.plugins, data)
         with runtime.session() as session:
             project = projects.create_project(
                 session,

@@ -3,8 +3,10 @@
 // "A label of your own" mounts the annotation types' editors (static/editors.js): what they
 // save goes into the form, not to the server, and picks that choice; after a click or focus in
 // that card, keys go to its editors until a click elsewhere or Escape. The form posts as
-// usual; the server decides.
-import { isTyping, mountEditors } from "/static/editors.js";
+// usual; the server decides. The item shows in its modality's viewer, and each version is
+// drawn by its editor's view() (static/editors.js), its payload folded under it.
+import { isTyping, mountEditors, mountViews } from "/static/editors.js";
+import { mountViewer } from "/static/viewers.js";
 
 const state = JSON.parse(document.getElementById("adjudication-state").textContent);
 const form = document.querySelector("[data-decide-form]");
@@ -24,8 +26,8 @@ function describe() {
     chosen.textContent = ownPayload.value ? "Your pick: your own label" : "Your pick: your own label (make it below the versions)";
   } else {
     const card = picked.closest("[data-version]");
-    const names = [...card.querySelectorAll("[data-labels] .category-chip")].map((c) => c.textContent.trim());
-    chosen.textContent = `Your pick: version ${card.dataset.version}` + (names.length ? ` (${names.join(", ")})` : "");
+    const summary = card.dataset.summary;
+    chosen.textContent = `Your pick: version ${card.dataset.version}` + (summary ? ` (${summary})` : "");
   }
 }
 
@@ -51,11 +53,14 @@ function keysToOwn(yes) {
   ownKeys = Boolean(editors) && yes;
   ownCard?.classList.toggle("keys-here", ownKeys);
 }
+const viewer = mountViewer({ viewer: state.viewer, item: state.item });
+mountViews({ state });
 if (ownCard && state.editors.length) {
   const own = state.own;
   editors = mountEditors({
     editors: state.editors,
     state,
+    viewer,
     current: (name) => (own && own.annotation_type === name ? own.payload : null),
     saver: (name) => async (payload) => {
       ownPayload.value = JSON.stringify(payload);

@@ -4,7 +4,7 @@
 //
 // The one contract an editor module follows (examples/rating is a complete one to copy):
 //
-//   export function mount({ root, item, categories, options, current, save }) {
+//   export function mount({ root, item, categories, options, current, save, viewer }) {
 //     // wire the markup inside root, show `current`
 //     return { onKey(event) { return handled; }, show(payload) { … } };
 //   }
@@ -13,8 +13,11 @@
 //   root        the editor's card: the element with data-editor-root="<annotation type>"
 //   item        the item on the page: { id, name, status, media, media_type, meta }; media is
 //               its signed URL and meta what its modality probed (a video's fps, duration_ms,
-//               frame_count, width, height), for editors that show the media themselves. The
-//               pages show images in their own viewer; any other media is the editor's to show.
+//               frame_count, width, height), for editors that show the media themselves.
+//   viewer      what the viewer of the item's modality gives its editors to draw on (see
+//               static/viewers.js and register_viewers; the image viewer: { stage, overlay,
+//               image, zoom(kind), scale() }), or null where the page has no viewer (a modality
+//               without one: the editor shows the media itself, or a page with no item shown).
 //   categories  the project's live categories in display order: { id, name, color, hotkey }
 //   options     the project's options for this annotation type ({} when it has none)
 //   current     this annotator's current payload on the item, or null
@@ -52,22 +55,27 @@ export function isTyping(target) {
  * saver(name, report) returns that editor's save(payload, options); report(text, kind) writes
  * to the editor's status line (kind: "pending", "saved", "error" or "" to clear it).
  * current(name) is the payload an editor starts with (default: my revision in the state).
+ * viewer is the page's viewer (what static/viewers.js mountViewer gives, or a Promise of it),
+ * handed to each editor; scope is where the editors' cards are looked for (a form, say, when
+ * the page mounts the same type's editor twice); remember=false leaves the active editor of
+ * the project alone (for editors that are not the page's own).
  */
-export function mountEditors({ editors, state, saver, current = (name) => state.revisions[name]?.payload ?? null }) {
+export function mountEditors({ editors, state, saver, current = (name) => state.revisions[name]?.payload ?? null,
+                              viewer = null, scope = document, remember = true }) {
   const roots = new Map();
   for (const { name } of editors) {
-    const root = document.querySelector(`[data-editor-root="${CSS.escape(name)}"]`);
+    const root = scope.querySelector(`[data-editor-root="${CSS.escape(name)}"]`);
     if (root) roots.set(name, root);
   }
   const names = [...roots.keys()];
   const apis = new Map();
   // The active editor is remembered for the project, so it stays picked from item to item.
   const memory = `scholia.activeEditor.${state.project_id}`;
-  let active = names.includes(sessionStorage.getItem(memory)) ? sessionStorage.getItem(memory) : names[0];
+  let active = remember && names.includes(sessionStorage.getItem(memory)) ? sessionStorage.getItem(memory) : names[0];
 
   function activate(name, { focus = false } = {}) {
     active = name;
-    sessionStorage.setItem(memory, name);
+    if (remember) sessionStorage.setItem(memory, name);
     // With a single editor there is nothing to choose between, so no highlight.
     for (const [each, root] of roots) root.classList.toggle("editor-active", names.length > 1 && each === name);
     // Focus follows, so Enter or Space never presses a button left focused in the other card.
@@ -113,7 +121,7 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
     try {
       const api = editor.mount({
         root, item: state.item, categories: state.categories, options: (state.options || {})[name] || {},
-        current: current(name), save: saver(name, reporter(root)),
+        current: current(name), save: saver(name, reporter(root)), viewer: (await viewer) ?? null,
       });
       apis.set(name, api || {});
       root.dataset.editorMounted = "";
@@ -164,10 +172,13 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
 /**
  * Draw the read-only view of each saved annotation under scope. The page marks where each one
  * goes with a <template data-annotation-view="<annotation type>" data-payload="<JSON>"> that
- * holds the markup to add (a table row, say) with one [data-annotation-view-root] in it. When
+ * holds the markup to add (a table row, say) with one [data-annotation-view-root] in it (and,
+ * on a page of several items, data-item="<JSON>": the item the view is given). When
  * the type's module exports view(), that markup is added right after the template and the view
  * drawn into its root; the annotation's raw JSON (the [data-annotation-json] of the element
- * data-annotation="<id>" named by the template's data-annotation-for) folds under "Payload".
+ * data-annotation="<id>" named by the template's data-annotation-for) folds under "Payload"
+ * (or, already in a <details>, that one closes), and the owner's [data-view-fallback] elements
+ * (what the page shows of a payload without a view: its categories, say) are hidden.
  * Templates already used are left alone, so this runs again after a fragment is swapped in.
  */
 export async function mountViews({ state, scope = document }) {
@@ -190,16 +201,19 @@ export async function mountViews({ state, scope = document }) {
     const added = [...markup.children];
     mark.after(markup);
     try {
-      editor.view({ root, payload: JSON.parse(mark.dataset.payload), categories: state.categories,
-                    item: state.item });
+      const item = mark.dataset.item ? JSON.parse(mark.dataset.item) : state.item;
+      editor.view({ root, payload: JSON.parse(mark.dataset.payload), categories: state.categories, item });
     } catch (error) {
       for (const node of added) node.remove();
       return console.error(`Scholia: the view of "${name}" failed`, error);
     }
     root.dataset.annotationView = name;
     const owner = document.querySelector(`[data-annotation="${CSS.escape(mark.dataset.annotationFor || "")}"]`);
+    for (const fallback of owner?.querySelectorAll("[data-view-fallback]") || []) fallback.hidden = true;
     const json = owner?.querySelector("[data-annotation-json]");
-    if (json && !json.closest("details")) {
+    const folded = json?.closest("details");
+    if (folded) folded.open = false;
+    if (json && !folded) {
       const fold = document.createElement("details");
       fold.className = "annotation-json";
       const summary = document.createElement("summary");

@@ -1,10 +1,37 @@
-// The item page: the editors save straight to the API; keys go to them as on the labeling
-// page. Each annotation is drawn by its editor's view, again when the list is swapped in
-// after a save.
-import { directSaver, mountEditors, mountViews } from "/static/editors.js";
+// The item page: the item in its modality's viewer, the editors saving straight to the API;
+// keys go to them (then to the viewer) as on the labeling page. Each annotation is drawn by
+// its editor's view, again when the list is swapped in after a save; a gold form mounts the
+// type's editor to make the expected answer.
+import { directSaver, isTyping, mountEditors, mountViews } from "/static/editors.js";
+import { mountViewer } from "/static/viewers.js";
 
 const state = JSON.parse(document.getElementById("editor-state").textContent);
-const editors = mountEditors({ editors: state.editors, state, saver: directSaver(state) });
-document.addEventListener("keydown", (event) => { if (editors.onKey(event)) event.preventDefault(); });
+const viewer = mountViewer({ viewer: state.viewer, item: state.item });
+let viewerKeys = null;
+viewer.then((api) => { viewerKeys = api; });
+const editors = mountEditors({ editors: state.editors, state, saver: directSaver(state), viewer });
+document.addEventListener("keydown", (event) => {
+  if (editors.onKey(event)) return event.preventDefault();
+  if (event.ctrlKey || event.metaKey || event.altKey || isTyping(event.target)) return;
+  if (viewerKeys?.onKey?.(event)) event.preventDefault();
+});
 mountViews({ state });
 document.body.addEventListener("htmx:afterSettle", () => mountViews({ state }));
+
+
+// The gold forms (QA roles): each type's editor makes the expected answer, which goes into the
+// form's payload field (its JSON stays editable under the disclosure) instead of to the server.
+for (const form of document.querySelectorAll("[data-gold-form]")) {
+  const name = form.dataset.goldForm;
+  const field = form.querySelector("[data-gold-payload]");
+  const own = state.editors.filter((editor) => editor.name === name);
+  if (!own.length || !field) continue;
+  mountEditors({
+    editors: own, state, scope: form, remember: false, viewer,
+    current: () => (field.value.trim() ? JSON.parse(field.value) : null), // the answer it has
+    saver: () => async (payload) => {
+      field.value = payload === null ? "" : JSON.stringify(payload);
+      return { ok: true, message: "" };
+    },
+  });
+}

@@ -7,10 +7,12 @@
 // the cause is fixed), discards it, or saves a newer label of that item and type. Editors are
 // mounted by the shared host (static/editors.js), with a save() that goes through the outbox.
 // A model's suggestion shows above them (static/suggestion.js); accepting it (A) is one more
-// kind of save in the outbox.
+// kind of save in the outbox. The item shows in its modality's viewer (static/viewers.js),
+// which also says what of the next items to fetch ahead.
 import { acceptSuggestion, postJSON, submitAnnotation, withdrawAnnotation } from "/static/editor.js";
 import { isTyping, mountEditors } from "/static/editors.js";
 import { mountSuggestions } from "/static/suggestion.js";
+import { mountViewer, preload } from "/static/viewers.js";
 
 const state = JSON.parse(document.getElementById("label-state").textContent);
 const OUTBOX = "scholia.outbox";
@@ -285,7 +287,8 @@ function saver(type, report) {
     const hidden = suggestions.waiting(type);
     if (hidden) heldBack = false;
     const answer = decide({ kind: "annotate", type, payload }, { advance: advance && !hidden });
-    answer.then((result) => (result.ok && hidden ? reveal() : suggestions.render()));
+    // Whether the label agrees with a suggestion shown is the type's to say: ask again.
+    answer.then((result) => (result.ok && (hidden || suggestions.visible(type)) ? reveal() : suggestions.render()));
     return answer;
   };
 }
@@ -315,6 +318,21 @@ function accept(suggestion) {
   suggestions.decided(type, "accepted");
   return decide({ kind: "accept", type, suggestionId: suggestion.id, payload: suggestion.payload },
                 { advance: true });
+}
+
+/** Draw a payload with its editor's view() into node (a suggestion, say); else leave node. */
+async function drawPayload(type, payload, node) {
+  const module = state.editors.find((editor) => editor.name === type)?.module;
+  if (!module) return;
+  try {
+    const editor = await import(module);
+    if (typeof editor.view !== "function") return;
+    const drawn = document.createElement("span");
+    editor.view({ root: drawn, payload, categories: state.categories, item: state.item });
+    node.replaceChildren(drawn);
+  } catch (error) {
+    console.error(`Scholia: the view of "${type}" failed`, error);
+  }
 }
 
 async function dismiss(suggestion) {
@@ -363,50 +381,6 @@ async function skip() {
   next();
 }
 
-// --- the viewer: fit, 1:1, zoom, pan ------------------------------------------------------------
-// The image is laid out at most the viewer's size; the zoom scales that. Fit scales it to fill
-// the viewer (small images up, too), 1:1 to one image pixel per CSS pixel; 0 switches the two.
-const viewer = document.querySelector("[data-viewer]");
-const stage = document.querySelector("[data-stage]");
-const image = document.querySelector("[data-image]");
-let zoom = 1, panX = 0, panY = 0, mode = "fit";
-const place = () => { stage.style.transform = `translate(${panX}px, ${panY}px) scale(${zoom})`; };
-const laidOut = () => image && image.offsetWidth && image.offsetHeight;
-const fitScale = () => (laidOut() ? Math.min(viewer.clientWidth / image.offsetWidth,
-                                               viewer.clientHeight / image.offsetHeight) : 1);
-const actualScale = () => (laidOut() ? image.naturalWidth / image.offsetWidth : 1);
-function setZoom(kind) {
-  if (kind === "toggle") kind = mode === "fit" ? "actual" : "fit";
-  if (kind === "fit" || kind === "actual") {
-    mode = kind;
-    zoom = kind === "fit" ? fitScale() : actualScale();
-    panX = 0;
-    panY = 0;
-  } else {
-    mode = "free";
-    const low = Math.min(0.25, fitScale() / 4);
-    const high = Math.max(8, fitScale() * 8, actualScale() * 8);
-    zoom = Math.min(high, Math.max(low, zoom * (kind === "in" ? 1.25 : 0.8)));
-  }
-  place();
-}
-if (image) {
-  if (image.complete) setZoom("fit");
-  else image.addEventListener("load", () => mode === "fit" && setZoom("fit"), { once: true });
-  window.addEventListener("resize", () => mode === "fit" && setZoom("fit"));
-}
-viewer.addEventListener("wheel", (event) => { event.preventDefault(); setZoom(event.deltaY < 0 ? "in" : "out"); },
-                        { passive: false });
-viewer.addEventListener("pointerdown", (event) => {
-  const start = { x: event.clientX - panX, y: event.clientY - panY };
-  const move = (e) => { panX = e.clientX - start.x; panY = e.clientY - start.y; place(); };
-  viewer.addEventListener("pointermove", move);
-  viewer.addEventListener("pointerup", () => viewer.removeEventListener("pointermove", move), { once: true });
-});
-for (const button of document.querySelectorAll("[data-zoom]")) {
-  button.addEventListener("click", () => setZoom(button.dataset.zoom));
-}
-
 // --- keys -------------------------------------------------------------------------------------
 const help = document.querySelector("[data-help]");
 const actions = { prev: previous, next, skip, undo: undoLast,
@@ -417,11 +391,11 @@ for (const button of document.querySelectorAll("[data-action]")) {
 document.addEventListener("keydown", (event) => {
   if (editors.onKey(event)) return event.preventDefault();
   if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+  if (viewerKeys?.onKey?.(event)) return event.preventDefault();
   const key = event.key;
   const handler = { ArrowRight: next, ArrowLeft: previous, s: skip, S: skip, z: undoLast, Z: undoLast,
                     a: acceptKey, A: acceptKey,
-                    "?": actions.help, 0: () => setZoom("toggle"), "+": () => setZoom("in"),
-                    "=": () => setZoom("in"), "-": () => setZoom("out") }[key];
+                    "?": actions.help }[key];
   if (handler) { event.preventDefault(); handler(); }
 });
 
@@ -444,15 +418,19 @@ async function takeUp() {
   if (panel) document.querySelector(".label-queue").replaceWith(panel);
   const now = JSON.parse(fresh.getElementById("label-state").textContent);
   for (const key of ["previous", "next", "next_todo"]) state[key] = now[key];
-  for (const src of now.preload) if (!state.preload.includes(src)) new Image().src = src;
+  const known = new Set(state.preload.map((item) => item.id));
+  preload({ viewer: state.viewer, items: now.preload.filter((item) => !known.has(item.id)) });
 }
 takeUp();
 const suggestions = mountSuggestions({
   root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
-  categories: state.categories, mine: pendingPayload, accept, dismiss,
+  mine: pendingPayload, draw: drawPayload, accept, dismiss,
 });
-const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload });
-for (const url of state.preload) new Image().src = url;
+const viewer = mountViewer({ viewer: state.viewer, item: state.item });
+let viewerKeys = null;
+viewer.then((api) => { viewerKeys = api; });
+const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload, viewer });
+preload({ viewer: state.viewer, items: state.preload });
 listRefused();
 // Refusals on this item show in their editors' cards too, as when they were answered.
 editors.ready.then(() => {

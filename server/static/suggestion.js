@@ -3,30 +3,27 @@
 // annotator may see them (the JSON of GET /api/v1/items/{id}/suggestions); under anti-anchoring
 // a hidden one only says that it waits, and reveal() shows it once their own label is saved.
 // Accepting and dismissing belong to the page (label.js): accepting goes through its outbox.
+// Nothing here reads a payload: it is drawn by its editor's view() (the page's draw), and
+// whether the annotator's label agrees with it the server says, by the type's agreement
+// (agrees_with_yours; the page asks again after each of their saves).
 
 const OUTCOMES = {
   accepted: "You accepted this suggestion.",
   rejected: "You dismissed this suggestion.",
 };
 
-/** Whether two payloads name the same categories (order does not matter). */
-function sameCategories(a, b) {
-  const ids = (payload) => [...(payload?.category_ids || [])].sort((x, y) => x - y).join(",");
-  return ids(a) === ids(b);
-}
-
 const percent = (score) => `${Math.round(score * 100)}%`;
 
 /**
  * Mount the cards in ``root`` from ``suggestions`` and return
  * { visible(type) -> suggestion | null, waiting(type) -> bool, reveal(list), decided(type, outcome) }.
- * ``categories`` are the project's live categories; ``mine(type)`` is the annotator's current
- * payload (for "your label agrees / differs"); ``accept(suggestion)`` and ``dismiss(suggestion)``
- * are the page's actions behind the buttons.
+ * ``mine(type)`` is the annotator's current payload (whether they have one: the verdict "your
+ * label agrees / differs" is the server's agrees_with_yours); ``draw(type, payload, node)``
+ * draws a payload into node (the type's view; it may leave node as it is);
+ * ``accept(suggestion)`` and ``dismiss(suggestion)`` are the page's actions behind the buttons.
  */
-export function mountSuggestions({ root, suggestions, categories, mine, accept, dismiss }) {
+export function mountSuggestions({ root, suggestions, mine, draw, accept, dismiss }) {
   const byType = new Map(suggestions.map((s) => [s.annotation_type, s]));
-  const byId = new Map(categories.map((c) => [c.id, c]));
   const expanded = new Set();
 
   function element(tag, className, text) {
@@ -36,21 +33,11 @@ export function mountSuggestions({ root, suggestions, categories, mine, accept, 
     return node;
   }
 
-  // What a payload says, in the project's words: its categories, or a generic line.
-  function describe(payload) {
+  // A payload as its type's view draws it; until then (or without a view), a generic line.
+  function describe(type, payload) {
     const node = element("span", "suggestion-label");
-    const ids = payload?.category_ids;
-    if (!Array.isArray(ids)) {
-      node.append(element("strong", "", "Model suggestion"));
-      return node;
-    }
-    ids.forEach((id, index) => {
-      const category = byId.get(id);
-      if (index) node.append(", ");
-      const swatch = element("span", "swatch");
-      swatch.style.background = category?.color || "var(--faint)";
-      node.append(swatch, element("strong", "", category ? category.name : `category ${id}`));
-    });
+    node.append(element("strong", "", "Model suggestion"));
+    draw?.(type, payload, node);
     return node;
   }
 
@@ -69,11 +56,8 @@ export function mountSuggestions({ root, suggestions, categories, mine, accept, 
 
   function verdict(suggestion) {
     if (suggestion.decision in OUTCOMES) return element("p", "suggestion-verdict", OUTCOMES[suggestion.decision]);
-    const own = mine(suggestion.annotation_type);
-    if (!own) return null;
-    const agrees = Array.isArray(suggestion.payload?.category_ids)
-      ? sameCategories(own, suggestion.payload)
-      : suggestion.agreement !== null && suggestion.agreement >= 1 - 1e-9;
+    if (!mine(suggestion.annotation_type) || typeof suggestion.agrees_with_yours !== "boolean") return null;
+    const agrees = suggestion.agrees_with_yours;
     const note = element("p", `suggestion-verdict ${agrees ? "agrees" : "differs"}`);
     note.dataset.suggestionVerdict = agrees ? "agrees" : "differs";
     note.append(element("span", "", agrees ? "Your label agrees with the model." : "Your label differs from the model's."));
@@ -103,7 +87,7 @@ export function mountSuggestions({ root, suggestions, categories, mine, accept, 
     section.dataset.suggestionState = suggestion.decision || "shown";
     head.append(element("span", "suggestion-model", `${suggestion.model_name} ${suggestion.model_version}`));
     const top = element("div", "suggestion-top");
-    top.append(describe(suggestion.payload), element("span", "suggestion-score", percent(suggestion.score)));
+    top.append(describe(type, suggestion.payload), element("span", "suggestion-score", percent(suggestion.score)));
     section.append(top, bar(suggestion.score, "Model confidence"));
     const note = verdict(suggestion);
     if (note) section.append(note);
@@ -141,7 +125,7 @@ export function mountSuggestions({ root, suggestions, categories, mine, accept, 
         list.dataset.suggestionAlternatives = "";
         for (const candidate of ranked) {
           const row = element("li");
-          row.append(describe(candidate.payload), element("span", "suggestion-score", percent(candidate.score)),
+          row.append(describe(type, candidate.payload), element("span", "suggestion-score", percent(candidate.score)),
                      bar(candidate.score, "Score"));
           list.append(row);
         }

@@ -92,14 +92,22 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
     # The versions side by side, each with its annotator's evidence; a tie: nothing picked.
     versions = page.locator("[data-version]")
     expect(versions).to_have_count(2)
-    dog = page.locator("[data-version]", has_text="dog")
+    # (A version's text includes its folded payload, "category_ids…": find it by what it says.)
+    dog = page.locator('[data-version][data-summary="dog"]')
     expect(dog).to_contain_text(ben.pseudonym)
     expect(dog).to_contain_text("4.2 s")
     expect(dog).to_contain_text("probable")
     expect(dog).to_contain_text("Looks like a puppy to me.")
-    expect(page.locator("[data-version]", has_text="cat")).to_contain_text(ana.pseudonym)
+    expect(page.locator('[data-version][data-summary="cat"]')).to_contain_text(ana.pseudonym)
     expect(page.locator("[data-tie]")).to_contain_text("It is a tie")
     expect(page.locator("input[name=annotation_id]:checked")).to_have_count(0)
+    # Each version is drawn by its editor's view (the classification's chips), its payload
+    # folded away; the item shows in the image plugin's viewer.
+    expect(dog.locator("[data-annotation-view=classification] .category-chip")).to_have_text("dog")
+    expect(dog.locator("[data-view-fallback]")).to_be_hidden()
+    expect(dog.locator("details.adj-payload")).not_to_have_attribute("open", "")
+    viewer = page.locator("[data-viewer-root=image][data-viewer-mounted] [data-image]")
+    expect(viewer).to_be_visible()
     screenshot("2-case")
 
     # The digit picks the dog's version; deciding without reasoning is refused, on the page.
@@ -110,7 +118,7 @@ def test_a_disagreement_is_adjudicated_with_reasoning_and_exported_with_it(
     page.get_by_role("button", name=re.compile("^Decide")).click()
     expect(page.locator("[data-decide-error]")).to_contain_text("needs reasoning")
     expect(page.locator('[data-field-error="reasoning"]')).to_be_visible()
-    expect(page.locator("[data-version]", has_text="dog").locator("input")).to_be_checked()
+    expect(page.locator('[data-version][data-summary="dog"]').locator("input")).to_be_checked()
     screenshot("3-refused")
     with runtime.session() as session:
         assert session.exec(select(Adjudication)).first() is None

@@ -31,7 +31,9 @@ def test_mark_gold_from_the_item_page_then_suspend_and_lift(
     sign_in(page, "mara")
     page.goto(f"/projects/{project.id}/items/{production[0]}")
     form = page.locator("[data-gold-form=classification]")
-    form.locator("select[name=category_ids]").select_option(label="dog")
+    # The form holds the type's own editor: the expected answer is made as a label is.
+    form.locator("[data-gold-editor][data-editor-mounted] .category-button", has_text="dog").click()
+    expect(form.locator("[data-gold-payload]")).to_have_value(re.compile(r'"category_ids":\[\d+\]'))
     form.locator("textarea[name=explanation]").fill("Floppy ears.")
     form.get_by_role("button", name="Mark as gold").click()
     expect(page.get_by_text("Marked as gold with its expected answer.")).to_be_visible()
@@ -51,6 +53,10 @@ def test_mark_gold_from_the_item_page_then_suspend_and_lift(
     page.locator("[data-gold-link]").click()
     expect(page).to_have_url(re.compile(rf"/projects/{project.id}/gold$"))
     expect(page.locator(f'[data-gold-item="{production[0]}"]')).to_contain_text("dog")
+    # Each expected answer is drawn by its editor's view (the classification's chips).
+    expect(
+        page.locator(f'[data-gold-item="{production[0]}"] [data-annotation-view] .category-chip')
+    ).to_have_text("dog")
     expect(page.locator('[data-annotator="otto"] [data-rate]')).to_contain_text("0%")
     expect(page.locator("#suspensions")).to_contain_text("below the project's threshold of 80%")
     screenshot("2-gold-page")

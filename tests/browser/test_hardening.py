@@ -59,14 +59,14 @@ def test_no_main_page_breaks_the_content_security_policy(
         policy = response.headers.get("content-security-policy", "")
         assert "script-src 'self'" in policy, path
     assert not page_problems.csp_violations, (visited, page_problems.csp_violations)
-    # The scripts moved out of the templates still run: the classification mode follows its box.
+    # The scripts moved out of the templates still run: a type's options follow its box.
     page.goto("/projects/new")
     box = page.locator('input[name="annotation_types"][value="classification"]')
     if box.count():
         box.uncheck()
-        expect(page.locator("#classification-mode")).to_be_hidden()
+        expect(page.locator("#options-classification")).to_be_hidden()
         box.check()
-        expect(page.locator("#classification-mode")).to_be_visible()
+        expect(page.locator("#options-classification")).to_be_visible()
 
 
 WIDEST = """() => [...document.querySelectorAll("body *")]

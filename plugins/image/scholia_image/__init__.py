@@ -1,6 +1,8 @@
 """scholia-image: images as items, classifying them, and models that suggest classes.
 
-Registers the ``image`` modality (see ``probe``), the ``classification`` annotation type (see
+Registers the ``image`` modality (see ``probe``) and its viewer (``templates/image/viewer.html``
+and ``static/viewer.js``: the image on a stage with zoom and pan, which editors draw on), the
+``classification`` annotation type (see
 ``classification``; its editor is a template and an ES module in this package) and two
 pre-label backends for it: an ONNX image classifier run in-process (``onnx_classifier``) and
 an adapter to any running Label Studio ML backend (``label_studio_ml``).
@@ -10,7 +12,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from scholia.core.contributions import AnnotationType, Editor, Modality, PrelabelBackend
+from scholia.core.contributions import (
+    AnnotationType,
+    Editor,
+    Modality,
+    PrelabelBackend,
+    Viewer,
+)
 from scholia.core.hookspecs import hookimpl
 
 from . import classification, label_studio_ml, onnx_classifier
@@ -27,6 +35,18 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
             extensions=EXTENSIONS,
             probe=probe,
             thumbnail=thumbnail,
+        )
+    )
+
+
+@hookimpl
+def register_viewers(register: Callable[[Viewer], None]) -> None:
+    register(
+        Viewer(
+            name="image",
+            template="image/viewer.html",
+            module="viewer.js",
+            hotkeys={"0 + −": "Fit or 1:1 (0 switches them), zoom in, zoom out (drag to pan)"},
         )
     )
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -29,9 +29,21 @@ MODES = ("single", "multi")
 
 
 class ClassificationOptions(msgspec.Struct, forbid_unknown_fields=True):
-    """Per-project options, checked by the core when a project is created."""
+    """Per-project options, checked by the core when a project is created; the title and the
+    choices' labels make the new-project form."""
 
-    mode: Literal["single", "multi"] = "single"
+    mode: Annotated[
+        Literal["single", "multi"],
+        msgspec.Meta(
+            title="Classification mode",
+            extra={
+                "choices": {
+                    "single": "Single-label: exactly one label per item",
+                    "multi": "Multi-label: one or more labels per item",
+                }
+            },
+        ),
+    ] = "single"
 
 
 class Classification(msgspec.Struct, forbid_unknown_fields=True):

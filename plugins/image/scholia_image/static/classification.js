@@ -1,6 +1,7 @@
-// Classification editor. Scholia's editor host (static/editors.js, on the labeling page and the
-// item page) calls mount() with the categories (in display order), the project's options for
-// classification, this annotator's current label and a save(payload, { advance }) that stores it.
+// Classification editor, and its read-only view (at the end). Scholia's editor host
+// (static/editors.js, on the labeling page and the item page) calls mount() with the categories
+// (in display order), the project's options for classification, this annotator's current label
+// and a save(payload, { advance }) that stores it.
 // Keys 1-9 pick the category at that position (multi-label: toggle), as does a category's own
 // hotkey when the project gave it one. Single-label saves ask the labeling page to advance.
 // Unticking the last category of a multi-label saves null: the label is taken back (the
@@ -69,4 +70,22 @@ export function mount({ root, categories, options, current, save }) {
       render();
     },
   };
+}
+
+// A saved classification, read-only: its categories as chips in the project's colours. The
+// item page, the adjudication page (each version), gold answers and suggestions draw it so.
+export function view({ root, payload, categories }) {
+  const byId = new Map(categories.map((c) => [c.id, c]));
+  root.classList.add("classification-view");
+  root.replaceChildren(...(payload?.category_ids || []).map((id) => {
+    const category = byId.get(id);
+    const chip = document.createElement("span");
+    chip.className = "category-chip";
+    chip.dataset.categoryId = id;
+    const swatch = document.createElement("span");
+    swatch.className = "swatch";
+    swatch.style.background = category?.color || "#8a94a6";
+    chip.append(swatch, category ? category.name : `category ${id}`);
+    return chip;
+  }));
 }

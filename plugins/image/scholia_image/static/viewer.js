@@ -1,0 +1,77 @@
+// The image viewer (templates/image/viewer.html): Fit, 1:1, zoom and pan. Scholia's pages
+// mount it for image items and hand what mount() returns to every editor as `viewer`:
+//
+//   stage     the element that holds the image and zooms with it: draw there (or in `overlay`,
+//             an SVG over the image) and what is drawn follows the zoom and the pan
+//   overlay   the SVG layer over the image (pointer events off until an editor turns them on)
+//   image     the <img>, whose naturalWidth/naturalHeight are the item's pixels
+//   zoom(kind)  "fit", "actual" (1:1), "in", "out" or "toggle" (between fit and 1:1)
+//   scale()   the current zoom (CSS pixels per laid-out image pixel)
+//   onKey(event)  the viewer's keys (0, +, −); true when it used the key
+//
+// The image is laid out at most the viewer's size; the zoom scales that. Fit scales it to
+// fill the viewer (small images up, too), 1:1 to one image pixel per CSS pixel.
+
+export function mount({ root }) {
+  const viewer = root.querySelector("[data-viewer]");
+  const stage = root.querySelector("[data-stage]");
+  const image = root.querySelector("[data-image]");
+  const overlay = root.querySelector("[data-overlay]");
+  let zoom = 1, panX = 0, panY = 0, mode = "fit";
+  const place = () => { stage.style.transform = `translate(${panX}px, ${panY}px) scale(${zoom})`; };
+  const laidOut = () => image.offsetWidth && image.offsetHeight;
+  const fitScale = () => (laidOut() ? Math.min(viewer.clientWidth / image.offsetWidth,
+                                                 viewer.clientHeight / image.offsetHeight) : 1);
+  const actualScale = () => (laidOut() ? image.naturalWidth / image.offsetWidth : 1);
+
+  function setZoom(kind) {
+    if (kind === "toggle") kind = mode === "fit" ? "actual" : "fit";
+    if (kind === "fit" || kind === "actual") {
+      mode = kind;
+      zoom = kind === "fit" ? fitScale() : actualScale();
+      panX = 0;
+      panY = 0;
+    } else {
+      mode = "free";
+      const low = Math.min(0.25, fitScale() / 4);
+      const high = Math.max(8, fitScale() * 8, actualScale() * 8);
+      zoom = Math.min(high, Math.max(low, zoom * (kind === "in" ? 1.25 : 0.8)));
+    }
+    place();
+  }
+
+  if (image.complete) setZoom("fit");
+  else image.addEventListener("load", () => mode === "fit" && setZoom("fit"), { once: true });
+  window.addEventListener("resize", () => mode === "fit" && setZoom("fit"));
+  viewer.addEventListener("wheel", (event) => { event.preventDefault(); setZoom(event.deltaY < 0 ? "in" : "out"); },
+                          { passive: false });
+  viewer.addEventListener("pointerdown", (event) => {
+    const start = { x: event.clientX - panX, y: event.clientY - panY };
+    const move = (e) => { panX = e.clientX - start.x; panY = e.clientY - start.y; place(); };
+    viewer.addEventListener("pointermove", move);
+    viewer.addEventListener("pointerup", () => viewer.removeEventListener("pointermove", move), { once: true });
+  });
+  for (const button of root.querySelectorAll("[data-zoom]")) {
+    button.addEventListener("click", () => setZoom(button.dataset.zoom));
+  }
+
+  const KEYS = { 0: "toggle", "+": "in", "=": "in", "-": "out" };
+  return {
+    stage,
+    overlay,
+    image,
+    zoom: setZoom,
+    scale: () => zoom,
+    onKey(event) {
+      const kind = KEYS[event.key];
+      if (!kind) return false;
+      setZoom(kind);
+      return true;
+    },
+  };
+}
+
+/** Fetch the image of an item the annotator is likely to open next, so it shows at once. */
+export function preload(item) {
+  new Image().src = item.media;
+}

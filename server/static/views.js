@@ -1,0 +1,6 @@
+// Pages that list payloads (gold answers, say) draw each with its editor's view(), from the
+// page's #views-state: { categories, editors: [{ name, module }] } (static/editors.js).
+import { mountViews } from "/static/editors.js";
+
+const state = JSON.parse(document.getElementById("views-state").textContent);
+mountViews({ state });

@@ -618,22 +618,35 @@ class PageRequest(str):
     """What a page is being rendered for, handed to ``TemplateVars.provide``.
 
     It is the template's name (a ``str``, so a provider written as ``provide(template_name)``
-    keeps working) and carries who asked and where: ``user`` (the signed-in account, a
-    ``scholia.core.models.User``, or None), ``project_id`` (None outside a project) and
-    ``path`` (the URL path asked for)."""
+    keeps working) and carries who asked, where and with what rights, and nothing of HTTP:
+    ``user`` (the signed-in account, a ``scholia.core.models.User``, or None), ``project_id``
+    (None outside a project), ``role`` (the user's role in that project: ``annotator``…
+    ``manager``, ``admin`` for admins; None outside one), ``method`` and ``path`` (the URL
+    path asked for)."""
 
     template: str
     user: Any
     project_id: int | None
+    role: str | None
+    method: str
     path: str
 
     def __new__(
-        cls, template: str, *, user: Any = None, project_id: int | None = None, path: str = ""
+        cls,
+        template: str,
+        *,
+        user: Any = None,
+        project_id: int | None = None,
+        role: str | None = None,
+        method: str = "GET",
+        path: str = "",
     ) -> PageRequest:
         made = super().__new__(cls, template)
         made.template = template
         made.user = user
         made.project_id = project_id
+        made.role = role
+        made.method = method
         made.path = path
         return made
 

@@ -183,7 +183,9 @@ def register_template_vars(register: Callable[[TemplateVars], None]) -> None:
 
     ``provide(page)`` returns a mapping merged into the context of every page the server
     renders; a plugin's templates (or overrides of core templates) can then use them. ``page``
-    is a ``PageRequest``: the template's name (it is that ``str``), with ``page.user`` (the
-    signed-in user or None), ``page.project_id`` (None outside a project) and ``page.path``,
-    so what a provider gives may depend on who asks and where.
+    is a ``PageRequest``, a plain value with no HTTP in it: the template's name (it is that
+    ``str``), with ``page.user`` (the signed-in user or None), ``page.project_id`` (None
+    outside a project), ``page.role`` (the user's role in that project, ``admin`` for admins,
+    None outside one), ``page.method`` and ``page.path``, so what a provider gives may depend
+    on who asks, where and with what rights.
     """

@@ -55,7 +55,8 @@ class Jobs:
         """Claim a cancelled, failed or stalled job (of two claims at once, one wins) and run
         it here."""
         if self.running(kind, job.id):
-            raise Conflict(f"{kind.describe(job)} is {kind.doing} here; cancel it first.")
+            then = "cancel it first" if kind.cancelled else "wait until it stops"
+            raise Conflict(f"{kind.describe(job)} is {kind.doing} in this server; {then}.")
         with self.runtime.session() as session:
             jobs.claim_again(session, kind, jobs.get(session, kind, job.id), actor_id)
         self.start(kind, job.id)

@@ -70,6 +70,8 @@ def page(
         template,
         user=user,
         project_id=getattr(found, "project_id", None),
+        role=getattr(found, "role", None),
+        method=request.method,
         path=request.url.path,
     )
     for provider in plugins.all(TemplateVars):

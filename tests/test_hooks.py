@@ -550,7 +550,8 @@ def test_hook_register_template_vars(
 
         def whoami(page):
             who = page.user.username if page.user is not None else "nobody"
-            return {"whoami": f"{who} in {page.project_id} on {page.path} ({page.template})"}
+            where = f"{page.project_id} as {page.role}"
+            return {"whoami": f"{who} in {where} on {page.method} {page.path} ({page.template})"}
 
         @hookimpl
         def register_template_vars(register):
@@ -572,19 +573,21 @@ def test_hook_register_template_vars(
     page = client.get("/plugins").text
     assert '<meta name="banner" content="staging (plugins.html)">' in page
     assert "Installed distributions" in page  # the core template still renders
-    assert f'content="{admin.username} in None on /plugins (plugins.html)"' in page
+    assert f'content="{admin.username} in None as None on GET /plugins (plugins.html)"' in page
     created = client.post(
         "/api/v1/projects",
         json={"name": "Hooked", "modality": "image", "annotation_types": ["rating"]},
     )
     assert created.status_code == 201, created.text
     pid = created.json()["id"]
-    expected = f"{admin.username} in {pid} on /projects/{pid} (projects/detail.html)"
+    expected = f"{admin.username} in {pid} as admin on GET /projects/{pid} (projects/detail.html)"
     assert f'<meta name="whoami" content="{expected}">' in client.get(f"/projects/{pid}").text
     signed_out = TestClient(create_app(runtime))
     signed_out.__enter__()
     open_clients.append(signed_out)
-    assert 'content="nobody in None on /sign-in (sign_in.html)"' in signed_out.get("/sign-in").text
+    assert 'content="nobody in None as None on GET /sign-in (sign_in.html)"' in signed_out.get(
+        "/sign-in"
+    ).text
 
 
 def _documented_signatures() -> dict[str, str]:

@@ -368,6 +368,7 @@ def test_plugins_lists_every_installed_plugin_with_what_it_registered(tmp_path: 
     assert plugins["scholia-rating"]["loaded"] is True
     assert plugins["scholia-image"]["contributions"] == {
         "modality": ["image"],
+        "viewer": ["image"],
         "annotation_type": ["classification"],
         "prelabel_backend": ["onnx-classifier", "label-studio-ml"],
     }

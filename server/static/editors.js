@@ -56,15 +56,17 @@ export function isTyping(target) {
  * to the editor's status line (kind: "pending", "saved", "error" or "" to clear it).
  * current(name) is the payload an editor starts with (default: my revision in the state).
  * viewer is the page's viewer (what static/viewers.js mountViewer gives, or a Promise of it),
- * handed to each editor; scope is where the editors' cards are looked for (a form, say, when
- * the page mounts the same type's editor twice); remember=false leaves the active editor of
- * the project alone (for editors that are not the page's own).
+ * handed to each editor; rootOf(name) finds an editor's card (default: the page's
+ * [data-editor-root="<name>"]; another for a second editor of a type, as the item page's gold
+ * form mounts); remember=false leaves the active editor of the project alone (for editors that
+ * are not the page's own).
  */
 export function mountEditors({ editors, state, saver, current = (name) => state.revisions[name]?.payload ?? null,
-                              viewer = null, scope = document, remember = true }) {
+                              viewer = null, remember = true,
+                              rootOf = (name) => document.querySelector(`[data-editor-root="${CSS.escape(name)}"]`) }) {
   const roots = new Map();
   for (const { name } of editors) {
-    const root = scope.querySelector(`[data-editor-root="${CSS.escape(name)}"]`);
+    const root = rootOf(name);
     if (root) roots.set(name, root);
   }
   const names = [...roots.keys()];

@@ -19,19 +19,26 @@ mountViews({ state });
 document.body.addEventListener("htmx:afterSettle", () => mountViews({ state }));
 
 
-// The gold forms (QA roles): each type's editor makes the expected answer, which goes into the
-// form's payload field (its JSON stays editable under the disclosure) instead of to the server.
-for (const form of document.querySelectorAll("[data-gold-form]")) {
-  const name = form.dataset.goldForm;
-  const field = form.querySelector("[data-gold-payload]");
+// The gold forms (QA roles): opening one mounts the type's editor (from its <template>) to make
+// the expected answer, which goes into the form's payload field (its JSON stays editable under
+// the disclosure) instead of to the server.
+for (const mark of document.querySelectorAll("[data-gold-mark]")) {
+  const name = mark.dataset.goldMark;
+  const holder = mark.querySelector("[data-gold-editor]");
+  const markup = holder?.querySelector("template[data-gold-editor-markup]");
+  const field = mark.querySelector("[data-gold-payload]");
   const own = state.editors.filter((editor) => editor.name === name);
-  if (!own.length || !field) continue;
-  mountEditors({
-    editors: own, state, scope: form, remember: false, viewer,
-    current: () => (field.value.trim() ? JSON.parse(field.value) : null), // the answer it has
-    saver: () => async (payload) => {
-      field.value = payload === null ? "" : JSON.stringify(payload);
-      return { ok: true, message: "" };
-    },
+  if (!own.length || !markup || !field) continue;
+  mark.addEventListener("toggle", () => {
+    if (!mark.open || holder.dataset.editorMounted !== undefined) return;
+    holder.append(markup.content.cloneNode(true));
+    mountEditors({
+      editors: own, state, rootOf: () => holder, remember: false, viewer,
+      current: () => (field.value.trim() ? JSON.parse(field.value) : null), // the answer it has
+      saver: () => async (payload) => {
+        field.value = payload === null ? "" : JSON.stringify(payload);
+        return { ok: true, message: "" };
+      },
+    });
   });
 }

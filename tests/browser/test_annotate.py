@@ -119,7 +119,7 @@ def test_upload_images_then_rate_one_with_the_keyboard(
     expect(page.get_by_role("heading", level=1)).to_have_text("red.png")
     expect(page.locator("[data-status]")).to_have_text("unlabeled")
     expect(page.get_by_text("Nobody has annotated this item yet.")).to_be_visible()
-    viewer = page.locator(".viewer img")
+    viewer = page.locator("[data-viewer-root=image] [data-image]")  # the image plugin's viewer
     expect(viewer).to_have_js_property("complete", True)
     assert viewer.evaluate("image => image.naturalWidth") == 64
     screenshot("3-item")
@@ -354,7 +354,10 @@ def test_two_editors_on_the_item_page_share_the_keyboard_the_active_one_first(
     )
     expect(rating.locator("input[name=value]:checked")).to_have_count(0)
     # The annotation list refreshes itself (htmx, on scholia:annotation-saved).
-    expect(page.locator("#annotations tbody tr")).to_have_count(1)
+    expect(page.locator("#annotations tbody tr[data-annotation]")).to_have_count(1)
+    # It is drawn by the classification's view (its chips), its JSON folded under "Payload".
+    drawn = page.locator("#annotations [data-annotation-view=classification] .category-chip")
+    expect(drawn).to_have_text("dog")
 
     # Tab makes the rating active; now 2 is a rating of 2, and classification keeps "dog".
     page.keyboard.press("Tab")
@@ -364,7 +367,7 @@ def test_two_editors_on_the_item_page_share_the_keyboard_the_active_one_first(
     page.keyboard.press("Enter")
     expect(rating.locator(".rating-status")).to_have_text("Saved.")
     expect(rating.locator("input[name=value][value='2']")).to_be_checked()
-    expect(page.locator("#annotations tbody tr")).to_have_count(2)
+    expect(page.locator("#annotations tbody tr[data-annotation]")).to_have_count(2)
     screenshot("1-both-saved")
 
     # A click picks the active editor too.

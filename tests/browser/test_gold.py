@@ -31,7 +31,8 @@ def test_mark_gold_from_the_item_page_then_suspend_and_lift(
     sign_in(page, "mara")
     page.goto(f"/projects/{project.id}/items/{production[0]}")
     form = page.locator("[data-gold-form=classification]")
-    # The form holds the type's own editor: the expected answer is made as a label is.
+    # Opening the form mounts the type's own editor: the expected answer is made as a label is.
+    page.locator("[data-gold-mark=classification] > summary").click()
     form.locator("[data-gold-editor][data-editor-mounted] .category-button", has_text="dog").click()
     expect(form.locator("[data-gold-payload]")).to_have_value(re.compile(r'"category_ids":\[\d+\]'))
     form.locator("textarea[name=explanation]").fill("Floppy ears.")

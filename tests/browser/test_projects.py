@@ -108,6 +108,7 @@ def test_plugins_page_lists_the_loaded_example_plugins(
     expect(image.locator(".contrib code")).to_have_text(
         [
             "modality: image",
+            "viewer: image",
             "annotation type: classification",
             "prelabel backend: onnx-classifier",
             "prelabel backend: label-studio-ml",

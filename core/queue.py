@@ -279,6 +279,12 @@ _SUBMITTED = (
     .where(col(Assignment.id) == bindparam("assignment_id"))
     .values(submitted_at=bindparam("at"))
 )
+_OPEN_SLOTS = (
+    select(Assignment)
+    .where(col(Assignment.item_id) == bindparam("item_id"), _OPEN)
+    .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot))
+)
+"""An item's open slots, unheld ones first: a label posted without a claim takes one."""
 _NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
     col(Assignment.item_id) == bindparam("item_id")
 )
@@ -286,10 +292,11 @@ _NEXT_SLOT = select(func.coalesce(func.max(Assignment.slot), -1) + 1).where(
 
 def _try_claim(
     session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
-) -> bool:
-    """Claim the slot if it is still open (or its lease lapsed). A claim that would give the
-    annotator a second slot on the same item (two tabs racing) is refused by the database and
-    counts as lost."""
+) -> datetime | None:
+    """Claim the slot if it is still open (or its lease lapsed); the claim's time, or None
+    when it was lost. A claim that would give the annotator a second slot on the same item
+    (two tabs racing) is refused by the database and counts as lost."""
+    at = utcnow()
     try:
         with session.begin_nested():
             result = session.connection().execute(
@@ -297,13 +304,13 @@ def _try_claim(
                 {
                     "assignment_id": assignment_id,
                     "annotator_id": annotator_id,
-                    "at": utcnow(),
+                    "at": at,
                     "expired_before": expired_before,
                 },
             )
     except IntegrityError:
-        return False
-    return result.rowcount == 1
+        return None
+    return at if result.rowcount == 1 else None
 
 
 def _start(session: Session, item: Item, annotator_id: int) -> None:
@@ -499,14 +506,13 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     project = _project(session, item.project_id)
     expired_before = _expired_before(project)
     open_slots = session.exec(
-        select(Assignment)
-        .where(col(Assignment.item_id) == item.id, _OPEN)
-        .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot)),
-        params={"expired_before": expired_before},
+        _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
     ).all()
     for slot in open_slots:
-        if _try_claim(session, slot.id, annotator_id, expired_before):  # type: ignore[arg-type]
-            session.refresh(slot)
+        at = _try_claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
+        if at is not None:  # what the claim wrote, without reading the row back
+            set_committed_value(slot, "annotator_id", annotator_id)
+            set_committed_value(slot, "claimed_at", at)
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None

@@ -1,6 +1,6 @@
 """Server-side latency of submitting one label, with 1 and with 20 concurrent annotators.
 
-    .venv/bin/python benchmarks/label_latency.py [--labels 400] [--append]
+    .venv/bin/python benchmarks/label_latency.py [--labels 400] [--one] [--append]
         [--postgres postgresql://user@127.0.0.1:5432/db]
 
 Builds a fresh SQLite data directory (or, with ``--postgres``, a fresh database beside the one
@@ -17,8 +17,12 @@ state, item_category, audit event, commit) and JSON encoding. Uvicorn's own HTTP
 the client's time are outside it; the client-observed round trip is printed beside it.
 
 Each annotator loops as the labeling page does: claim the next item (``POST
-/queue/next``, not timed), then submit one label for it (timed). Three runs:
+/queue/next``, not timed), then submit one label for it (timed). Four runs (``--one``: the
+first two):
 
+* 1 annotator, back to back, without claims: each label posted straight to an item (as a
+  client without the queue does; the submit claims the slot itself); the warm-up is done so
+  too, before any claim (the queue serves items shuffled, and might serve these);
 * 1 annotator, back to back;
 * 20 annotators at once, each submitting as fast as the server answers (a stress test: far
   more than 20 people produce, since a person needs about a second per image);
@@ -183,9 +187,17 @@ def build(data_dir: Path, items: int) -> tuple[int, list[str], list[int]]:
 
 
 async def annotate(
-    base: str, token: str, project_id: int, categories: list[int], labels: int, pause: float
+    base: str,
+    token: str,
+    project_id: int,
+    categories: list[int],
+    labels: int,
+    pause: float,
+    unclaimed: list[int] | None = None,
 ) -> list[float]:
-    """Claim and label ``labels`` items; returns the client-observed submit times (ms)."""
+    """Claim and label ``labels`` items (or, given ``unclaimed`` item ids, label those without
+    a claim, as a client posting straight to an item does); returns the client-observed
+    submit times (ms)."""
     headers = {"Authorization": f"Bearer {token}"}
     seen: list[float] = []
     pace = random.Random(token)  # people do not start, or keep, in step with each other
@@ -193,10 +205,13 @@ async def annotate(
         if pause:
             await asyncio.sleep(pace.uniform(0, pause))
         for n in range(labels):
-            claimed = await client.post(f"/api/v1/projects/{project_id}/queue/next")
-            assert claimed.status_code == 200, claimed.text
-            item = claimed.json()["item"]
-            assert item is not None, "the benchmark ran out of items"
+            if unclaimed is not None:
+                item = {"id": unclaimed.pop()}
+            else:
+                claimed = await client.post(f"/api/v1/projects/{project_id}/queue/next")
+                assert claimed.status_code == 200, claimed.text
+                item = claimed.json()["item"]
+                assert item is not None, "the benchmark ran out of items"
             body = {
                 "annotation_type": "classification",
                 "payload": {"category_ids": [categories[n % len(categories)]]},
@@ -213,12 +228,21 @@ async def annotate(
 
 
 async def run(
-    base: str, tokens: list[str], project_id: int, categories: list[int], labels: int, pause: float
+    base: str,
+    tokens: list[str],
+    project_id: int,
+    categories: list[int],
+    labels: int,
+    pause: float,
+    unclaimed: list[int] | None = None,
 ) -> tuple[list[float], list[float], float]:
     started = time.perf_counter()
     per_annotator = labels // len(tokens)
     client = await asyncio.gather(
-        *(annotate(base, t, project_id, categories, per_annotator, pause) for t in tokens)
+        *(
+            annotate(base, t, project_id, categories, per_annotator, pause, unclaimed)
+            for t in tokens
+        )
     )
     wall = time.perf_counter() - started
     async with httpx.AsyncClient(base_url=base) as plain:
@@ -238,16 +262,22 @@ def main() -> None:
     parser.add_argument("--labels", type=int, default=400, help="labels timed per run")
     parser.add_argument("--append", action="store_true", help="append to benchmarks/RESULTS.md")
     parser.add_argument("--postgres", metavar="URL", help="run on PostgreSQL (a server URL)")
+    parser.add_argument(
+        "--one", action="store_true", help="only one annotator: after a claim, and without one"
+    )
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(Path(args.serve[0]), int(args.serve[1]))
 
-    runs = [
-        ("1 annotator, back to back", 1, 0.0),
-        ("20 annotators, back to back", 20, 0.0),
-        ("20 annotators, 0.5-1.5 s pause after each submit", 20, 1.0),
+    runs = [  # the run without claims first: the queue serves items in a shuffled order
+        ("1 annotator, back to back, no claim first", 1, 0.0, False),
+        ("1 annotator, back to back", 1, 0.0, True),
+        ("20 annotators, back to back", 20, 0.0, True),
+        ("20 annotators, 0.5-1.5 s pause after each submit", 20, 1.0, True),
     ]
+    if args.one:
+        runs = runs[:2]
     warmup = 40
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="scholia-latency-")))
@@ -259,13 +289,23 @@ def main() -> None:
         os.environ["SCHOLIA_DATABASE_URL"] = database  # read by build and the server
         items = warmup + args.labels * len(runs) + 100
         project_id, tokens, categories = build(data_dir, items)
+        # The items the warm-up and the run without claims post to, before any claim.
+        unclaimed = list(range(items - args.labels - warmup + 1, items + 1))
         with served([__file__, "--serve", str(data_dir)], env={**os.environ}) as base:
             load_before = os.getloadavg()[0]
-            asyncio.run(run(base, tokens[:1], project_id, categories, warmup, 0.0))
+            asyncio.run(run(base, tokens[:1], project_id, categories, warmup, 0.0, unclaimed))
             results = []
-            for title, annotators, pause in runs:
+            for title, annotators, pause, claim in runs:
                 server_ms, client_ms, wall = asyncio.run(
-                    run(base, tokens[:annotators], project_id, categories, args.labels, pause)
+                    run(
+                        base,
+                        tokens[:annotators],
+                        project_id,
+                        categories,
+                        args.labels,
+                        pause,
+                        None if claim else unclaimed,
+                    )
                 )
                 results.append((title, server_ms, client_ms, wall))
             load_after = os.getloadavg()[0]

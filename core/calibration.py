@@ -219,6 +219,8 @@ def open_items(session: Session, project_id: int, annotator_id: int) -> set[int]
 
 def serves(session: Session, item: Item, annotator_id: int) -> bool:
     """Whether ``item`` is in the annotator's open calibration attempt."""
+    if not item.is_gold:  # attempts are made of gold items only: nothing to read
+        return False
     attempt = session.exec(
         select(CalibrationAttempt).where(
             col(CalibrationAttempt.project_id) == item.project_id,
@@ -226,7 +228,7 @@ def serves(session: Session, item: Item, annotator_id: int) -> bool:
             col(CalibrationAttempt.passed).is_(None),
         )
     ).first()
-    return attempt is not None and item.is_gold and item.id in attempt.item_ids
+    return attempt is not None and item.id in attempt.item_ids
 
 
 def record(session: Session, result: GoldResult) -> CalibrationAttempt | None:

@@ -46,6 +46,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
 
 from . import calibration, lifecycle, limits, slots, standing, uncertainty
@@ -230,6 +231,14 @@ _HELD = (
     .order_by(col(Item.id))
     .limit(1)
 )
+_OPEN_SLOTS = (
+    select(Assignment)
+    .where(col(Assignment.item_id) == bindparam("item_id"), slots.OPEN)
+    .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot))
+)
+"""An item's open slots, unheld ones first: a label posted without a claim takes one."""
+
+
 def _start(session: Session, item: Item, annotator_id: int) -> None:
     if item.status != ItemState.unlabeled or item.id is None or item.is_gold:
         return
@@ -394,14 +403,13 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     project = _project(session, item.project_id)
     expired_before = slots.expired_before_of(project)
     open_slots = session.exec(
-        select(Assignment)
-        .where(col(Assignment.item_id) == item.id, slots.OPEN)
-        .order_by(case((col(Assignment.annotator_id).is_(None), 0), else_=1), col(Assignment.slot)),
-        params={"expired_before": expired_before},
+        _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
     ).all()
     for slot in open_slots:
-        if slots.try_claim(session, slot.id, annotator_id, expired_before):  # type: ignore[arg-type]
-            session.refresh(slot)
+        at = slots.try_claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
+        if at is not None:  # what the claim wrote, without reading the row back
+            set_committed_value(slot, "annotator_id", annotator_id)
+            set_committed_value(slot, "claimed_at", at)
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None

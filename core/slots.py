@@ -95,10 +95,11 @@ def slot_of(session: Session, item_id: int, annotator_id: int) -> Assignment | N
 
 def try_claim(
     session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
-) -> bool:
-    """Claim the slot if it is still open (or its lease lapsed). A claim that would give the
-    annotator a second slot on the same item (two tabs racing) is refused by the database and
-    counts as lost."""
+) -> datetime | None:
+    """Claim the slot if it is still open (or its lease lapsed); the claim's time, or None
+    when it was lost. A claim that would give the annotator a second slot on the same item
+    (two tabs racing) is refused by the database and counts as lost."""
+    at = utcnow()
     try:
         with session.begin_nested():
             result = session.connection().execute(
@@ -106,13 +107,13 @@ def try_claim(
                 {
                     "assignment_id": assignment_id,
                     "annotator_id": annotator_id,
-                    "at": utcnow(),
+                    "at": at,
                     "expired_before": expired_before,
                 },
             )
     except IntegrityError:
-        return False
-    return result.rowcount == 1
+        return None
+    return at if result.rowcount == 1 else None
 
 
 def add_slot(session: Session, item_id: int, annotator_id: int | None = None) -> Assignment:

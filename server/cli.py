@@ -56,7 +56,9 @@ def _serve(runtime: Runtime, host: str, port: int, link_sign_in: bool = False) -
     import uvicorn
 
     from .app import create_app
+    from .heap import limit_arenas
 
+    limit_arenas()
     app = create_app(runtime, link_sign_in=link_sign_in)
     uvicorn.run(app, host=host, port=port, log_level="info")
 

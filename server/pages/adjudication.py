@@ -20,6 +20,7 @@ from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
+from .items import editor_item, parts_out
 
 __all__ = ["adjudication_pages", "ago"]
 
@@ -112,6 +113,7 @@ def _case_context(
             raise NotFound(f"item in project {project_id}", item_id)
         backlog = _backlog_ids(session, runtime.plugins, project_id)
         live = labels.live_categories(session, project_id)
+        made_of = parts_out(session, runtime.settings.secret_key, item_id)
     if form is None:
         suggested = case.suggested.opinions[0].annotation_id if case.suggested else ""
         form = dict.fromkeys(FIELDS, "") | {"annotation_id": str(suggested)}
@@ -121,7 +123,12 @@ def _case_context(
     # the adjudicator's label starts empty, or as a refused form left it.
     state = {
         "project_id": project_id,
-        "item": {"id": case.item.id, "status": case.item.status, "name": case.item.name},
+        "item": editor_item(
+            case.item,
+            case.item.status,
+            media_url(runtime.settings.secret_key, case.item.content_hash),
+            made_of,
+        ),
         "revisions": {},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in live

@@ -118,6 +118,7 @@ def label_item(
             "media": out.item.media_url,
             "media_type": out.item.media_type,
             "meta": out.item.meta,
+            "parts": msgspec.to_builtins(out.item.parts),
         },
         "queue": show,
         "query": _query(show),
@@ -165,6 +166,7 @@ def label_item(
             for e in out.editors
         ],
         media=out.item.media_url,
+        parts={p.role: p for p in out.item.parts},
         state=state,
     )
 

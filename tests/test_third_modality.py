@@ -22,6 +22,7 @@ from scholia.core.plugins import Plugins
 from scholia.core.runtime import Runtime
 
 from .conftest import add_records, label_page, make_project, take_up, verse_plugins
+from .verse_plugin import Phrase, aggregate, agreement
 
 ILIAD = "Sing, O goddess, the anger of Achilles son of Peleus"
 ODYSSEY = "Tell me, O muse, of that ingenious hero"
@@ -31,6 +32,19 @@ AENEID = "Arms and the man I sing, who first from Troy"
 @pytest.fixture
 def plugins() -> Plugins:
     return verse_plugins()
+
+
+def test_phrases_agree_by_their_overlap_and_only_within_a_category() -> None:
+    assert agreement(Phrase(26, 35, 1), Phrase(27, 36, 1)) == pytest.approx(0.8)
+    assert agreement(Phrase(0, 4, 1), Phrase(0, 4, 2)) == 0.0
+    assert agreement(Phrase(0, 4, 1), Phrase(10, 14, 1)) == 0.0
+
+
+def test_the_aggregate_spans_the_median_ends_of_the_majority_category() -> None:
+    assert aggregate([Phrase(26, 35, 1), Phrase(27, 36, 1)]) == Phrase(26, 36, 1)
+    assert aggregate([Phrase(0, 4, 1), Phrase(2, 9, 2), Phrase(1, 5, 1)]) == Phrase(0, 5, 1)
+    assert aggregate([Phrase(0, 4, 1), Phrase(0, 4, 2)]) is None  # a tie: an adjudicator decides
+    assert aggregate([]) is None
 
 
 def _phrase(client: TestClient[Any], item_id: int, start: int, end: int, category: int) -> Any:

@@ -15,6 +15,8 @@
 //               its signed URL and meta what its modality probed (a video's fps, duration_ms,
 //               frame_count, width, height), for editors that show the media themselves. The
 //               pages show images in their own viewer; any other media is the editor's to show.
+//               An item made of parts (a text record, a sensor frame) also has parts: each
+//               { role, media_type, meta, data (inline) or media_url (a file) }.
 //   categories  the project's live categories in display order: { id, name, color, hotkey }
 //   options     the project's options for this annotation type ({} when it has none)
 //   current     this annotator's current payload on the item, or null

@@ -32,6 +32,12 @@ log = logging.getLogger(__name__)
 __all__ = ["editor_item", "item_pages", "parts_out"]
 
 THUMB_SIZE = 320
+NO_PREVIEW = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240" viewBox="0 0 320 240">'
+    b'<rect width="320" height="240" fill="#e8e8ec"/><text x="160" y="128" font-size="20" '
+    b'text-anchor="middle" fill="#777" font-family="sans-serif">no preview</text></svg>'
+)
+"""The thumbnail of an item whose modality draws none."""
 CHUNK = 256 * 1024
 """Bytes read at a time when streaming part of a media file."""
 BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
@@ -222,6 +228,10 @@ def media(
             item = session.exec(select(Item).where(col(Item.content_hash) == sha256)).first()
             project = projects.get_project(session, item.project_id) if item else None
         modality = runtime.plugins.modalities.get(project.modality) if project else None
+        if item is not None and modality is not None and modality.thumbnail is None:
+            # The modality draws none (a text record, a sensor frame of several files): lists
+            # show a neutral tile, not a broken image.
+            return Response(NO_PREVIEW, media_type="image/svg+xml", headers=headers)
         if modality is None or modality.thumbnail is None:
             raise NotFoundException("No thumbnail for this media.")
         try:

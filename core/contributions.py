@@ -38,6 +38,7 @@ __all__ = [
     "Modality",
     "ModelRegistration",
     "PageRequest",
+    "PartRole",
     "Prediction",
     "PredictionInput",
     "Predictor",
@@ -106,6 +107,49 @@ class ExpandedItem:
 
 
 @dataclass(frozen=True)
+class PartRole:
+    """One part of an item made of several (a point cloud frame's ``points``, ``camera_front``
+    and ``calibration``; a conversation's ``turns``): a stored file or inline data.
+
+    The core checks an item's parts against its modality's roles (a required one missing, an
+    unknown one, a file of a media type the role does not take, inline data too large or not
+    of the role's ``schema``) and refuses the item with the part's path (``$.parts.<role>``)."""
+
+    name: str
+    kind: Literal["file", "inline"] = "file"
+    """A file kept in the content-addressed store, or JSON data kept on the item itself (at
+    most ``limits.INLINE_PART_MAX`` bytes once encoded)."""
+    required: bool = True
+    title: str = ""
+    media_types: tuple[str, ...] = ()
+    """For a file part: the MIME types it takes (empty: any)."""
+    schema: type[msgspec.Struct] | None = None
+    """For an inline part: its shape; the core decodes the data into it, so a bad record is
+    refused with the field's path."""
+    probe: Callable[[Any], dict[str, Any]] | None = None
+    """The part's metadata: given the file's ``Path`` (a file part; None falls back to the
+    modality's ``probe``) or the decoded data (an inline part; None: none). Raise
+    ``ValueError`` with a reason for a part it cannot read."""
+
+    def check(self, modality: str) -> None:
+        _check_name(f"modality {modality!r} part", self.name)
+        if self.kind not in ("file", "inline"):
+            raise InvalidContribution(
+                f"modality {modality!r}: part {self.name!r} is a 'file' or 'inline', "
+                f"not {self.kind!r}"
+            )
+        if self.schema is not None and not (
+            isinstance(self.schema, type) and issubclass(self.schema, msgspec.Struct)
+        ):
+            raise InvalidContribution(
+                f"modality {modality!r}: the schema of part {self.name!r} must be a "
+                "msgspec.Struct subclass"
+            )
+        if self.probe is not None:
+            _check_callable(f"modality {modality!r} part", self.name, "probe", self.probe)
+
+
+@dataclass(frozen=True)
 class Modality(Contribution):
     """A kind of media: which files it takes and how to read their metadata."""
 
@@ -135,14 +179,23 @@ class Modality(Contribution):
     thumbnail: Callable[[Path, int], bytes] | None = None
     """A thumbnail at most ``size`` pixels on its long side, as WebP or PNG bytes. Raise
     ``ValueError`` with the reason for a file it cannot draw (the server answers 422)."""
+    parts: tuple[PartRole, ...] = ()
+    """For items made of several parts (files with roles, inline records): the roles, in the
+    order pages show them. Such items are created with their parts together
+    (``scholia.core.parts``); a modality without parts makes one item of each file."""
 
     def check(self) -> None:
         super().check()
         _check_callable(self.kind, self.name, "probe", self.probe)
-        if not self.media_types and not self.extensions:
+        if not self.media_types and not self.extensions and not self.parts:
             raise InvalidContribution(
-                f"modality {self.name!r} accepts no media types or extensions"
+                f"modality {self.name!r} accepts no media types, extensions or parts"
             )
+        roles = [role.name for role in self.parts]
+        if len(set(roles)) != len(roles):
+            raise InvalidContribution(f"modality {self.name!r} names a part role twice")
+        for role in self.parts:
+            role.check(self.name)
         for extension in self.extensions:
             if not extension.startswith("."):
                 raise InvalidContribution(

@@ -5,10 +5,13 @@ complete, so a crash half-way leaves nothing visible; its row stays ``building``
 run again on it starts over and completes it. The layout:
 
 * ``media/<item id>-<name>``: the files the items reference, hard-linked from the store
-  (copied where linking fails);
+  (copied where linking fails); an item of parts has each file part at
+  ``media/<item id>-<role>-<name>``;
 * ``records.jsonl``: one line per item, in item id order, the same for every modality and
   annotation type: ``item`` (``id``, ``name``, ``media_type``, ``meta`` as the modality probed
-  it, ``provenance`` as where it came from, ``files``: each ``{path, sha256}`` under media/),
+  it, ``provenance`` as where it came from, ``files``: each ``{path, sha256}`` under media/,
+  with its ``role`` for an item of parts, whose ``parts`` list each part: ``role``,
+  ``media_type``, ``meta``, and ``data`` inline or ``name`` and ``path`` for a file),
   ``labels`` (each chosen label: ``annotation_type``, ``payload`` as its type's payload, and
   where it came from: ``annotation_id``, the annotator's pseudonym, guideline version, time
   spent, confidence, source, ``adjudication``, ``aggregation``) and ``reviews`` (the item's
@@ -62,11 +65,13 @@ from .models import (
     GuidelineVersion,
     Item,
     ItemCategory,
+    ItemPart,
     Project,
     Review,
     User,
 )
 from .models.types import utcnow
+from .parts import parts_of
 from .plugins import Plugins
 from .project_settings import settings_of
 from .quality.aggregation import dawid_skene
@@ -177,6 +182,8 @@ class _Record:
     adjudications: dict[int, Adjudication]
     votes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
     """How a canonical annotation was chosen by majority vote, by its id."""
+    parts: list[ItemPart] = field(default_factory=list)
+    """What the item is made of, when its modality has parts."""
 
 
 def _selected_items(
@@ -355,6 +362,7 @@ def _records(
             a.id: a
             for a in session.exec(select(Adjudication).where(col(Adjudication.item_id).in_(ids)))
         }
+        made_of = parts_of(session, ids)
         for item in chunk:
             chosen, votes, problem = _canonical(plugins, current.get(item.id, []), estimates)  # type: ignore[arg-type]
             if item.is_gold:
@@ -374,7 +382,14 @@ def _records(
             if problem is not None:
                 excluded[problem] = excluded.get(problem, 0) + 1
                 continue
-            yield _Record(item, chosen, reviews.get(item.id, []), adjudications, votes)  # type: ignore[arg-type]
+            yield _Record(
+                item,
+                chosen,
+                reviews.get(item.id, []),  # type: ignore[arg-type]
+                adjudications,  # type: ignore[arg-type]
+                votes,
+                made_of.get(item.id, []),  # type: ignore[arg-type]
+            )
 
 
 # --- writing ----------------------------------------------------------------------------------
@@ -436,13 +451,43 @@ class _Writer:
             self.guidelines[guideline_id] = guideline.version if guideline is not None else 0
         return self.guidelines[guideline_id]
 
-    def add(self, record: _Record) -> None:
-        """One line of records.jsonl, and the item's file placed under media/."""
-        item = record.item
-        path = f"{MEDIA}/{item.id}-{item.name}"
-        place(self.runtime.store.path(item.content_hash), self.folder / path)
+    def _file(self, content_hash: str, path: str) -> str:
+        """Place a stored file at ``path`` under the version; its sha256, listed."""
+        place(self.runtime.store.path(content_hash), self.folder / path)
         sha256 = _sha256(self.folder / path)
         self.checksums.write(f"{sha256}  {path}\n")
+        return sha256
+
+    def _parts(self, record: _Record) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """An item of parts: its files (each file part under media/, with its role) and its
+        parts as the record lists them (inline ones with their data, file ones by path)."""
+        item, files, listed = record.item, [], []
+        for part in record.parts:
+            entry: dict[str, Any] = {
+                "role": part.role,
+                "media_type": part.media_type,
+                "meta": part.meta,
+            }
+            if part.content_hash is None:
+                entry["data"] = part.data
+            else:
+                path = f"{MEDIA}/{item.id}-{part.role}-{part.name}"
+                sha256 = self._file(part.content_hash, path)
+                files.append({"path": path, "sha256": sha256, "role": part.role})
+                entry.update(name=part.name, path=path)
+            listed.append(entry)
+        return files, listed
+
+    def add(self, record: _Record) -> None:
+        """One line of records.jsonl, and the item's files placed under media/: its one file,
+        or each file part of an item of parts (whose inline parts are in the line)."""
+        item = record.item
+        extra: dict[str, Any] = {}
+        if record.parts:
+            files, extra["parts"] = self._parts(record)
+        else:
+            path = f"{MEDIA}/{item.id}-{item.name}"
+            files = [{"path": path, "sha256": self._file(item.content_hash, path)}]
         container = item.provenance.get("container")
         if container is not None:
             entry = self.containers.setdefault(container["sha256"], {**container, "items": 0})
@@ -455,7 +500,8 @@ class _Writer:
                     "media_type": item.media_type,
                     "meta": item.meta,
                     "provenance": item.provenance,
-                    "files": [{"path": path, "sha256": sha256}],
+                    "files": files,
+                    **extra,
                 },
                 "labels": [self._label(record, annotation) for annotation in record.annotations],
                 "reviews": [self._review(review) for review in record.reviews],

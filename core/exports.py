@@ -38,11 +38,12 @@ class ExportRecord:
     item_id: int
     file_name: str
     """The item's file relative to the version folder, e.g. ``media/12-cat.jpg`` (``images/…``
-    in a version of the first layout)."""
-    media: Path
-    """The file itself (in the version folder)."""
+    in a version of the first layout); for an item of parts its first file part, or its name
+    when it has no file (inline parts only)."""
+    media: Path | None
+    """The file itself (in the version folder); None for an item without a file."""
     sha256: str
-    """The file's sha256."""
+    """The file's sha256 (empty without a file)."""
     annotation_type: str
     payload: dict[str, Any]
     """The label as its type's payload."""
@@ -57,6 +58,9 @@ class ExportRecord:
     """What the modality probed of the item: width and height; a video's fps, frame count…"""
     item_provenance: dict[str, Any]
     """Where the item came from: a frame's ``video_id``, ``frame_index``, ``timestamp_ms``…"""
+    parts: tuple[dict[str, Any], ...] = ()
+    """An item of parts: each part (``role``, ``media_type``, ``meta``, and ``data`` inline or
+    ``name`` and ``path`` for a file), as ``records.jsonl`` lists them."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +93,8 @@ class VersionView:
             for line in lines:
                 entry = json.loads(line)
                 item = entry["item"]
-                (first, *_) = item["files"]
+                first = item["files"][0] if item["files"] else {"path": item["name"], "sha256": ""}
+                made_of = tuple(item.get("parts", ()))
                 reviews = entry["reviews"]
                 for label in entry["labels"]:
                     provenance = {
@@ -108,6 +113,7 @@ class VersionView:
                         provenance,
                         item["meta"],
                         item["provenance"],
+                        made_of,
                     )
 
     def _first_layout_records(self) -> Iterator[ExportRecord]:
@@ -137,6 +143,7 @@ class VersionView:
         provenance: dict[str, Any],
         item_meta: dict[str, Any],
         item_provenance: dict[str, Any],
+        made_of: tuple[dict[str, Any], ...] = (),
     ) -> ExportRecord:
         kind = self.plugins.annotation_types.get(annotation_type)
         used: tuple[int, ...] = ()
@@ -148,7 +155,7 @@ class VersionView:
         return ExportRecord(
             item_id=item_id,
             file_name=file_name,
-            media=self.folder / file_name,
+            media=self.folder / file_name if sha256 else None,
             sha256=sha256,
             annotation_type=annotation_type,
             payload=payload,
@@ -156,6 +163,7 @@ class VersionView:
             provenance=provenance,
             item_meta=item_meta,
             item_provenance=item_provenance,
+            parts=made_of,
         )
 
 

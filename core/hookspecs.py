@@ -70,6 +70,12 @@ def register_modalities(register: Callable[[Modality], None]) -> None:
     projects of it take these files) and ``expand_options`` (the Struct of its options, whose
     fields' ``msgspec.Meta`` titles and ``extra`` choices make the upload form); the core runs
     the expansion as a resumable job and records each item's ``provenance``.
+
+    A modality whose items are made of several parts (a point cloud frame's ``points``,
+    ``camera_front`` and ``calibration`` files; a text record kept inline) declares them as
+    ``parts``, a tuple of ``PartRole`` (name, ``file`` or ``inline``, required, accepted media
+    types, an inline part's ``schema``, a per-part ``probe``). The core checks each item's
+    parts against them, probes each part, and identifies the item by all its parts together.
     """
 
 

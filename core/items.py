@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,11 +23,14 @@ from .storage import MediaStore, Staged
 
 __all__ = [
     "IngestResult",
+    "add_item",
+    "by_hash",
     "container_for",
     "get_item",
     "ingest",
     "keep_probed",
     "list_items",
+    "modality_of",
     "refuse_empty",
     "takes",
 ]
@@ -42,7 +45,8 @@ class IngestResult:
     """False when the same bytes were already in the project: nothing new was stored."""
 
 
-def _modality(plugins: Plugins, project: Project) -> Modality:
+def modality_of(plugins: Plugins, project: Project) -> Modality:
+    """The project's modality, or ``InvalidInput`` saying which plugin is missing."""
     modality = plugins.modalities.get(project.modality)
     if modality is None:
         raise InvalidInput(
@@ -144,13 +148,13 @@ def ingest(
     nothing is stored for it. Re-adding the same bytes returns the existing item (whose
     provenance stays the first one's).
     """
-    modality = _modality(plugins, project)
+    modality = modality_of(plugins, project)
     media_type = _media_type(plugins, modality, name)
     assert project.id is not None
     with store.staging(source) as staged:
         refuse_empty(name, staged)
         sha256, size = staged.sha256, staged.size
-        existing = _by_hash(session, project.id, sha256)
+        existing = by_hash(session, project.id, sha256)
         if existing is not None:  # already probed and kept: nothing to write
             return IngestResult(item=existing, created=False)
         meta = keep_probed(session, store, modality, name, staged, media_type)
@@ -162,12 +166,29 @@ def ingest(
         meta={"size": size, **meta},
         provenance=dict(provenance or {}),
     )
+    return add_item(session, project, item, actor_id=actor_id)
+
+
+def add_item(
+    session: Session,
+    project: Project,
+    item: Item,
+    *,
+    actor_id: int,
+    before_slots: Callable[[Item], None] | None = None,
+) -> IngestResult:
+    """Insert a new ``item`` (its media already kept) with its overlap's open slots and the
+    audit row; when the same content arrived concurrently, the item that won.
+    ``before_slots(item)`` adds what belongs to the item (its parts) once it has an id."""
+    assert project.id is not None
     try:
         with session.begin_nested():
             session.add(item)
             session.flush()
-    except IntegrityError:  # the same bytes arrived concurrently
-        raced = _by_hash(session, project.id, sha256)
+            if before_slots is not None:
+                before_slots(item)
+    except IntegrityError:  # the same content arrived concurrently
+        raced = by_hash(session, project.id, item.content_hash)
         assert raced is not None
         return IngestResult(item=raced, created=False)
     overlap = int(project.settings.get("overlap", 1))
@@ -181,12 +202,13 @@ def ingest(
         entity_id=item.id,
         action="ingest",
         to_state=item.status,
-        data={"name": item.name, "sha256": sha256},
+        data={"name": item.name, "sha256": item.content_hash},
     )
     return IngestResult(item=item, created=True)
 
 
-def _by_hash(session: Session, project_id: int, sha256: str) -> Item | None:
+def by_hash(session: Session, project_id: int, sha256: str) -> Item | None:
+    """The project's item of this content (a file's sha256, or a parts item's identity)."""
     return session.exec(
         select(Item).where(col(Item.project_id) == project_id, col(Item.content_hash) == sha256)
     ).first()

@@ -14,10 +14,10 @@ from typing import Any, Literal
 
 from sqlmodel import Session
 
-from . import calibration, items, labels, projects, queue, slots, standing, suggestions
+from . import calibration, items, labels, parts, projects, queue, slots, standing, suggestions
 from .contributions import AnnotationType, Editor
 from .errors import InvalidInput, PermissionDenied
-from .models import Annotation, Category, Item, Project
+from .models import Annotation, Category, Item, ItemPart, Project
 from .plugins import Plugins
 from .revisions import current_annotations
 
@@ -93,6 +93,9 @@ class LabelingContext:
     item: Item
     status: str
     """The item's status as the annotator sees it (``queue.MINE``)."""
+    parts: list[ItemPart]
+    """What the item is made of, when its modality has parts (files with roles, inline
+    records), in its order of roles; empty for an item of one file."""
     calibrating: bool
     """The item is one of the annotator's calibration items."""
     editors: list[EditorRef]
@@ -190,6 +193,7 @@ def labeling_context(
         project=project,
         item=item,
         status=statuses[item_id],
+        parts=parts.parts_of(session, [item_id]).get(item_id, []),
         calibrating=calibration.serves(session, item, annotator_id),
         editors=_editors(plugins, project),
         revisions={

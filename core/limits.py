@@ -29,6 +29,7 @@ from .errors import InvalidInput
 __all__ = [
     "CHOICE_MAX",
     "FILE_NAME_MAX",
+    "INLINE_PART_MAX",
     "INT32_MAX",
     "INT64_MAX",
     "LONG_TEXT_MAX",
@@ -61,6 +62,10 @@ FILE_NAME_MAX = 255
 """An uploaded file's name (what file systems allow; the items table holds 500)."""
 LONG_TEXT_MAX = 100_000
 """Project descriptions and guidelines: a long document, but not a file's worth."""
+
+INLINE_PART_MAX = 256 * 1024
+"""An item's inline part (a text record, a conversation) as encoded JSON: a record, not a file
+(files go in the media store)."""
 
 INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1

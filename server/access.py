@@ -182,6 +182,7 @@ ACCESS: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/projects/{project_id}/members/{user_id}"): MANAGER,
     ("GET", "/api/v1/projects/{project_id}/items"): REVIEWER,
     ("POST", "/api/v1/projects/{project_id}/items"): MANAGER,
+    ("POST", "/api/v1/projects/{project_id}/records"): MANAGER,
     ("GET", "/api/v1/items/{item_id}"): MEMBER,  # annotators: their own status
     ("GET", "/api/v1/items/{item_id}/annotations"): MEMBER,  # annotators: their own
     ("POST", "/api/v1/items/{item_id}/annotations"): ANNOTATOR,

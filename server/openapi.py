@@ -63,7 +63,7 @@ DESCRIPTIONS = {
 PUBLIC = {"/healthz", "/readyz"}
 """Operations anyone may call: they answer no 401 or 403."""
 
-STORAGE = ("/items", "/imports", "/datasets", "/model-files", "/download")
+STORAGE = ("/items", "/records", "/imports", "/datasets", "/model-files", "/download")
 """Operations that write files (or stream them), so a full disk answers 507."""
 
 

@@ -367,6 +367,38 @@ def truncated_jpeg() -> bytes:
     return data[: len(data) * 6 // 10]
 
 
+def verse_plugins() -> Plugins:
+    """The example plugins plus the test-only ``verse`` modality and ``phrase`` type
+    (tests/verse_plugin), loaded as a vendor's plugin module is."""
+    from . import verse_plugin
+
+    return load_plugins(
+        default_plugins=DEFAULT_PLUGINS, select=EXAMPLE_PLUGINS, extra=[verse_plugin]
+    )
+
+
+def make_project(manager: TestClient[Any], **fields: Any) -> dict[str, Any]:
+    """A project created through the API by ``manager`` (a name and guidelines given)."""
+    response = manager.post(
+        "/api/v1/projects", json={"name": "Project", "guidelines": "Label it.", **fields}
+    )
+    assert response.status_code == 201, response.text
+    created: dict[str, Any] = response.json()
+    return created
+
+
+def add_records(
+    manager: TestClient[Any], project_id: int, *records: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Items made of inline parts, added through the API (``records``); the created ones."""
+    response = manager.post(
+        f"/api/v1/projects/{project_id}/records", json={"records": list(records)}
+    )
+    assert response.status_code == 201, response.text
+    created: list[dict[str, Any]] = response.json()["created"]
+    return created
+
+
 @pytest.fixture
 def project(api_for: Callable[..., TestClient[Any]]) -> dict[str, Any]:
     """A rating project on images with three categories, created through the API."""

@@ -10,7 +10,7 @@ from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
-__all__ = ["Assignment", "Blob", "Item", "ItemCategory", "QueueSeed"]
+__all__ = ["Assignment", "Blob", "Item", "ItemCategory", "ItemPart", "QueueSeed"]
 
 
 class Blob(SQLModel, table=True):
@@ -51,6 +51,30 @@ class Item(SQLModel, table=True):
     """Known to the core and QA roles only; never sent to an annotator."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class ItemPart(SQLModel, table=True):
+    """One part of an item made of several (see ``Modality.parts``): a stored file (by content
+    hash) or inline data, under its role. An item of one file has no parts rows: its file is
+    ``Item.content_hash``. Parts are written with their item and never change."""
+
+    __tablename__ = "item_part"
+    __table_args__ = (UniqueConstraint("item_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), nullable=False))
+    role: str = Field(sa_column=Column(String(64), nullable=False))
+    content_hash: str | None = Field(
+        default=None, sa_column=Column(String(64), ForeignKey("blob.sha256"), nullable=True)
+    )
+    """The stored file, for a file part."""
+    data: Any = Field(default=None, sa_column=Column(JSONType, nullable=True))
+    """The inline data, for an inline part."""
+    name: str = Field(default="", sa_column=Column(String(500), nullable=False))
+    """The file name a file part arrived with."""
+    media_type: str = Field(sa_column=Column(String(128), nullable=False))
+    meta: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    """What the modality probed of this part."""
 
 
 class Assignment(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.datastructures import UploadFile
 from litestar.enums import RequestEncodingType
@@ -17,13 +18,14 @@ from scholia.core import (
     items,
     labels,
     lifecycle,
+    parts,
     projects,
     queue,
     uploads,
 )
 from scholia.core.errors import InvalidInput
 from scholia.core.item_state import ItemState
-from scholia.core.models import Item, Role, User
+from scholia.core.models import Item, ItemPart, Role, User
 from scholia.core.revisions import current_annotations
 
 from ..access import can
@@ -37,6 +39,8 @@ from .schemas import (
     AnnotationOut,
     ItemOut,
     ItemPage,
+    PartOut,
+    RecordsIn,
     TransitionIn,
     TransitionOut,
     UploadOut,
@@ -46,9 +50,19 @@ from .schemas import (
 __all__ = ["item_api"]
 
 
-def _item_out(request: Request[Any, Any, Any], item: Item, status: str | None = None) -> ItemOut:
+def _item_out(
+    request: Request[Any, Any, Any],
+    item: Item,
+    status: str | None = None,
+    made_of: list[ItemPart] | None = None,
+) -> ItemOut:
     secret = runtime_of(request).settings.secret_key
-    return ItemOut.of(item, media_url(secret, item.content_hash), status)
+    return ItemOut.of(
+        item,
+        media_url(secret, item.content_hash),
+        status,
+        [PartOut.of(p, secret) for p in made_of or []],
+    )
 
 
 def is_annotator(request: Request[Any, Any, Any]) -> bool:
@@ -126,10 +140,16 @@ def upload_items(
     """Upload files (multipart field ``files``). Each file is judged alone: a bad one is
     reported by name and the rest go in.
 
+    For a modality whose items are made of parts, one item per request: each part in the
+    field ``parts.<role>`` (a file, or inline JSON as text), and an optional ``name``. A bad
+    part refuses the item, at ``$.parts.<role>``; the same parts again give the existing item.
+
     A container file the project expands (a video into an image project's frames) is kept and
     expanded in the background: it is listed in ``expansions``, each with the URL of its
     progress. Its options are the fields ``options.<name>`` (for a video: ``options.mode``
     ``fps``, ``count`` or ``all``, ``options.fps``, ``options.count``)."""
+    if any(key.startswith(PART_FIELD) for key in data):
+        return _upload_parts(request, project_id, data)
     value = data.get("files")
     files = [
         f for f in (value if isinstance(value, list) else [value]) if isinstance(f, UploadFile)
@@ -155,16 +175,86 @@ def upload_items(
     )
 
 
+PART_FIELD = "parts."
+
+
+def _upload_parts(
+    request: Request[Any, Any, Any], project_id: int, data: dict[str, Any]
+) -> UploadOut:
+    files: dict[str, parts.PartFile] = {}
+    inline: dict[str, Any] = {}
+    for key, value in data.items():
+        if not key.startswith(PART_FIELD):
+            continue
+        role = key.removeprefix(PART_FIELD)
+        if isinstance(value, list):
+            raise InvalidInput("send one value per part", f"$.parts.{role}")
+        if isinstance(value, UploadFile):
+            files[role] = parts.PartFile(value.filename, value.file, value.content_type)
+        else:
+            try:
+                inline[role] = msgspec.json.decode(value)
+            except msgspec.DecodeError as error:
+                raise InvalidInput(f"an inline part is JSON ({error})", f"$.parts.{role}") from None
+    name = data.get("name")
+    new = parts.NewItem(files=files, inline=inline, name=name if isinstance(name, str) else "")
+    runtime = runtime_of(request)
+    with runtime.session() as session:
+        project = projects.get_project(session, project_id)
+        made = parts.ingest_parts(
+            session,
+            runtime.store,
+            runtime.plugins,
+            project,
+            new,
+            actor_id=user_of(request).id,  # type: ignore[arg-type]
+        )
+        assert made.item.id is not None
+        made_of = parts.parts_of(session, [made.item.id])[made.item.id]
+    out = _item_out(request, made.item, made_of=made_of)
+    return UploadOut(
+        created=[out] if made.created else [], existing=[] if made.created else [out], errors=[]
+    )
+
+
+@post("/projects/{project_id:int}/records")
+def add_records(
+    request: Request[Any, Any, Any], project_id: FromPath[int], data: JSONBody[RecordsIn]
+) -> UploadOut:
+    """Add items made of inline parts (a text record, a conversation) as JSON:
+    ``{"records": [{"name": …, "parts": {"<role>": <data>}, "provenance": {…}}]}``. All or
+    none: a bad record refuses the request at ``$.records[<i>].parts.<role>`` (a required
+    role missing, an unknown role, data too large or not of the role's shape). Records whose
+    parts are already an item of the project are listed in ``existing``."""
+    runtime = runtime_of(request)
+    result = parts.ingest_records(
+        runtime,
+        project_id,
+        [parts.NewItem(inline=r.parts, name=r.name, provenance=r.provenance) for r in data.records],
+        actor_id=user_of(request).id,  # type: ignore[arg-type]
+    )
+    with runtime.reading() as session:
+        made_of = parts.parts_of(
+            session, [i.id for i in [*result.created, *result.existing] if i.id is not None]
+        )
+    return UploadOut(
+        created=[_item_out(request, i, made_of=made_of.get(i.id or 0)) for i in result.created],
+        existing=[_item_out(request, i, made_of=made_of.get(i.id or 0)) for i in result.existing],
+        errors=[],
+    )
+
+
 @get("/items/{item_id:int}")
 def get_item(request: Request[Any, Any, Any], item_id: FromPath[int]) -> ItemOut:
     """An item; to an annotator with their own status on it (see ``ItemOut.status``)."""
     me = user_of(request)
     with runtime_of(request).reading() as session:
         item = items.get_item(session, item_id)
+        made_of = parts.parts_of(session, [item_id]).get(item_id)
         if is_annotator(request):
             mine = queue.my_statuses(session, [item], me.id)  # type: ignore[arg-type]
-            return _item_out(request, item, mine[item_id])
-        return _item_out(request, item)
+            return _item_out(request, item, mine[item_id], made_of)
+        return _item_out(request, item, made_of=made_of)
 
 
 def _pseudonyms(session: Any, ids: set[int]) -> dict[int, str]:
@@ -235,6 +325,7 @@ def transition_item(
 item_api = [
     list_items,
     upload_items,
+    add_records,
     get_item,
     list_annotations,
     submit_annotation,

@@ -8,9 +8,18 @@ from typing import Annotated, Any
 
 import msgspec
 
+from scholia.core import limits
 from scholia.core.labeling import LabelingContext, Visibility
 from scholia.core.limits import Choice, Count, Id, LongText, Name, OpId, Position, Text
-from scholia.core.models import Annotation, ApiToken, Category, DatasetVersion, Item, User
+from scholia.core.models import (
+    Annotation,
+    ApiToken,
+    Category,
+    DatasetVersion,
+    Item,
+    ItemPart,
+    User,
+)
 from scholia.core.plugins import Plugins
 from scholia.core.suggestions import AGREE, Shown
 
@@ -38,11 +47,14 @@ __all__ = [
     "ModelIn",
     "ModelOut",
     "OutcomeOut",
+    "PartOut",
     "PluginOut",
     "ProjectIn",
     "ProjectOut",
     "QueueEntryOut",
     "QueueWindowOut",
+    "RecordIn",
+    "RecordsIn",
     "RevisionOut",
     "SchemaFitOut",
     "SuggestionOut",
@@ -118,6 +130,31 @@ class CategoryOut(msgspec.Struct):
         )
 
 
+class PartOut(msgspec.Struct):
+    """One part of an item made of several: a stored file (``media_url``) or inline
+    ``data``, under its role, with what was probed of it."""
+
+    role: str
+    media_type: str
+    meta: dict[str, Any]
+    name: str = ""
+    data: Any = None
+    media_url: str | None = None
+
+    @classmethod
+    def of(cls, part: ItemPart, secret: str) -> PartOut:
+        return cls(
+            role=part.role,
+            media_type=part.media_type,
+            meta=part.meta,
+            name=part.name,
+            data=part.data,
+            media_url=None
+            if part.content_hash is None
+            else media.media_url(secret, part.content_hash),
+        )
+
+
 class ItemOut(msgspec.Struct):
     """An item as anyone may see it: whether it is gold is never part of it."""
 
@@ -133,9 +170,18 @@ class ItemOut(msgspec.Struct):
     ``todo``, ``done`` or ``skipped``."""
     media_url: str
     created_at: datetime
+    parts: list[PartOut] = []
+    """An item made of several parts (files with roles, inline records): each of them, in its
+    modality's order of roles. Empty for an item of one file (``media_url``)."""
 
     @classmethod
-    def of(cls, item: Item, media_url: str, status: str | None = None) -> ItemOut:
+    def of(
+        cls,
+        item: Item,
+        media_url: str,
+        status: str | None = None,
+        parts: list[PartOut] | None = None,
+    ) -> ItemOut:
         """``status`` replaces the lifecycle state: annotators see their own slot's status
         (to do, done, skipped), never the item's state."""
         return cls(
@@ -149,6 +195,7 @@ class ItemOut(msgspec.Struct):
             status=status or item.status,
             media_url=media_url,
             created_at=item.created_at,
+            parts=parts or [],
         )
 
 
@@ -211,6 +258,20 @@ class ExpansionOut(msgspec.Struct):
     created_at: datetime
     finished_at: datetime | None
     url: str
+
+
+class RecordIn(msgspec.Struct, forbid_unknown_fields=True):
+    """One item made of parts sent as JSON: each inline part's data by role."""
+
+    parts: dict[str, Any]
+    name: Annotated[str, msgspec.Meta(max_length=limits.FILE_NAME_MAX)] = ""
+    provenance: dict[str, Any] = {}
+
+
+class RecordsIn(msgspec.Struct, forbid_unknown_fields=True):
+    """Items of a modality made of inline parts (a text record, a conversation)."""
+
+    records: Annotated[list[RecordIn], msgspec.Meta(min_length=1, max_length=1000)]
 
 
 class UploadOut(msgspec.Struct):
@@ -668,7 +729,12 @@ class LabelingContextOut(msgspec.Struct):
         item = context.item
         return cls(
             project_id=context.project.id or 0,
-            item=ItemOut.of(item, media.media_url(secret, item.content_hash), context.status),
+            item=ItemOut.of(
+                item,
+                media.media_url(secret, item.content_hash),
+                context.status,
+                [PartOut.of(p, secret) for p in context.parts],
+            ),
             calibrating=context.calibrating,
             editors=[
                 EditorOut(

@@ -20,7 +20,7 @@ from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value
-from .items import editor_item
+from .items import editor_item, parts_out
 from .viewing import viewer_of
 
 __all__ = ["adjudication_pages", "ago"]
@@ -114,6 +114,7 @@ def _case_context(
             raise NotFound(f"item in project {project_id}", item_id)
         backlog = _backlog_ids(session, runtime.plugins, project_id)
         live = labels.live_categories(session, project_id)
+        made_of = parts_out(session, runtime.settings.secret_key, item_id)
     if form is None:
         suggested = case.suggested.opinions[0].annotation_id if case.suggested else ""
         form = dict.fromkeys(FIELDS, "") | {"annotation_id": str(suggested)}
@@ -125,7 +126,7 @@ def _case_context(
     # the adjudicator's label starts empty, or as a refused form left it.
     state = {
         "project_id": project_id,
-        "item": editor_item(case.item, case.item.status, media),
+        "item": editor_item(case.item, case.item.status, media, made_of),
         "revisions": {},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in live

@@ -5,23 +5,25 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from litestar import Request, Response
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Stream
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from scholia.core import items, labels, lifecycle, projects, queue, review
+from scholia.core import items, labels, lifecycle, parts, projects, queue, review
 from scholia.core.errors import IllegalTransition, InvalidInput
 from scholia.core.item_state import allowed_transitions
 from scholia.core.models import Blob, GoldAnswer, Item, Role, Suggestion, User
 from scholia.core.revisions import current_annotations
 
 from ..access import can
+from ..api.schemas import PartOut
 from ..media import media_url, verify
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
@@ -30,17 +32,26 @@ from .viewing import viewer_of
 
 log = logging.getLogger(__name__)
 
-__all__ = ["editor_item", "item_pages"]
+__all__ = ["editor_item", "item_pages", "parts_out"]
 
 THUMB_SIZE = 320
+NO_PREVIEW = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="320" height="240" viewBox="0 0 320 240">'
+    b'<rect width="320" height="240" fill="#e8e8ec"/><text x="160" y="128" font-size="20" '
+    b'text-anchor="middle" fill="#777" font-family="sans-serif">no preview</text></svg>'
+)
+"""The thumbnail of an item whose modality draws none."""
 CHUNK = 256 * 1024
 """Bytes read at a time when streaming part of a media file."""
 BYTE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-def editor_item(item: Item, status: str, media: str) -> dict[str, Any]:
+def editor_item(
+    item: Item, status: str, media: str, made_of: Sequence[PartOut] = ()
+) -> dict[str, Any]:
     """The item as editors are mounted with it (static/editors.js): an editor that shows the
-    media itself (a video player, an audio waveform) needs its URL, type and probed metadata."""
+    media itself (a video player, an audio waveform) needs its URL, type and probed metadata;
+    one of an item made of parts (a text record, a sensor frame), each part."""
     return {
         "id": item.id,
         "status": status,
@@ -48,7 +59,13 @@ def editor_item(item: Item, status: str, media: str) -> dict[str, Any]:
         "media": media,
         "media_type": item.media_type,
         "meta": item.meta,
+        "parts": msgspec.to_builtins(list(made_of)),
     }
+
+
+def parts_out(session: Session, secret: str, item_id: int) -> list[PartOut]:
+    """The item's parts as pages and editors see them (none for an item of one file)."""
+    return [PartOut.of(p, secret) for p in parts.parts_of(session, [item_id]).get(item_id, [])]
 
 
 @get("/projects/{project_id:int}/items/{item_id:int}")
@@ -89,6 +106,7 @@ def item_detail(
         )
         categories = labels.live_categories(session, project_id)
         status = item.status if qa else queue.my_statuses(session, [item], me.id)[item_id]  # type: ignore[arg-type]
+        made_of = parts_out(session, runtime.settings.secret_key, item_id)
         gold_answers = (
             list(session.exec(select(GoldAnswer).where(col(GoldAnswer.item_id) == item_id)))
             if qa
@@ -112,7 +130,7 @@ def item_detail(
     # What static/editors.js mounts the editors with (the labeling page passes the same).
     state = {
         "project_id": project_id,
-        "item": editor_item(item, status, media),
+        "item": editor_item(item, status, media, made_of),
         "revisions": {t: {"id": str(a.id), "payload": a.payload} for t, a in mine.items()},
         "categories": [
             {"id": c.id, "name": c.name, "color": c.color, "hotkey": c.hotkey} for c in categories
@@ -216,6 +234,10 @@ def media(
             item = session.exec(select(Item).where(col(Item.content_hash) == sha256)).first()
             project = projects.get_project(session, item.project_id) if item else None
         modality = runtime.plugins.modalities.get(project.modality) if project else None
+        if item is not None and modality is not None and modality.thumbnail is None:
+            # The modality draws none (a text record, a sensor frame of several files): lists
+            # show a neutral tile, not a broken image.
+            return Response(NO_PREVIEW, media_type="image/svg+xml", headers=headers)
         if modality is None or modality.thumbnail is None:
             raise NotFoundException("No thumbnail for this media.")
         try:

@@ -121,6 +121,7 @@ def label_item(
             "media": out.item.media_url,
             "media_type": out.item.media_type,
             "meta": out.item.meta,
+            "parts": msgspec.to_builtins(out.item.parts),
         },
         "queue": show,
         "query": _query(show),
@@ -175,6 +176,7 @@ def label_item(
         ],
         media=out.item.media_url,
         viewer=viewer,
+        parts={p.role: p for p in out.item.parts},
         state=state,
     )
 

@@ -18,6 +18,8 @@
 //               static/viewers.js and register_viewers; the image viewer: { stage, overlay,
 //               image, zoom(kind), scale() }), or null where the page has no viewer (a modality
 //               without one: the editor shows the media itself, or a page with no item shown).
+//               An item made of parts (a text record, a sensor frame) also has parts: each
+//               { role, media_type, meta, data (inline) or media_url (a file) }.
 //   categories  the project's live categories in display order: { id, name, color, hotkey }
 //   options     the project's options for this annotation type ({} when it has none)
 //   current     this annotator's current payload on the item, or null

@@ -61,7 +61,8 @@ the margin is wide."""
 
 
 class JobRow(Protocol):
-    """The columns a job's row has (``error`` and ``finished_at`` are optional)."""
+    """The columns a job's row has; besides, its progress (``processed`` of ``total`` unless
+    the kind names other columns) and, optionally, ``error`` and ``finished_at``."""
 
     id: int | None
     project_id: int

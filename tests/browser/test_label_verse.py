@@ -9,9 +9,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from scholia.core import labels, parts, projects
-from scholia.core.revisions import current_annotations
 from scholia.core.models import User
 from scholia.core.plugins import Plugins
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 from tests.conftest import add_member, verse_plugins
 

@@ -65,6 +65,8 @@ def _label(client: TestClient[Any], project_id: int, item_id: int, *phrase: int)
     (text,) = [p for p in state["item"]["parts"] if p["role"] == "text"]
     assert text["data"]["text"]  # what the plugin's editor shows (tests/verse_plugin/static)
     assert "data-verse-editor" in html
+    served = client.get(f"/api/v1/projects/{project_id}/queue/{item_id}").json()
+    assert served["item"]["parts"] == state["item"]["parts"]  # one labeling context for both
     assert state["editors"] == [
         {"name": "phrase", "module": "/static/plugins/tests.verse_plugin/verse.js"}
     ]

@@ -259,7 +259,11 @@ class Editor:
     template: str
     """Template path inside the plugin's ``templates/`` folder, e.g. ``"rating/editor.html"``."""
     module: str
-    """File inside the plugin's ``static/`` folder, e.g. ``"rating.js"``."""
+    """File inside the plugin's ``static/`` folder, e.g. ``"rating.js"``. It exports
+    ``mount({ root, item, categories, options, current, save, viewer })`` (``viewer``: what
+    the modality's ``Viewer`` gives editors to draw on, or null) and, to draw a saved payload
+    read-only wherever one is shown (item page, adjudication versions, gold answers,
+    suggestions), ``view({ root, payload, categories, item })``; see ``static/editors.js``."""
     hotkeys: Mapping[str, str] = field(default_factory=dict)
     """Key → what it does, shown in the keyboard help."""
 

@@ -7,6 +7,7 @@ import html
 import re
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -364,6 +365,19 @@ def test_a_signed_thumbnail_url_serves_a_webp(
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/webp"
     assert response.content[:4] == b"RIFF"
+
+
+def test_a_thumbnail_asked_for_by_many_at_once_is_drawn_for_each(
+    manager: Client, site: dict[str, Any], runtime: Runtime
+) -> None:
+    """A list and the labeling page's preload ask for the same new thumbnail together: each
+    writes its own file before the rename, so none fails on another's."""
+    url = media_url(runtime.settings.secret_key, site["item"]["content_hash"], "thumb")
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda _: manager.get(url).status_code, range(16)))
+    assert statuses == [200] * 16
+    thumbs = runtime.settings.data_dir / "thumbs"
+    assert [p.suffix for p in thumbs.iterdir()] == [".webp"]  # no partial file left behind
 
 
 def test_a_tampered_media_signature_is_403(manager: Client, site: dict[str, Any]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -247,7 +248,9 @@ def media(
                 log.exception("thumbnail of %s failed", sha256)
             raise InvalidInput(f"No thumbnail can be made of this media: {error}.") from None
         thumb.parent.mkdir(parents=True, exist_ok=True)
-        partial = thumb.with_suffix(".partial")
+        # Each request writes its own file: two asking for the same thumbnail at once (a list
+        # and the labeling page's preload) must not rename one shared file from under the other.
+        partial = thumb.with_name(f".{thumb.name}.partial-{uuid.uuid4().hex[:8]}")
         partial.write_bytes(drawn)
         partial.replace(thumb)
     return File(thumb, media_type="image/webp", headers=headers, content_disposition_type="inline")

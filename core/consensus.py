@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_
+from sqlalchemy import Row, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from . import lifecycle
@@ -31,6 +31,7 @@ __all__ = [
     "apply_overlap",
     "judge",
     "settle",
+    "valid_annotation_rows",
     "valid_annotations",
 ]
 
@@ -70,6 +71,20 @@ def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, li
     found: dict[int, list[Annotation]] = {}
     for annotation in session.exec(_VALID, params={"item_ids": list(item_ids)}):
         found.setdefault(annotation.item_id, []).append(annotation)
+    return found
+
+
+_VALID_ROWS = _VALID.with_only_columns(*Annotation.__table__.c)  # type: ignore[attr-defined]
+
+
+def valid_annotation_rows(session: Session, item_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
+    """``valid_annotations`` as read-only rows (the same attributes): what a dataset build
+    reads for every item, at about half the cost of building ORM objects it never changes."""
+    if not item_ids:
+        return {}
+    found: dict[int, list[Row[Any]]] = {}
+    for row in session.execute(_VALID_ROWS, params={"item_ids": list(item_ids)}):
+        found.setdefault(row.item_id, []).append(row)
     return found
 
 

@@ -6,6 +6,7 @@ wheel as well as from a checkout.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import threading
@@ -14,6 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -28,6 +30,7 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, foreign keys and a busy timeout per connection."""
+    kwargs.setdefault("json_deserializer", read_json)
     if url.startswith("sqlite"):
         _private_sqlite_file(url)
         engine = create_engine(
@@ -42,6 +45,16 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql"):
         kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def read_json(text: str | bytes) -> Any:
+    """A JSON column's value: msgspec reads it several times faster than ``json.loads`` (a
+    dataset build reads every item's and label's JSON); what msgspec refuses and ``json.loads``
+    takes (NaN, an out-of-range number, a lone surrogate) still reads as it always did."""
+    try:
+        return msgspec.json.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
 
 
 def _private_sqlite_file(url: str) -> None:

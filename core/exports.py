@@ -89,9 +89,9 @@ class VersionView:
             yield from self._first_layout_records()
 
     def _records(self) -> Iterator[ExportRecord]:
-        with (self.folder / datasets.RECORDS).open() as lines:
+        with (self.folder / datasets.RECORDS).open("rb") as lines:
             for line in lines:
-                entry = json.loads(line)
+                entry = msgspec.json.decode(line)  # ~8× json.loads: one line per item
                 item = entry["item"]
                 first = item["files"][0] if item["files"] else {"path": item["name"], "sha256": ""}
                 made_of = tuple(item.get("parts", ()))

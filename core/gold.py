@@ -379,9 +379,7 @@ def promote(
 ) -> GoldAnswer:
     """Make an adjudicated item gold: the adjudicated annotation's payload is the answer."""
     _item_in(session, project_id, item_id)
-    adjudicated = [
-        a for a in current_annotations(session, item_id) if a.adjudication_id
-    ]
+    adjudicated = [a for a in current_annotations(session, item_id) if a.adjudication_id]
     if not adjudicated:
         raise Conflict(
             f"Item {item_id} has no adjudicated annotation to promote; mark it gold with its "

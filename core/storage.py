@@ -10,12 +10,14 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO
 
-__all__ = ["MediaStore", "Staged", "place"]
+__all__ = ["MediaStore", "Placer", "Staged", "place"]
 
 CHUNK = 1024 * 1024
 
@@ -24,13 +26,16 @@ FULL_DISK = (errno.ENOSPC, errno.EDQUOT)
 """The errors that mean the disk (or the user's quota) is full, and nothing else does."""
 
 
-def place(source: Path, target: Path) -> None:
+def place(source: Path | str, target: Path | str) -> None:
     """Put a stored file at ``target`` in an export: a hard link where the filesystem allows,
     else a copy. Placing the same file at the same name again is a no-op (an item with several
-    annotation types is one record per type); a different file already there is refused."""
-    target.parent.mkdir(parents=True, exist_ok=True)
+    annotation types is one record per type); a different file already there is refused.
+
+    The target's folder is made only when the link finds it missing: an export places tens of
+    thousands of files in a few folders, and asking for the folder each time cost more than the
+    link itself."""
     try:
-        os.link(source, target)
+        _link(source, target)
     except FileExistsError:
         if not filecmp.cmp(source, target, shallow=False):
             raise
@@ -38,6 +43,79 @@ def place(source: Path, target: Path) -> None:
         if error.errno in FULL_DISK:
             raise
         shutil.copyfile(source, target)  # another filesystem, or one without hard links
+
+
+def _link(source: Path | str, target: Path | str) -> None:
+    try:
+        os.link(source, target)
+    except FileNotFoundError:
+        if not os.path.exists(source):
+            raise
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        os.link(source, target)
+
+
+class Placer:
+    """``place`` for many files, done on a worker thread in batches while the caller goes on.
+
+    A link is a system call that releases the GIL: on a second core it runs beside the
+    caller's Python work (an export writing its records) instead of after it. A file that
+    cannot be placed fails the next ``place`` or the ``close``, with the error ``place``
+    raises. Use it as a context manager; leaving by an exception still waits for the worker."""
+
+    BATCH = 1024
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="place")
+        self._batch: list[tuple[Path | str, Path | str]] = []
+        self._pending: list[Future[None]] = []
+
+    def place(self, source: Path | str, target: Path | str) -> None:
+        self._batch.append((source, target))
+        if len(self._batch) >= self.BATCH:
+            self._submit()
+
+    def _submit(self) -> None:
+        if self._batch:
+            self._pending.append(self._pool.submit(_place_all, self._batch))
+            self._batch = []
+        while self._pending and self._pending[0].done():
+            self._pending.pop(0).result()  # raises the worker's error here
+
+    def close(self) -> None:
+        """Place what is left and wait for all of it; raises the first error."""
+        try:
+            self._submit()
+            for pending in self._pending:
+                pending.result()
+        finally:
+            self._pending = []
+            self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> Placer:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop placing (the caller failed and throws the folder away); waits for the worker."""
+        self._batch = []
+        self._pending = []
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _place_all(pairs: list[tuple[Path | str, Path | str]]) -> None:
+    for source, target in pairs:
+        place(source, target)
 
 
 @dataclass
@@ -60,7 +138,7 @@ class MediaStore:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return Path(f"{self.root}/{sha256[:2]}/{sha256[2:4]}/{sha256}")  # one parse, not three
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()

@@ -22,7 +22,7 @@ from typing import Any
 
 from scholia.core.exports import ExportRecord, VersionView
 
-from .media import place
+from .media import Placer
 
 
 def _dump(value: Any) -> str:
@@ -52,13 +52,17 @@ def _image(record: ExportRecord, file_name: str) -> dict[str, Any]:
 def write(version: VersionView, out: Path) -> None:
     images_part, annotations_part = out / ".images.part", out / ".annotations.part"
     count = 0
-    with images_part.open("w") as images, annotations_part.open("w") as annotations:
+    with (
+        images_part.open("w") as images,
+        annotations_part.open("w") as annotations,
+        Placer() as placer,
+    ):
         for position, (_, labels) in enumerate(
             itertools.groupby(version.records(), key=lambda r: r.item_id)
         ):
             first, *rest = labels
             file_name = f"images/{Path(first.file_name).name}"
-            place(first.media, out / file_name)
+            placer.place(first.media, out / file_name)
             images.write(("," if position else "") + _dump(_image(first, file_name)))
             for record in (first, *rest):
                 for category_id in sorted(record.category_ids):

@@ -14,7 +14,7 @@ from xml.sax.saxutils import quoteattr
 
 from scholia.core.exports import VersionView
 
-from .media import place
+from .media import Placer
 
 
 def label_config(names: list[str], multiple: bool) -> str:
@@ -29,7 +29,7 @@ def label_config(names: list[str], multiple: bool) -> str:
 def write(version: VersionView, out: Path) -> None:
     names = version.category_names
     multiple = False
-    with (out / "tasks.json").open("w") as file:
+    with (out / "tasks.json").open("w") as file, Placer() as placer:
         file.write("[")
         first = True
         for record in version.records():
@@ -37,7 +37,7 @@ def write(version: VersionView, out: Path) -> None:
                 continue
             multiple = multiple or len(record.category_ids) > 1
             file_name = f"images/{Path(record.file_name).name}"
-            place(record.media, out / file_name)
+            placer.place(record.media, out / file_name)
             task = {
                 "id": record.item_id,
                 "data": {"image": file_name},

@@ -28,7 +28,7 @@ from PIL import Image
 
 from scholia.core.exports import ExportRecord, VersionView
 
-from .media import place
+from .media import Placer, place
 
 __all__ = ["write"]
 
@@ -67,6 +67,7 @@ def write(version: VersionView, out: Path) -> None:
     sets.mkdir(parents=True)
     (out / "Annotations").mkdir()
     with ExitStack() as files:
+        placer = files.enter_context(Placer())
         trainval = files.enter_context((sets / "trainval.txt").open("w"))
         per_class: dict[int, IO[str]] = {
             c["id"]: files.enter_context((sets / f"{c['name']}_trainval.txt").open("w"))
@@ -78,7 +79,7 @@ def write(version: VersionView, out: Path) -> None:
             name = Path(record.file_name)
             stem = re.sub(r"\s+", "_", name.stem)
             image_name = stem + name.suffix
-            place(record.media, out / "JPEGImages" / image_name)
+            placer.place(record.media, out / "JPEGImages" / image_name)
             (out / "Annotations" / f"{stem}.xml").write_bytes(
                 _annotation(record, image_name, names)
             )

@@ -12,19 +12,21 @@ from pathlib import Path
 
 from scholia.core.exports import VersionView
 
-from .media import place
+from .media import Placer, place
 
 
 def write(version: VersionView, out: Path) -> None:
     names = version.category_names
-    for record in version.records():
-        if record.annotation_type != "classification":
-            continue
-        if len(record.category_ids) != 1:
-            raise ValueError(
-                f"{record.file_name} has {len(record.category_ids)} categories; the YOLO "
-                "classification layout holds exactly one class per image"
-            )
-        (category_id,) = record.category_ids
-        place(record.media, out / "train" / names[category_id] / Path(record.file_name).name)
+    with Placer() as placer:
+        for record in version.records():
+            if record.annotation_type != "classification":
+                continue
+            if len(record.category_ids) != 1:
+                raise ValueError(
+                    f"{record.file_name} has {len(record.category_ids)} categories; the YOLO "
+                    "classification layout holds exactly one class per image"
+                )
+            (category_id,) = record.category_ids
+            name = Path(record.file_name).name
+            placer.place(record.media, out / "train" / names[category_id] / name)
     place(version.folder / "manifest.json", out / "manifest.json")

@@ -64,6 +64,8 @@ class Placer:
     raises. Use it as a context manager; leaving by an exception still waits for the worker."""
 
     BATCH = 1024
+    AHEAD = 4
+    """Batches the caller may be ahead of the worker: memory stays flat when links are slow."""
 
     def __init__(self) -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="place")
@@ -79,8 +81,8 @@ class Placer:
         if self._batch:
             self._pending.append(self._pool.submit(_place_all, self._batch))
             self._batch = []
-        while self._pending and self._pending[0].done():
-            self._pending.pop(0).result()  # raises the worker's error here
+        while self._pending and (self._pending[0].done() or len(self._pending) > self.AHEAD):
+            self._pending.pop(0).result()  # raises the worker's error here; waits when far behind
 
     def close(self) -> None:
         """Place what is left and wait for all of it; raises the first error."""

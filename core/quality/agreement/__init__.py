@@ -15,7 +15,7 @@ from .data import (
 )
 from .distance import Distance, MatrixDistance, distance_alpha, rating_pairs
 from .fleiss import fleiss_category_kappas, fleiss_kappa
-from .krippendorff import LEVELS, Level, coincidences, krippendorff_alpha
+from .krippendorff import LEVELS, Level, coincidences, krippendorff_alpha, presence_alphas
 from .percent import (
     AnnotatorAgreement,
     PairwiseAgreement,
@@ -46,6 +46,7 @@ __all__ = [
     "pairwise_agreement",
     "pairwise_cohen_kappa",
     "percent_agreement",
+    "presence_alphas",
     "rating_pairs",
     "reliability_data",
 ]

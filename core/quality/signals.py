@@ -29,7 +29,13 @@ from sqlmodel import Session
 from ..contributions import AnnotationType, QualityRule, RuleResult
 from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review, User
 from ..plugins import Plugins
-from .agreement import NotEnoughData, distance_alpha, presence_alphas, rating_pairs
+from .agreement import (
+    NotEnoughData,
+    distance_agreement,
+    distance_alpha,
+    presence_alphas,
+    rating_agreement,
+)
 from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
 from .typed_distance import TypedDistance
 
@@ -233,6 +239,9 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
             items, annotators, types, texts, days, times = (
                 list(map(itemgetter(k), rows)) for k in range(6)
             )
+            pairs = list(zip(types, texts, strict=True))
+            for pair in dict.fromkeys(pairs):  # the new ones get codes in order of appearance
+                codes.setdefault(pair, len(codes))
             for on in set(days).difference(ordinal_of):
                 ordinal_of[on] = _as_date(on).toordinal()
             n = len(rows)
@@ -240,11 +249,7 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
                 (
                     np.fromiter(items, dtype=np.int64, count=n),
                     np.fromiter(annotators, dtype=np.int64, count=n),
-                    np.fromiter(
-                        (codes.setdefault(v, len(codes)) for v in zip(types, texts, strict=True)),
-                        dtype=np.int64,
-                        count=n,
-                    ),
+                    np.fromiter(map(codes.__getitem__, pairs), dtype=np.int64, count=n),
                     np.fromiter(map(ordinal_of.__getitem__, days), dtype=np.int64, count=n),
                     np.array(times, dtype=np.float64),  # None → nan
                 )
@@ -539,8 +544,9 @@ def _annotated_pairs(
     session: Session, project_id: int, item_ids: Sequence[int] | None
 ) -> tuple[IntArray, IntArray]:
     """Each (item, annotator) with a counted annotation, once: from the whole project's
-    columns when they are read anyway, else from a narrower query."""
-    if item_ids is None:
+    columns when they are kept for the session (the Hub reads them anyway), else from a
+    narrower query."""
+    if item_ids is None and MEMO in session.info:
         counted = _counted_columns(session, project_id, None)
         item, annotator = counted.item, counted.annotator
     else:
@@ -559,8 +565,9 @@ def _annotated_pairs(
     if not len(item):
         return item, annotator
     width = int(annotator.max()) + 1
-    unique = np.unique(item * width + annotator)
-    return unique // width, unique % width
+    pair = np.sort(item * width + annotator)  # np.unique's hash table is slower on 10⁶ keys
+    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    return pair // width, pair % width
 
 
 def _reopen_counts(
@@ -850,13 +857,14 @@ def agreement_breakdown(session: Session, plugins: Plugins, project_id: int) -> 
     if ratings is None:
         return AgreementBreakdown({}, {})
     distance = _distance(session, plugins, project_id, ratings)
-    left, right = rating_pairs(ratings.unit)
-    agreed = 1.0 - distance.between(ratings.value[left], ratings.value[right])
     observers = len(ratings.observer_ids)
-    shared = np.zeros((observers, observers))
-    summed = np.zeros((observers, observers))
-    np.add.at(shared, (ratings.observer[left], ratings.observer[right]), 1.0)
-    np.add.at(summed, (ratings.observer[left], ratings.observer[right]), agreed)
+    if any(distance.graded):
+        pairs = distance_agreement(
+            ratings.unit, ratings.observer, ratings.value, observers, distance
+        )
+    else:  # every type agrees by equality: count equal values, no pair of ratings is formed
+        pairs = rating_agreement(ratings.unit, ratings.observer, ratings.value, observers)
+    shared, summed = pairs.shared, pairs.agreed
     partners = (shared > 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rates = np.where(shared > 0, summed / shared, 0.0).sum(axis=1) / partners

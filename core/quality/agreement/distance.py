@@ -22,8 +22,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .data import FloatArray, NotEnoughData
+from .percent import PairwiseAgreement
 
-__all__ = ["Distance", "MatrixDistance", "distance_alpha", "rating_pairs"]
+__all__ = ["Distance", "MatrixDistance", "distance_agreement", "distance_alpha", "rating_pairs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -99,3 +100,26 @@ def distance_alpha(unit: npt.ArrayLike, value: npt.ArrayLike, distance: Distance
             "expected disagreement is 0, so alpha is undefined",
         )
     return 1.0 - observed / expected
+
+
+def distance_agreement(
+    unit: npt.ArrayLike,
+    observer: npt.ArrayLike,
+    value: npt.ArrayLike,
+    observers: int,
+    distance: Distance,
+) -> PairwiseAgreement:
+    """For every pair of observers, the units both rated and their summed agreement 1 − δ on
+    them (``rating_agreement`` counts agreement as equality; this grades it by ``distance``).
+    Ratings as columns, one per observer and unit."""
+    units = np.asarray(unit, dtype=np.int64).reshape(-1)
+    rows = np.asarray(observer, dtype=np.int64).reshape(-1)
+    values = np.asarray(value, dtype=np.int64).reshape(-1)
+    left, right = rating_pairs(units)
+    agreed = 1.0 - distance.between(values[left], values[right])
+    pair = rows[left] * observers + rows[right]
+    size = observers * observers
+    shared = np.bincount(pair, minlength=size).reshape(observers, observers).astype(np.float64)
+    summed = np.asarray(np.bincount(pair, weights=agreed, minlength=size), dtype=np.float64)
+    summed = summed.reshape(observers, observers)
+    return PairwiseAgreement(shared, summed)

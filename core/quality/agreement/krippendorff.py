@@ -97,7 +97,8 @@ def presence_alphas(
     """For each label 0 … ``labels`` − 1, nominal alpha on "this rating holds the label or not".
 
     Ratings are given by their unit code (``unit[r]``, one rating per observer and unit); a
-    rating may hold several labels, given as pairs ``(rating[i], label[i])``. The same figure as
+    rating may hold several labels, given as pairs ``(rating[i], label[i])``, each pair once.
+    The same figure as
     ``krippendorff_alpha`` on each label's 0/1 matrix, from counts instead of a matrix per
     label: with mᵤ ratings of unit u, kᵤ of them holding the label, o₀₁ = o₁₀ = Σᵤ kᵤ(mᵤ − kᵤ)
     / (mᵤ − 1), and with n₁ = Σᵤ kᵤ of the n pairable ratings, Dₑ ∝ 2 n₀ n₁ / (n − 1).
@@ -114,9 +115,7 @@ def presence_alphas(
         raise NotEnoughData(pairable_units, 2, "units with two or more values")
     n = float(np.count_nonzero(m[units] >= 2))
     counted = m[units[holder]] >= 2
-    # Each (rating, label) pair once, then kᵤ for each (unit, label) held at least once.
-    distinct = np.unique(holder[counted] * labels + held[counted])
-    key, k = np.unique(units[distinct // labels] * labels + distinct % labels, return_counts=True)
+    key, k = np.unique(units[holder[counted]] * labels + held[counted], return_counts=True)
     mu = m[key // labels].astype(np.float64)
     kf = k.astype(np.float64)
     which = key % labels

@@ -217,9 +217,39 @@ def _raw_rows(session: Session, query: Any) -> Iterator[Sequence[Any]]:
         result.close()
 
 
+class _ValueCodes:
+    """Codes for (annotation type, payload JSON) in order of first appearance, a type's
+    payloads in a dict of their own: most batches hold one type, and their payload strings are
+    then looked up directly rather than as a million (type, payload) tuples."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, str]] = []
+        self._of_type: dict[str, dict[str, int]] = {}
+
+    def _code(self, type_name: str, text: str) -> int:
+        known = self._of_type.setdefault(type_name, {})
+        code = known.get(text)
+        if code is None:
+            code = known[text] = len(self.values)
+            self.values.append((type_name, text))
+        return code
+
+    def of(self, types: list[str], texts: list[str]) -> IntArray:
+        kinds = set(types)
+        if len(kinds) != 1:
+            return np.fromiter(map(self._code, types, texts), dtype=np.int64, count=len(texts))
+        (type_name,) = kinds
+        known = self._of_type.setdefault(type_name, {})
+        for text in dict.fromkeys(texts):
+            if text not in known:
+                known[text] = len(self.values)
+                self.values.append((type_name, text))
+        return np.fromiter(map(known.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+
 def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | None) -> _Counted:
     day = _day(session, _A.c.created_at)
-    codes: dict[tuple[str, str], int] = {}
+    codes = _ValueCodes()
     ordinal_of: dict[Any, int] = {}
     parts: list[tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.float64]]] = []
     for scope in _scopes(item_ids):
@@ -239,9 +269,6 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
             items, annotators, types, texts, days, times = (
                 list(map(itemgetter(k), rows)) for k in range(6)
             )
-            pairs = list(zip(types, texts, strict=True))
-            for pair in dict.fromkeys(pairs):  # the new ones get codes in order of appearance
-                codes.setdefault(pair, len(codes))
             for on in set(days).difference(ordinal_of):
                 ordinal_of[on] = _as_date(on).toordinal()
             n = len(rows)
@@ -249,7 +276,7 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
                 (
                     np.fromiter(items, dtype=np.int64, count=n),
                     np.fromiter(annotators, dtype=np.int64, count=n),
-                    np.fromiter(map(codes.__getitem__, pairs), dtype=np.int64, count=n),
+                    codes.of(types, texts),
                     np.fromiter(map(ordinal_of.__getitem__, days), dtype=np.int64, count=n),
                     np.array(times, dtype=np.float64),  # None → nan
                 )
@@ -259,7 +286,7 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
         return _Counted(empty, empty, empty, [], empty, np.zeros(0))
     item, annotator, value, ordinal = (np.concatenate([p[k] for p in parts]) for k in range(4))
     spent = np.concatenate([p[4] for p in parts])
-    return _Counted(item, annotator, value, list(codes), ordinal, spent)
+    return _Counted(item, annotator, value, codes.values, ordinal, spent)
 
 
 # --- label counts ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from scholia.core.quality.agreement import (
     pairwise_agreement,
     rating_agreement,
 )
+from scholia.core.quality.agreement import distance as distance_module
 from scholia.core.quality.typed_distance import TypedDistance
 
 from ..graded_plugin import with_graded_types
@@ -40,8 +41,12 @@ def _random_ratings(
     return unit, observer, value, observers, values
 
 
+@pytest.mark.parametrize("block", [1, 7, 8192])
 @pytest.mark.parametrize("seed", range(30))
-def test_counting_equal_values_is_pairing_ratings_under_equality(seed: int) -> None:
+def test_counting_equal_values_is_pairing_ratings_under_equality(
+    seed: int, block: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(distance_module, "PAIR_BLOCK", block)  # units paired at a time
     unit, observer, value, observers, values = _random_ratings(seed, ("gone", "flag"))
     plugins = with_graded_types()
     typed = TypedDistance(values, plugins.annotation_type)

@@ -15,6 +15,7 @@ With δ = [c ≠ k] this is the nominal alpha exactly.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -102,6 +103,11 @@ def distance_alpha(unit: npt.ArrayLike, value: npt.ArrayLike, distance: Distance
     return 1.0 - observed / expected
 
 
+PAIR_BLOCK = 8192
+"""Units paired at a time by ``distance_agreement``: a million ratings at once would build
+arrays of every pair (4 × 10⁶ at overlap 5) whose fresh memory costs more than the work."""
+
+
 def distance_agreement(
     unit: npt.ArrayLike,
     observer: npt.ArrayLike,
@@ -115,11 +121,22 @@ def distance_agreement(
     units = np.asarray(unit, dtype=np.int64).reshape(-1)
     rows = np.asarray(observer, dtype=np.int64).reshape(-1)
     values = np.asarray(value, dtype=np.int64).reshape(-1)
-    left, right = rating_pairs(units)
-    agreed = 1.0 - distance.between(values[left], values[right])
-    pair = rows[left] * observers + rows[right]
-    size = observers * observers
-    shared = np.bincount(pair, minlength=size).reshape(observers, observers).astype(np.float64)
-    summed = np.asarray(np.bincount(pair, weights=agreed, minlength=size), dtype=np.float64)
-    summed = summed.reshape(observers, observers)
-    return PairwiseAgreement(shared, summed)
+    shared = np.zeros(observers * observers)
+    summed = np.zeros(observers * observers)
+    order = np.argsort(units, kind="stable")
+    ordered = units[order]
+    if len(ordered):
+        blocks = np.arange(int(ordered[0]), int(ordered[-1]) + 1, PAIR_BLOCK)
+        edges = [*np.searchsorted(ordered, blocks).tolist(), len(ordered)]
+    else:
+        edges = []
+    for start, end in itertools.pairwise(edges):
+        taken = order[start:end]
+        left, right = rating_pairs(units[taken] - int(ordered[start]))
+        left, right = taken[left], taken[right]
+        pair = rows[left] * observers + rows[right]
+        np.add.at(shared, pair, 1.0)
+        np.add.at(summed, pair, 1.0 - distance.between(values[left], values[right]))
+    return PairwiseAgreement(
+        shared.reshape(observers, observers), summed.reshape(observers, observers)
+    )

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Date, Text, and_, case, cast, distinct, func, select
+from sqlalchemy import Date, Integer, Text, and_, case, cast, distinct, func, literal, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -110,20 +110,22 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 # --- the annotations that count -------------------------------------------------------------
 
 
+JULIAN_DAY_OF_ORDINAL_0 = 1_721_424
+"""The Julian day number of the day before 0001-01-01 (``date.toordinal`` 0)."""
+
+
 def _day(session: Session, column: Any) -> ColumnElement[Any]:
-    """The UTC calendar day of a timestamp column, in the database's own SQL."""
+    """The UTC calendar day of a timestamp column as ``date.toordinal`` gives it, in the
+    database's own SQL: a million integers are cheaper to read back than a million dates."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.substr(column, 1, 10)  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS…'
+        day = cast(func.timezone("UTC", column), Date)
+        return day - cast(literal("0001-01-01"), Date) + 1
+    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS…'; the date alone is a Julian day's x.5 exactly.
+    julian = cast(func.julianday(func.substr(column, 1, 10)), Integer)
+    return julian - JULIAN_DAY_OF_ORDINAL_0
 
 
 def _counted(project_id: int, item_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
@@ -250,7 +252,6 @@ class _ValueCodes:
 def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | None) -> _Counted:
     day = _day(session, _A.c.created_at)
     codes = _ValueCodes()
-    ordinal_of: dict[Any, int] = {}
     parts: list[tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.float64]]] = []
     for scope in _scopes(item_ids):
         query = (
@@ -269,15 +270,13 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
             items, annotators, types, texts, days, times = (
                 list(map(itemgetter(k), rows)) for k in range(6)
             )
-            for on in set(days).difference(ordinal_of):
-                ordinal_of[on] = _as_date(on).toordinal()
             n = len(rows)
             parts.append(
                 (
                     np.fromiter(items, dtype=np.int64, count=n),
                     np.fromiter(annotators, dtype=np.int64, count=n),
                     codes.of(types, texts),
-                    np.fromiter(map(ordinal_of.__getitem__, days), dtype=np.int64, count=n),
+                    np.fromiter(days, dtype=np.int64, count=n),
                     np.array(times, dtype=np.float64),  # None → nan
                 )
             )
@@ -632,13 +631,14 @@ def _reopen_counts(
             select(func.count(distinct(_E.c.entity_id))).where(and_(*events))
         ).scalar_one()
     weekly: dict[str, tuple[int, int]] = {}
-    week_of: dict[Any, str] = {}
-    for _, yes, on in firsts:
-        week = week_of.get(on)
-        if week is None:
-            week = week_of[on] = iso_week(_as_date(on))
-        n, accepted = weekly.get(week, (0, 0))
-        weekly[week] = (n + 1, accepted + int(yes))
+    if firsts:
+        weeks, week = _weeks_of(np.array([on for _, _, on in firsts], dtype=np.int64))
+        approvals = np.array([yes for _, yes, _ in firsts], dtype=np.int64)
+        reviewed = np.bincount(week, minlength=len(weeks))
+        accepted = np.bincount(week, weights=approvals, minlength=len(weeks))
+        weekly = {
+            w: (int(n), int(yes)) for w, n, yes in zip(weeks, reviewed, accepted, strict=True)
+        }
     per_annotator: dict[int, tuple[int, int]] = {}
     item, annotator = _annotated_pairs(session, project_id, item_ids)
     if firsts and len(item):

@@ -2,9 +2,11 @@
 
 Generic over annotation types: labels are the category ids an annotation type's plugin reads
 from a payload (``AnnotationType.categories``), and two labels agree as much as their type's
-``agreement`` says (``typed_distance``). Counts are computed from SQL aggregates (GROUP BY), so
-they stay fast on large projects, and every figure says "not enough data" with the count when
-there is too little to judge.
+``agreement`` says (``typed_distance``). The counted annotations are read once, as the
+driver's rows turned into numpy columns (a million ORM objects, or a million result rows, cost
+seconds), and the signals count from those columns (first reviews and reopenings come from
+queries of their own); every figure says "not enough data" with the count when there is too
+little to judge.
 
 The annotations counted are the current ones that still count: not superseded, not
 withdrawn, not from a voided slot, made by a person (``human``, or an accepted ``suggestion``).

@@ -23,7 +23,19 @@ from typing import Any, TypeVar
 import msgspec
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import Date, Integer, Text, and_, case, cast, distinct, func, literal, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    Text,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -131,23 +143,24 @@ def _day(session: Session, column: Any) -> ColumnElement[Any]:
 
 
 def _counted(project_id: int, item_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
-    """Conditions on ``_A`` (outer-joined to ``_S``) for the annotations that count."""
+    """Conditions on ``_A`` for the annotations that count."""
     later = aliased(_A)
+    # Few slots are ever voided: their ids from the partial index on voided slots (a hashed
+    # set) cost less than joining every annotation to its slot.
+    voided = select(_S.c.id).where(_S.c.voided_at.is_not(None))
+    if item_ids is not None:
+        voided = voided.where(_S.c.item_id.in_(item_ids))
     conditions: list[ColumnElement[bool]] = [
         _A.c.project_id == project_id,
         _A.c.source.in_(ANNOTATOR_SOURCES),
         # Few annotations are ever superseded: one pass over the unique index on supersedes_id
         # (a hashed set) is cheaper than a correlated lookup for each row.
         _A.c.id.not_in(select(later.c.supersedes_id).where(later.c.supersedes_id.is_not(None))),
-        _S.c.voided_at.is_(None),
+        or_(_A.c.assignment_id.is_(None), _A.c.assignment_id.not_in(voided)),
     ]
     if item_ids is not None:
         conditions.append(_A.c.item_id.in_(item_ids))
     return conditions
-
-
-def _joined() -> Any:
-    return _A.outerjoin(_S, _S.c.id == _A.c.assignment_id)
 
 
 def _scopes(item_ids: Sequence[int] | None) -> Iterator[Sequence[int] | None]:
@@ -265,7 +278,7 @@ def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | N
                 day,
                 _A.c.time_spent_ms,
             )
-            .select_from(_joined())
+            .select_from(_A)
             .where(*_counted(project_id, scope))
         )
         for rows in _raw_rows(session, query):
@@ -582,7 +595,7 @@ def _annotated_pairs(
         for scope in _scopes(item_ids):
             pairs = (
                 select(_A.c.item_id, _A.c.annotator_id)
-                .select_from(_joined())
+                .select_from(_A)
                 .where(*_counted(project_id, scope))
                 .distinct()
             )

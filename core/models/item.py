@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
@@ -83,9 +92,17 @@ class Assignment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("item_id", "slot"),
         UniqueConstraint("item_id", "annotator_id", name="uq_assignment_one_per_annotator"),
+        Index(
+            "ix_assignment_voided",
+            "item_id",
+            "id",
+            sqlite_where=text("voided_at IS NOT NULL"),
+            postgresql_where=text("voided_at IS NOT NULL"),
+        ),
     )
     """An annotator holds at most one slot per item, down to the database (open slots have
-    no annotator; NULLs never collide)."""
+    no annotator; NULLs never collide). The few voided slots are indexed on their own: what
+    counts is read as "not from a voided slot" without reading every slot."""
 
     id: int | None = Field(default=None, primary_key=True)
     item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), nullable=False))

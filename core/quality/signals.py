@@ -2,9 +2,11 @@
 
 Generic over annotation types: labels are the category ids an annotation type's plugin reads
 from a payload (``AnnotationType.categories``), and two labels agree as much as their type's
-``agreement`` says (``typed_distance``). Counts are computed from SQL aggregates (GROUP BY), so
-they stay fast on large projects, and every figure says "not enough data" with the count when
-there is too little to judge.
+``agreement`` says (``typed_distance``). The counted annotations are read once, as the
+driver's rows turned into numpy columns (a million ORM objects, or a million result rows, cost
+seconds), and the signals count from those columns (first reviews and reopenings come from
+queries of their own); every figure says "not enough data" with the count when there is too
+little to judge.
 
 The annotations counted are the current ones that still count: not superseded, not
 withdrawn, not from a voided slot, made by a person (``human``, or an accepted ``suggestion``).
@@ -15,11 +17,25 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import itemgetter
 from typing import Any, TypeVar
 
 import msgspec
 import numpy as np
-from sqlalchemy import Date, Text, and_, case, cast, distinct, func, select
+import numpy.typing as npt
+from sqlalchemy import (
+    Date,
+    Integer,
+    Text,
+    and_,
+    case,
+    cast,
+    distinct,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session
@@ -27,7 +43,13 @@ from sqlmodel import Session
 from ..contributions import AnnotationType, QualityRule, RuleResult
 from ..models import Annotation, AnnotationSource, Assignment, AuditEvent, Item, Review, User
 from ..plugins import Plugins
-from .agreement import NotEnoughData, distance_alpha, krippendorff_alpha, rating_pairs
+from .agreement import (
+    NotEnoughData,
+    distance_agreement,
+    distance_alpha,
+    presence_alphas,
+    rating_agreement,
+)
 from .statistics import homogeneity_test, js_divergence, robust_z, wilson_interval
 from .typed_distance import TypedDistance
 
@@ -102,40 +124,43 @@ def iso_week(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
-def _as_date(value: Any) -> date:
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value)[:10])
-
-
 # --- the annotations that count -------------------------------------------------------------
 
 
+JULIAN_DAY_OF_ORDINAL_0 = 1_721_424
+"""The Julian day number of the day before 0001-01-01 (``date.toordinal`` 0)."""
+
+
 def _day(session: Session, column: Any) -> ColumnElement[Any]:
-    """The UTC calendar day of a timestamp column, in the database's own SQL."""
+    """The UTC calendar day of a timestamp column as ``date.toordinal`` gives it, in the
+    database's own SQL: a million integers are cheaper to read back than a million dates."""
     if session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone("UTC", column), Date)
-    return func.substr(column, 1, 10)  # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS…'
+        day = cast(func.timezone("UTC", column), Date)
+        return day - cast(literal("0001-01-01"), Date) + 1
+    # SQLite keeps UTC as 'YYYY-MM-DD HH:MM:SS…'; the date alone is a Julian day's x.5 exactly.
+    julian = cast(func.julianday(func.substr(column, 1, 10)), Integer)
+    return julian - JULIAN_DAY_OF_ORDINAL_0
 
 
 def _counted(project_id: int, item_ids: Sequence[int] | None) -> list[ColumnElement[bool]]:
-    """Conditions on ``_A`` (outer-joined to ``_S``) for the annotations that count."""
+    """Conditions on ``_A`` for the annotations that count."""
     later = aliased(_A)
+    # Few slots are ever voided: their ids from the partial index on voided slots (a hashed
+    # set) cost less than joining every annotation to its slot.
+    voided = select(_S.c.id).where(_S.c.voided_at.is_not(None))
+    if item_ids is not None:
+        voided = voided.where(_S.c.item_id.in_(item_ids))
     conditions: list[ColumnElement[bool]] = [
         _A.c.project_id == project_id,
         _A.c.source.in_(ANNOTATOR_SOURCES),
         # Few annotations are ever superseded: one pass over the unique index on supersedes_id
         # (a hashed set) is cheaper than a correlated lookup for each row.
         _A.c.id.not_in(select(later.c.supersedes_id).where(later.c.supersedes_id.is_not(None))),
-        _S.c.voided_at.is_(None),
+        or_(_A.c.assignment_id.is_(None), _A.c.assignment_id.not_in(voided)),
     ]
     if item_ids is not None:
         conditions.append(_A.c.item_id.in_(item_ids))
     return conditions
-
-
-def _joined() -> Any:
-    return _A.outerjoin(_S, _S.c.id == _A.c.assignment_id)
 
 
 def _scopes(item_ids: Sequence[int] | None) -> Iterator[Sequence[int] | None]:
@@ -161,6 +186,121 @@ def _memo(session: Session, key: tuple[Any, ...], build: Callable[[], T]) -> T:
         memo[key] = build()
     found: T = memo[key]
     return found
+
+
+# --- the counted annotations as columns ----------------------------------------------------
+
+IntArray = npt.NDArray[np.int64]
+READ_BATCH = 50_000
+"""Rows taken from the driver at a time while the counted annotations are read."""
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """The annotations that count, one entry each in the order the database returned them:
+    what label counts, time outliers, reopen rates and agreement all read, so the Quality Hub
+    reads the table once."""
+
+    item: IntArray
+    annotator: IntArray
+    value: IntArray
+    """Code of (annotation type, payload JSON) in ``values``."""
+    values: list[tuple[str, str]]
+    """Value code → (annotation type, payload JSON), in order of first appearance."""
+    day: IntArray
+    """Proleptic ordinal of the UTC day the annotation was made."""
+    time_spent_ms: npt.NDArray[np.float64]
+    """nan where no time was recorded."""
+
+
+def _counted_columns(session: Session, project_id: int, item_ids: Sequence[int] | None) -> _Counted:
+    """The whole project's (kept for the session), or the given items'."""
+    if item_ids is None:
+        return _memo(
+            session, ("counted", project_id), lambda: _read_counted(session, project_id, None)
+        )
+    return _read_counted(session, project_id, item_ids)
+
+
+def _raw_rows(session: Session, query: Any) -> Iterator[Sequence[Any]]:
+    """The query's rows as the driver gives them, a batch at a time: a million annotations
+    would otherwise spend a second in building result rows nobody keeps."""
+    result = session.connection().execute(query)
+    try:
+        cursor = result.cursor
+        while rows := cursor.fetchmany(READ_BATCH):
+            yield rows
+    finally:
+        result.close()
+
+
+class _ValueCodes:
+    """Codes for (annotation type, payload JSON) in order of first appearance, a type's
+    payloads in a dict of their own: most batches hold one type, and their payload strings are
+    then looked up directly rather than as a million (type, payload) tuples."""
+
+    def __init__(self) -> None:
+        self.values: list[tuple[str, str]] = []
+        self._of_type: dict[str, dict[str, int]] = {}
+
+    def _code(self, type_name: str, text: str) -> int:
+        known = self._of_type.setdefault(type_name, {})
+        code = known.get(text)
+        if code is None:
+            code = known[text] = len(self.values)
+            self.values.append((type_name, text))
+        return code
+
+    def of(self, types: list[str], texts: list[str]) -> IntArray:
+        kinds = set(types)
+        if len(kinds) != 1:
+            return np.fromiter(map(self._code, types, texts), dtype=np.int64, count=len(texts))
+        (type_name,) = kinds
+        known = self._of_type.setdefault(type_name, {})
+        for text in dict.fromkeys(texts):
+            if text not in known:
+                known[text] = len(self.values)
+                self.values.append((type_name, text))
+        return np.fromiter(map(known.__getitem__, texts), dtype=np.int64, count=len(texts))
+
+
+def _read_counted(session: Session, project_id: int, item_ids: Sequence[int] | None) -> _Counted:
+    day = _day(session, _A.c.created_at)
+    codes = _ValueCodes()
+    parts: list[tuple[IntArray, IntArray, IntArray, IntArray, npt.NDArray[np.float64]]] = []
+    for scope in _scopes(item_ids):
+        query = (
+            select(
+                _A.c.item_id,
+                _A.c.annotator_id,
+                _A.c.annotation_type,
+                cast(_A.c.payload, Text),
+                day,
+                _A.c.time_spent_ms,
+            )
+            .select_from(_A)
+            .where(*_counted(project_id, scope))
+        )
+        for rows in _raw_rows(session, query):
+            items, annotators, types, texts, days, times = (
+                list(map(itemgetter(k), rows)) for k in range(6)
+            )
+            n = len(rows)
+            parts.append(
+                (
+                    np.fromiter(items, dtype=np.int64, count=n),
+                    np.fromiter(annotators, dtype=np.int64, count=n),
+                    codes.of(types, texts),
+                    np.fromiter(days, dtype=np.int64, count=n),
+                    np.array(times, dtype=np.float64),  # None → nan
+                )
+            )
+    if not parts:
+        empty = np.zeros(0, dtype=np.int64)
+        return _Counted(empty, empty, empty, [], empty, np.zeros(0))
+    item, annotator, value, ordinal = (np.concatenate([p[k] for p in parts]) for k in range(4))
+    spent = np.concatenate([p[4] for p in parts])
+    return _Counted(item, annotator, value, codes.values, ordinal, spent)
 
 
 # --- label counts ---------------------------------------------------------------------------
@@ -190,62 +330,76 @@ def label_counts(
     project_id: int,
     item_ids: Sequence[int] | None = None,
 ) -> LabelCounts:
-    """Grouped in SQL by annotator, day and payload; each distinct payload is decoded once."""
+    """Counted per annotator, week and payload; each distinct payload is decoded once."""
     if item_ids is None:
         return _memo(
             session,
             ("label_counts", project_id),
-            lambda: _label_counts(session, annotation_types, project_id, None),
+            lambda: _label_counts(_counted_columns(session, project_id, None), annotation_types),
         )
-    return _label_counts(session, annotation_types, project_id, item_ids)
+    return _label_counts(_counted_columns(session, project_id, item_ids), annotation_types)
 
 
-def _label_counts(
-    session: Session,
-    annotation_types: dict[str, AnnotationType],
-    project_id: int,
-    item_ids: Sequence[int] | None,
-) -> LabelCounts:
-    day = _day(session, _A.c.created_at)
-    payload = cast(_A.c.payload, Text)
-    grouped: dict[tuple[int, str, str, str], int] = {}
-    for scope in _scopes(item_ids):
-        query = (
-            select(_A.c.annotator_id, _A.c.annotation_type, day, payload, func.count())
-            .select_from(_joined())
-            .where(*_counted(project_id, scope))
-            # Day first: no index gives that order, so SQLite scans the table rather than
-            # walking the annotator index (a random read per row).
-            .group_by(day, _A.c.annotation_type, _A.c.annotator_id, payload)
-        )
-        for annotator, type_name, on, text, count in session.execute(query):
-            key = (annotator, type_name, iso_week(_as_date(on)), text)
-            grouped[key] = grouped.get(key, 0) + count
-    categories_of: dict[tuple[str, str], tuple[int, ...]] = {}
+def _spread(sizes: IntArray) -> tuple[IntArray, IntArray]:
+    """For entries holding ``sizes[i]`` things each (a payload's categories): each thing's
+    entry and its place among the entry's things."""
+    entry = np.repeat(np.arange(len(sizes)), sizes)
+    place = np.arange(len(entry)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    return entry, place
+
+
+def _weeks_of(ordinals: IntArray) -> tuple[list[str], IntArray]:
+    """The ISO weeks (ascending) of days given as ordinals, and each day's week code."""
+    days, day_at = np.unique(ordinals, return_inverse=True)
+    names = [iso_week(date.fromordinal(int(d))) for d in days]
+    weeks = sorted(set(names))
+    week_at = {w: k for k, w in enumerate(weeks)}
+    of_day = np.array([week_at[w] for w in names], dtype=np.int64)
+    return weeks, of_day[day_at.reshape(-1)]
+
+
+def _label_counts(counted: _Counted, annotation_types: dict[str, AnnotationType]) -> LabelCounts:
     skipped: set[str] = set()
-    cells: dict[tuple[int, str, int], int] = {}
-    for (annotator, type_name, week, text), count in grouped.items():
+    held: list[tuple[int, ...]] = []
+    for type_name, text in counted.values:
         kind = annotation_types.get(type_name)
         if kind is None or kind.categories is None:
             skipped.add(type_name)
+            held.append(())
             continue
-        found = categories_of.get((type_name, text))
-        if found is None:
-            decoded = msgspec.json.decode(text.encode(), type=kind.payload)
-            found = tuple(sorted(set(kind.categories(decoded))))
-            categories_of[(type_name, text)] = found
-        for category in found:
-            cells[(annotator, week, category)] = cells.get((annotator, week, category), 0) + count
-    annotators = tuple(sorted({a for a, _, _ in cells}))
-    weeks = tuple(sorted({w for _, w, _ in cells}))
-    categories = tuple(sorted({c for _, _, c in cells}))
-    counts = np.zeros((len(annotators), len(weeks), len(categories)), dtype=np.int64)
-    a_at = {a: i for i, a in enumerate(annotators)}
-    w_at = {w: i for i, w in enumerate(weeks)}
-    c_at = {c: i for i, c in enumerate(categories)}
-    for (annotator, week, category), count in cells.items():
-        counts[a_at[annotator], w_at[week], c_at[category]] = count
-    return LabelCounts(annotators, weeks, categories, counts, tuple(sorted(skipped)))
+        decoded = msgspec.json.decode(text.encode(), type=kind.payload)
+        held.append(tuple(sorted(set(kind.categories(decoded)))))
+    empty = np.zeros((0, 0, 0), dtype=np.int64)
+    if not counted.values:
+        return LabelCounts((), (), (), empty, ())
+    weeks, week = _weeks_of(counted.day)
+    annotator_ids, annotator = np.unique(counted.annotator, return_inverse=True)
+    annotator = annotator.reshape(-1)
+    values = len(counted.values)
+    cell, count = np.unique(
+        (annotator * len(weeks) + week) * values + counted.value, return_counts=True
+    )
+    # Each (annotator, week, payload) count goes to every category the payload holds.
+    sizes = np.array([len(h) for h in held], dtype=np.int64)
+    flat = np.array([c for h in held for c in h], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    cell_value = cell % values
+    spread, place = _spread(sizes[cell_value])
+    category_ids = flat[starts[cell_value[spread]] + place]
+    cell_annotator = cell[spread] // values // len(weeks)
+    cell_week = cell[spread] // values % len(weeks)
+    used_annotators, a_at = np.unique(cell_annotator, return_inverse=True)
+    used_weeks, w_at = np.unique(cell_week, return_inverse=True)
+    categories, c_at = np.unique(category_ids, return_inverse=True)
+    counts = np.zeros((len(used_annotators), len(used_weeks), len(categories)), dtype=np.int64)
+    np.add.at(counts, (a_at.reshape(-1), w_at.reshape(-1), c_at.reshape(-1)), count[spread])
+    return LabelCounts(
+        tuple(int(annotator_ids[a]) for a in used_annotators),
+        tuple(weeks[w] for w in used_weeks),
+        tuple(int(c) for c in categories),
+        counts,
+        tuple(sorted(skipped)),
+    )
 
 
 # --- label drift ----------------------------------------------------------------------------
@@ -405,25 +559,68 @@ def reopen_rates(
     """First review decision per item (the ``review`` table); an item counts for each
     annotator of its current annotations."""
     if item_ids is None:
-        return _memo(
+        found = _memo(
             session,
-            ("reopen_rates", project_id, minimum),
-            lambda: _reopen_rates(session, project_id, None, minimum),
+            ("reopen_counts", project_id),
+            lambda: _reopen_counts(session, project_id, None),
         )
-    return _reopen_rates(session, project_id, item_ids, minimum)
+    else:
+        found = _reopen_counts(session, project_id, item_ids)
+    weekly, per_annotator, reopened = found
+    reviewed = sum(n for n, _ in weekly.values())
+    accepted = sum(yes for _, yes in weekly.values())
+    return ReopenRates(
+        project=_rate(reviewed, accepted, minimum),
+        annotators={a: _rate(n, yes, minimum) for a, (n, yes) in sorted(per_annotator.items())},
+        weeks=[(w, _rate(n, yes, minimum)) for w, (n, yes) in sorted(weekly.items())],
+        reopened=reopened,
+    )
 
 
-def _reopen_rates(
-    session: Session, project_id: int, item_ids: Sequence[int] | None, minimum: int
-) -> ReopenRates:
-    reviewed = accepted = reopened = 0
-    weekly: dict[str, list[int]] = {}
-    per_annotator: dict[int, list[int]] = {}
+_ReopenCounts = tuple[dict[str, tuple[int, int]], dict[int, tuple[int, int]], int]
+"""(week → (reviewed, accepted), annotator → (reviewed, accepted), items reopened)."""
+
+
+def _annotated_pairs(
+    session: Session, project_id: int, item_ids: Sequence[int] | None
+) -> tuple[IntArray, IntArray]:
+    """Each (item, annotator) with a counted annotation, once: from the whole project's
+    columns when they are kept for the session (the Hub reads them anyway), else from a
+    narrower query."""
+    if item_ids is None and MEMO in session.info:
+        counted = _counted_columns(session, project_id, None)
+        item, annotator = counted.item, counted.annotator
+    else:
+        found: list[tuple[int, int]] = []
+        for scope in _scopes(item_ids):
+            pairs = (
+                select(_A.c.item_id, _A.c.annotator_id)
+                .select_from(_A)
+                .where(*_counted(project_id, scope))
+                .distinct()
+            )
+            for rows in _raw_rows(session, pairs):
+                found.extend(rows)
+        item = np.array([i for i, _ in found], dtype=np.int64)
+        annotator = np.array([a for _, a in found], dtype=np.int64)
+    if not len(item):
+        return item, annotator
+    width = int(annotator.max()) + 1
+    pair = np.sort(item * width + annotator)  # np.unique's hash table is slower on 10⁶ keys
+    pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    return pair // width, pair % width
+
+
+def _reopen_counts(
+    session: Session, project_id: int, item_ids: Sequence[int] | None
+) -> _ReopenCounts:
+    firsts: list[tuple[int, int, Any]] = []
+    reopened = 0
     for scope in _scopes(item_ids):
         where = [_I.c.project_id == project_id]
         if scope is not None:
             where.append(_R.c.item_id.in_(scope))
-        firsts = (
+        first = (
             select(_R.c.item_id, func.min(_R.c.id).label("first_id"))
             .join(_I, _I.c.id == _R.c.item_id)
             .where(*where)
@@ -431,36 +628,11 @@ def _reopen_rates(
             .subquery()
         )
         approved = case((_R.c.decision == "approved", 1), else_=0)
-        day = _day(session, _R.c.created_at)
-        for on, count, yes in session.execute(
-            select(day, func.count(), func.sum(approved))
-            .select_from(firsts.join(_R, _R.c.id == firsts.c.first_id))
-            .group_by(day)
-        ):
-            week = weekly.setdefault(iso_week(_as_date(on)), [0, 0])
-            week[0] += count
-            week[1] += int(yes or 0)
-            reviewed += count
-            accepted += int(yes or 0)
-        pairs = (
-            select(_A.c.item_id, _A.c.annotator_id)  # item first: SQLite then reads in table order
-            .select_from(_joined())
-            .where(*_counted(project_id, scope))
-            .distinct()
-            .subquery()
+        query = select(first.c.item_id, approved, _day(session, _R.c.created_at)).select_from(
+            first.join(_R, _R.c.id == first.c.first_id)
         )
-        for annotator, count, yes in session.execute(
-            select(pairs.c.annotator_id, func.count(), func.sum(approved))
-            .select_from(
-                pairs.join(firsts, firsts.c.item_id == pairs.c.item_id).join(
-                    _R, _R.c.id == firsts.c.first_id
-                )
-            )
-            .group_by(pairs.c.annotator_id)
-        ):
-            entry = per_annotator.setdefault(annotator, [0, 0])
-            entry[0] += count
-            entry[1] += int(yes or 0)
+        for rows in _raw_rows(session, query):
+            firsts.extend(rows)
         events = [
             _E.c.project_id == project_id,
             _E.c.entity == "item",
@@ -473,12 +645,33 @@ def _reopen_rates(
         reopened += session.execute(
             select(func.count(distinct(_E.c.entity_id))).where(and_(*events))
         ).scalar_one()
-    return ReopenRates(
-        project=_rate(reviewed, accepted, minimum),
-        annotators={a: _rate(n, yes, minimum) for a, (n, yes) in sorted(per_annotator.items())},
-        weeks=[(w, _rate(n, yes, minimum)) for w, (n, yes) in sorted(weekly.items())],
-        reopened=reopened,
-    )
+    weekly: dict[str, tuple[int, int]] = {}
+    if firsts:
+        weeks, week = _weeks_of(np.array([on for _, _, on in firsts], dtype=np.int64))
+        approvals = np.array([yes for _, yes, _ in firsts], dtype=np.int64)
+        reviewed = np.bincount(week, minlength=len(weeks))
+        accepted = np.bincount(week, weights=approvals, minlength=len(weeks))
+        weekly = {
+            w: (int(n), int(yes)) for w, n, yes in zip(weeks, reviewed, accepted, strict=True)
+        }
+    per_annotator: dict[int, tuple[int, int]] = {}
+    item, annotator = _annotated_pairs(session, project_id, item_ids)
+    if firsts and len(item):
+        reviewed_items = np.array([i for i, _, _ in firsts], dtype=np.int64)
+        order = np.argsort(reviewed_items)
+        reviewed_items = reviewed_items[order]
+        accepted_first = np.array([yes for _, yes, _ in firsts], dtype=np.int64)[order]
+        at = np.minimum(np.searchsorted(reviewed_items, item), len(reviewed_items) - 1)
+        has = reviewed_items[at] == item
+        ids, who = np.unique(annotator[has], return_inverse=True)
+        counts = np.bincount(who.reshape(-1), minlength=len(ids))
+        approvals = np.bincount(
+            who.reshape(-1), weights=accepted_first[at[has]], minlength=len(ids)
+        )
+        per_annotator = {
+            int(a): (int(c), int(y)) for a, c, y in zip(ids, counts, approvals, strict=True)
+        }
+    return weekly, per_annotator, reopened
 
 
 # --- time per item --------------------------------------------------------------------------
@@ -524,19 +717,14 @@ def time_outliers(
 ) -> TimeOutliers:
     """Robust z-scores (median and MAD) of ``time_spent_ms``: of each annotation against the
     project's times, and of each annotator's median against the other annotators'."""
-    rows = session.execute(
-        select(_A.c.annotator_id, _A.c.item_id, _A.c.time_spent_ms)
-        .select_from(_joined())
-        .where(*_counted(project_id, None), _A.c.time_spent_ms.is_not(None))
-    ).all()
-    if len(rows) < minimum:
-        return TimeOutliers(
-            len(rows), None, note=not_enough(len(rows), minimum, "timed annotation")
-        )
-    columns = list(zip(*rows, strict=True))
-    annotator = np.fromiter(columns[0], dtype=np.int64, count=len(rows))
-    item = np.fromiter(columns[1], dtype=np.int64, count=len(rows))
-    ms = np.fromiter(columns[2], dtype=np.float64, count=len(rows))
+    counted = _counted_columns(session, project_id, None)
+    timed = ~np.isnan(counted.time_spent_ms)
+    n = int(timed.sum())
+    if n < minimum:
+        return TimeOutliers(n, None, note=not_enough(n, minimum, "timed annotation"))
+    annotator = counted.annotator[timed]
+    item = counted.item[timed]
+    ms = counted.time_spent_ms[timed]
     z = np.asarray(robust_z(ms), dtype=float)
     outlying = np.abs(z) > OUTLIER_Z
     ids = np.unique(annotator)
@@ -560,7 +748,7 @@ def time_outliers(
         for k in order
         if outlying[k]
     ]
-    return TimeOutliers(len(rows), float(np.median(ms)), per, worst, int(outlying.sum()))
+    return TimeOutliers(n, float(np.median(ms)), per, worst, int(outlying.sum()))
 
 
 # --- agreement ------------------------------------------------------------------------------
@@ -622,35 +810,33 @@ def _distance(
 
 
 def _read_ratings(session: Session, project_id: int) -> _Ratings | None:
-    day = _day(session, _A.c.created_at)
-    rows = session.execute(
-        select(_A.c.item_id, _A.c.annotation_type, _A.c.annotator_id, cast(_A.c.payload, Text), day)
-        .select_from(_joined())
-        .where(*_counted(project_id, None))
-    ).all()
-    if not rows:
+    counted = _counted_columns(session, project_id, None)
+    if not len(counted.item):
         return None
-    item_ids, type_names, annotators, texts, days = zip(*rows, strict=True)
-    type_code = {name: k for k, name in enumerate(sorted(set(type_names)))}
-    unit_key = np.fromiter(item_ids, dtype=np.int64, count=len(rows)) * len(type_code)
-    unit_key += np.array([type_code[t] for t in type_names], dtype=np.int64)
+    names = sorted({name for name, _ in counted.values})
+    type_code = {name: k for k, name in enumerate(names)}
+    type_of_value = np.array([type_code[name] for name, _ in counted.values], dtype=np.int64)
+    unit_key = counted.item * len(names) + type_of_value[counted.value]
     _, unit = np.unique(unit_key, return_inverse=True)
-    everyone = np.fromiter(annotators, dtype=np.int64, count=len(rows))
+    unit = unit.reshape(-1)
+    everyone = counted.annotator
     # One rating per annotator and unit (the last read): an observer rates a unit once.
     _, last = np.unique((unit * (int(everyone.max()) + 1) + everyone)[::-1], return_index=True)
-    kept = np.zeros(len(rows), dtype=bool)
-    kept[len(rows) - 1 - last] = True
+    kept = np.zeros(len(unit), dtype=bool)
+    kept[len(unit) - 1 - last] = True
     shared = kept & (np.bincount(unit, weights=kept)[unit] >= 2)
     if not shared.any():
         return None
     _, unit = np.unique(unit[shared], return_inverse=True)
     observer_ids, observer = np.unique(everyone[shared], return_inverse=True)
-    value_code = {v: k for k, v in enumerate(set(zip(type_names, texts, strict=True)))}
-    value = np.array([value_code[v] for v in zip(type_names, texts, strict=True)], dtype=np.int64)
-    day_code = {d: _as_date(d).toordinal() for d in set(days)}
-    ordinal = np.array([day_code[d] for d in days], dtype=np.int64)[shared]
-    values = [v for v, _ in sorted(value_code.items(), key=lambda pair: pair[1])]
-    return _Ratings(observer_ids, unit, observer, value[shared], values, ordinal)
+    return _Ratings(
+        observer_ids,
+        unit.reshape(-1),
+        observer.reshape(-1),
+        counted.value[shared],
+        counted.values,
+        counted.day[shared],
+    )
 
 
 def agreement_by_week(
@@ -665,16 +851,18 @@ def agreement_by_week(
     units = int(unit.max()) + 1
     last = np.zeros(units, dtype=np.int64)
     np.maximum.at(last, unit, ratings.ordinal)
-    week_of_day = {d: iso_week(date.fromordinal(int(d))) for d in np.unique(last)}
-    unit_week = np.array([week_of_day[int(d)] for d in last])
+    weeks, unit_week = _weeks_of(last)
+    rating_week = unit_week[unit]
+    order = np.argsort(rating_week, kind="stable")  # each week's ratings, in read order
+    bounds = np.searchsorted(rating_week[order], np.arange(len(weeks) + 1))
+    units_in = np.bincount(unit_week, minlength=len(weeks))
     found_weeks = []
-    for week in sorted(set(week_of_day.values())):
-        in_week = np.flatnonzero(unit_week == week)
-        taken = np.isin(unit, in_week)
-        n = len(in_week)
+    for k, week in enumerate(weeks):
+        taken = order[bounds[k] : bounds[k + 1]]
+        n = int(units_in[k])
         if n < minimum:
             found_weeks.append(
-                AgreementWeek(week, n, int(taken.sum()), None, not_enough(n, minimum, "item"))
+                AgreementWeek(week, n, len(taken), None, not_enough(n, minimum, "item"))
             )
             continue
         try:
@@ -682,7 +870,7 @@ def agreement_by_week(
             note = None
         except NotEnoughData as error:
             alpha, note = None, str(error)
-        found_weeks.append(AgreementWeek(week, n, int(taken.sum()), alpha, note))
+        found_weeks.append(AgreementWeek(week, n, len(taken), alpha, note))
     return found_weeks
 
 
@@ -711,13 +899,14 @@ def agreement_breakdown(session: Session, plugins: Plugins, project_id: int) -> 
     if ratings is None:
         return AgreementBreakdown({}, {})
     distance = _distance(session, plugins, project_id, ratings)
-    left, right = rating_pairs(ratings.unit)
-    agreed = 1.0 - distance.between(ratings.value[left], ratings.value[right])
     observers = len(ratings.observer_ids)
-    shared = np.zeros((observers, observers))
-    summed = np.zeros((observers, observers))
-    np.add.at(shared, (ratings.observer[left], ratings.observer[right]), 1.0)
-    np.add.at(summed, (ratings.observer[left], ratings.observer[right]), agreed)
+    if any(distance.graded):
+        pairs = distance_agreement(
+            ratings.unit, ratings.observer, ratings.value, observers, distance
+        )
+    else:  # every type agrees by equality: count equal values, no pair of ratings is formed
+        pairs = rating_agreement(ratings.unit, ratings.observer, ratings.value, observers)
+    shared, summed = pairs.shared, pairs.agreed
     partners = (shared > 0).sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         rates = np.where(shared > 0, summed / shared, 0.0).sum(axis=1) / partners
@@ -725,8 +914,6 @@ def agreement_breakdown(session: Session, plugins: Plugins, project_id: int) -> 
         int(a): (None if count == 0 else float(mean), int(count))
         for a, mean, count in zip(ratings.observer_ids, rates, partners, strict=True)
     }
-    units = int(ratings.unit.max()) + 1
-    data = np.full((observers, units), np.nan)
     uses: list[frozenset[int]] = []
     for type_name, text in ratings.values:
         kind = plugins.annotation_type(type_name)
@@ -734,17 +921,38 @@ def agreement_breakdown(session: Session, plugins: Plugins, project_id: int) -> 
             uses.append(frozenset())
             continue
         uses.append(frozenset(kind.categories(kind.decode(msgspec.json.decode(text)))))
-    categories: dict[int, tuple[float | None, str | None]] = {}
-    codes = ratings.value
-    for category in sorted(set().union(*uses)):
-        used = np.array([category in u for u in uses], dtype=float)[codes]
-        binary = np.full_like(data, np.nan)
-        binary[ratings.observer, ratings.unit] = used
-        try:
-            categories[category] = (float(krippendorff_alpha(binary, level="nominal")), None)
-        except NotEnoughData as error:
-            categories[category] = (None, str(error))
-    return AgreementBreakdown(annotators, categories)
+    return AgreementBreakdown(annotators, _category_alphas(ratings, uses))
+
+
+def _category_alphas(
+    ratings: _Ratings, uses: list[frozenset[int]]
+) -> dict[int, tuple[float | None, str | None]]:
+    """Nominal alpha on "uses this category or not" for every category at once."""
+    ids = sorted(set().union(*uses))
+    if not ids:
+        return {}
+    at = {c: k for k, c in enumerate(ids)}
+    sizes = np.array([len(u) for u in uses], dtype=np.int64)
+    held = np.array([at[c] for u in uses for c in sorted(u)], dtype=np.int64)
+    starts = np.cumsum(sizes) - sizes
+    rating, place = _spread(sizes[ratings.value])
+    label = held[starts[ratings.value[rating]] + place]
+    try:
+        alphas = presence_alphas(ratings.unit, rating, label, len(ids))
+    except NotEnoughData as error:
+        return {c: (None, str(error)) for c in ids}
+    single = str(
+        NotEnoughData(
+            1,
+            2,
+            "distinct values in pairable units",
+            "expected disagreement is 0, so alpha is undefined",
+        )
+    )
+    return {
+        c: (None, single) if np.isnan(a) else (float(a), None)
+        for c, a in zip(ids, alphas, strict=True)
+    }
 
 
 # --- rules ----------------------------------------------------------------------------------

@@ -13,15 +13,16 @@ from .data import (
     category_counts,
     reliability_data,
 )
-from .distance import Distance, MatrixDistance, distance_alpha, rating_pairs
+from .distance import Distance, MatrixDistance, distance_agreement, distance_alpha, rating_pairs
 from .fleiss import fleiss_category_kappas, fleiss_kappa
-from .krippendorff import LEVELS, Level, coincidences, krippendorff_alpha
+from .krippendorff import LEVELS, Level, coincidences, krippendorff_alpha, presence_alphas
 from .percent import (
     AnnotatorAgreement,
     PairwiseAgreement,
     annotator_agreement,
     pairwise_agreement,
     percent_agreement,
+    rating_agreement,
 )
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "category_counts",
     "cohen_kappa",
     "coincidences",
+    "distance_agreement",
     "distance_alpha",
     "fleiss_category_kappas",
     "fleiss_kappa",
@@ -46,6 +48,8 @@ __all__ = [
     "pairwise_agreement",
     "pairwise_cohen_kappa",
     "percent_agreement",
+    "presence_alphas",
+    "rating_agreement",
     "rating_pairs",
     "reliability_data",
 ]

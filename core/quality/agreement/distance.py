@@ -15,6 +15,7 @@ With δ = [c ≠ k] this is the nominal alpha exactly.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from .data import FloatArray, NotEnoughData
+from .percent import PairwiseAgreement
 
-__all__ = ["Distance", "MatrixDistance", "distance_alpha", "rating_pairs"]
+__all__ = ["Distance", "MatrixDistance", "distance_agreement", "distance_alpha", "rating_pairs"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -99,3 +101,42 @@ def distance_alpha(unit: npt.ArrayLike, value: npt.ArrayLike, distance: Distance
             "expected disagreement is 0, so alpha is undefined",
         )
     return 1.0 - observed / expected
+
+
+PAIR_BLOCK = 8192
+"""Units paired at a time by ``distance_agreement``: a million ratings at once would build
+arrays of every pair (4 × 10⁶ at overlap 5) whose fresh memory costs more than the work."""
+
+
+def distance_agreement(
+    unit: npt.ArrayLike,
+    observer: npt.ArrayLike,
+    value: npt.ArrayLike,
+    observers: int,
+    distance: Distance,
+) -> PairwiseAgreement:
+    """For every pair of observers, the units both rated and their summed agreement 1 − δ on
+    them (``rating_agreement`` counts agreement as equality; this grades it by ``distance``).
+    Ratings as columns, one per observer and unit."""
+    units = np.asarray(unit, dtype=np.int64).reshape(-1)
+    rows = np.asarray(observer, dtype=np.int64).reshape(-1)
+    values = np.asarray(value, dtype=np.int64).reshape(-1)
+    shared = np.zeros(observers * observers)
+    summed = np.zeros(observers * observers)
+    order = np.argsort(units, kind="stable")
+    ordered = units[order]
+    if len(ordered):
+        blocks = np.arange(int(ordered[0]), int(ordered[-1]) + 1, PAIR_BLOCK)
+        edges = [*np.searchsorted(ordered, blocks).tolist(), len(ordered)]
+    else:
+        edges = []
+    for start, end in itertools.pairwise(edges):
+        taken = order[start:end]
+        left, right = rating_pairs(units[taken] - int(ordered[start]))
+        left, right = taken[left], taken[right]
+        pair = rows[left] * observers + rows[right]
+        np.add.at(shared, pair, 1.0)
+        np.add.at(summed, pair, 1.0 - distance.between(values[left], values[right]))
+    return PairwiseAgreement(
+        shared.reshape(observers, observers), summed.reshape(observers, observers)
+    )

@@ -17,7 +17,7 @@ from scipy import sparse  # type: ignore[import-untyped]
 
 from .data import FloatArray, NotEnoughData, as_reliability_data, value_counts
 
-__all__ = ["LEVELS", "Level", "coincidences", "krippendorff_alpha"]
+__all__ = ["LEVELS", "Level", "coincidences", "krippendorff_alpha", "presence_alphas"]
 
 Level = Literal["nominal", "ordinal", "interval", "ratio"]
 LEVELS: tuple[Level, ...] = ("nominal", "ordinal", "interval", "ratio")
@@ -89,3 +89,39 @@ def krippendorff_alpha(data: npt.ArrayLike, level: Level = "nominal") -> float:
             "expected disagreement is 0, so alpha is undefined",
         )
     return 1.0 - observed / expected
+
+
+def presence_alphas(
+    unit: npt.ArrayLike, rating: npt.ArrayLike, label: npt.ArrayLike, labels: int
+) -> FloatArray:
+    """For each label 0 … ``labels`` − 1, nominal alpha on "this rating holds the label or not".
+
+    Ratings are given by their unit code (``unit[r]``, one rating per observer and unit); a
+    rating may hold several labels, given as pairs ``(rating[i], label[i])``, each pair once.
+    The same figure as
+    ``krippendorff_alpha`` on each label's 0/1 matrix, from counts instead of a matrix per
+    label: with mᵤ ratings of unit u, kᵤ of them holding the label, o₀₁ = o₁₀ = Σᵤ kᵤ(mᵤ − kᵤ)
+    / (mᵤ − 1), and with n₁ = Σᵤ kᵤ of the n pairable ratings, Dₑ ∝ 2 n₀ n₁ / (n − 1).
+
+    Raises NotEnoughData as ``krippendorff_alpha`` does for fewer than two pairable units; a
+    label held by every pairable rating or by none (expected disagreement 0) is nan.
+    """
+    units = np.asarray(unit, dtype=np.int64).reshape(-1)
+    holder = np.asarray(rating, dtype=np.int64).reshape(-1)
+    held = np.asarray(label, dtype=np.int64).reshape(-1)
+    m = np.bincount(units) if len(units) else np.zeros(0, dtype=np.int64)
+    pairable_units = int(np.count_nonzero(m >= 2))
+    if pairable_units < 2:
+        raise NotEnoughData(pairable_units, 2, "units with two or more values")
+    n = float(np.count_nonzero(m[units] >= 2))
+    counted = m[units[holder]] >= 2
+    key, k = np.unique(units[holder[counted]] * labels + held[counted], return_counts=True)
+    mu = m[key // labels].astype(np.float64)
+    kf = k.astype(np.float64)
+    which = key % labels
+    o_apart = np.bincount(which, weights=kf * (mu - kf) / (mu - 1), minlength=labels)
+    n_held = np.bincount(which, weights=kf, minlength=labels)
+    observed = 2.0 * o_apart
+    expected = 2.0 * (n - n_held) * n_held / (n - 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(expected > 0, 1.0 - observed / expected, np.nan)

@@ -21,6 +21,7 @@ __all__ = [
     "annotator_agreement",
     "pairwise_agreement",
     "percent_agreement",
+    "rating_agreement",
 ]
 
 
@@ -66,15 +67,27 @@ def pairwise_agreement(data: npt.ArrayLike) -> PairwiseAgreement:
     cost grows with the ratings, not with observers² × units.
     """
     matrix = as_reliability_data(data)
-    observers, units = matrix.shape
-    observed = ~np.isnan(matrix)
-    rows, columns = np.nonzero(observed)
-    values, codes = np.unique(matrix[observed], return_inverse=True)
+    rows, columns = np.nonzero(~np.isnan(matrix))
+    _, codes = np.unique(matrix[rows, columns], return_inverse=True)
+    return rating_agreement(columns, rows, codes.reshape(-1), matrix.shape[0])
+
+
+def rating_agreement(
+    unit: npt.ArrayLike, observer: npt.ArrayLike, value: npt.ArrayLike, observers: int
+) -> PairwiseAgreement:
+    """``pairwise_agreement`` from rating columns (unit, observer and value code of each
+    rating, one rating per observer and unit) rather than a matrix: a project's ratings as
+    read, without an observers × units array."""
+    units = np.asarray(unit, dtype=np.int64).reshape(-1)
+    rows = np.asarray(observer, dtype=np.int64).reshape(-1)
+    codes = np.asarray(value, dtype=np.int64).reshape(-1)
     ones = np.ones(len(rows))
-    rated = sparse.csr_matrix((ones, (rows, columns)), shape=(observers, units))
+    if not len(rows):
+        return PairwiseAgreement(np.zeros((observers, observers)), np.zeros((observers, observers)))
+    rated = sparse.csr_matrix((ones, (rows, units)), shape=(observers, int(units.max()) + 1))
+    _, given = np.unique(units * (int(codes.max()) + 1) + codes, return_inverse=True)
     gave = sparse.csr_matrix(
-        (ones, (rows, columns * max(len(values), 1) + codes)),
-        shape=(observers, units * max(len(values), 1)),
+        (ones, (rows, given.reshape(-1))), shape=(observers, int(given.max()) + 1)
     )
     shared = np.asarray((rated @ rated.T).toarray(), dtype=np.float64)
     agreed = np.asarray((gave @ gave.T).toarray(), dtype=np.float64)

@@ -288,6 +288,33 @@ def test_reopen_rate_is_one_minus_first_pass_acceptance(data: Data) -> None:
     assert [week for week, _ in rates.weeks] == [signals.iso_week(datetime.now(UTC).date())]
 
 
+@pytest.mark.parametrize("whole_project_from", [1, 10**9], ids=["whole project", "by chunks"])
+def test_reopen_rates_narrowed_to_items_read_either_way(
+    data: Data, monkeypatch: pytest.MonkeyPatch, whole_project_from: int
+) -> None:
+    """A dataset version's gate narrows to its items: many items are read from the whole
+    project and kept, few are asked for by id; both give the same counts."""
+    monkeypatch.setattr(signals, "WHOLE_PROJECT_FROM", whole_project_from)
+    a, b = data.annotator(), data.annotator()
+    items_a = [data.item() for _ in range(10)]
+    for item in items_a:
+        data.label(item, a, CAT)
+    items_b = [data.item() for _ in range(3)]
+    for item in items_b:
+        data.label(item, b, DOG)
+    data.review(items_a[:8] + items_b, "approved")
+    data.review(items_a[8:], "rejected")
+    with data.runtime.session() as session:  # both rejected ones reopened, one outside
+        for item in items_a[8:]:
+            lifecycle.transition(session, item, "in_progress", actor_id=data.reviewer.id)
+    chosen = [*items_a[6:9], items_b[0]]
+    with data.runtime.reading() as session:
+        rates = signals.reopen_rates(session, data.project_id, chosen, minimum=1)
+    assert (rates.project.reviewed, rates.project.accepted, rates.reopened) == (4, 3, 1)
+    assert rates.annotators[a].reviewed == 3 and rates.annotators[a].accepted == 2
+    assert rates.annotators[b].reviewed == 1 and rates.annotators[b].accepted == 1
+
+
 def test_a_project_without_reviews_has_no_reopen_rate(data: Data) -> None:
     data.labels_of(data.annotator(), [CAT])
     with data.runtime.reading() as session:

@@ -50,7 +50,7 @@ from typing import IO, Any
 
 import msgspec
 import sqlalchemy
-from sqlalchemy import Row, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from . import audit, comparison, labels, limits
@@ -207,7 +207,7 @@ def _selected_items(
     query = _filtered(sqlalchemy.select(*_ITEM_COLUMNS), project_id, selection).where(
         col(Item.id) > after_id
     )
-    return list(session.execute(query.order_by(col(Item.id)).limit(CHUNK)))
+    return list(session.connection().execute(query.order_by(col(Item.id)).limit(CHUNK)))
 
 
 def _filtered(query: Any, project_id: int, selection: Selection) -> Any:
@@ -356,6 +356,14 @@ def _dawid_skene(
     return estimates
 
 
+_REVIEWS: Any = (
+    sqlalchemy.select(*Review.__table__.c)  # type: ignore[attr-defined]
+    .where(col(Review.item_id).in_(bindparam("item_ids", expanding=True)))
+    .order_by(col(Review.id))
+)
+"""Every review of some items, oldest first (built once: a build asks for every chunk)."""
+
+
 def _records(
     session: Session,
     plugins: Plugins,
@@ -371,11 +379,7 @@ def _records(
         ids = [i.id for i in chunk]
         current = valid_annotation_rows(session, ids)
         reviews: dict[int, list[Row[Any]]] = {}
-        for review in session.execute(
-            select(*Review.__table__.c)  # type: ignore[attr-defined]
-            .where(col(Review.item_id).in_(ids))
-            .order_by(col(Review.id))
-        ):
+        for review in session.connection().execute(_REVIEWS, {"item_ids": ids}):
             reviews.setdefault(review.item_id, []).append(review)
         adjudications = {
             a.id: a
@@ -483,7 +487,7 @@ class _Writer:
         The store is content-addressed (a file's name is the sha256 its bytes had when they
         were received), so the listed sum is that name, not a fresh read: a file damaged in the
         store since then fails the consumer's check instead of being vouched for."""
-        self.placer.place(self.runtime.store.path(content_hash), f"{self.root}/{path}")
+        self.placer.place(self.runtime.store.location(content_hash), f"{self.root}/{path}")
         self.checksums.write(f"{content_hash}  {path}\n")
         return content_hash
 

@@ -140,7 +140,11 @@ class MediaStore:
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     def path(self, sha256: str) -> Path:
-        return Path(f"{self.root}/{sha256[:2]}/{sha256[2:4]}/{sha256}")  # one parse, not three
+        return Path(self.location(sha256))
+
+    def location(self, sha256: str) -> str:
+        """``path`` as a string: an export asks for every item's, and a ``Path`` costs more."""
+        return f"{self.root}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
 
     def has(self, sha256: str) -> bool:
         return self.path(sha256).exists()

@@ -22,7 +22,7 @@ from typing import Any
 import msgspec
 
 from . import datasets
-from .contributions import ExportFormat
+from .contributions import AnnotationType, ExportFormat
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed
 from .models import DatasetVersion, DatasetVersionStatus
 from .plugins import Plugins
@@ -79,6 +79,11 @@ class VersionView:
     @cached_property
     def category_names(self) -> dict[int, str]:
         return {c["id"]: c["name"] for c in self.categories}
+
+    @cached_property
+    def _types(self) -> dict[str, AnnotationType]:
+        """The loaded annotation types, by name (once: every record asks)."""
+        return self.plugins.annotation_types
 
     def records(self) -> Iterator[ExportRecord]:
         """The version's labels in item order (an item's labels together, by annotation type),
@@ -145,7 +150,7 @@ class VersionView:
         item_provenance: dict[str, Any],
         made_of: tuple[dict[str, Any], ...] = (),
     ) -> ExportRecord:
-        kind = self.plugins.annotation_types.get(annotation_type)
+        kind = self._types.get(annotation_type)
         used: tuple[int, ...] = ()
         if kind is not None and kind.categories is not None:
             live = self.category_names

@@ -65,8 +65,8 @@ def write(version: VersionView, out: Path) -> None:
             itertools.groupby(version.records(), key=lambda r: r.item_id)
         ):
             first, *rest = labels
-            file_name = f"images/{Path(first.file_name).name}"
-            placer.place(first.media, out / file_name)
+            file_name = f"images/{first.file_name.rsplit('/', 1)[-1]}"
+            placer.place(first.media, f"{out}/{file_name}")
             images.write(("," if position else "") + _dump(_image(first, file_name)))
             for record in (first, *rest):
                 for category_id in sorted(record.category_ids):

@@ -458,6 +458,8 @@ class _Writer:
     containers: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The files items were extracted from (a frame's video), by sha256, with item counts."""
     records_digest: Any = field(default_factory=hashlib.sha256)
+    checksums_digest: Any = field(default_factory=hashlib.sha256)
+    """The two files' sha256 as they are written, for the manifest (not read back again)."""
     root: str = field(init=False, default="")
     """``folder`` as a string: joining strings is cheaper than ``Path`` once per file."""
     placer: Placer = field(init=False)
@@ -467,7 +469,7 @@ class _Writer:
         self.root = str(self.folder)
         self.placer = Placer()
         self.records: IO[bytes] = (self.folder / RECORDS).open("wb")
-        self.checksums: IO[str] = (self.folder / CHECKSUMS).open("w")
+        self.checksums: IO[str] = (self.folder / CHECKSUMS).open("w", encoding="utf-8")
 
     def _pseudonym(self, user_id: int) -> str:
         if user_id not in self.names:
@@ -488,8 +490,12 @@ class _Writer:
         were received), so the listed sum is that name, not a fresh read: a file damaged in the
         store since then fails the consumer's check instead of being vouched for."""
         self.placer.place(self.runtime.store.location(content_hash), f"{self.root}/{path}")
-        self.checksums.write(f"{content_hash}  {path}\n")
+        self._list(f"{content_hash}  {path}\n")
         return content_hash
+
+    def _list(self, line: str) -> None:
+        self.checksums.write(line)
+        self.checksums_digest.update(line.encode())
 
     def _parts(self, record: _Record) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """An item of parts: its files (each file part under media/, with its role) and its
@@ -602,7 +608,7 @@ class _Writer:
     def finish(self) -> None:
         """Close the files; the checksum list ends with records.jsonl's own line."""
         self.records.close()
-        self.checksums.write(f"{self.records_digest.hexdigest()}  {RECORDS}\n")
+        self._list(f"{self.records_digest.hexdigest()}  {RECORDS}\n")
         self.checksums.close()
         self.placer.close()
 
@@ -936,7 +942,13 @@ def _write(
         {"id": c["id"], "name": c["name"], "display_order": c["display_order"]}
         for c in sorted(live, key=lambda c: (c["display_order"], c["id"]))
     ]
-    files = {p.name: _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()}
+    written = {
+        RECORDS: writer.records_digest.hexdigest(),
+        CHECKSUMS: writer.checksums_digest.hexdigest(),
+    }
+    files = {
+        p.name: written.get(p.name) or _sha256(p) for p in sorted(folder.iterdir()) if p.is_file()
+    }
     content = {
         "dataset_id": f"scholia/project-{project.id}",
         "title": project.name,

@@ -104,6 +104,8 @@ def test_the_version_holds_records_media_and_a_manifest_with_every_file_hashed(
         (3, "bird", 2),
     ]
     assert sorted(content["files"]) == ["checksums.sha256", "records.jsonl"]
+    for name, sha256 in content["files"].items():  # summed as written, so checked against disk
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == sha256
     media_files = sorted(p.relative_to(folder).as_posix() for p in (folder / "media").iterdir())
     listed = [
         line.split("  ", 1) for line in (folder / "checksums.sha256").read_text().splitlines()

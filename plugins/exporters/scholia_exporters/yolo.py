@@ -27,6 +27,6 @@ def write(version: VersionView, out: Path) -> None:
                     "classification layout holds exactly one class per image"
                 )
             (category_id,) = record.category_ids
-            name = Path(record.file_name).name
-            placer.place(record.media, out / "train" / names[category_id] / name)
+            name = record.file_name.rsplit("/", 1)[-1]
+            placer.place(record.media, f"{out}/train/{names[category_id]}/{name}")
     place(version.folder / "manifest.json", out / "manifest.json")

@@ -24,6 +24,7 @@ from .access import AccessTable, access_guard
 from .api import api_router
 from .api_docs import OfflineSwagger
 from .auth import AuthMiddleware, BearerAwareCSRFMiddleware
+from .background import StallWatch, jobs_of
 from .errors import exception_handlers
 from .favicon import favicon
 from .followups import after_response
@@ -40,9 +41,15 @@ STATIC = Path(__file__).parent / "static"
 DEFAULT_PLUGINS = ("scholia.server.defaults",)
 
 
-def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) -> Litestar:
+def create_app(
+    runtime: Runtime | None = None,
+    *,
+    link_sign_in: bool = False,
+    watch_stalled: float | None = None,
+) -> Litestar:
     """Build the app around ``runtime`` (by default: settings from the environment, installed
-    plugins as ``SCHOLIA_LOAD_PLUGINS`` selects, schema migrated)."""
+    plugins as ``SCHOLIA_LOAD_PLUGINS`` selects, schema migrated). With ``watch_stalled`` (a
+    period in seconds, as ``scholia serve`` gives), stalled jobs are resumed from startup on."""
     if runtime is None:
         runtime = Runtime.open(Settings.from_env(), default_plugins=DEFAULT_PLUGINS)
     plugins = runtime.plugins
@@ -108,6 +115,10 @@ def create_app(runtime: Runtime | None = None, *, link_sign_in: bool = False) ->
         before_send=[add_security_headers, allow_every_method],
         on_shutdown=[runtime.close],
     )
+    if watch_stalled is not None:
+        watch = StallWatch(jobs_of(app.state, runtime), every=watch_stalled)
+        app.on_startup.append(watch.start)
+        app.on_shutdown.insert(0, watch.stop)  # before the runtime closes under it
     return app
 
 

@@ -20,7 +20,7 @@ from scholia.core.errors import Conflict
 from scholia.core.jobs import JobKind
 from scholia.core.runtime import Runtime
 
-__all__ = ["Jobs", "jobs_of"]
+__all__ = ["WATCH_EVERY_S", "Jobs", "StallWatch", "jobs_of"]
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +91,43 @@ class Jobs:
             with self._lock:
                 if self._threads.get(key) is threading.current_thread():
                     del self._threads[key]
+
+
+WATCH_EVERY_S = 60.0
+"""How often a served app looks for stalled jobs (a job stalls after minutes without progress)."""
+
+
+class StallWatch:
+    """Resumes stalled jobs when the server starts and every ``every`` seconds after: a job
+    whose server crashed or was stopped mid-way is left ``running``, and would otherwise wait
+    for someone to press retry. Of several processes watching, each job goes to one (the claim
+    is conditional)."""
+
+    def __init__(self, running: Jobs, every: float = WATCH_EVERY_S) -> None:
+        self.running = running
+        self.every = every
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._watch, name="stall-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _watch(self) -> None:
+        while True:
+            try:
+                resumed = self.running.resume_stalled()
+                if resumed:
+                    log.warning("resumed stalled jobs: %s", ", ".join(resumed))
+            except Exception:  # the database away for a moment: look again next time
+                log.exception("looking for stalled jobs failed")
+            if self._stop.wait(self.every):
+                return
 
 
 _STATE_LOCK = threading.Lock()

@@ -56,10 +56,11 @@ def _serve(runtime: Runtime, host: str, port: int, link_sign_in: bool = False) -
     import uvicorn
 
     from .app import create_app
+    from .background import WATCH_EVERY_S
     from .heap import limit_arenas
 
     limit_arenas()
-    app = create_app(runtime, link_sign_in=link_sign_in)
+    app = create_app(runtime, link_sign_in=link_sign_in, watch_stalled=WATCH_EVERY_S)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
 

@@ -20,6 +20,7 @@ from scholia.core.job_kinds import BUILD
 from scholia.core.models import DatasetVersion, Expansion, Item, JobStatus
 from scholia.core.models.types import utcnow
 from scholia.core.runtime import Runtime
+from scholia.server.app import create_app
 from scholia.server.background import Jobs
 
 from .conftest import crashed_build
@@ -83,8 +84,7 @@ def test_a_stalled_build_is_read_and_retried_through_its_job_key(
     early = manager.post(f"{url}/retry")
     assert early.status_code == 409
     assert early.json()["error"]["message"] == (
-        "Dataset version 1 is being built (it moved less than 1 min ago); retry only once it "
-        "stops."
+        "Dataset version 1 is being built (it moved less than 1 min ago); retry only once it stops."
     )
 
     age(runtime, DatasetVersion, version.id, BUILD.stalled_after * 2)  # type: ignore[arg-type]
@@ -232,3 +232,34 @@ def test_stalled_jobs_of_every_kind_are_found_in_one_query_and_resumed(
     # No plugin expands "video" in this runtime: the resumed expansion fails, saying so.
     assert expansion.status == JobStatus.failed
     assert "No loaded plugin expands 'video' files" in (expansion.error or "")
+
+
+def test_a_served_app_resumes_stalled_jobs_at_startup_and_while_it_runs(
+    labeled: dict[str, Any], runtime: Runtime
+) -> None:
+    """``scholia serve`` watches for stalled jobs: one a crash left behind is resumed when the
+    server starts, one that stalls while it runs at the next look; nobody presses retry."""
+    project_id = labeled["project"].id
+    before = crashed_build(runtime, project_id)
+    age(runtime, DatasetVersion, before.id, BUILD.stalled_after * 2)
+    app = create_app(runtime, watch_stalled=0.2)
+
+    def status(version_id: Any) -> str:
+        with runtime.reading() as session:
+            return str(jobs.get(session, BUILD, version_id).status)
+
+    def released(version_id: Any) -> bool:
+        deadline = time.monotonic() + 60
+        while status(version_id) != "released":
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
+    with TestClient(app):
+        assert released(before.id)
+        during = crashed_build(runtime, project_id)  # stalls only once it is old enough
+        time.sleep(0.5)
+        assert status(during.id) == "building"
+        age(runtime, DatasetVersion, during.id, BUILD.stalled_after * 2)
+        assert released(during.id)

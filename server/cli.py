@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, NoReturn
 
 import click
+import msgspec
 from rich.console import Console
 from rich.table import Table
 
@@ -621,8 +622,11 @@ def import_(
     frames); one that stopped part-way (a truncated file) keeps its frames and is retried
     when the command runs again. With --format, PATH
     is one export (e.g. `scholia import 3 --format coco export.zip`) whose categories (ids
-    kept), items and annotations are brought in. Exits 0 when everything went in or was
-    already there, 1 when something was refused, 2 on a usage error.
+    kept), items and annotations are brought in. A project whose items are made of parts
+    (a sensor frame, a text record) takes .jsonl files instead, one record a line:
+    `{"name": …, "parts": {"<role>": <data, or a file's path beside the .jsonl>}}`. Exits 0
+    when everything went in or was already there, 1 when something was refused, 2 on a usage
+    error.
     """
     from scholia.core.items import container_for, takes
     from scholia.core.models import Project
@@ -645,6 +649,9 @@ def import_(
         project_name = project.name
     if format_name is not None:
         _import_export(runtime, project_id, project_name, format_name, paths, actor_id)
+        return
+    if modality.parts:
+        _import_records(runtime, project_id, modality, paths, actor_id)
         return
 
     expand_options = dict(_key_value(o) for o in options)
@@ -740,6 +747,93 @@ def import_(
             line = reason if repr(name) in reason else f"{name}: {reason}"
             console.print(f"  {line}", highlight=False, markup=False, soft_wrap=True)
         sys.exit(1)
+
+
+def _import_records(
+    runtime: Runtime, project_id: int, modality: Any, paths: tuple[str, ...], actor_id: int
+) -> None:
+    """Items made of parts, from JSON Lines files: one record a line, ``{"name": …, "parts":
+    {"<role>": …}, "provenance": {…}}``, where an inline role's value is its data and a file
+    role's value is the file's path (relative to the .jsonl file). Each record goes in on its
+    own; a refused one is reported with its line and the part's path."""
+    from scholia.core import parts
+    from scholia.core.errors import InvalidInput
+
+    roles = {role.name: role for role in modality.parts}
+    sources = [Path(p) for p in paths]
+    for source in sources:
+        if source.suffix != ".jsonl" or not source.is_file():
+            _usage_error(
+                f"{modality.title} items are made of parts: give .jsonl files of records "
+                f'({{"parts": {{"{next(iter(roles))}": …}}}} a line), not {str(source)!r}'
+            )
+    counts = {"created": 0, "existing": 0}
+    refused: list[tuple[str, str]] = []
+    for source in sources:
+        with source.open("rb") as lines:
+            for number, line in enumerate(lines, start=1):
+                if not line.strip():
+                    continue
+                where = f"{source.name}:{number}"
+                try:
+                    with contextlib.ExitStack() as opened:
+                        record = _record_of(line, roles, source.parent, opened)
+                        result = parts.ingest_records(
+                            runtime, project_id, [record], actor_id=actor_id
+                        )
+                except InvalidInput as error:
+                    path = (error.path or "$").replace("$.records[0]", "$")
+                    refused.append((where, f"{error.reason} (at {path})"))
+                    continue
+                counts["created"] += len(result.created)
+                counts["existing"] += len(result.existing)
+    runtime.close()
+    console.print(
+        f"added: {counts['created']} · already in the project: {counts['existing']} · "
+        f"refused: {len(refused)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if refused:
+        console.print(f"[red]Refused {len(refused)} records:[/red]")
+        for where, reason in refused:
+            console.print(f"  {where}: {reason}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(1)
+
+
+def _record_of(
+    line: bytes, roles: dict[str, Any], folder: Path, opened: contextlib.ExitStack
+) -> Any:
+    """One JSON Lines record as the core's ``NewItem``: a file role's path opened (relative
+    to ``folder``), an inline role's data as it is."""
+    from scholia.core import parts
+    from scholia.core.errors import InvalidInput
+
+    try:
+        record = msgspec.json.decode(line)
+    except msgspec.DecodeError as error:
+        raise InvalidInput(f"not a JSON record ({error})", "$") from None
+    if not isinstance(record, dict) or not isinstance(record.get("parts"), dict):
+        raise InvalidInput('a record is an object with "parts"', "$.parts")
+    files: dict[str, Any] = {}
+    inline: dict[str, Any] = {}
+    for role, value in record["parts"].items():
+        if role in roles and roles[role].kind == "file":
+            if not isinstance(value, str):
+                raise InvalidInput("a file part is the file's path", f"$.parts.{role}")
+            path = folder / value
+            try:
+                files[role] = parts.PartFile(path.name, opened.enter_context(path.open("rb")))
+            except OSError as error:
+                raise InvalidInput(
+                    f"{value!r} cannot be opened: {error.strerror or error}", f"$.parts.{role}"
+                ) from None
+        else:
+            inline[role] = value  # an unknown role is refused by the core, by name
+    name, provenance = record.get("name", ""), record.get("provenance", {})
+    if not isinstance(name, str) or not isinstance(provenance, dict):
+        raise InvalidInput('"name" is a string and "provenance" an object', "$")
+    return parts.NewItem(files=files, inline=inline, name=name, provenance=provenance)
 
 
 def _key_value(option: str) -> tuple[str, str]:

@@ -157,11 +157,7 @@ def test_withdrawing_one_of_two_labels_takes_the_item_back_to_in_progress(
     _label(runtime, first, ids[0], 1)
     _label(runtime, second, ids[0], 1)
     with runtime.session() as session:
-        mine = [
-            a
-            for a in current_annotations(session, ids[0])
-            if a.annotator_id == first.id
-        ]
+        mine = [a for a in current_annotations(session, ids[0]) if a.annotator_id == first.id]
         annotations.withdraw(session, runtime.plugins, annotation_id=mine[0].id, actor_id=first.id)  # type: ignore[arg-type]
     assert _status(runtime, ids[0]) == "in_progress"
 

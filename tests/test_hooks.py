@@ -585,9 +585,10 @@ def test_hook_register_template_vars(
     signed_out = TestClient(create_app(runtime))
     signed_out.__enter__()
     open_clients.append(signed_out)
-    assert 'content="nobody in None as None on GET /sign-in (sign_in.html)"' in signed_out.get(
-        "/sign-in"
-    ).text
+    assert (
+        'content="nobody in None as None on GET /sign-in (sign_in.html)"'
+        in signed_out.get("/sign-in").text
+    )
 
 
 def _documented_signatures() -> dict[str, str]:

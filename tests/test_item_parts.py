@@ -221,3 +221,60 @@ def test_files_to_a_project_of_parts_and_parts_to_one_of_files_are_refused(
             parts.NewItem(inline={"text": {"text": "a"}}),
             actor_id=1,
         )
+
+
+def test_scholia_import_reads_records_of_parts_from_json_lines(
+    api_for: Callable[..., TestClient[Any]],
+    runtime: Runtime,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``scholia import`` into a modality of parts: a JSON Lines record a line, file parts by
+    path beside the file; a bad line is refused with its line and the part's path, the rest go
+    in, and running it again finds them."""
+    from click.testing import CliRunner
+
+    from scholia.server import cli
+
+    api_for("admin")  # the import acts as the first admin
+    manager = api_for("manager")
+    project = make_project(manager, modality="frame", annotation_types=["rating"])
+    (tmp_path / "cloud.bin").write_bytes(b"\0" * 36)
+    records = tmp_path / "frames.jsonl"
+    good = {"name": "f1", "parts": {"points": "cloud.bin", "calibration": {"sensor": "lidar"}}}
+    records.write_text(
+        "\n".join(
+            [
+                json.dumps(good),
+                json.dumps({"parts": {"calibration": {"sensor": "lidar"}}}),  # no points
+                '{"parts": ',
+                json.dumps({"parts": {"points": "missing.bin", "calibration": {"sensor": "x"}}}),
+                "",
+            ]
+        )
+    )
+    monkeypatch.setattr(cli, "_runtime", lambda data_dir: runtime)
+
+    def run(*args: str) -> Any:
+        return CliRunner().invoke(cli.main, ["import", str(project["id"]), *args])
+
+    first = run(str(records))
+    assert first.exit_code == 1, first.output
+    assert "added: 1 · already in the project: 0 · refused: 3" in first.output
+    assert "frames.jsonl:2:" in first.output and "(at $.parts.points)" in first.output
+    assert "frames.jsonl:3: not a JSON record" in first.output
+    assert "frames.jsonl:4: 'missing.bin' cannot be opened" in first.output
+    listed = manager.get(f"/api/v1/projects/{project['id']}/items").json()
+    (item,) = listed["items"]
+    made_of = manager.get(f"/api/v1/items/{item['id']}").json()["parts"]
+    assert [(p["role"], p["meta"].get("points")) for p in made_of] == [
+        ("points", 3),
+        ("calibration", None),
+    ]
+
+    records.write_text(json.dumps(good) + "\n")
+    again = run(str(records))
+    assert again.exit_code == 0, again.output
+    assert "added: 0 · already in the project: 1 · refused: 0" in again.output
+    not_records = run(str(tmp_path / "cloud.bin"))
+    assert not_records.exit_code == 2 and "give .jsonl files of records" in not_records.output

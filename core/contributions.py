@@ -130,6 +130,10 @@ class PartRole:
     """The part's metadata: given the file's ``Path`` (a file part; None falls back to the
     modality's ``probe``) or the decoded data (an inline part; None: none). Raise
     ``ValueError`` with a reason for a part it cannot read."""
+    preview: bool = False
+    """For a file part: lists show the item by the modality's ``thumbnail`` of this part's
+    file (a frame's ``camera_front``); the first such role an item has is drawn. An item with
+    none shows a neutral tile."""
 
     def check(self, modality: str) -> None:
         _check_name(f"modality {modality!r} part", self.name)

@@ -3,6 +3,7 @@ modality's roles, probed part by part, identified by all their parts together.""
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -42,15 +43,32 @@ def _points(path: Path) -> dict[str, Any]:
     return {"points": len(data) // 12}
 
 
+def _thumbnail(path: Path, size: int) -> bytes:
+    from PIL import Image
+
+    with Image.open(path) as image:
+        image.thumbnail((size, size))
+        out = io.BytesIO()
+        image.save(out, format="WEBP")
+    return out.getvalue()
+
+
 FRAME = Modality(
     name="frame",
     title="Sensor frame",
     media_types=(),
     extensions=(),
     probe=_points,
+    thumbnail=_thumbnail,
     parts=(
         PartRole("points", media_types=("application/octet-stream",)),
-        PartRole("camera_front", required=False, media_types=("image/png",), probe=lambda p: {}),
+        PartRole(
+            "camera_front",
+            required=False,
+            media_types=("image/png",),
+            probe=lambda p: {},
+            preview=True,
+        ),
         PartRole("calibration", kind="inline", schema=Calibration),
     ),
 )
@@ -278,3 +296,41 @@ def test_scholia_import_reads_records_of_parts_from_json_lines(
     assert "added: 0 · already in the project: 1 · refused: 0" in again.output
     not_records = run(str(tmp_path / "cloud.bin"))
     assert not_records.exit_code == 2 and "give .jsonl files of records" in not_records.output
+
+
+def test_lists_show_an_item_of_parts_by_its_preview_part_or_a_neutral_tile(
+    api_for: Callable[..., TestClient[Any]], runtime: Runtime
+) -> None:
+    """The thumbnail of a frame is its modality's drawing of the ``preview`` role's file (the
+    camera image), not of the parts list the item is stored as; without one, a neutral tile."""
+    from PIL import Image
+
+    from scholia.core.models import Item
+    from scholia.server.media import media_url
+
+    manager = api_for("manager")
+    project = make_project(manager, modality="frame", annotation_types=["rating"])
+    shown = _frame(
+        manager,
+        project["id"],
+        **{
+            "parts.points": POINTS,
+            "parts.camera_front": ("front.png", png_bytes(), "image/png"),
+            "parts.calibration": (None, CAL),
+        },
+    ).json()["created"][0]
+    bare = _frame(
+        manager,
+        project["id"],
+        **{"parts.points": ("other.bin", b"\1" * 12, "application/octet-stream")},
+        **{"parts.calibration": (None, CAL)},
+    ).json()["created"][0]
+    with runtime.reading() as session:
+        hashes = {i.id: i.content_hash for i in session.exec(select(Item))}
+    secret = runtime.settings.secret_key
+    drawn = manager.get(media_url(secret, hashes[shown["id"]], "thumb"))
+    assert drawn.status_code == 200 and drawn.headers["content-type"] == "image/webp"
+    with Image.open(io.BytesIO(drawn.content)) as image:
+        assert image.format == "WEBP" and max(image.size) <= 256
+    tile = manager.get(media_url(secret, hashes[bare["id"]], "thumb"))
+    assert tile.status_code == 200 and tile.headers["content-type"].startswith("image/svg+xml")

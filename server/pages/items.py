@@ -234,15 +234,19 @@ def media(
         with runtime.session() as session:
             item = session.exec(select(Item).where(col(Item.content_hash) == sha256)).first()
             project = projects.get_project(session, item.project_id) if item else None
+            made_of = parts.parts_of(session, [item.id]).get(item.id, []) if item else []
         modality = runtime.plugins.modalities.get(project.modality) if project else None
-        if item is not None and modality is not None and modality.thumbnail is None:
-            # The modality draws none (a text record, a sensor frame of several files): lists
-            # show a neutral tile, not a broken image.
+        source: Path | None = path
+        if item is not None and modality is not None and modality.parts:
+            source = _preview_part(runtime, modality, made_of)  # an item of parts: its preview
+        if item is not None and modality is not None and (modality.thumbnail is None or not source):
+            # The modality draws none (a text record, a sensor frame without a preview part):
+            # lists show a neutral tile, not a broken image.
             return Response(NO_PREVIEW, media_type="image/svg+xml", headers=headers)
         if modality is None or modality.thumbnail is None:
             raise NotFoundException("No thumbnail for this media.")
         try:
-            drawn = modality.thumbnail(path, THUMB_SIZE)
+            drawn = modality.thumbnail(source or path, THUMB_SIZE)
         except Exception as error:  # a plugin's failure on one file: that file's answer only
             if not isinstance(error, ValueError):
                 log.exception("thumbnail of %s failed", sha256)
@@ -254,6 +258,17 @@ def media(
         partial.write_bytes(drawn)
         partial.replace(thumb)
     return File(thumb, media_type="image/webp", headers=headers, content_disposition_type="inline")
+
+
+def _preview_part(runtime: Any, modality: Any, made_of: list[Any]) -> Path | None:
+    """The stored file of an item's first part whose role is its modality's ``preview``."""
+    previews = [role.name for role in modality.parts if role.preview and role.kind == "file"]
+    by_role = {part.role: part for part in made_of if part.content_hash is not None}
+    for role in previews:
+        if role in by_role:
+            found: Path = runtime.store.path(by_role[role].content_hash)
+            return found
+    return None
 
 
 def _partial(

@@ -758,6 +758,7 @@ def _import_records(
     own; a refused one is reported with its line and the part's path."""
     from scholia.core import parts
     from scholia.core.errors import InvalidInput
+    from scholia.core.models import Project
 
     roles = {role.name: role for role in modality.parts}
     sources = [Path(p) for p in paths]
@@ -776,17 +777,22 @@ def _import_records(
                     continue
                 where = f"{source.name}:{number}"
                 try:
-                    with contextlib.ExitStack() as opened:
+                    with contextlib.ExitStack() as opened, runtime.session() as session:
                         record = _record_of(line, roles, source.parent, opened)
-                        result = parts.ingest_records(
-                            runtime, project_id, [record], actor_id=actor_id
+                        project = session.get(Project, project_id)
+                        assert project is not None  # checked before the import started
+                        made = parts.ingest_parts(
+                            session,
+                            runtime.store,
+                            runtime.plugins,
+                            project,
+                            record,
+                            actor_id=actor_id,
                         )
                 except InvalidInput as error:
-                    path = (error.path or "$").replace("$.records[0]", "$")
-                    refused.append((where, f"{error.reason} (at {path})"))
+                    refused.append((where, str(error)))
                     continue
-                counts["created"] += len(result.created)
-                counts["existing"] += len(result.existing)
+                counts["created" if made.created else "existing"] += 1
     runtime.close()
     console.print(
         f"added: {counts['created']} · already in the project: {counts['existing']} · "

@@ -99,6 +99,19 @@ CAL = json.dumps({"sensor": "lidar"})
 POINTS = ("cloud.bin", b"\0" * 24, "application/octet-stream")
 
 
+def _full_frame(api: TestClient[Any], project_id: int) -> Any:
+    """A frame with all three parts: points, the front camera's image, calibration."""
+    return _frame(
+        api,
+        project_id,
+        **{
+            "parts.points": POINTS,
+            "parts.camera_front": ("front.png", png_bytes(), "image/png"),
+            "parts.calibration": (None, CAL),
+        },
+    )
+
+
 def test_a_modality_declares_its_part_roles_and_they_are_checked() -> None:
     with pytest.raises(InvalidContribution, match="names a part role twice"):
         Modality(
@@ -119,15 +132,7 @@ def test_an_item_of_files_and_inline_data_keeps_each_part_probed(
 ) -> None:
     manager = api_for("manager")
     project = make_project(manager, modality="frame", annotation_types=["rating"])
-    response = _frame(
-        manager,
-        project["id"],
-        **{
-            "parts.points": POINTS,
-            "parts.camera_front": ("front.png", png_bytes(), "image/png"),
-            "parts.calibration": (None, json.dumps({"sensor": "lidar"})),
-        },
-    )
+    response = _full_frame(manager, project["id"])
     assert response.status_code == 201, response.text
     (item,) = response.json()["created"]
     assert [p["role"] for p in item["parts"]] == ["points", "camera_front", "calibration"]
@@ -310,15 +315,7 @@ def test_lists_show_an_item_of_parts_by_its_preview_part_or_a_neutral_tile(
 
     manager = api_for("manager")
     project = make_project(manager, modality="frame", annotation_types=["rating"])
-    shown = _frame(
-        manager,
-        project["id"],
-        **{
-            "parts.points": POINTS,
-            "parts.camera_front": ("front.png", png_bytes(), "image/png"),
-            "parts.calibration": (None, CAL),
-        },
-    ).json()["created"][0]
+    shown = _full_frame(manager, project["id"]).json()["created"][0]
     bare = _frame(
         manager,
         project["id"],

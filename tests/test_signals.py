@@ -259,7 +259,9 @@ def test_bias_with_too_few_labels_names_whose_labels_are_missing(data: Data) -> 
 # --- reopen rate --------------------------------------------------------------------------
 
 
-def test_reopen_rate_is_one_minus_first_pass_acceptance(data: Data) -> None:
+def _two_reviewed_annotators(data: Data) -> tuple[int, int, list[int], list[int]]:
+    """Annotator a labels 10 items, b 3; all are approved at their first review but a's
+    last two, which are rejected."""
     a, b = data.annotator(), data.annotator()
     items_a = [data.item() for _ in range(10)]
     for item in items_a:
@@ -269,6 +271,11 @@ def test_reopen_rate_is_one_minus_first_pass_acceptance(data: Data) -> None:
         data.label(item, b, DOG)
     data.review(items_a[:8] + items_b, "approved")
     data.review(items_a[8:], "rejected")
+    return a, b, items_a, items_b
+
+
+def test_reopen_rate_is_one_minus_first_pass_acceptance(data: Data) -> None:
+    a, b, items_a, _ = _two_reviewed_annotators(data)
     with data.runtime.session() as session:  # reopened, relabeled, approved at the second look
         lifecycle.transition(session, items_a[8], "in_progress", actor_id=data.reviewer.id)
         lifecycle.transition(session, items_a[8], "labeled", actor_id=data.reviewer.id)
@@ -295,15 +302,7 @@ def test_reopen_rates_narrowed_to_items_read_either_way(
     """A dataset version's gate narrows to its items: many items are read from the whole
     project and kept, few are asked for by id; both give the same counts."""
     monkeypatch.setattr(signals, "WHOLE_PROJECT_FROM", whole_project_from)
-    a, b = data.annotator(), data.annotator()
-    items_a = [data.item() for _ in range(10)]
-    for item in items_a:
-        data.label(item, a, CAT)
-    items_b = [data.item() for _ in range(3)]
-    for item in items_b:
-        data.label(item, b, DOG)
-    data.review(items_a[:8] + items_b, "approved")
-    data.review(items_a[8:], "rejected")
+    a, b, items_a, items_b = _two_reviewed_annotators(data)
     with data.runtime.session() as session:  # both rejected ones reopened, one outside
         for item in items_a[8:]:
             lifecycle.transition(session, item, "in_progress", actor_id=data.reviewer.id)

@@ -231,14 +231,14 @@ def media(
         )
     thumb = runtime.settings.data_dir / "thumbs" / f"{sha256}-{THUMB_SIZE}.webp"
     if not thumb.exists():
+        source: Path | None = path
         with runtime.session() as session:
             item = session.exec(select(Item).where(col(Item.content_hash) == sha256)).first()
             project = projects.get_project(session, item.project_id) if item else None
-            made_of = parts.parts_of(session, [item.id]).get(item.id, []) if item else []
-        modality = runtime.plugins.modalities.get(project.modality) if project else None
-        source: Path | None = path
-        if item is not None and modality is not None and modality.parts:
-            source = _preview_part(runtime, modality, made_of)  # an item of parts: its preview
+            modality = runtime.plugins.modalities.get(project.modality) if project else None
+            if item is not None and modality is not None and modality.parts:
+                made_of = parts.parts_of(session, [item.id]).get(item.id, [])
+                source = _preview_part(runtime, modality, made_of)  # an item of parts: its preview
         if item is not None and modality is not None and (modality.thumbnail is None or not source):
             # The modality draws none (a text record, a sensor frame without a preview part):
             # lists show a neutral tile, not a broken image.

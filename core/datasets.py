@@ -178,7 +178,7 @@ class _Record:
     item: Row[Any]
     """The item's columns a version writes (``_ITEM_COLUMNS``)."""
     annotations: list[Row[Any]]
-    """Its canonical annotations, as rows of every column of ``Annotation``."""
+    """Its canonical annotations, as rows (``consensus.valid_annotation_rows``)."""
     reviews: list[Row[Any]]
     """Every review decision on the item, oldest first (the last one is its standing)."""
     adjudications: dict[int, Adjudication]

@@ -29,8 +29,10 @@ for (const mark of document.querySelectorAll("[data-gold-mark]")) {
   const field = mark.querySelector("[data-gold-payload]");
   const own = state.editors.filter((editor) => editor.name === name);
   if (!own.length || !markup || !field) continue;
-  mark.addEventListener("toggle", () => {
-    if (!mark.open || holder.dataset.editorMounted !== undefined) return;
+  let started = false; // mounting is async: the guard is set before it starts
+  const mount = () => {
+    if (!mark.open || started) return;
+    started = true;
     holder.append(markup.content.cloneNode(true));
     mountEditors({
       editors: own, state, rootOf: () => holder, remember: false, viewer,
@@ -40,5 +42,7 @@ for (const mark of document.querySelectorAll("[data-gold-mark]")) {
         return { ok: true, message: "" };
       },
     });
-  });
+  };
+  mark.addEventListener("toggle", mount);
+  mount(); // opened before this module ran (a quick click while the page loads)
 }

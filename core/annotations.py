@@ -12,18 +12,30 @@ from dataclasses import dataclass
 from typing import Any
 
 import msgspec
-from sqlalchemy import bindparam, delete, func, insert
+from sqlalchemy import and_, bindparam, delete, func, insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
-from . import audit, consensus, events, gold, lifecycle, limits, queue, slots, suggestions
+from . import (
+    audit,
+    consensus,
+    events,
+    gold,
+    lifecycle,
+    limits,
+    queue,
+    slots,
+    standing,
+    suggestions,
+)
 from .errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from .item_state import ItemState
 from .models import (
     Annotation,
     AnnotationSource,
+    Assignment,
     Confidence,
     GuidelineVersion,
     Item,
@@ -31,6 +43,7 @@ from .models import (
     LabelSchemaVersion,
     Project,
     Suggestion,
+    Suspension,
 )
 from .models.types import utcnow
 from .payloads import decode_payload, enabled_type, validation_context
@@ -83,10 +96,36 @@ def _submit_read_statement() -> Any:
         .correlate(Item)
         .exists()
     )
+    # The annotator's earlier submission of this op (a replay), whether they are suspended
+    # from the project, and their slot on the item: each would be a statement of its own.
+    earlier = (
+        select(Annotation.id)
+        .where(
+            col(Annotation.annotator_id) == bindparam("annotator_id"),
+            col(Annotation.client_op_id) == bindparam("client_op_id"),
+        )
+        .scalar_subquery()
+    )
+    suspended = (
+        select(Suspension.id)
+        .where(standing.ACTIVE, col(Suspension.project_id) == col(Item.project_id))
+        .correlate(Item)
+        .exists()
+    )
+    mine = aliased(Assignment)
     return (  # SQLAlchemy's select: SQLModel's types stop at four columns
-        sa_select(Item, Project, LabelSchemaVersion, latest_guideline, suggested)
+        sa_select(
+            Item, Project, LabelSchemaVersion, latest_guideline, suggested, earlier, suspended, mine
+        )
         .join(Project, col(Project.id) == col(Item.project_id))
         .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
+        .outerjoin(
+            mine,
+            and_(
+                col(mine.item_id) == col(Item.id),
+                col(mine.annotator_id) == bindparam("annotator_id"),
+            ),
+        )
         .where(col(Item.id) == bindparam("item_id"))
         .with_for_update(of=Item)
         .execution_options(populate_existing=True)
@@ -103,6 +142,7 @@ _BY_CLIENT_OP = select(Annotation).where(
 
 _CLEAR_CATEGORIES = delete(ItemCategory).where(col(ItemCategory.item_id) == bindparam("item_id"))
 _ADD_CATEGORY = insert(ItemCategory)
+_INSERT = insert(Annotation)
 
 
 def withdraw(
@@ -186,10 +226,27 @@ def _insert(session: Session, annotation: Annotation) -> None:
     try:
         session.flush()
     except IntegrityError:
-        raise Conflict(
-            "Someone else corrected this annotation a moment ago; reload to see the latest "
-            "revision, then try again."
-        ) from None
+        raise _stale() from None
+
+
+def _insert_row(session: Session, values: dict[str, Any]) -> Annotation:
+    """``_insert`` for the hot path: a plain INSERT of every column on the session's
+    connection, and the annotation as a detached object of what was written (the ORM's unit
+    of work and building a mapped object cost more than the rest of a submission)."""
+    if session.new or session.dirty:
+        session.flush()  # what the ORM holds goes first, as an autoflush would
+    try:
+        session.connection().execute(_INSERT, values)
+    except IntegrityError:
+        raise _stale() from None
+    return Annotation.model_construct(**values)
+
+
+def _stale() -> Conflict:
+    return Conflict(
+        "Someone else corrected this annotation a moment ago; reload to see the latest "
+        "revision, then try again."
+    )
 
 
 def submit(
@@ -212,16 +269,19 @@ def submit(
     limits.check(reasoning, "$.reasoning", limits.TEXT_MAX)
     # Locks the item (see ``_submit_read_statement``): from here on this submission sees every
     # label committed on it, and a replay of an op still in flight waits for it and finds it.
-    found = session.exec(_SUBMIT_READ, params={"item_id": item_id}).first()
+    found = session.exec(
+        _SUBMIT_READ,
+        params={"item_id": item_id, "annotator_id": annotator_id, "client_op_id": client_op_id},
+    ).first()
     if found is None:
         raise NotFound("item", item_id)
-    item, project, schema, guideline_id, suggested = found
+    item, project, schema, guideline_id, suggested, earlier_id, suspended, mine = found
     assert project.id is not None
 
-    if client_op_id is not None:
-        earlier = _by_client_op(session, annotator_id, client_op_id)
-        if earlier is not None:
-            return SubmitResult(annotation=earlier, created=False)
+    if earlier_id is not None:  # a replay: the annotation it made, nothing new
+        earlier = session.get(Annotation, earlier_id)
+        assert earlier is not None
+        return SubmitResult(annotation=earlier, created=False)
 
     kind = enabled_type(plugins, project, annotation_type)
     if annotator_confidence is not None and annotator_confidence not in Confidence.__members__:
@@ -243,32 +303,35 @@ def submit(
     else:
         _check_no_open_revision(before, item_id, annotator_id, annotation_type)
 
-    slot = queue.ensure_slot(session, item, annotator_id)
-    annotation = Annotation(
-        # Defaults passed, not left to the model: pydantic inspects each default factory's
-        # signature on every object built, which cost more than the insert.
-        id=uuid.uuid4(),
-        created_at=utcnow(),
-        quality_flags=[],
-        item_id=item_id,
-        project_id=project.id,
-        assignment_id=slot.id,
-        annotator_id=annotator_id,
-        annotation_type=annotation_type,
-        payload=msgspec.to_builtins(decoded),
-        guideline_version_id=guideline_id,
-        schema_version=schema.schema_version,
-        labels_hash=schema.labels_hash,
-        annotator_confidence=annotator_confidence,
-        reasoning=reasoning,
-        time_spent_ms=time_spent_ms,
-        source=source,
-        client_op_id=client_op_id,
-        supersedes_id=supersedes_id,
-        suggestion_id=suggestion.id if suggestion is not None else None,
-        model_version=suggestion.model_version if suggestion is not None else None,
+    if suspended:
+        queue.refuse_suspended(session, project.id, annotator_id)
+    slot = mine or queue.claim_slot(session, item, annotator_id, submitted=True)
+    annotation = _insert_row(
+        session,
+        {
+            "id": uuid.uuid4(),
+            "created_at": utcnow(),
+            "quality_flags": [],
+            "item_id": item_id,
+            "project_id": project.id,
+            "assignment_id": slot.id,
+            "annotator_id": annotator_id,
+            "annotation_type": annotation_type,
+            "payload": msgspec.to_builtins(decoded),
+            "guideline_version_id": guideline_id,
+            "schema_version": schema.schema_version,
+            "labels_hash": schema.labels_hash,
+            "annotator_confidence": annotator_confidence,
+            "reasoning": reasoning,
+            "time_spent_ms": time_spent_ms,
+            "source": source,
+            "client_op_id": client_op_id,
+            "supersedes_id": supersedes_id,
+            "suggestion_id": suggestion.id if suggestion is not None else None,
+            "model_version": suggestion.model_version if suggestion is not None else None,
+            "adjudication_id": None,
+        },
     )
-    _insert(session, annotation)
     slots.mark_submitted(session, slot)
     settings = settings_of(project)
     if suggested:
@@ -362,9 +425,12 @@ def record_adjudicated(
     """The adjudicator's decision as an annotation (``source="adjudication"``) linked to its
     ``Adjudication`` record; ``payload`` is already validated. The item's categories become
     the decision's (the annotators' labels stay, but no longer speak for the item)."""
-    found = session.exec(_SUBMIT_READ, params={"item_id": item.id}).first()
+    found = session.exec(
+        _SUBMIT_READ,
+        params={"item_id": item.id, "annotator_id": adjudicator_id, "client_op_id": None},
+    ).first()
     assert found is not None and item.id is not None
-    _, _, schema, guideline_id, _ = found
+    _, _, schema, guideline_id, *_ = found
     decision = Annotation(
         item_id=item.id,
         project_id=item.project_id,

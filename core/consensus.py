@@ -156,33 +156,35 @@ def settle(
     already knows the item's valid annotations (the first label on an item) passes them as
     ``valid``, which saves reading them again on the hot path."""
     assert item.id is not None
-    if item.status in (ItemState.unlabeled, ItemState.skipped):
-        lifecycle.transition(
-            session, item.id, ItemState.in_progress, actor_id=actor_id, reason="submitted"
+    steps: list[lifecycle.Step] = []  # taken together at the end: one write for all of them
+    state = item.status
+    if state in (ItemState.unlabeled, ItemState.skipped):
+        steps.append(lifecycle.Step(ItemState.in_progress, actor_id, "submitted"))
+        state = ItemState.in_progress
+    verdict = None
+    if state == ItemState.in_progress:
+        current = (
+            valid if valid is not None else valid_annotations(session, [item.id]).get(item.id, [])
         )
-    if item.status != ItemState.in_progress:
-        return None
-    current = valid if valid is not None else valid_annotations(session, [item.id]).get(item.id, [])
-    done = len({a.annotator_id for a in current})
-    if done < settings.overlap:
-        return None
-    reason = "submitted" if settings.overlap == 1 else f"{done} of {settings.overlap} annotators"
-    lifecycle.transition(session, item.id, ItemState.labeled, actor_id=actor_id, reason=reason)
-    if done < 2:
-        return None
-    verdict = judge(plugins, current, settings.adjudication.below)
-    if verdict.reason is not None:
-        lifecycle.transition(
-            session, item.id, ItemState.adjudication, actor_id=None, reason=verdict.reason
-        )
-    elif verdict.unanimous and settings.adjudication.auto_accept_unanimous:
-        lifecycle.transition(
-            session,
-            item.id,
-            ItemState.approved,
-            actor_id=None,
-            reason=f"unanimous ({done} annotators), accepted without review",
-        )
+        done = len({a.annotator_id for a in current})
+        if done >= settings.overlap:
+            reason = (
+                "submitted" if settings.overlap == 1 else f"{done} of {settings.overlap} annotators"
+            )
+            steps.append(lifecycle.Step(ItemState.labeled, actor_id, reason))
+            if done >= 2:
+                verdict = judge(plugins, current, settings.adjudication.below)
+                if verdict.reason is not None:
+                    steps.append(lifecycle.Step(ItemState.adjudication, None, verdict.reason))
+                elif verdict.unanimous and settings.adjudication.auto_accept_unanimous:
+                    steps.append(
+                        lifecycle.Step(
+                            ItemState.approved,
+                            None,
+                            f"unanimous ({done} annotators), accepted without review",
+                        )
+                    )
+    lifecycle.advance(session, item.id, steps)
     return verdict
 
 

@@ -11,6 +11,9 @@ raises ``IllegalTransition`` naming the allowed states.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session, col, select
@@ -23,6 +26,8 @@ from .models.types import utcnow
 
 __all__ = [
     "LOCK",
+    "Step",
+    "advance",
     "lock",
     "lock_unless_busy",
     "transition",
@@ -70,6 +75,15 @@ def lock_unless_busy(session: Session, item_id: int) -> Item | None:
     return found
 
 
+@dataclass(frozen=True)
+class Step:
+    """One move of ``advance``: the state, who made it (None: the system) and why."""
+
+    to: str
+    actor_id: int | None
+    reason: str | None = None
+
+
 def transition(
     session: Session,
     item_id: int,
@@ -83,50 +97,70 @@ def transition(
     The update is conditional on the state that was read, so two concurrent transitions
     cannot both succeed from the same state: the loser is refused like any illegal move.
     """
+    return advance(session, item_id, [Step(to, actor_id, reason)])[0]
+
+
+def advance(session: Session, item_id: int, steps: Sequence[Step]) -> list[AuditEvent]:
+    """``transition`` through ``steps`` in order, each checked as its own move and audited
+    as its own event, written as one update of the item and one insert of the events (an
+    item's first label takes it from unlabeled through in_progress to labeled)."""
     item = session.get(Item, item_id)
     if item is None:
         raise NotFound("item", item_id)
-    current = item.status
-    try:
-        target = ItemState(to)
-    except ValueError:
-        raise IllegalTransition(item_id, current, to, allowed_transitions(current)) from None
-    allowed = allowed_transitions(current)
-    if target not in allowed:
-        raise IllegalTransition(item_id, current, target, allowed)
+    current = state = item.status
+    moves: list[tuple[str, ItemState, Step]] = []
+    for step in steps:
+        try:
+            target = ItemState(step.to)
+        except ValueError:
+            raise IllegalTransition(item_id, state, step.to, allowed_transitions(state)) from None
+        allowed = allowed_transitions(state)
+        if target not in allowed:
+            raise IllegalTransition(item_id, state, target, allowed)
+        moves.append((state, target, step))
+        state = target
+    if not moves:
+        return []
     now = utcnow()
     if session.new or session.dirty:
         session.flush()  # what the ORM holds goes first, as an autoflush would
     # On the connection: a Core UPDATE skips the ORM's bulk-update machinery (the loaded item
     # is brought up to date below).
     result = session.connection().execute(
-        _MOVE, {"item_id": item_id, "current": current, "to_state": target.value, "at": now}
+        _MOVE, {"item_id": item_id, "current": current, "to_state": state, "at": now}
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(item)
+        target = moves[0][1]
         raise IllegalTransition(item_id, item.status, target, allowed_transitions(item.status))
     # What the UPDATE wrote, without reading the row back.
-    set_committed_value(item, "status", target.value)
+    set_committed_value(item, "status", state)
     set_committed_value(item, "updated_at", now)
-    event = audit.record(
+    written = audit.record_many(
         session,
-        actor_id=actor_id,
-        project_id=item.project_id,
-        entity="item",
-        entity_id=item_id,
-        action="transition",
-        from_state=current,
-        to_state=target.value,
-        reason=reason,
+        [
+            audit.Entry(
+                actor_id=step.actor_id,
+                project_id=item.project_id,
+                entity="item",
+                entity_id=item_id,
+                action="transition",
+                from_state=from_state,
+                to_state=target.value,
+                reason=step.reason,
+            )
+            for from_state, target, step in moves
+        ],
     )
-    events.emit(
-        session,
-        events.Event(
-            kind="item.transitioned",
-            project_id=item.project_id,
-            entity_id=str(item_id),
-            actor_id=actor_id,
-            data={"from": current, "to": target.value, "reason": reason},
-        ),
-    )
-    return event
+    for from_state, target, step in moves:
+        events.emit(
+            session,
+            events.Event(
+                kind="item.transitioned",
+                project_id=item.project_id,
+                entity_id=str(item_id),
+                actor_id=step.actor_id,
+                data={"from": from_state, "to": target.value, "reason": step.reason},
+            ),
+        )
+    return written

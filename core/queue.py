@@ -70,11 +70,13 @@ __all__ = [
     "QUEUE_FILTERS",
     "QueueEntry",
     "claim_next",
+    "claim_slot",
     "ensure_slot",
     "my_queue",
     "my_queue_counts",
     "my_status",
     "my_statuses",
+    "refuse_suspended",
     "reserve",
     "skip",
 ]
@@ -332,9 +334,7 @@ def _project(session: Session, project_id: int) -> Project:
 def _check_standing(session: Session, project: Project, annotator_id: int) -> None:
     """Refuse production work to a suspended annotator, saying why."""
     assert project.id is not None
-    suspension = standing.is_suspended(session, project.id, annotator_id)
-    if suspension is not None:
-        raise PermissionDenied(standing.refusal(suspension))
+    refuse_suspended(session, project.id, annotator_id)
 
 
 def claim_next(session: Session, project_id: int, annotator_id: int) -> Item | None:
@@ -389,12 +389,24 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
     """The annotator's slot on ``item``, claiming an open one if they hold none.
     ``PermissionDenied`` for an annotator suspended from the item's project (no labeling by
     URL around the empty queue)."""
-    suspension = standing.is_suspended(session, item.project_id, annotator_id)
+    refuse_suspended(session, item.project_id, annotator_id)
+    mine = slots.slot_of(session, item.id, annotator_id)  # type: ignore[arg-type]
+    return mine if mine is not None else claim_slot(session, item, annotator_id)
+
+
+def refuse_suspended(session: Session, project_id: int, annotator_id: int) -> None:
+    """``PermissionDenied`` saying why, for an annotator suspended from the project."""
+    suspension = standing.is_suspended(session, project_id, annotator_id)
     if suspension is not None:
         raise PermissionDenied(standing.refusal(suspension))
-    mine = slots.slot_of(session, item.id, annotator_id)  # type: ignore[arg-type]
-    if mine is not None:
-        return mine
+
+
+def claim_slot(
+    session: Session, item: Item, annotator_id: int, *, submitted: bool = False
+) -> Assignment:
+    """Claim an open slot on ``item`` for an annotator who holds none there and is not
+    suspended (the caller checked both); ``submitted``: the label comes with the claim, so
+    the slot is claimed and submitted in one write. ``Conflict`` when every slot is taken."""
     if not calibration.serves(session, item, annotator_id):
         project = _project(session, item.project_id)
         refusal = calibration.production_refusal(session, project, annotator_id)
@@ -406,10 +418,12 @@ def ensure_slot(session: Session, item: Item, annotator_id: int) -> Assignment:
         _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
     ).all()
     for slot in open_slots:
-        at = slots.try_claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
+        at = slots.try_claim(session, slot.id, annotator_id, expired_before, submitted=submitted)  # type: ignore[arg-type]
         if at is not None:  # what the claim wrote, without reading the row back
             set_committed_value(slot, "annotator_id", annotator_id)
             set_committed_value(slot, "claimed_at", at)
+            if submitted:
+                set_committed_value(slot, "submitted_at", at)
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None

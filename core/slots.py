@@ -59,6 +59,7 @@ _CLAIM = (
     .values(annotator_id=bindparam("annotator_id"), claimed_at=bindparam("at"))
 )
 """Conditional on the slot being open (or lapsed): of two annotators racing for it, one wins."""
+_CLAIM_SUBMITTED = _CLAIM.values(submitted_at=bindparam("at"))
 _RENEW = (
     update(Assignment)
     .where(
@@ -94,16 +95,22 @@ def slot_of(session: Session, item_id: int, annotator_id: int) -> Assignment | N
 
 
 def try_claim(
-    session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
+    session: Session,
+    assignment_id: int,
+    annotator_id: int,
+    expired_before: datetime,
+    *,
+    submitted: bool = False,
 ) -> datetime | None:
     """Claim the slot if it is still open (or its lease lapsed); the claim's time, or None
     when it was lost. A claim that would give the annotator a second slot on the same item
-    (two tabs racing) is refused by the database and counts as lost."""
+    (two tabs racing) is refused by the database and counts as lost. ``submitted``: the
+    label comes with the claim (one write instead of a claim, then ``mark_submitted``)."""
     at = utcnow()
     try:
         with session.begin_nested():
             result = session.connection().execute(
-                _CLAIM,
+                _CLAIM_SUBMITTED if submitted else _CLAIM,
                 {
                     "assignment_id": assignment_id,
                     "annotator_id": annotator_id,

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, update
+from sqlalchemy import and_, bindparam, update
 from sqlmodel import Session, col, select
 
 from . import audit, lifecycle, slots
@@ -25,6 +25,7 @@ from .models import Assignment, Item, Suspension
 from .models.types import utcnow
 
 __all__ = [
+    "ACTIVE",
     "Requeued",
     "is_suspended",
     "last_lifted",
@@ -35,11 +36,12 @@ __all__ = [
     "suspensions",
 ]
 
-_ACTIVE = select(Suspension).where(
-    col(Suspension.project_id) == bindparam("project_id"),
+ACTIVE = and_(
     col(Suspension.annotator_id) == bindparam("annotator_id"),
     col(Suspension.lifted_at).is_(None),
 )
+"""The annotator's suspensions in force (which project's is the statement's to say)."""
+_ACTIVE = select(Suspension).where(col(Suspension.project_id) == bindparam("project_id"), ACTIVE)
 
 
 def is_suspended(session: Session, project_id: int, annotator_id: int) -> Suspension | None:

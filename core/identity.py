@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col, select
 
 from . import audit, limits
@@ -194,24 +194,28 @@ def create_api_token(session: Session, user: User, name: str) -> tuple[ApiToken,
 
 
 _TOKEN_USER = (
-    select(ApiToken, User)
+    select(ApiToken.id, ApiToken.revoked_at, ApiToken.last_used_at, User)
     .join(User, col(User.id) == col(ApiToken.user_id))
     .where(col(ApiToken.token_hash) == bindparam("token_hash"))
 )
-"""Built once: every request a script makes runs it."""
+"""Built once: every request a script makes runs it (the token's columns, not an object)."""
+_TOKEN_USED = (
+    update(ApiToken)
+    .where(col(ApiToken.id) == bindparam("token_id"))
+    .values(last_used_at=bindparam("at"))
+)
 
 
 def resolve_api_token(session: Session, raw: str) -> User | None:
     found = session.exec(_TOKEN_USER, params={"token_hash": _digest(raw)}).first()
     if found is None:
         return None
-    token, user = found
-    if token.revoked_at is not None or not user.is_active:
+    token_id, revoked_at, last_used_at, user = found
+    if revoked_at is not None or not user.is_active:
         return None
     now = utcnow()
-    if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-        token.last_used_at = now
-        session.add(token)
+    if last_used_at is None or now - last_used_at > timedelta(minutes=1):
+        session.connection().execute(_TOKEN_USED, {"token_id": token_id, "at": now})
     return user
 
 

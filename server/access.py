@@ -34,6 +34,7 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from sqlalchemy import bindparam
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from scholia.core import job_kinds, membership
@@ -44,6 +45,7 @@ from scholia.core.models import (
     Expansion,
     Item,
     Model,
+    ProjectMember,
     Role,
     Suggestion,
     SuggestionJob,
@@ -243,6 +245,8 @@ ACCESS: dict[tuple[str, str], str] = {
 """(method, path template) → who may call it. Static files (``/static/…``) are public."""
 
 STATIC_PREFIX = "/static/"
+_FOUND = "access_found"
+"""Where ``AccessTable.prepare`` leaves what it found for the guard."""
 
 
 @dataclass(frozen=True)
@@ -263,7 +267,16 @@ def _job_owner(session: Session, key: str) -> tuple[int | None, NotFound]:
 
 
 def _project_of(column: Any, key: Any) -> Any:
-    return select(column).where(key == bindparam("key"))
+    """The object's project and the caller's role there, in one statement."""
+    role = (
+        sa_select(ProjectMember.role)
+        .where(
+            col(ProjectMember.project_id) == column,
+            col(ProjectMember.user_id) == bindparam("user_id"),
+        )
+        .scalar_subquery()
+    )
+    return sa_select(column, role).where(key == bindparam("key"))
 
 
 FINDERS: dict[str, Finder] = {
@@ -312,6 +325,18 @@ class AccessTable:
             return PUBLIC
         return self.rules.get((method, path_template))
 
+    def prepare(self, session: Session, user: User, scope: Any) -> None:
+        """For a route under a project: the caller's role there, found in the unit of work
+        that found the caller (``auth.Beside``), for the guard to apply; what refuses them
+        is kept for the guard to raise."""
+        who = self.rule_for(scope.get("method", "GET"), scope.get("path_template") or "")
+        if who not in PROJECT_LEVELS:
+            return
+        try:
+            scope[_FOUND] = resolve(session, user, dict(scope.get("path_params") or {}))
+        except (NotFound, PermissionDeniedException) as refused:
+            scope[_FOUND] = refused
+
 
 def _path_template(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     template = connection.scope.get("path_template")
@@ -347,9 +372,13 @@ async def access_guard(
                 "Creating projects needs an account with the manager role (or an admin)."
             )
         return
-    runtime: Runtime = connection.app.state["runtime"]
-    params = dict(connection.scope.get("path_params") or {})
-    found = await anyio.to_thread.run_sync(_resolve, runtime, user, params)
+    found = connection.scope.get(_FOUND)  # type: ignore[typeddict-item]
+    if isinstance(found, Exception):
+        raise found
+    if not isinstance(found, Membership):  # not found beside the user (a test's own scope)
+        runtime: Runtime = connection.app.state["runtime"]
+        params = dict(connection.scope.get("path_params") or {})
+        found = await anyio.to_thread.run_sync(_resolve, runtime, user, params)
     connection.scope["membership"] = found  # type: ignore[typeddict-unknown-key]
     if who != MEMBER and not membership.holds(found.role, who):
         raise PermissionDeniedException(
@@ -373,6 +402,8 @@ def resolve(session: Session, user: User, params: dict[str, Any]) -> Membership:
     first: NotFound | None = None
     if project_id is not None:
         first = NotFound("project", project_id)
+    role_there: str | None = None
+    found_role = False  # the role came with an object's project: no statement of its own
     for name in [*FINDERS, JOB_KEY]:
         if name not in params:
             continue
@@ -382,14 +413,20 @@ def resolve(session: Session, user: User, params: dict[str, Any]) -> Membership:
         else:
             finder = FINDERS[name]
             missing = NotFound(finder.kind, str(key) if isinstance(key, uuid.UUID) else key)
-            owner = session.exec(finder.statement, params={"key": key}).first()
+            row = session.execute(finder.statement, {"key": key, "user_id": user.id}).first()
+            owner = None if row is None else row[0]
+            if row is not None:
+                role_there, found_role = row[1], True
         if owner is None or (project_id is not None and owner != project_id):
             raise missing
         if project_id is None:
             project_id, first = owner, missing
     if project_id is None or first is None:
         raise PermissionDeniedException("This route names no project; its access rule is wrong.")
-    role = membership.role_in(session, project_id, user)
+    if Role.admin in user.roles:
+        role: str | None = Role.admin.value
+    else:
+        role = role_there if found_role else membership.role_in(session, project_id, user)
     if role is None:
         raise first
     return Membership(project_id=project_id, role=role)

@@ -8,7 +8,7 @@ requests that carry one skip the CSRF check, as in Django REST framework.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 import anyio.to_thread
 from litestar.config.csrf import CSRFConfig
@@ -17,6 +17,7 @@ from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
+from sqlmodel import Session
 
 from scholia.core import identity
 from scholia.core.models import User
@@ -26,6 +27,7 @@ __all__ = [
     "SESSION_COOKIE",
     "AuthMiddleware",
     "BearerAwareCSRFMiddleware",
+    "Beside",
     "signed_in",
 ]
 
@@ -60,10 +62,11 @@ class AuthMiddleware:
         cookie = None if token else _cookie(scope, SESSION_COOKIE)
         user: User | None = None
         expired = False
-        if token:
-            user = await anyio.to_thread.run_sync(_token_user, runtime, token)
-        elif cookie:
-            user, expired = await anyio.to_thread.run_sync(_session_user, runtime, cookie)
+        if token or cookie:
+            beside: Beside | None = scope["litestar_app"].state.get("access")
+            user, expired = await anyio.to_thread.run_sync(
+                _identify, runtime, token, cookie, beside, scope
+            )
         scope["user"] = user
         scope["auth"] = {
             "method": "token" if token else "session",
@@ -83,14 +86,32 @@ def _cookie(scope: Scope, name: str) -> str | None:
     return None
 
 
-def _token_user(runtime: Runtime, token: str) -> User | None:
-    return runtime.read(lambda session: identity.resolve_api_token(session, token))
+class Beside(Protocol):
+    """What else the unit of work that finds the user looks up for the request (the access
+    table: the caller's role in the project the route is under), saving a unit of work and
+    a trip to a worker thread of its own."""
+
+    def prepare(self, session: Session, user: User, scope: Scope) -> None: ...
 
 
-def _session_user(runtime: Runtime, cookie: str) -> tuple[User | None, bool]:
+def _identify(
+    runtime: Runtime, token: str | None, cookie: str | None, beside: Beside | None, scope: Scope
+) -> tuple[User | None, bool]:
+    """The user a bearer token or a session cookie names, and whether the session expired."""
     max_age = runtime.settings.session_max_age_s
-    found = runtime.read(lambda session: identity.resolve_web_session(session, cookie, max_age))
-    return found.user, found.expired
+
+    def work(session: Session) -> tuple[User | None, bool]:
+        if token:
+            user, expired = identity.resolve_api_token(session, token), False
+        else:
+            assert cookie is not None
+            found = identity.resolve_web_session(session, cookie, max_age)
+            user, expired = found.user, found.expired
+        if user is not None and beside is not None:
+            beside.prepare(session, user, scope)
+        return user, expired
+
+    return runtime.read(work)
 
 
 def signed_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

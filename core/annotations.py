@@ -282,6 +282,12 @@ def submit(
         earlier = session.get(Annotation, earlier_id)
         assert earlier is not None
         return SubmitResult(annotation=earlier, created=False)
+    before = current_annotations(session, item_id)
+    # A replay racing its original waited for the item's lock while the original committed;
+    # on PostgreSQL the read above kept its statement's snapshot, this one sees the original.
+    raced = [a for a in before if a.annotator_id == annotator_id and a.client_op_id == client_op_id]
+    if client_op_id is not None and raced:
+        return SubmitResult(annotation=raced[0], created=False)
 
     kind = enabled_type(plugins, project, annotation_type)
     if annotator_confidence is not None and annotator_confidence not in Confidence.__members__:
@@ -296,7 +302,6 @@ def submit(
 
     decoded = decode_payload(kind, payload, validation_context(item.meta, project, schema))
 
-    before = current_annotations(session, item_id)
     if supersedes_id is not None:
         _check_not_stale(session, item_id, supersedes_id)
         _check_own(session, supersedes_id, annotator_id, annotation_type)

@@ -15,6 +15,13 @@ is released (its refusals and format step are not on the path measured):
   iterator to the thread pool);
 * ``after``: ``server.downloads.zip_chunks``.
 
+With ``--app``, a third figure goes through the whole app: a data directory (as
+``export_dataset.py`` builds it, with each item's stored file replaced by ``--size`` random
+bytes) gets a released version built by ``datasets.build``, and ``scholia serve``'s app (the
+same ``create_app``, in its own uvicorn process) answers ``GET
+/api/v1/datasets/{id}/download`` for an admin's API token: auth, access guard, CSRF and input
+limits middleware, the download's refusals, then ``zip_chunks``.
+
 ``curl`` downloads each (to ``/dev/null``, so the client costs little), alternating before and
 after for ``--rounds`` rounds so both see the same load; the load average is printed with each
 figure. Each zip is then downloaded once more to a file and read back by ``zipfile`` (CRC of
@@ -36,9 +43,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from export_dataset import build, runtime_for
 from litestar import Litestar, get
 from litestar.response import Stream
 from serving import served
+from sqlmodel import select
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -79,6 +88,40 @@ def before_zip_chunks(folder: Path) -> Iterator[bytes]:
     yield take()
 
 
+def serve_app(data_dir: Path, port: int) -> None:
+    """``scholia serve``'s app over ``data_dir``."""
+    import uvicorn
+
+    from scholia.server.app import create_app
+
+    uvicorn.run(create_app(runtime_for(data_dir)), host="127.0.0.1", port=port, log_level="warning")
+
+
+def make_app_data(data_dir: Path, files: int, size: int) -> tuple[int, str]:
+    """A released version of ``files`` items whose files are ``size`` random bytes each;
+    returns (version id, an admin's API token)."""
+    from scholia.core import datasets, identity
+    from scholia.core.models import Item, User
+
+    project_id, admin_id = build(data_dir, files)
+    runtime = runtime_for(data_dir)
+    with runtime.reading() as session:
+        hashes = session.exec(select(Item.content_hash).where(Item.project_id == project_id)).all()
+    for content_hash in hashes:  # the benchmark's items link to 16 tiny PNGs: make them real
+        target = runtime.store.path(content_hash)
+        target.unlink()
+        target.write_bytes(os.urandom(size))
+    with runtime.session() as session:
+        version = datasets.create(session, project_id, datasets.Selection(), actor_id=admin_id)
+        version_id = version.id
+        admin = session.get(User, admin_id)
+        token = identity.create_api_token(session, admin, "zip benchmark")[1]
+    built = datasets.build(runtime, version_id)
+    assert built.status == "released", built.status
+    runtime.close()
+    return version_id, token
+
+
 def serve(folder: Path, port: int) -> None:
     import uvicorn
 
@@ -115,10 +158,11 @@ def make_folder(folder: Path, files: int, size: int) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def fetch(url: str, out: str = "/dev/null") -> tuple[int, float]:
-    """(bytes, seconds) of one download by curl."""
+def fetch(url: str, out: str = "/dev/null", token: str = "") -> tuple[int, float]:
+    """(bytes, seconds) of one download by curl (with a bearer token, if given)."""
+    auth = ["-H", f"Authorization: Bearer {token}"] if token else []
     done = subprocess.run(
-        ["curl", "-sS", "-o", out, "-w", "%{size_download} %{time_total}", url],
+        ["curl", "-sS", "-f", *auth, "-o", out, "-w", "%{size_download} %{time_total}", url],
         check=True,
         capture_output=True,
         text=True,
@@ -143,10 +187,14 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--size", type=int, default=12 * 1024)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--app", action="store_true", help="also through the whole app")
     parser.add_argument("--serve", nargs=2, metavar=("FOLDER", "PORT"), help=argparse.SUPPRESS)
+    parser.add_argument("--serve-app", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
         return serve(Path(args.serve[0]), int(args.serve[1]))
+    if args.serve_app:
+        return serve_app(Path(args.serve_app[0]), int(args.serve_app[1]))
     print(f"Python {platform.python_version()}, {os.cpu_count()} cores, {platform.platform()}")
     with tempfile.TemporaryDirectory(prefix="scholia-zip-") as tmp:
         folder = Path(tmp) / "v1"
@@ -170,6 +218,29 @@ def main() -> None:
                 fetch(f"{base}/zip/{which}", str(out))
                 check(out, folder)
                 print(f"{which}: the zip reads back, every checksum matches")
+        if args.app:
+            data_dir = Path(tmp) / "data"
+            os.environ["SCHOLIA_DATABASE_URL"] = ""  # SQLite in the data directory
+            version_id, token = make_app_data(data_dir, args.files, args.size)
+            url = f"/api/v1/datasets/{version_id}/download"
+            with served([__file__, "--serve-app", str(data_dir)], env={**os.environ}) as base:
+                fetch(f"{base}{url}", token=token)  # the version's files into the page cache
+                for round_ in range(1, args.rounds + 1):
+                    load = os.getloadavg()[0]
+                    size, seconds = fetch(f"{base}{url}", token=token)
+                    rows.append((round_, "whole app", size, seconds, load))
+                    print(
+                        f"round {round_} whole app: {size / 1e6:.1f} MB in {seconds:.2f} s = "
+                        f"{size / 1e6 / seconds:.1f} MB/s (load {load:.2f})",
+                        flush=True,
+                    )
+                out = Path(tmp) / "app.zip"
+                fetch(f"{base}{url}", str(out), token=token)
+            with zipfile.ZipFile(out) as archive:  # every member's CRC, and every item's file
+                assert archive.testzip() is None
+                media = [n for n in archive.namelist() if n.startswith("media/")]
+                assert len(media) == args.files, len(media)
+            print("whole app: the zip reads back, every member's CRC matches")
     print("\n| Round | Chunking | MB | seconds | MB/s | load (1 min) |")
     print("|---|---|---:|---:|---:|---:|")
     for round_, which, size, seconds, load in rows:

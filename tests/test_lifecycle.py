@@ -104,3 +104,62 @@ def test_illegal_transition_through_the_api_is_409_with_allowed_states(
     assert error["current"] == "unlabeled" and error["requested"] == "approved"
     assert error["allowed"] == ["in_progress"]
     assert "can move to: in_progress" in error["message"]
+
+
+def test_advancing_through_several_steps_audits_each_step_in_order(
+    runtime: Runtime, fresh_item: tuple[int, int]
+) -> None:
+    """``advance`` writes the item once, but the trail still shows every step, who made it
+    and why, in the order taken."""
+    item_id, user_id = fresh_item
+    with runtime.session() as session:
+        lifecycle.advance(
+            session,
+            item_id,
+            [
+                lifecycle.Step("in_progress", user_id, "submitted"),
+                lifecycle.Step("labeled", user_id, "2 of 2 annotators"),
+                lifecycle.Step("adjudication", None, "disagreement"),
+            ],
+        )
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "adjudication"
+        trail = session.exec(
+            select(AuditEvent)
+            .where(
+                col(AuditEvent.entity_id) == str(item_id),
+                col(AuditEvent.entity) == "item",
+                col(AuditEvent.action) == "transition",
+            )
+            .order_by(col(AuditEvent.id))
+        ).all()
+    assert [(e.from_state, e.to_state, e.actor_id, e.reason) for e in trail] == [
+        ("unlabeled", "in_progress", user_id, "submitted"),
+        ("in_progress", "labeled", user_id, "2 of 2 annotators"),
+        ("labeled", "adjudication", None, "disagreement"),
+    ]
+
+
+def test_an_illegal_step_anywhere_refuses_the_whole_advance(
+    runtime: Runtime, fresh_item: tuple[int, int]
+) -> None:
+    """A later step that the lifecycle does not allow refuses them all: nothing is written,
+    not even the legal steps before it."""
+    item_id, user_id = fresh_item
+    with pytest.raises(IllegalTransition) as refused, runtime.session() as session:
+        lifecycle.advance(
+            session,
+            item_id,
+            [lifecycle.Step("in_progress", user_id), lifecycle.Step("approved", user_id)],
+        )
+    assert refused.value.current == "in_progress"
+    with runtime.session() as session:
+        item = session.get(Item, item_id)
+        assert item is not None and item.status == "unlabeled"
+        written = session.exec(
+            select(AuditEvent).where(
+                col(AuditEvent.entity_id) == str(item_id), col(AuditEvent.action) == "transition"
+            )
+        ).all()
+    assert written == []

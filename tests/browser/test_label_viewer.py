@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from sqlmodel import select
 
-from scholia.core.models import User
+from scholia.core.models import Annotation, User
 from scholia.core.runtime import Runtime
 
 from .conftest import sign_in
@@ -66,3 +67,52 @@ def test_fit_enlarges_a_small_image_and_one_to_one_shows_its_own_size(
     assert _fills(page.evaluate(MEASURE))
     page.keyboard.press("0")
     page.wait_for_function(f"() => Math.round(({MEASURE})().iw) === 24")
+
+
+POINT = """([x, y]) => {
+  const image = document.querySelector('[data-image]').getBoundingClientRect();
+  return [(x - image.left) / image.width, (y - image.top) / image.height];
+}"""
+
+
+def test_the_wheel_zooms_about_the_cursor_and_adjust_changes_only_the_look(
+    page: Page, runtime: Runtime, make_user: Callable[..., User]
+) -> None:
+    manager = make_user("manager")
+    dee = make_user("annotator", username="dee")
+    project_id = labeling_project(runtime, manager, count=1, name="Zoom", members=(dee,))
+    sign_in(page, "dee")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector("[data-editor-root=classification][data-editor-mounted]")
+    page.wait_for_function(f"() => ({MEASURE})().iw > 100")  # fitted
+    labeling = page.url
+    image = page.locator("[data-image]").bounding_box()
+    assert image is not None
+    # A point in the image's upper left quarter, away from the centre.
+    x, y = image["x"] + image["width"] * 0.2, image["y"] + image["height"] * 0.3
+    before = page.evaluate(POINT, [x, y])
+    width = image["width"]
+    page.mouse.move(x, y)
+    for _ in range(3):
+        page.mouse.wheel(0, -100)
+    page.wait_for_function(f"() => ({MEASURE})().iw > {width} * 1.9")
+    after = page.evaluate(POINT, [x, y])
+    # The same image point is under the cursor, to a pixel of the zoomed image.
+    zoomed = page.evaluate(MEASURE)
+    assert abs(after[0] - before[0]) * zoomed["iw"] < 1.5, (before, after)
+    assert abs(after[1] - before[1]) * zoomed["ih"] < 1.5, (before, after)
+
+    # Brightness and contrast change how the image is shown, by keyboard too.
+    page.locator(".image-adjust > summary").click()
+    brightness = page.locator("[data-adjust=brightness]")
+    brightness.focus()
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    expect(page.locator("[data-image]")).to_have_css("filter", "brightness(1.2) contrast(1)")
+    page.locator("[data-adjust-reset]").click()
+    expect(page.locator("[data-image]")).to_have_css("filter", "none")
+    expect(brightness).to_have_value("100")
+    # The slider's keys moved the slider only: nothing was labelled, the page stayed.
+    with runtime.session() as session:
+        assert session.exec(select(Annotation)).all() == []
+    assert page.url == labeling

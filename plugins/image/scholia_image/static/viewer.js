@@ -5,12 +5,15 @@
 //             an SVG over the image) and what is drawn follows the zoom and the pan
 //   overlay   the SVG layer over the image (pointer events off until an editor turns them on)
 //   image     the <img>, whose naturalWidth/naturalHeight are the item's pixels
-//   zoom(kind)  "fit", "actual" (1:1), "in", "out" or "toggle" (between fit and 1:1)
+//   zoom(kind, at)  "fit", "actual" (1:1), "in", "out" or "toggle" (between fit and 1:1);
+//             with `at` ({x, y} in client pixels) "in" and "out" keep that point where it is
 //   scale()   the current zoom (CSS pixels per laid-out image pixel)
+//   adjust({brightness, contrast})  how the image is shown (1 = as it is); never the pixels
 //   onKey(event)  the viewer's keys (0, +, −); true when it used the key
 //
 // The image is laid out at most the viewer's size; the zoom scales that. Fit scales it to
-// fill the viewer (small images up, too), 1:1 to one image pixel per CSS pixel.
+// fill the viewer (small images up, too), 1:1 to one image pixel per CSS pixel. The wheel
+// zooms about the cursor, as map and photo viewers do, so what is pointed at stays put.
 
 export function mount({ root }) {
   const viewer = root.querySelector("[data-viewer]");
@@ -24,7 +27,8 @@ export function mount({ root }) {
                                                  viewer.clientHeight / image.offsetHeight) : 1);
   const actualScale = () => (laidOut() ? image.naturalWidth / image.offsetWidth : 1);
 
-  function setZoom(kind) {
+  function setZoom(kind, at = null) {
+    const before = zoom;
     if (kind === "toggle") kind = mode === "fit" ? "actual" : "fit";
     if (kind === "fit" || kind === "actual") {
       mode = kind;
@@ -36,15 +40,43 @@ export function mount({ root }) {
       const low = Math.min(0.25, fitScale() / 4);
       const high = Math.max(8, fitScale() * 8, actualScale() * 8);
       zoom = Math.min(high, Math.max(low, zoom * (kind === "in" ? 1.25 : 0.8)));
+      if (at) {
+        // The stage sits centred in the viewer and scales about its centre: move it so the
+        // image point under `at` is under `at` again at the new zoom.
+        const frame = viewer.getBoundingClientRect();
+        const dx = at.x - (frame.left + frame.width / 2);
+        const dy = at.y - (frame.top + frame.height / 2);
+        panX = dx - (zoom / before) * (dx - panX);
+        panY = dy - (zoom / before) * (dy - panY);
+      }
     }
     place();
   }
 
+  const look = { brightness: 1, contrast: 1 };
+  function adjust(change) {
+    Object.assign(look, change);
+    image.style.filter = look.brightness === 1 && look.contrast === 1 ? ""
+      : `brightness(${look.brightness}) contrast(${look.contrast})`;
+    for (const input of root.querySelectorAll("[data-adjust]")) {
+      input.value = Math.round(look[input.dataset.adjust] * 100);
+    }
+  }
+  const SLIDER_KEYS = new Set(["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown", "Home", "End", "PageUp", "PageDown"]);
+  for (const input of root.querySelectorAll("[data-adjust]")) {
+    input.addEventListener("input", () => adjust({ [input.dataset.adjust]: input.value / 100 }));
+    // A focused slider's arrows move it, not the page to another item.
+    input.addEventListener("keydown", (event) => SLIDER_KEYS.has(event.key) && event.stopPropagation());
+  }
+  root.querySelector("[data-adjust-reset]")?.addEventListener("click", () => adjust({ brightness: 1, contrast: 1 }));
+
   if (image.complete) setZoom("fit");
   else image.addEventListener("load", () => mode === "fit" && setZoom("fit"), { once: true });
   window.addEventListener("resize", () => mode === "fit" && setZoom("fit"));
-  viewer.addEventListener("wheel", (event) => { event.preventDefault(); setZoom(event.deltaY < 0 ? "in" : "out"); },
-                          { passive: false });
+  viewer.addEventListener("wheel", (event) => {
+    event.preventDefault();
+    setZoom(event.deltaY < 0 ? "in" : "out", { x: event.clientX, y: event.clientY });
+  }, { passive: false });
   viewer.addEventListener("pointerdown", (event) => {
     const start = { x: event.clientX - panX, y: event.clientY - panY };
     const move = (e) => { panX = e.clientX - start.x; panY = e.clientY - start.y; place(); };
@@ -62,6 +94,7 @@ export function mount({ root }) {
     image,
     zoom: setZoom,
     scale: () => zoom,
+    adjust,
     onKey(event) {
       const kind = KEYS[event.key];
       if (!kind) return false;

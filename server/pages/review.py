@@ -10,13 +10,14 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from scholia.core import counts, projects, review
+from scholia.core import consensus, counts, labels, projects, review
 from scholia.core.errors import InvalidInput
 
 from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .forms import Form, value, values
 from .grid import GRID_QUERY, GridQuery, grid_context
+from .viewing import views_state
 
 __all__ = ["review_pages"]
 
@@ -25,11 +26,17 @@ def _review_context(
     request: Request[Any, Any, Any], project_id: int, query: GridQuery
 ) -> dict[str, Any]:
     base = f"/projects/{project_id}/review"
-    with runtime_of(request).reading() as session:
+    runtime = runtime_of(request)
+    with runtime.reading() as session:
         project = projects.get_project(session, project_id)
         context = grid_context(request, session, project_id, query, base)
         context["issues"] = counts.issues(session, project_id)
-    return {"project": project, "selectable": True, **context}
+        # Each tile shows the labels that count on its item, drawn by their types' views.
+        shown = [item.id for item in context["grid_items"]]
+        context["tile_labels"] = consensus.valid_annotations(session, shown)
+        live = labels.live_categories(session, project_id)
+    state = views_state(runtime.plugins, project, live)
+    return {"project": project, "selectable": True, "state": state, **context}
 
 
 @get("/projects/{project_id:int}/review", dependencies=GRID_QUERY)

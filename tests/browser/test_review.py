@@ -44,6 +44,11 @@ def test_filter_select_and_bulk_approve(
     expect(tabs.get_by_role("link", name="Done")).to_contain_text("0")
     screenshot("1-review")
 
+    # Each tile shows the label that counts on its item, drawn by the classification's view.
+    for n, item_id in enumerate(ids):
+        chip = page.locator(f'.thumb[data-item-id="{item_id}"] [data-tile-labels] .category-chip')
+        expect(chip).to_have_text(NAMES[n % 3])
+
     page.get_by_role("navigation", name="Filter by category").get_by_role(
         "link", name=re.compile(r"^dog")
     ).click()
@@ -67,6 +72,10 @@ def test_filter_select_and_bulk_approve(
         expect(page.locator(f'.thumb[data-item-id="{item_id}"] .badge')).to_have_text(
             re.compile("approved", re.I)
         )
+        # The grid htmx swapped in draws its labels too.
+        expect(
+            page.locator(f'.thumb[data-item-id="{item_id}"] [data-tile-labels] .category-chip')
+        ).to_have_text("dog")
     screenshot("3-approved")
 
     # Select all on the page (the 3 approved dogs and 1 labeled): one decided, three refused.

@@ -20,6 +20,7 @@ from sqlalchemy import Row, bindparam, func, or_
 from sqlmodel import Session, col, select
 
 from . import lifecycle
+from .driver_values import raw
 from .item_state import ItemState
 from .models import Annotation, AnnotationSource, Assignment, Item
 from .plugins import Plugins
@@ -76,18 +77,21 @@ def valid_annotations(session: Session, item_ids: Sequence[int]) -> dict[int, li
 
 _VALID_ROWS = _VALID.with_only_columns(
     *(
-        column
+        raw(column) if column.name in ("id", "suggestion_id", "created_at") else column
         for column in Annotation.__table__.c  # type: ignore[attr-defined]
         if column.name not in ("reasoning", "client_op_id", "quality_flags")
     )
 )
 """The columns a version writes of a label (not the free-text reasoning, the client's replay
-key or the flags, which it leaves out)."""
+key or the flags, which it leaves out); its ids and time as the driver gives them
+(``driver_values``: a build writes them as text, and the typed values cost more than the
+row)."""
 
 
 def valid_annotation_rows(session: Session, item_ids: Sequence[int]) -> dict[int, list[Row[Any]]]:
     """``valid_annotations`` as read-only rows (the same attributes, but for ``reasoning``,
-    ``client_op_id`` and ``quality_flags``): what a dataset build reads for every item, at
+    ``client_op_id`` and ``quality_flags``; ``id``, ``suggestion_id`` and ``created_at`` as the
+    driver gives them, see ``driver_values``): what a dataset build reads for every item, at
     about half the cost of building ORM objects it never changes."""
     if not item_ids:
         return {}

@@ -56,6 +56,7 @@ from sqlmodel import Session, col, select
 from . import audit, comparison, labels, limits
 from .consensus import valid_annotation_rows
 from .contributions import AnnotationType, QualityRule, RuleResult
+from .driver_values import DriverValues, raw
 from .errors import Conflict, InvalidInput, NotFound, StorageFailed, invalid_from_msgspec
 from .item_state import ItemState
 from .models import (
@@ -182,8 +183,8 @@ class _Record:
     reviews: list[Row[Any]]
     """Every review decision on the item, oldest first (the last one is its standing)."""
     adjudications: dict[int, Adjudication]
-    votes: dict[uuid.UUID, dict[str, Any]] = field(default_factory=dict)
-    """How a canonical annotation was chosen by majority vote, by its id."""
+    votes: dict[Any, dict[str, Any]] = field(default_factory=dict)
+    """How a canonical annotation was chosen by majority vote, by its id (as read)."""
     parts: list[ItemPart] = field(default_factory=list)
     """What the item is made of, when its modality has parts."""
 
@@ -244,8 +245,12 @@ def _aggregated(kind: AnnotationType, of_type: list[Row[Any]]) -> tuple[Any, dic
 
 
 def _canonical(
-    plugins: Plugins, current: list[Row[Any]], estimates: Estimates | None = None
-) -> tuple[list[Row[Any]], dict[uuid.UUID, dict[str, Any]], str | None]:
+    plugins: Plugins,
+    current: list[Row[Any]],
+    estimates: Estimates | None = None,
+    *,
+    uuid_text: Callable[[Any], str] = str,
+) -> tuple[list[Row[Any]], dict[Any, dict[str, Any]], str | None]:
     """One annotation per type: the adjudicated one, else the only one, else the one that
     agrees fully with the type's ``aggregate`` — or with Dawid–Skene's estimate where
     ``estimates`` has one (vote types, when the project chose it) — with how it was reached;
@@ -254,9 +259,10 @@ def _canonical(
     When no annotation agrees fully (the aggregate is a new combination: a per-category
     majority of multi-label sets), the one closest to it by the type's agreement is chosen and
     the aggregate's payload goes in the vote record under ``"payload"`` (what the version
-    exports as the label)."""
+    exports as the label). ``uuid_text`` writes an id (a build's rows hold them as the driver
+    gives them, see ``driver_values``)."""
     chosen: list[Row[Any]] = []
-    votes: dict[uuid.UUID, dict[str, Any]] = {}
+    votes: dict[Any, dict[str, Any]] = {}
     for annotation_type in sorted({a.annotation_type for a in current}):
         of_type = [a for a in current if a.annotation_type == annotation_type]
         adjudicated = [a for a in of_type if a.adjudication_id is not None]
@@ -283,7 +289,7 @@ def _canonical(
             **how,
             "votes": len(agreeing),
             "of": len(of_type),
-            "agreeing": [str(a.id) for a in agreeing],
+            "agreeing": [uuid_text(a.id) for a in agreeing],
         }
         if not agreeing:
             votes[closest.id]["payload"] = msgspec.to_builtins(winner)
@@ -357,11 +363,17 @@ def _dawid_skene(
 
 
 _REVIEWS: Any = (
-    sqlalchemy.select(*Review.__table__.c)  # type: ignore[attr-defined]
+    sqlalchemy.select(
+        *(
+            raw(column) if column.name == "created_at" else column
+            for column in Review.__table__.c  # type: ignore[attr-defined]
+        )
+    )
     .where(col(Review.item_id).in_(bindparam("item_ids", expanding=True)))
     .order_by(col(Review.id))
 )
-"""Every review of some items, oldest first (built once: a build asks for every chunk)."""
+"""Every review of some items, oldest first (built once: a build asks for every chunk); its
+time as the driver gives it (``driver_values``)."""
 
 
 def _records(
@@ -373,6 +385,7 @@ def _records(
     estimates: Estimates | None = None,
 ) -> Iterator[_Record]:
     """The selected items with their canonical annotations, in item id order, chunk by chunk."""
+    values = DriverValues.of(session.connection().dialect.name)
     after = 0
     while chunk := _selected_items(session, project_id, selection, after):
         after = chunk[-1].id  # type: ignore[assignment]
@@ -387,7 +400,12 @@ def _records(
         }
         made_of = parts_of(session, ids)
         for item in chunk:
-            chosen, votes, problem = _canonical(plugins, current.get(item.id, []), estimates)  # type: ignore[arg-type]
+            chosen, votes, problem = _canonical(
+                plugins,
+                current.get(item.id, []),  # type: ignore[arg-type]
+                estimates,
+                uuid_text=values.uuid_text,
+            )
             if item.is_gold:
                 problem = "gold item (kept for quality control)"
             elif problem is None and not chosen:
@@ -397,10 +415,8 @@ def _records(
                 continue
             if problem is None and (selection.labeled_from or selection.labeled_until):
                 start, end = selection.labeled_from, selection.labeled_until
-                if any(
-                    (start and a.created_at < start) or (end and a.created_at >= end)
-                    for a in chosen
-                ):
+                made = [values.moment(a.created_at) for a in chosen]
+                if any((start and at < start) or (end and at >= end) for at in made):
                     continue
             if problem is not None:
                 excluded[problem] = excluded.get(problem, 0) + 1
@@ -463,11 +479,18 @@ class _Writer:
     root: str = field(init=False, default="")
     """``folder`` as a string: joining strings is cheaper than ``Path`` once per file."""
     placer: Placer = field(init=False)
+    values: DriverValues = field(init=False)
+    """The rows' ids and times as their driver gives them, written as text."""
+    lines: list[bytes] = field(init=False, default_factory=list)
+    listed: list[str] = field(init=False, default_factory=list)
+    """Lines of the two files not yet written: they go out a chunk at a time (one write and
+    one digest update instead of one per item)."""
 
     def __post_init__(self) -> None:
         (self.folder / MEDIA).mkdir(parents=True)
         self.root = str(self.folder)
         self.placer = Placer()
+        self.values = DriverValues.of(self.session.connection().dialect.name)
         self.records: IO[bytes] = (self.folder / RECORDS).open("wb")
         self.checksums: IO[str] = (self.folder / CHECKSUMS).open("w", encoding="utf-8")
 
@@ -490,12 +513,21 @@ class _Writer:
         were received), so the listed sum is that name, not a fresh read: a file damaged in the
         store since then fails the consumer's check instead of being vouched for."""
         self.placer.place(self.runtime.store.location(content_hash), f"{self.root}/{path}")
-        self._list(f"{content_hash}  {path}\n")
+        self.listed.append(f"{content_hash}  {path}\n")
         return content_hash
 
-    def _list(self, line: str) -> None:
-        self.checksums.write(line)
-        self.checksums_digest.update(line.encode())
+    def _flush(self) -> None:
+        """Write the lines held so far, and take them into the two files' sums."""
+        if self.lines:
+            written = b"\n".join(self.lines) + b"\n"
+            self.records.write(written)
+            self.records_digest.update(written)
+            self.lines = []
+        if self.listed:
+            listed = "".join(self.listed)
+            self.checksums.write(listed)
+            self.checksums_digest.update(listed.encode())
+            self.listed = []
 
     def _parts(self, record: _Record) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         """An item of parts: its files (each file part under media/, with its role) and its
@@ -531,31 +563,33 @@ class _Writer:
         if container is not None:
             entry = self.containers.setdefault(container["sha256"], {**container, "items": 0})
             entry["items"] += 1
-        line = _LINE.encode(
-            {
-                "item": {
-                    "id": item.id,
-                    "name": item.name,
-                    "media_type": item.media_type,
-                    "meta": item.meta,
-                    "provenance": item.provenance,
-                    "files": files,
-                    **extra,
-                },
-                "labels": [self._label(record, annotation) for annotation in record.annotations],
-                "reviews": [self._review(review) for review in record.reviews],
-            }
+        self.lines.append(
+            _LINE.encode(
+                {
+                    "item": {
+                        "id": item.id,
+                        "name": item.name,
+                        "media_type": item.media_type,
+                        "meta": item.meta,
+                        "provenance": item.provenance,
+                        "files": files,
+                        **extra,
+                    },
+                    "labels": [self._label(record, label) for label in record.annotations],
+                    "reviews": [self._review(review) for review in record.reviews],
+                }
+            )
         )
-        self.records.write(line + b"\n")
-        self.records_digest.update(line + b"\n")
         self.items += 1
         self.annotations += len(record.annotations)
+        if len(self.lines) >= CHUNK:
+            self._flush()
 
     def _review(self, review: Row[Any]) -> dict[str, Any]:
         return {
             "decision": review.decision,
             "reviewer": self._pseudonym(review.reviewer_id),
-            "at": review.created_at.isoformat(),
+            "at": self.values.time_text(review.created_at),
             "comment": review.comment,
         }
 
@@ -577,16 +611,18 @@ class _Writer:
         return {
             "annotation_type": annotation.annotation_type,
             "payload": payload,
-            "annotation_id": str(annotation.id),
+            "annotation_id": self.values.uuid_text(annotation.id),
             "annotator": self._pseudonym(annotation.annotator_id),
-            "labeled_at": annotation.created_at.isoformat(),
+            "labeled_at": self.values.time_text(annotation.created_at),
             "guideline_version": self._guideline(annotation.guideline_version_id),
             "schema_version": annotation.schema_version,
             "labels_hash": annotation.labels_hash,
             "time_spent_ms": annotation.time_spent_ms,
             "confidence": annotation.annotator_confidence,
             "source": annotation.source,
-            "suggestion_id": str(annotation.suggestion_id) if annotation.suggestion_id else None,
+            "suggestion_id": self.values.uuid_text(annotation.suggestion_id)
+            if annotation.suggestion_id
+            else None,
             "model_version": annotation.model_version,
             "adjudication": None
             if adjudication is None
@@ -607,8 +643,10 @@ class _Writer:
 
     def finish(self) -> None:
         """Close the files; the checksum list ends with records.jsonl's own line."""
+        self._flush()
         self.records.close()
-        self._list(f"{self.records_digest.hexdigest()}  {RECORDS}\n")
+        self.listed.append(f"{self.records_digest.hexdigest()}  {RECORDS}\n")
+        self._flush()
         self.checksums.close()
         self.placer.close()
 

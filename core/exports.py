@@ -40,8 +40,6 @@ class ExportRecord:
     """The item's file relative to the version folder, e.g. ``media/12-cat.jpg`` (``images/…``
     in a version of the first layout); for an item of parts its first file part, or its name
     when it has no file (inline parts only)."""
-    media: Path | None
-    """The file itself (in the version folder); None for an item without a file."""
     sha256: str
     """The file's sha256 (empty without a file)."""
     annotation_type: str
@@ -61,6 +59,34 @@ class ExportRecord:
     parts: tuple[dict[str, Any], ...] = ()
     """An item of parts: each part (``role``, ``media_type``, ``meta``, and ``data`` inline or
     ``name`` and ``path`` for a file), as ``records.jsonl`` lists them."""
+    folder: Path | None = None
+    """The version folder the record was read from."""
+
+    @cached_property
+    def media(self) -> Path | None:
+        """The file itself (in the version folder); None for an item without a file. Made
+        when asked for: a format that places files by ``file_name`` never pays for a ``Path``
+        per record."""
+        if not self.sha256 or self.folder is None:
+            return None
+        return self.folder / self.file_name
+
+
+class _LineItem(msgspec.Struct):
+    id: int
+    name: str
+    meta: dict[str, Any]
+    provenance: dict[str, Any]
+    files: list[dict[str, Any]]
+    parts: tuple[dict[str, Any], ...] = ()
+
+
+class _Line(msgspec.Struct):
+    """A ``records.jsonl`` line, as far as an export reads it (the item's fields it uses)."""
+
+    item: _LineItem
+    labels: list[dict[str, Any]]
+    reviews: list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -94,14 +120,14 @@ class VersionView:
             yield from self._first_layout_records()
 
     def _records(self) -> Iterator[ExportRecord]:
+        decoder = msgspec.json.Decoder(_Line)
         with (self.folder / datasets.RECORDS).open("rb") as lines:
             for line in lines:
-                entry = msgspec.json.decode(line)  # ~8× json.loads: one line per item
-                item = entry["item"]
-                first = item["files"][0] if item["files"] else {"path": item["name"], "sha256": ""}
-                made_of = tuple(item.get("parts", ()))
-                reviews = entry["reviews"]
-                for label in entry["labels"]:
+                entry = decoder.decode(line)  # ~8× json.loads: one line per item
+                item = entry.item
+                first = item.files[0] if item.files else {"path": item.name, "sha256": ""}
+                reviews = entry.reviews
+                for label in entry.labels:
                     provenance = {
                         key: value
                         for key, value in label.items()
@@ -110,15 +136,15 @@ class VersionView:
                     provenance["review"] = reviews[-1] if reviews else None
                     provenance["reviews"] = reviews
                     yield self._record(
-                        item["id"],
+                        item.id,
                         first["path"],
                         first["sha256"],
                         label["annotation_type"],
                         label["payload"],
                         provenance,
-                        item["meta"],
-                        item["provenance"],
-                        made_of,
+                        item.meta,
+                        item.provenance,
+                        item.parts,
                     )
 
     def _first_layout_records(self) -> Iterator[ExportRecord]:
@@ -160,7 +186,6 @@ class VersionView:
         return ExportRecord(
             item_id=item_id,
             file_name=file_name,
-            media=self.folder / file_name if sha256 else None,
             sha256=sha256,
             annotation_type=annotation_type,
             payload=payload,
@@ -169,6 +194,7 @@ class VersionView:
             item_meta=item_meta,
             item_provenance=item_provenance,
             parts=made_of,
+            folder=self.folder,
         )
 
 

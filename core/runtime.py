@@ -6,6 +6,7 @@ themselves only take a database session and what they need from here.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -34,6 +35,23 @@ __all__ = ["DEFAULT_PLUGINS", "Runtime"]
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
+
+_frozen = False
+
+
+def _freeze_startup_objects() -> None:
+    """Once per process, when the first runtime is open: what is alive then (modules, the
+    models' mappers, the plugins) stays for the process's life, so ``gc.freeze`` takes it out
+    of the cyclic collector's full collections, which otherwise walk all of it again each
+    time. Work that makes many objects gains: a dataset build of 100,000 items ran about 1 s
+    of full collections. Collected first, so no garbage is frozen; a frozen object is still
+    freed when nothing refers to it."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
+
 
 _COLLECTING: ContextVar[list[Callable[[], None]] | None] = ContextVar(
     "scholia_followups", default=None
@@ -94,6 +112,7 @@ class Runtime:
             upgrade(engine)
         if plugins is None:
             plugins = load_plugins(default_plugins=(*DEFAULT_PLUGINS, *default_plugins))
+        _freeze_startup_objects()
         return cls(
             settings=settings, engine=engine, plugins=plugins, store=MediaStore(settings.media_dir)
         )

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from scholia.core import datasets, exports
+from scholia.core.consensus import valid_annotation_rows
 from scholia.core.contributions import RuleResult
 from scholia.core.errors import Conflict, InvalidInput
 from scholia.core.models import DatasetVersion
@@ -301,9 +302,15 @@ def test_a_label_the_aggregate_combined_is_written_as_the_combined_payload(
     with runtime.reading() as session:
         item = session.get(datasets.Item, item_id)
         assert item is not None
-        record = datasets._Record(item, [chosen], [], {}, {chosen.id: how})
         writer = datasets._Writer(tmp_path / "v", runtime, session)
-        label = writer._label(record, chosen)
+        # A build's rows, whose id is as the driver gives it (text on SQLite).
+        row = next(
+            a
+            for a in valid_annotation_rows(session, [item_id])[item_id]
+            if writer.values.uuid_text(a.id) == str(chosen.id)
+        )
+        record = datasets._Record(item, [row], [], {}, {row.id: how})
+        label = writer._label(record, row)
         writer.abort()
     assert label["payload"] == {"category_ids": [1, 3]}
     assert label["annotation_id"] == str(chosen.id)

@@ -26,11 +26,7 @@ from scholia.core.exports import ExportRecord, VersionView
 from .media import Placer
 
 _ENCODER = msgspec.json.Encoder(order="sorted")
-
-
-def _dump(value: Any) -> str:
-    """Compact JSON with sorted keys; msgspec, as one image and one annotation per item add up."""
-    return _ENCODER.encode(value).decode()
+"""Compact JSON with sorted keys; msgspec, as one image and one annotation per item add up."""
 
 
 def _position(provenance: dict[str, Any]) -> dict[str, Any]:
@@ -53,33 +49,54 @@ def _image(record: ExportRecord, file_name: str) -> dict[str, Any]:
     }
 
 
+class _Annotation(msgspec.Struct):
+    """A COCO annotation of a label's category (no box); its fields sorted as written."""
+
+    area: int
+    bbox: list[float]
+    category_id: int
+    id: int
+    image_id: int
+    iscrowd: int
+
+
+BATCH = 1000
+"""Images written to the parts at a time (one write of many, not one per image)."""
+
+
 def write(version: VersionView, out: Path) -> None:
     images_part, annotations_part = out / ".images.part", out / ".annotations.part"
+    folder, target = str(version.folder), str(out)
     count = 0
+    images_held: list[bytes] = []
+    annotations_held: list[bytes] = []
     with (
-        images_part.open("w") as images,
-        annotations_part.open("w") as annotations,
+        images_part.open("wb") as images,
+        annotations_part.open("wb") as annotations,
         Placer() as placer,
     ):
-        for position, (_, labels) in enumerate(
-            itertools.groupby(version.records(), key=lambda r: r.item_id)
-        ):
+
+        def flush() -> None:
+            # Each part is one comma-separated list: a batch after the first starts with one.
+            for held, part in ((images_held, images), (annotations_held, annotations)):
+                if held:
+                    part.write((b"," if part.tell() else b"") + b",".join(held))
+                    held.clear()
+
+        for _, labels in itertools.groupby(version.records(), key=lambda r: r.item_id):
             first, *rest = labels
             file_name = f"images/{first.file_name.rsplit('/', 1)[-1]}"
-            placer.place(first.media, f"{out}/{file_name}")
-            images.write(("," if position else "") + _dump(_image(first, file_name)))
+            placer.place(f"{folder}/{first.file_name}", f"{target}/{file_name}")
+            images_held.append(_ENCODER.encode(_image(first, file_name)))
             for record in (first, *rest):
                 for category_id in sorted(record.category_ids):
                     count += 1
-                    annotation = {
-                        "id": count,
-                        "image_id": record.item_id,
-                        "category_id": category_id,
-                        "iscrowd": 0,
-                        "area": 0,
-                        "bbox": [],
-                    }
-                    annotations.write(("," if count > 1 else "") + _dump(annotation))
+                    annotations_held.append(
+                        _ENCODER.encode(_Annotation(0, [], category_id, count, record.item_id, 0))
+                    )
+            if len(images_held) >= BATCH:
+                flush()
+        flush()
     content = version.manifest["content"]
     dataset_id = content["dataset_id"]
     title = content.get("title")  # a version of the first layout has none
@@ -90,13 +107,13 @@ def write(version: VersionView, out: Path) -> None:
     categories = [
         {"id": c["id"], "name": c["name"], "supercategory": ""} for c in version.categories
     ]
-    with (out / "annotations.json").open("w") as result:
-        result.write('{"info":' + _dump(info) + ',"images":[')
-        with images_part.open() as part:
+    with (out / "annotations.json").open("wb") as result:
+        result.write(b'{"info":' + _ENCODER.encode(info) + b',"images":[')
+        with images_part.open("rb") as part:
             shutil.copyfileobj(part, result)
-        result.write('],"annotations":[')
-        with annotations_part.open() as part:
+        result.write(b'],"annotations":[')
+        with annotations_part.open("rb") as part:
             shutil.copyfileobj(part, result)
-        result.write('],"categories":' + _dump(categories) + "}")
+        result.write(b'],"categories":' + _ENCODER.encode(categories) + b"}")
     images_part.unlink()
     annotations_part.unlink()

@@ -418,7 +418,8 @@ def claim_slot(
         _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
     ).all()
     for slot in open_slots:
-        at = slots.try_claim(session, slot.id, annotator_id, expired_before, submitted=submitted)  # type: ignore[arg-type]
+        claim = slots.claim_submitted if submitted else slots.try_claim
+        at = claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
         if at is not None:  # what the claim wrote, without reading the row back
             set_committed_value(slot, "annotator_id", annotator_id)
             set_committed_value(slot, "claimed_at", at)

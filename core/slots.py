@@ -27,6 +27,7 @@ from .project_settings import settings_of
 __all__ = [
     "OPEN",
     "add_slot",
+    "claim_submitted",
     "expired_before_of",
     "mark_submitted",
     "renew",
@@ -95,22 +96,16 @@ def slot_of(session: Session, item_id: int, annotator_id: int) -> Assignment | N
 
 
 def try_claim(
-    session: Session,
-    assignment_id: int,
-    annotator_id: int,
-    expired_before: datetime,
-    *,
-    submitted: bool = False,
+    session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
 ) -> datetime | None:
     """Claim the slot if it is still open (or its lease lapsed); the claim's time, or None
     when it was lost. A claim that would give the annotator a second slot on the same item
-    (two tabs racing) is refused by the database and counts as lost. ``submitted``: the
-    label comes with the claim (one write instead of a claim, then ``mark_submitted``)."""
+    (two tabs racing) is refused by the database and counts as lost."""
     at = utcnow()
     try:
         with session.begin_nested():
             result = session.connection().execute(
-                _CLAIM_SUBMITTED if submitted else _CLAIM,
+                _CLAIM,
                 {
                     "assignment_id": assignment_id,
                     "annotator_id": annotator_id,
@@ -120,6 +115,33 @@ def try_claim(
             )
     except IntegrityError:
         return None
+    return at if result.rowcount == 1 else None
+
+
+def claim_submitted(
+    session: Session, assignment_id: int, annotator_id: int, expired_before: datetime
+) -> datetime | None:
+    """``try_claim`` for a label posted without a claim: the slot claimed and submitted in
+    one write, without the savepoint (which cost more than the write). The caller holds the
+    item's lock; a claim of the same item racing it from the annotator's other tab is
+    refused by the database, and then so is this label (``Conflict``; the unit of work rolls
+    back)."""
+    at = utcnow()
+    try:
+        result = session.connection().execute(
+            _CLAIM_SUBMITTED,
+            {
+                "assignment_id": assignment_id,
+                "annotator_id": annotator_id,
+                "at": at,
+                "expired_before": expired_before,
+            },
+        )
+    except IntegrityError:
+        raise Conflict(
+            "You took this item in another tab a moment ago; nothing was saved here. Reload "
+            "the page to label it there."
+        ) from None
     return at if result.rowcount == 1 else None
 
 

@@ -115,7 +115,17 @@ def _submit_read_statement() -> Any:
     mine = aliased(Assignment)
     return (  # SQLAlchemy's select: SQLModel's types stop at four columns
         sa_select(
-            Item, Project, LabelSchemaVersion, latest_guideline, suggested, earlier, suspended, mine
+            Item,
+            Project,
+            # The schema's columns, not a mapped object (building one costs more than reading).
+            col(LabelSchemaVersion.schema_version),
+            col(LabelSchemaVersion.labels_hash),
+            col(LabelSchemaVersion.categories),
+            latest_guideline,
+            suggested,
+            earlier,
+            suspended,
+            mine,
         )
         .join(Project, col(Project.id) == col(Item.project_id))
         .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
@@ -275,7 +285,11 @@ def submit(
     ).first()
     if found is None:
         raise NotFound("item", item_id)
-    item, project, schema, guideline_id, suggested, earlier_id, suspended, mine = found
+    item, project, schema_version, labels_hash, snapshot, guideline_id, *rest = found
+    suggested, earlier_id, suspended, mine = rest
+    schema = LabelSchemaVersion.model_construct(
+        schema_version=schema_version, labels_hash=labels_hash, categories=snapshot
+    )
     assert project.id is not None
 
     if earlier_id is not None:  # a replay: the annotation it made, nothing new
@@ -435,7 +449,7 @@ def record_adjudicated(
         params={"item_id": item.id, "annotator_id": adjudicator_id, "client_op_id": None},
     ).first()
     assert found is not None and item.id is not None
-    _, _, schema, guideline_id, *_ = found
+    _, _, schema_version, labels_hash, _, guideline_id, *_ = found
     decision = Annotation(
         item_id=item.id,
         project_id=item.project_id,
@@ -443,8 +457,8 @@ def record_adjudicated(
         annotation_type=annotation_type,
         payload=payload,
         guideline_version_id=guideline_id,
-        schema_version=schema.schema_version,
-        labels_hash=schema.labels_hash,
+        schema_version=schema_version,
+        labels_hash=labels_hash,
         reasoning=reasoning,
         source=AnnotationSource.adjudication,
         adjudication_id=adjudication_id,

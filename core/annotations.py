@@ -113,6 +113,14 @@ def _submit_read_statement() -> Any:
         .exists()
     )
     mine = aliased(Assignment)
+    # A slot nobody holds (the first made), for a label posted without a claim.
+    unheld = aliased(Assignment)
+    first_unheld = (
+        select(func.min(Assignment.id))
+        .where(col(Assignment.item_id) == col(Item.id), col(Assignment.annotator_id).is_(None))
+        .correlate(Item)
+        .scalar_subquery()
+    )
     return (  # SQLAlchemy's select: SQLModel's types stop at four columns
         sa_select(
             Item,
@@ -126,6 +134,7 @@ def _submit_read_statement() -> Any:
             earlier,
             suspended,
             mine,
+            unheld,
         )
         .join(Project, col(Project.id) == col(Item.project_id))
         .join(LabelSchemaVersion, col(LabelSchemaVersion.id) == latest_schema)
@@ -136,6 +145,7 @@ def _submit_read_statement() -> Any:
                 col(mine.annotator_id) == bindparam("annotator_id"),
             ),
         )
+        .outerjoin(unheld, col(unheld.id) == first_unheld)
         .where(col(Item.id) == bindparam("item_id"))
         .with_for_update(of=Item)
         .execution_options(populate_existing=True)
@@ -286,7 +296,7 @@ def submit(
     if found is None:
         raise NotFound("item", item_id)
     item, project, schema_version, labels_hash, snapshot, guideline_id, *rest = found
-    suggested, earlier_id, suspended, mine = rest
+    suggested, earlier_id, suspended, mine, unheld = rest
     schema = LabelSchemaVersion.model_construct(
         schema_version=schema_version, labels_hash=labels_hash, categories=snapshot
     )
@@ -324,7 +334,7 @@ def submit(
 
     if suspended:
         queue.refuse_suspended(session, project.id, annotator_id)
-    slot = mine or queue.claim_slot(session, item, annotator_id, submitted=True)
+    slot = mine or queue.claim_slot(session, item, annotator_id, submitted=True, unheld=unheld)
     annotation = _insert_row(
         session,
         {

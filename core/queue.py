@@ -28,6 +28,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -402,11 +403,18 @@ def refuse_suspended(session: Session, project_id: int, annotator_id: int) -> No
 
 
 def claim_slot(
-    session: Session, item: Item, annotator_id: int, *, submitted: bool = False
+    session: Session,
+    item: Item,
+    annotator_id: int,
+    *,
+    submitted: bool = False,
+    unheld: Assignment | None = None,
 ) -> Assignment:
     """Claim an open slot on ``item`` for an annotator who holds none there and is not
     suspended (the caller checked both); ``submitted``: the label comes with the claim, so
-    the slot is claimed and submitted in one write. ``Conflict`` when every slot is taken."""
+    the slot is claimed and submitted in one write; ``unheld``: a slot nobody held when the
+    caller read it, tried before the open slots are read. ``Conflict`` when every slot is
+    taken."""
     if not calibration.serves(session, item, annotator_id):
         project = _project(session, item.project_id)
         refusal = calibration.production_refusal(session, project, annotator_id)
@@ -414,10 +422,15 @@ def claim_slot(
             raise PermissionDenied(refusal)
     project = _project(session, item.project_id)
     expired_before = slots.expired_before_of(project)
-    open_slots = session.exec(
-        _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
-    ).all()
-    for slot in open_slots:
+
+    def open_slots() -> Iterator[Assignment]:
+        if unheld is not None:
+            yield unheld
+        yield from session.exec(
+            _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
+        ).all()
+
+    for slot in open_slots():
         claim = slots.claim_submitted if submitted else slots.try_claim
         at = claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
         if at is not None:  # what the claim wrote, without reading the row back

@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import secrets
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -422,22 +421,31 @@ def claim_slot(
             raise PermissionDenied(refusal)
     project = _project(session, item.project_id)
     expired_before = slots.expired_before_of(project)
+    claim = slots.claim_submitted if submitted else slots.try_claim
 
-    def open_slots() -> Iterator[Assignment]:
-        if unheld is not None:
-            yield unheld
-        yield from session.exec(
-            _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
-        ).all()
-
-    for slot in open_slots():
-        claim = slots.claim_submitted if submitted else slots.try_claim
+    def claimed(slot: Assignment) -> bool:
         at = claim(session, slot.id, annotator_id, expired_before)  # type: ignore[arg-type]
         if at is not None:  # what the claim wrote, without reading the row back
             set_committed_value(slot, "annotator_id", annotator_id)
             set_committed_value(slot, "claimed_at", at)
             if submitted:
                 set_committed_value(slot, "submitted_at", at)
+        return at is not None
+
+    if unheld is not None and claimed(unheld):
+        return unheld
+    if submitted:
+        # The caller read its slots beside the item, and that read may be older than the
+        # item's lock (on PostgreSQL a locking read keeps its statement's snapshot): the
+        # annotator's own claim of this item (the labeling page takes the item up as the label
+        # is posted) may have come in meanwhile.
+        mine = slots.slot_of(session, item.id, annotator_id)  # type: ignore[arg-type]
+        if mine is not None:
+            return mine
+    for slot in session.exec(
+        _OPEN_SLOTS, params={"item_id": item.id, "expired_before": expired_before}
+    ).all():
+        if claimed(slot):
             return slot
     if item.is_gold and calibration.serves(session, item, annotator_id):
         assert item.id is not None

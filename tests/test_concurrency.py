@@ -8,12 +8,19 @@ These are the scenarios of ``benchmarks/concurrency.py`` (100 annotators there),
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 
 from benchmarks import concurrency as load
+from scholia.core import annotations, labels, lifecycle, queue
+from scholia.core.models import Assignment
 from scholia.core.runtime import Runtime
+
+from .conftest import seed
 
 ANNOTATORS = 20
 ITEMS = 30
@@ -65,3 +72,43 @@ def test_a_replay_racing_its_original_gets_the_original_answer(
     assert findings.problems() == {}
     statuses: dict[int, Any] = dict(outcome.statuses())
     assert statuses == {201: ITEMS, 200: ITEMS}
+
+
+def test_a_label_posted_while_its_annotator_claims_the_item_finds_that_claim(
+    runtime: Runtime,
+) -> None:
+    """The labeling page claims its item as the first label may already be on its way: the
+    label waits for the claim's lock on the item, then finds the slot the claim took (on
+    PostgreSQL the label's read of the slots is older than the lock it waited for)."""
+    user, project, item = seed(runtime, annotation_types=("classification",), categories=("a",))
+    assert user.id is not None and item.id is not None and project.id is not None
+    with runtime.session() as session:
+        category = labels.live_categories(session, project.id)[0].id
+    claimed = threading.Event()
+
+    def claim() -> None:
+        with runtime.session() as session:
+            locked = lifecycle.lock(session, item.id)  # type: ignore[arg-type]
+            queue.ensure_slot(session, locked, user.id)  # type: ignore[arg-type]
+            claimed.set()
+            time.sleep(0.5)  # the label's read starts, and waits for this lock
+
+    claiming = threading.Thread(target=claim)
+    claiming.start()
+    assert claimed.wait(10)
+    with runtime.session() as session:
+        result = annotations.submit(
+            session,
+            runtime.plugins,
+            item_id=item.id,
+            annotator_id=user.id,
+            annotation_type="classification",
+            payload={"category_ids": [category]},
+        )
+    claiming.join()
+    assert result.created
+    with runtime.session() as session:
+        held = session.exec(select(Assignment).where(col(Assignment.item_id) == item.id)).all()
+    assert [(slot.annotator_id, slot.submitted_at is not None) for slot in held] == [
+        (user.id, True)
+    ]

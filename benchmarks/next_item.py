@@ -34,6 +34,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from export_dataset import runtime_for
+from label_latency import percentile
 from serving import served
 
 PASSWORD = "bench password 123"
@@ -64,14 +66,6 @@ def serve(data_dir: Path, port: int) -> None:
     from scholia.server.app import create_app
 
     uvicorn.run(create_app(runtime_for(data_dir)), host="127.0.0.1", port=port, log_level="warning")
-
-
-def runtime_for(data_dir: Path) -> Any:
-    from scholia.core.runtime import Runtime
-    from scholia.core.settings import Settings
-    from scholia.server.app import DEFAULT_PLUGINS
-
-    return Runtime.open(Settings.from_env(data_dir), default_plugins=DEFAULT_PLUGINS)
 
 
 def photo(index: int, width: int, height: int) -> bytes:
@@ -122,11 +116,6 @@ def build(data_dir: Path, items: int, width: int, height: int) -> tuple[int, int
     assert len(result.created) == items, result.problems
     runtime.close()
     return project_id, sum(len(data) for _, data in files)  # type: ignore[return-value]
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
 
 
 def label(page: Any, count: int) -> list[float]:

@@ -309,9 +309,10 @@ def submit(
     before = current_annotations(session, item_id)
     # A replay racing its original waited for the item's lock while the original committed;
     # on PostgreSQL the read above kept its statement's snapshot, this one sees the original.
-    raced = [a for a in before if a.annotator_id == annotator_id and a.client_op_id == client_op_id]
-    if client_op_id is not None and raced:
-        return SubmitResult(annotation=raced[0], created=False)
+    if client_op_id is not None:
+        for raced in before:
+            if raced.annotator_id == annotator_id and raced.client_op_id == client_op_id:
+                return SubmitResult(annotation=raced, created=False)
 
     kind = enabled_type(plugins, project, annotation_type)
     if annotator_confidence is not None and annotator_confidence not in Confidence.__members__:

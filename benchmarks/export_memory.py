@@ -28,6 +28,7 @@ import gc
 import os
 import platform
 import tempfile
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -64,12 +65,32 @@ def grown() -> str:
     return "\n".join(lines)
 
 
+def detail(app: Any) -> str:
+    """Where the memory is: Python's blocks, SQLAlchemy's statement cache, and the RSS once
+    glibc has handed freed heap back (``malloc_trim``)."""
+    import ctypes
+    import sys
+
+    gc.collect()
+    engine = app.state["runtime"].engine
+    cache = engine._compiled_cache
+    before = rss_mib()
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return (
+        f"blocks {sys.getallocatedblocks()}, statement cache {len(cache) if cache else 0}, "
+        f"pool {engine.pool.status()}, threads {threading.active_count()}, "
+        f"RSS {before:.1f} -> {rss_mib():.1f} MiB after malloc_trim"
+    )
+
+
 def bench_app(app: Any) -> Any:
     async def wrapper(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"] in ("/__bench/rss", "/__bench/grown"):
+        if scope["type"] == "http" and scope["path"].startswith("/__bench/"):
             if scope["path"] == "/__bench/rss":
                 gc.collect()
                 body = f"{rss_mib():.1f}".encode()
+            elif scope["path"] == "/__bench/detail":
+                body = detail(app).encode()
             else:
                 body = grown().encode()
             await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -129,6 +150,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--trace", action="store_true", help="tracemalloc: what grew per round")
     parser.add_argument(
+        "--detail", action="store_true", help="also blocks, statement cache, RSS after malloc_trim"
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -177,6 +201,8 @@ def main() -> None:
                     )
                     if args.trace:
                         print(client.get("/__bench/grown").text, flush=True)
+                    if args.detail:
+                        print(f"    {client.get('/__bench/detail').text}", flush=True)
 
 if __name__ == "__main__":
     main()

@@ -20,6 +20,8 @@ from scholia.core.errors import Conflict
 from scholia.core.jobs import JobKind
 from scholia.core.runtime import Runtime
 
+from . import heap
+
 __all__ = ["WATCH_EVERY_S", "Jobs", "StallWatch", "jobs_of"]
 
 log = logging.getLogger(__name__)
@@ -91,6 +93,7 @@ class Jobs:
             with self._lock:
                 if self._threads.get(key) is threading.current_thread():
                     del self._threads[key]
+            heap.give_back()
 
 
 WATCH_EVERY_S = 60.0

@@ -26,6 +26,8 @@ from scholia.core.errors import Conflict
 from scholia.core.models import DatasetVersion, DatasetVersionStatus
 from scholia.core.runtime import Runtime
 
+from . import heap
+
 __all__ = ["download", "file_name", "refusal", "zip_chunks"]
 
 READ_CHUNK = 1024 * 1024
@@ -166,6 +168,8 @@ def download(
         except BaseException:
             shutil.rmtree(scratch, ignore_errors=True)
             raise
+        finally:
+            heap.give_back()  # the writer's working set, freed, goes back to the system
 
     def chunks() -> Iterator[bytes]:
         try:

@@ -2,6 +2,7 @@
 item and the next item fully shown.
 
     .venv/bin/python benchmarks/next_item.py [--items 500] [--labels 100] [--size 1024x768]
+        [--think-ms 400]
 
 A fresh SQLite data directory (Alembic-migrated like production) holds one image project,
 classification (single-label, 3 categories), with ``--items`` JPEG images made with Pillow
@@ -11,12 +12,13 @@ runs as ``scholia serve`` runs it (``create_app`` in uvicorn, its own process).
 
 Debian's Chromium (headless, through Playwright) signs the annotator in through the form,
 opens ``/projects/{id}/label``, labels 10 items to warm up, then ``--labels`` items, each by
-pressing ``1``. The time taken for each is measured inside the browser: an init script,
+pressing ``1`` ``--think-ms`` after it was shown (a person looks at the image first: 400 ms
+is a fast one; 0 presses at once, before the page had time to fetch anything ahead). The time taken for each is measured inside the browser: an init script,
 run in every document the tab loads, polls on every animation frame once a key was pressed,
 and stops the clock when the page shows an item other than the one labeled (its id in the
 path), its image decoded (``img[data-image]`` complete, with a width) and its editor mounted
 (``[data-editor-mounted]``). The key's moment is ``Date.now()`` taken in the page just before
-the key is pressed; so the figure holds the save, the page change (today a full page load) and
+the key is pressed; so the figure holds the save, the page change (the next item opened in place, or a full page load where it cannot be) and
 the image, and not Playwright's own round trips.
 """
 
@@ -41,7 +43,7 @@ from serving import served
 PASSWORD = "bench password 123"
 CLOCK = """
 (() => {
-  // Runs in every document of the tab: once a key was pressed (its time and the item it
+  // Runs in every document of the tab (a full page load starts it again): once a key was pressed (its time and the item it
   // labeled are in sessionStorage), wait for another item, drawn, with its editor ready.
   const itemOf = () => (location.pathname.match(/\\/label\\/(\\d+)$/) || [])[1] || null;
   function poll() {
@@ -54,6 +56,7 @@ CLOCK = """
     if (!shown) return requestAnimationFrame(poll);
     sessionStorage.removeItem("bench-pressed");
     sessionStorage.setItem("bench-shown", JSON.stringify([Date.now() - at, itemOf()]));
+    requestAnimationFrame(poll); // the page opens the next items in place: keep watching
   }
   requestAnimationFrame(poll);
 })();
@@ -118,10 +121,12 @@ def build(data_dir: Path, items: int, width: int, height: int) -> tuple[int, int
     return project_id, sum(len(data) for _, data in files)  # type: ignore[return-value]
 
 
-def label(page: Any, count: int) -> list[float]:
-    """Press ``1`` on ``count`` items; the key-to-next-item time of each (ms)."""
+def label(page: Any, count: int, think_ms: int = 0) -> list[float]:
+    """Press ``1`` on ``count`` items, ``think_ms`` after each is shown; the key-to-next-item
+    time of each (ms)."""
     seen: list[float] = []
     for _ in range(count):
+        time.sleep(think_ms / 1000)
         page.evaluate(
             """() => {
               sessionStorage.removeItem("bench-shown");
@@ -150,6 +155,12 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--labels", type=int, default=100)
     parser.add_argument("--size", default="1024x768", help="image width x height")
+    parser.add_argument(
+        "--think-ms",
+        type=int,
+        default=400,
+        help="how long the annotator looks at an item before the key (0: at once)",
+    )
     parser.add_argument("--serve", nargs=2, metavar=("DATA_DIR", "PORT"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -185,17 +196,18 @@ def main() -> None:
             page.goto(f"/projects/{project_id}/label")
             page.wait_for_selector("[data-editor-mounted]")
             load = os.getloadavg()[0]
-            label(page, 10)  # warm-up
-            times = label(page, args.labels)
+            label(page, 10, args.think_ms)  # warm-up
+            times = label(page, args.labels, args.think_ms)
             browser.close()
     print(
         f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{platform.system()}; load average (1 min) at the start: {load:.2f}"
     )
-    print("\n| labels | p50 ms | p95 ms | max ms | mean ms |")
-    print("|---:|---:|---:|---:|---:|")
+    print("\n| labels | think ms | p50 ms | p95 ms | max ms | mean ms |")
+    print("|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {len(times)} | {statistics.median(times):.0f} | {percentile(times, 0.95):.0f} "
+        f"| {len(times)} | {args.think_ms} | {statistics.median(times):.0f} "
+        f"| {percentile(times, 0.95):.0f} "
         f"| {max(times):.0f} | {statistics.mean(times):.0f} |"
     )
 

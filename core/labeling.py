@@ -129,6 +129,16 @@ def _editors(plugins: Plugins, project: Project) -> list[EditorRef]:
     return found
 
 
+def _next_todo(session: Session, item: Item, annotator_id: int, todo: list[Item]) -> int | None:
+    """The held item still to do after ``item`` by id, else the first one before it: the queue
+    holds items in the order they were handed out (shuffled), so one may sit below."""
+    following = next((i.id for i in todo if i.id is not None and i.id > (item.id or 0)), None)
+    if following is not None:
+        return following
+    first = queue.my_queue(session, item.project_id, annotator_id, 0, before=0, after=0, show="todo")
+    return next((i.id for i in first if i.id != item.id), None)
+
+
 def _window(
     session: Session, item: Item, annotator_id: int, show: str
 ) -> tuple[QueueWindow, dict[int, str], set[int]]:
@@ -150,7 +160,7 @@ def _window(
         items=[HeldItem(i, statuses[i.id], i.id in suggested) for i in held if i.id is not None],
         previous=earlier[-1].id if earlier else None,
         next=following[0].id if following else None,
-        next_todo=next((i.id for i in todo if i.id is not None and i.id > item_id), None),
+        next_todo=_next_todo(session, item, annotator_id, todo),
         counts=queue.my_queue_counts(session, project_id, annotator_id),
     )
     return window, statuses, suggested

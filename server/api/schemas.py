@@ -686,6 +686,10 @@ class QueueEntryOut(msgspec.Struct):
     suggested: bool
     """A model's suggestion waits on it for you."""
     thumbnail_url: str
+    media_url: str
+    """Its media (signed), for a page to fetch ahead what it will show."""
+    meta: dict[str, Any]
+    """What its modality probed (an image's size, a video's fps)."""
 
 
 class QueueWindowOut(msgspec.Struct):
@@ -766,6 +770,8 @@ class LabelingContextOut(msgspec.Struct):
                         status=h.status,
                         suggested=h.suggested,
                         thumbnail_url=media.media_url(secret, h.item.content_hash, "thumb"),
+                        media_url=media.media_url(secret, h.item.content_hash),
+                        meta=h.item.meta,
                     )
                     for h in context.queue.items
                 ],

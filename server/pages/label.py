@@ -24,7 +24,6 @@ from scholia.core.errors import PermissionDenied
 from scholia.core.labeling import AHEAD
 
 from ..api.schemas import LabelingContextOut
-from ..media import media_url
 from ..routing import get, post, runtime_of, user_of
 from ..templating import page
 from .viewing import viewer_of
@@ -129,18 +128,20 @@ def label_item(
         "next": window.next,
         "next_todo": window.next_todo,
         "ahead": AHEAD,
-        # The next items, for the viewer to fetch ahead what it shows of them (the image
-        # viewer, the image; a player may fetch nothing, as the next item may never open).
+        # The next items (where a label moves on to first, then those after this one), for
+        # the page to fetch ahead and the viewer what it shows of them (the image viewer, the
+        # image; a player may fetch nothing, as the next item may never open).
         "preload": [
             {
-                "id": h.item.id,
-                "name": h.item.name,
-                "media": media_url(runtime.settings.secret_key, h.item.content_hash),
-                "media_type": h.item.media_type,
-                "meta": h.item.meta,
+                "id": e.id,
+                "name": e.name,
+                "media": e.media_url,
+                "media_type": e.media_type,
+                "meta": e.meta,
             }
-            for h in context.queue.following(item_id)[:AHEAD]
-        ],
+            for e in sorted(window.items, key=lambda e: (e.id != window.next_todo, e.id))
+            if e.id > item_id or e.id == window.next_todo
+        ][:AHEAD],
         "viewer": viewer,
         "revisions": {t: {"id": str(r.id), "payload": r.payload} for t, r in out.revisions.items()},
         "categories": [

@@ -33,6 +33,8 @@
 //   onKey(event)  receives keydown events (never those typed into a text field) and returns true
 //               when it used the key; the host then prevents the browser's default.
 //   show(payload) redraws the editor with another payload (after an undo).
+//   destroy()   optional: let go of anything outside root (listeners on window, timers), as
+//               the labeling page opens the next item in place and drops this one's markup.
 //   view()      draws one saved payload, read-only, into root (an empty element; see mountViews
 //               below): the item page shows it for each annotation of the type, where reviewers
 //               look at what the annotators drew, with the raw JSON folded under it. Without
@@ -53,7 +55,7 @@ export function isTyping(target) {
 
 /**
  * Mount the editors listed in the page's state ({ name, module } each) and return
- * { onKey(event) -> bool, show(name, payload), activate(name), ready }.
+ * { onKey(event) -> bool, show(name, payload), activate(name), ready, destroy() }.
  * saver(name, report) returns that editor's save(payload, options); report(text, kind) writes
  * to the editor's status line (kind: "pending", "saved", "error" or "" to clear it).
  * current(name) is the payload an editor starts with (default: my revision in the state).
@@ -165,11 +167,26 @@ export function mountEditors({ editors, state, saver, current = (name) => state.
     return listening.some((name) => apis.get(name)?.onKey?.(event) === true);
   }
 
+  // Editors mounted after destroy() (their module was still loading) are let go at once.
+  let destroyed = false;
+  function destroy() {
+    destroyed = true;
+    for (const [name, api] of apis) {
+      try {
+        api.destroy?.();
+      } catch (error) {
+        console.error(`Scholia: the editor for "${name}" failed to let go`, error);
+      }
+    }
+  }
+  ready.then(() => destroyed && destroy());
+
   return {
     onKey,
     show: (name, payload) => apis.get(name)?.show?.(payload),
     activate: (name) => roots.has(name) && activate(name, { focus: true }),
     ready,
+    destroy,
   };
 }
 

@@ -1,4 +1,7 @@
-// The labeling page. Every decision shows at once and is written to an outbox in
+// The labeling page. It opens items in place: the pages of the next items held in the queue
+// are fetched ahead (a GET claims nothing) with their media, and moving on swaps the page's
+// content for the next one's and records it in the history (pushState), so back, forward and
+// reload land on the item shown. Every decision shows at once and is written to an outbox in
 // localStorage before it is sent, with a stable client_op_id: a save that cannot reach the
 // server (or meets a server error) is retried here, the one retry layer, and one interrupted by
 // a reload or navigation is sent again on the next page (the server stores each op id once).
@@ -14,17 +17,18 @@ import { isTyping, mountEditors } from "/static/editors.js";
 import { mountSuggestions } from "/static/suggestion.js";
 import { mountViewer, preload } from "/static/viewers.js";
 
-const state = JSON.parse(document.getElementById("label-state").textContent);
+let state = JSON.parse(document.getElementById("label-state").textContent);
 const OUTBOX = "scholia.outbox";
 const REVISIONS = "scholia.revisions"; // "item:type" -> my latest revision id ("" = none)
 const UNDO = "scholia.undo";
-const saveState = document.querySelector("[data-save-state]");
-const itemStatus = document.querySelector("[data-item-status]");
+// Within the part of the page swapped from item to item: looked up each time.
+const saveState = () => document.querySelector("[data-save-state]");
+const itemStatus = () => document.querySelector("[data-item-status]");
 const load = (key, fallback) => JSON.parse(localStorage.getItem(key) || fallback);
 const store = (key, value) => localStorage.setItem(key, JSON.stringify(value));
 const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// --- time on item, counted only while the page is visible ----------------------------------
+// --- time on item, counted only while the page is visible (reset when an item opens) --------
 let visibleSince = performance.now();
 let spent = 0;
 document.addEventListener("visibilitychange", () => {
@@ -45,18 +49,21 @@ const waiting = () => load(OUTBOX, "[]").filter((op) => !op.refused);
 const refusedOps = () => load(OUTBOX, "[]").filter((op) => op.refused);
 
 // --- revisions: what my latest annotation on an item is, as far as this browser knows -------
-const revisions = load(REVISIONS, "{}");
-for (const [type, revision] of Object.entries(state.revisions)) {
-  const key = `${state.item.id}:${type}`;
-  if (!(key in revisions) || !waiting().some((op) => keyOf(op) === key)) revisions[key] = revision.id;
+function learnRevisions() {
+  const revisions = load(REVISIONS, "{}");
+  for (const [type, revision] of Object.entries(state.revisions)) {
+    const key = `${state.item.id}:${type}`;
+    if (!(key in revisions) || !waiting().some((op) => keyOf(op) === key)) revisions[key] = revision.id;
+  }
+  store(REVISIONS, revisions);
 }
-store(REVISIONS, revisions);
 
 function enqueue(op) {
   const outbox = load(OUTBOX, "[]");
   const opId = crypto.randomUUID();
   outbox.push({ ...op, opId });
   store(OUTBOX, outbox);
+  ahead.delete(op.itemId); // a page fetched before this decision would not show it
   flush();
   return new Promise((resolve) => answers.set(opId, resolve));
 }
@@ -152,10 +159,9 @@ function report(problem = "") {
 }
 
 // The refused ops, each with the server's reason, a link to its item, Retry and Discard.
-const refusedPanel = document.querySelector("[data-refused]");
-const refusedList = document.querySelector("[data-refused-list]");
-
 function listRefused() {
+  const refusedPanel = document.querySelector("[data-refused]");
+  const refusedList = document.querySelector("[data-refused-list]");
   const ops = refusedOps();
   refusedPanel.hidden = !ops.length;
   refusedList.replaceChildren(...ops.map((op) => {
@@ -163,6 +169,7 @@ function listRefused() {
     row.dataset.refusedOp = op.opId;
     const link = document.createElement("a");
     link.href = `/projects/${op.projectId ?? state.project_id}/label/${op.itemId}`;
+    if ((op.projectId ?? state.project_id) === state.project_id) link.dataset.openItem = op.itemId;
     link.textContent = op.itemName || `Item ${op.itemId}`;
     const what = document.createElement("span");
     what.className = "muted";
@@ -211,16 +218,17 @@ function discard(opId) {
 }
 
 async function refreshStatus() {
-  const response = await fetch(`/api/v1/items/${state.item.id}`);
-  if (!response.ok) return;
+  const id = state.item.id;
+  const response = await fetch(`/api/v1/items/${id}`);
+  if (!response.ok || id !== state.item.id) return;
   const item = await response.json();
-  itemStatus.textContent = item.status.replace("_", " ");
-  itemStatus.className = `badge ${item.status}`;
+  itemStatus().textContent = item.status.replace("_", " ");
+  itemStatus().className = `badge ${item.status}`;
 }
 
 function show(text, kind) {
-  saveState.textContent = text;
-  saveState.dataset.state = kind;
+  saveState().textContent = text;
+  saveState().dataset.state = kind;
 }
 
 // --- decisions, undo, navigation ------------------------------------------------------------
@@ -241,8 +249,8 @@ function decide(op, { advance = false } = {}) {
   const answer = enqueue({ ...op, projectId: state.project_id, itemId: state.item.id,
                            itemName: state.item.name, timeSpentMs: timeSpent() });
   if (op.kind !== "withdraw") {
-    itemStatus.textContent = "done";
-    itemStatus.className = "badge done";
+    itemStatus().textContent = "done";
+    itemStatus().className = "badge done";
   }
   if (advance || (heldBack && op.kind !== "withdraw")) moveOn(answer);
   return answer;
@@ -262,7 +270,7 @@ function moveOn(answer) {
     cardStatus[missing]?.("Still to do on this item", "pending");
     return;
   }
-  setTimeout(() => nextToDo(answer), 120);
+  nextToDo(answer);
 }
 
 // The next item still to do in my queue (never one already done); with none held, the queue
@@ -271,10 +279,16 @@ async function nextToDo(answer) {
   const known = load(REVISIONS, "{}");
   const doneHere = (id) => waiting().some((o) => o.itemId === id) ||
     Object.entries(known).some(([key, revision]) => revision && key.startsWith(`${id}:`));
-  if (state.next_todo && !doneHere(state.next_todo)) {
-    return location.assign(`/projects/${state.project_id}/label/${state.next_todo}${state.query}`);
-  }
+  if (state.next_todo && !doneHere(state.next_todo)) return open(state.next_todo);
   await Promise.race([answer, pause(2000)]);
+  return takeNext();
+}
+
+// The queue's next item, claimed, opened in place; with none (or none allowed: suspended,
+// calibration) the start page says why, or that the queue is done.
+async function takeNext() {
+  const result = await postJSON(`/api/v1/projects/${state.project_id}/queue/next`, {});
+  if (result.ok && result.annotation.item) return open(result.annotation.item.id);
   location.assign(`/projects/${state.project_id}/label${state.query}`);
 }
 
@@ -288,16 +302,25 @@ function saver(type, report) {
     if (hidden) heldBack = false;
     const answer = decide({ kind: "annotate", type, payload }, { advance: advance && !hidden });
     // Whether the label agrees with a suggestion shown is the type's to say: ask again.
-    answer.then((result) => (result.ok && (hidden || suggestions.visible(type)) ? reveal() : suggestions.render()));
+    // (Unless the page has moved on: another item's suggestions are that item's business.)
+    const shown = state;
+    answer.then((result) => {
+      if (shown !== state) return;
+      if (result.ok && (hidden || suggestions.visible(type))) reveal();
+      else suggestions.render();
+    });
     return answer;
   };
 }
 
 // --- the model's suggestions ------------------------------------------------------------------
 async function reveal() {
+  const shown = state;
   const response = await fetch(`/api/v1/items/${state.item.id}/suggestions`);
+  if (shown !== state) return;
   if (!response.ok) return show("The model's suggestion could not be loaded; reload the page", "error");
-  suggestions.reveal(await response.json());
+  const found = await response.json();
+  if (shown === state) suggestions.reveal(found);
 }
 
 // A takes the suggestion of the highlighted editor's type, else the first one shown.
@@ -336,7 +359,9 @@ async function drawPayload(type, payload, node) {
 }
 
 async function dismiss(suggestion) {
+  const shown = state;
   const result = await postJSON(`/api/v1/suggestions/${suggestion.id}/dismiss`, {});
+  if (shown !== state) return;
   if (!result.ok) return show(`Not dismissed: ${result.message}`, "error");
   suggestions.decided(suggestion.annotation_type, result.annotation.outcome);
 }
@@ -354,8 +379,7 @@ async function undoLast() {
     // Go back once the undo is saved (or after a moment, offline: the outbox keeps it), so
     // the item's page is rendered with it and does not show the label just undone.
     await Promise.race([undone, pause(2000)]);
-    location.assign(`/projects/${state.project_id}/label/${last.itemId}${state.query}`);
-    return;
+    return open(last.itemId);
   }
   editors.show(last.type, last.before);
   show("Undone", "saved");
@@ -363,32 +387,43 @@ async function undoLast() {
 
 // Navigation follows the queue as filtered (state.query keeps ?queue=… on every link).
 function next() {
-  if (state.next) return location.assign(`/projects/${state.project_id}/label/${state.next}${state.query}`);
+  if (state.next) return open(state.next);
   // Past the end: the whole queue and "to do" claim more work; "done" and "skipped" have no more.
-  if (state.queue === "all" || state.queue === "todo") {
-    return location.assign(`/projects/${state.project_id}/label${state.query}`);
-  }
+  if (state.queue === "all" || state.queue === "todo") return takeNext();
   show("This is the last item in the queue shown", "saved");
 }
 
 function previous() {
-  if (state.previous) location.assign(`/projects/${state.project_id}/label/${state.previous}${state.query}`);
+  if (state.previous) open(state.previous);
 }
 
 async function skip() {
-  const result = await postJSON(`/api/v1/items/${state.item.id}/skip`, {});
+  const id = state.item.id;
+  const result = await postJSON(`/api/v1/items/${id}/skip`, {});
   if (!result.ok) return show(`Not skipped: ${result.message}`, "error");
-  next();
+  ahead.delete(id);
+  if (id === state.item.id) next();
 }
 
 // --- keys -------------------------------------------------------------------------------------
 const help = document.querySelector("[data-help]");
 const actions = { prev: previous, next, skip, undo: undoLast,
                   help: () => (help.open ? help.close() : help.showModal()) };
-for (const button of document.querySelectorAll("[data-action]")) {
-  button.addEventListener("click", () => actions[button.dataset.action]());
-}
+// One listener for the page's life: the buttons and links it finds are swapped with the item.
+document.addEventListener("click", (event) => {
+  if (event.defaultPrevented || event.button !== 0 || event.ctrlKey || event.metaKey ||
+      event.shiftKey || event.altKey) return;
+  const button = event.target.closest?.("[data-action]");
+  if (button) return actions[button.dataset.action]();
+  // A link to another item of this queue (the queue panel, "Not saved") opens it in place.
+  const link = event.target.closest?.("a[data-queue-item], a[data-open-item]");
+  if (link) {
+    event.preventDefault();
+    open(Number(link.dataset.queueItem || link.dataset.openItem));
+  }
+});
 document.addEventListener("keydown", (event) => {
+  if (!editors) return; // between two items: the next one is on its way
   if (editors.onKey(event)) return event.preventDefault();
   if (isTyping(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
   if (viewerKeys?.onKey?.(event)) return event.preventDefault();
@@ -399,43 +434,176 @@ document.addEventListener("keydown", (event) => {
   if (handler) { event.preventDefault(); handler(); }
 });
 
-// --- start: take the item up, mount the editors, preload, send anything left from before ----
-// Opening the item claims nothing; this POST claims its slot (or renews the claim's lease) and
-// holds the next items. A refusal (all slots taken, calibration not passed) shows on a save.
-// When it held more than the page shows (an item opened by its URL, or the queue topped up),
-// the queue panel and the links are drawn again from the page as it now is (a GET).
-async function takeUp() {
-  const url = `/api/v1/projects/${state.project_id}/queue/${state.item.id}/claim${state.query}`;
-  const result = await postJSON(url, { ahead: state.ahead });
-  if (!result.ok) return;
-  const held = result.annotation.queue.items.map((entry) => String(entry.id));
-  const shown = [...document.querySelectorAll("[data-queue-item]")].map((a) => a.dataset.queueItem);
-  if (held.join() === shown.join()) return;
-  const response = await fetch(location.href);
-  if (!response.ok) return;
-  const fresh = new DOMParser().parseFromString(await response.text(), "text/html");
-  const panel = fresh.querySelector(".label-queue");
-  if (panel) document.querySelector(".label-queue").replaceWith(panel);
-  const now = JSON.parse(fresh.getElementById("label-state").textContent);
-  for (const key of ["previous", "next", "next_todo"]) state[key] = now[key];
-  const known = new Set(state.preload.map((item) => item.id));
-  preload({ viewer: state.viewer, items: now.preload.filter((item) => !known.has(item.id)) });
-}
-takeUp();
-const suggestions = mountSuggestions({
-  root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
-  mine: pendingPayload, draw: drawPayload, accept, dismiss,
-});
-const viewer = mountViewer({ viewer: state.viewer, item: state.item });
-let viewerKeys = null;
-viewer.then((api) => { viewerKeys = api; });
-const editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload, viewer });
-preload({ viewer: state.viewer, items: state.preload });
-listRefused();
-// Refusals on this item show in their editors' cards too, as when they were answered.
-editors.ready.then(() => {
-  for (const op of refusedOps()) {
-    if (op.itemId === state.item.id) cardStatus[op.type]?.(`Not saved: ${op.refused.message}`, "error");
+// --- opening an item ---------------------------------------------------------------------------
+// Opening the item claims nothing; takeUp's POST claims its slot (or renews the claim's lease)
+// and holds the next items. A refusal (all slots taken, calibration not passed) shows on a save.
+// Its answer is the labeling context as it now is: the queue panel is drawn again from it (the
+// page may have been fetched ahead, before the last decisions), and the pages of the items
+// held after this one are fetched ahead, with their media.
+async function takeUp(shown) {
+  const url = `/api/v1/projects/${shown.project_id}/queue/${shown.item.id}/claim${shown.query}`;
+  const result = await postJSON(url, { ahead: shown.ahead });
+  if (shown !== state) return;
+  if (result.ok) {
+    const window = result.annotation.queue;
+    drawQueue(window);
+    for (const key of ["previous", "next", "next_todo"]) state[key] = window[key];
+    // Fetched ahead: where a label moves on to, then the next items of the panel.
+    const first = window.items.filter((entry) => entry.id === window.next_todo);
+    const following = window.items.filter((entry) => entry.id > state.item.id && entry.id !== window.next_todo);
+    state.preload = [...first, ...following].slice(0, state.ahead)
+      .map(({ id, name, media_url, media_type, meta }) => ({ id, name, media: media_url, media_type, meta }));
   }
+  fetchAhead(state.preload);
+}
+
+/** The queue panel from the queue window of the labeling context (as label.html draws it). */
+function drawQueue(window) {
+  for (const [key, count] of Object.entries(window.counts)) {
+    const badge = document.querySelector(`[data-count="queue-${key}"]`);
+    if (badge) badge.textContent = count;
+  }
+  const panel = document.querySelector(".label-queue");
+  if (!panel || !window.items.length) return;
+  let list = panel.querySelector(".queue-list");
+  if (!list) {
+    list = Object.assign(document.createElement("ol"), { className: "queue-list" });
+    panel.querySelector("[data-queue-empty]")?.replaceWith(list);
+  }
+  const element = (tag, props = {}, ...children) => {
+    const node = Object.assign(document.createElement(tag), props);
+    node.append(...children);
+    return node;
+  };
+  list.replaceChildren(...window.items.map((entry) => {
+    const link = element("a", { href: itemUrl(entry.id) },
+      element("img", { src: entry.thumbnail_url, alt: "", loading: "lazy" }),
+      element("span", { textContent: entry.name }));
+    link.dataset.queueItem = entry.id;
+    const status = element("span", { className: `badge ${entry.status}`, textContent: entry.status.replaceAll("_", " ") });
+    status.dataset.queueStatus = "";
+    const badges = element("span", { className: "queue-badges" }, status);
+    if (entry.suggested) {
+      const suggested = element("span", { className: "badge suggested", textContent: "suggested",
+                                          title: "A model suggestion is waiting on this item" });
+      suggested.dataset.queueSuggested = "";
+      badges.append(suggested);
+    }
+    link.append(badges);
+    const row = element("li", {}, link);
+    if (entry.id === state.item.id) {
+      row.className = "current";
+      row.setAttribute("aria-current", "true");
+    }
+    return row;
+  }));
+}
+
+const itemUrl = (id) => `/projects/${state.project_id}/label/${id}${state.query}`;
+
+/** The labeling page of a URL, ready to show: { title, stateText, content } (its content
+ * already made part of this document, off screen, so showing it only inserts it); null when
+ * the server answers with anything else. */
+async function fetchPage(url) {
+  let page;
+  try {
+    const response = await fetch(url, { credentials: "same-origin" });
+    if (!response.ok || response.redirected) return null;
+    page = new DOMParser().parseFromString(await response.text(), "text/html");
+  } catch {
+    return null;
+  }
+  const content = page.querySelector("[data-label-page]");
+  const stateText = page.getElementById("label-state")?.textContent;
+  if (!content || !stateText) return null;
+  return { title: page.title, stateText, content: document.importNode(content, true) };
+}
+
+// The pages fetched ahead, by item id: each used once, and not after a minute (what it says
+// of the queue and the suggestions ages) or after a decision on its item (enqueue drops it).
+const AHEAD_FOR_MS = 60_000;
+const ahead = new Map();
+
+function fetchAhead(items) {
+  preload({ viewer: state.viewer, items });
+  for (const { id } of items) {
+    const kept = ahead.get(id);
+    if (kept && performance.now() - kept.at < AHEAD_FOR_MS) continue;
+    ahead.set(id, { at: performance.now(), page: fetchPage(itemUrl(id)) });
+  }
+}
+
+let opening = null;
+/** Show item ``id`` in place (its page fetched ahead, else fetched now), as the history's
+ * newest entry unless ``push`` is false (back and forward); a full page load if that fails. */
+function open(id, { push = true } = {}) {
+  if (opening) return opening;
+  opening = swap(id, push).finally(() => { opening = null; });
+  return opening;
+}
+
+async function swap(id, push) {
+  const url = itemUrl(id);
+  const kept = ahead.get(id);
+  ahead.delete(id);
+  const fresh = kept && performance.now() - kept.at < AHEAD_FOR_MS ? kept.page : fetchPage(url);
+  const shown = await fresh;
+  if (!shown) return location.assign(url);
+  leave();
+  document.querySelector("[data-label-page]").replaceWith(shown.content);
+  document.title = shown.title;
+  document.getElementById("label-state").textContent = shown.stateText;
+  state = JSON.parse(shown.stateText);
+  if (push) history.pushState({ item: id }, "", url);
+  start();
+}
+
+// Back and forward between items opened in place open them in place again.
+addEventListener("popstate", () => {
+  const id = Number((location.pathname.match(/\/label\/(\d+)$/) || [])[1]);
+  if (id && id !== state.item.id) open(id, { push: false });
+  else if (!id) location.reload();
 });
+
+let suggestions = null;
+let viewer = null;
+let viewerKeys = null;
+let editors = null;
+
+/** Let go of the item shown: its viewer and editors stop listening. */
+function leave() {
+  editors?.destroy?.();
+  viewerKeys?.destroy?.();
+  editors = null;
+  viewerKeys = null;
+  heldBack = false;
+  for (const key of Object.keys(cardStatus)) delete cardStatus[key];
+}
+
+// --- start: mount the viewer and the editors, take the item up, send anything left ------------
+function start() {
+  spent = 0;
+  visibleSince = performance.now();
+  learnRevisions();
+  const shown = state;
+  suggestions = mountSuggestions({
+    root: document.querySelector("[data-suggestions]"), suggestions: state.suggestions,
+    mine: pendingPayload, draw: drawPayload, accept, dismiss,
+  });
+  viewer = mountViewer({ viewer: state.viewer, item: state.item });
+  viewer.then((api) => { if (shown === state) viewerKeys = api; else api?.destroy?.(); });
+  editors = mountEditors({ editors: state.editors, state, saver, current: pendingPayload, viewer });
+  listRefused();
+  // Refusals on this item show in their editors' cards too, as when they were answered.
+  editors.ready.then(() => {
+    if (shown !== state) return;
+    for (const op of refusedOps()) {
+      if (op.itemId === state.item.id) cardStatus[op.type]?.(`Not saved: ${op.refused.message}`, "error");
+    }
+  });
+  report();
+  takeUp(shown);
+}
+history.replaceState({ item: state.item.id }, "", location.href);
+start();
 flush();

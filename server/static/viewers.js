@@ -3,7 +3,8 @@
 // page, the item page and the adjudication page use it; editors receive what the viewer's
 // mount() returns as `viewer` (the image viewer: its stage, overlay and zoom).
 //
-//   export function mount({ root, item }) { … return { onKey(event), … }; }
+//   export function mount({ root, item }) { … return { onKey(event), destroy(), … }; }
+//       (destroy, optional: let go of listeners outside root when the page opens another item)
 //   export function preload(item) { … }   // optional: fetch ahead an item likely opened next
 
 const loaded = new Map();

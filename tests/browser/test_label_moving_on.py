@@ -61,6 +61,8 @@ def test_with_classification_and_rating_the_page_waits_for_both(
     page.keyboard.press("4")
     page.keyboard.press("Enter")
     page.wait_for_url(lambda url: "/label/" in url and _item_id(url) != first)
+    # The next item shows at once; the outbox stores the rating meanwhile.
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
     with runtime.session() as session:
         mine = {
             a.annotation_type: a.payload

@@ -10,6 +10,7 @@
 //   scale()   the current zoom (CSS pixels per laid-out image pixel)
 //   adjust({brightness, contrast})  how the image is shown (1 = as it is); never the pixels
 //   onKey(event)  the viewer's keys (0, +, −); true when it used the key
+//   destroy()     stop listening to the window (the page opens another item in place)
 //
 // The image is laid out at most the viewer's size; the zoom scales that. Fit scales it to
 // fill the viewer (small images up, too), 1:1 to one image pixel per CSS pixel. The wheel
@@ -72,7 +73,8 @@ export function mount({ root }) {
 
   if (image.complete) setZoom("fit");
   else image.addEventListener("load", () => mode === "fit" && setZoom("fit"), { once: true });
-  window.addEventListener("resize", () => mode === "fit" && setZoom("fit"));
+  const gone = new AbortController();
+  window.addEventListener("resize", () => mode === "fit" && setZoom("fit"), { signal: gone.signal });
   viewer.addEventListener("wheel", (event) => {
     event.preventDefault();
     setZoom(event.deltaY < 0 ? "in" : "out", { x: event.clientX, y: event.clientY });
@@ -95,6 +97,7 @@ export function mount({ root }) {
     zoom: setZoom,
     scale: () => zoom,
     adjust,
+    destroy: () => gone.abort(),
     onKey(event) {
       const kind = KEYS[event.key];
       if (!kind) return false;
@@ -104,7 +107,17 @@ export function mount({ root }) {
   };
 }
 
-/** Fetch the image of an item the annotator is likely to open next, so it shows at once. */
+// The images fetched ahead, decoded, and kept (the last few) so an <img> of the same URL
+// shows at once when the page opens that item.
+const ahead = new Map();
+const KEEP = 8;
+
+/** Fetch and decode the image of an item the annotator is likely to open next. */
 export function preload(item) {
-  new Image().src = item.media;
+  if (ahead.has(item.media)) return;
+  const image = new Image();
+  image.src = item.media;
+  image.decode().catch(() => {}); // a broken image shows as broken when its item opens
+  ahead.set(item.media, image);
+  while (ahead.size > KEEP) ahead.delete(ahead.keys().next().value);
 }

@@ -13,13 +13,14 @@ runs as ``scholia serve`` runs it (``create_app`` in uvicorn, its own process).
 Debian's Chromium (headless, through Playwright) signs the annotator in through the form,
 opens ``/projects/{id}/label``, labels 10 items to warm up, then ``--labels`` items, each by
 pressing ``1`` ``--think-ms`` after it was shown (a person looks at the image first: 400 ms
-is a fast one; 0 presses at once, before the page had time to fetch anything ahead). The time taken for each is measured inside the browser: an init script,
-run in every document the tab loads, polls on every animation frame once a key was pressed,
-and stops the clock when the page shows an item other than the one labeled (its id in the
-path), its image decoded (``img[data-image]`` complete, with a width) and its editor mounted
-(``[data-editor-mounted]``). The key's moment is ``Date.now()`` taken in the page just before
-the key is pressed; so the figure holds the save, the page change (the next item opened in place, or a full page load where it cannot be) and
-the image, and not Playwright's own round trips.
+is a fast one; 0 presses at once, before the page had time to fetch anything ahead). The time
+taken for each is measured inside the browser: an init script, run in every document the tab
+loads, polls on every animation frame once a key was pressed, and stops the clock when the
+page shows an item other than the one labeled (its id in the path), its image decoded
+(``img[data-image]`` complete, with a width) and its editor mounted (``[data-editor-mounted]``).
+The key's moment is ``Date.now()`` taken in the page just before the key is pressed; so the
+figure holds the save, the page change (the next item opened in place, or a full page load
+where it cannot be) and the image, and not Playwright's own round trips.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ from serving import served
 PASSWORD = "bench password 123"
 CLOCK = """
 (() => {
-  // Runs in every document of the tab (a full page load starts it again): once a key was pressed (its time and the item it
-  // labeled are in sessionStorage), wait for another item, drawn, with its editor ready.
+  // Runs in every document of the tab (a full page load starts it again): once a key was
+  // pressed (its time and the item it labeled are in sessionStorage), wait for another
+  // item, drawn, with its editor ready.
   const itemOf = () => (location.pathname.match(/\\/label\\/(\\d+)$/) || [])[1] || null;
   function poll() {
     const pressed = sessionStorage.getItem("bench-pressed");

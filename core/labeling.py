@@ -135,7 +135,9 @@ def _next_todo(session: Session, item: Item, annotator_id: int, todo: list[Item]
     following = next((i.id for i in todo if i.id is not None and i.id > (item.id or 0)), None)
     if following is not None:
         return following
-    first = queue.my_queue(session, item.project_id, annotator_id, 0, before=0, after=0, show="todo")
+    first = queue.my_queue(
+        session, item.project_id, annotator_id, 0, before=0, after=0, show="todo"
+    )
     return next((i.id for i in first if i.id != item.id), None)
 
 

@@ -49,11 +49,20 @@ const waiting = () => load(OUTBOX, "[]").filter((op) => !op.refused);
 const refusedOps = () => load(OUTBOX, "[]").filter((op) => op.refused);
 
 // --- revisions: what my latest annotation on an item is, as far as this browser knows -------
+// Each page of an item says my revisions on it, so only recent items need remembering: the
+// oldest are let go, or a day's work would slow every save that reads them.
+const REMEMBERED = 1000;
 function learnRevisions() {
-  const revisions = load(REVISIONS, "{}");
+  let revisions = load(REVISIONS, "{}");
   for (const [type, revision] of Object.entries(state.revisions)) {
     const key = `${state.item.id}:${type}`;
     if (!(key in revisions) || !waiting().some((op) => keyOf(op) === key)) revisions[key] = revision.id;
+  }
+  const keys = Object.keys(revisions);
+  if (keys.length > REMEMBERED) {
+    const held = new Set(load(OUTBOX, "[]").map(keyOf));
+    revisions = Object.fromEntries(Object.entries(revisions)
+      .filter(([key], index) => index >= keys.length - REMEMBERED || held.has(key)));
   }
   store(REVISIONS, revisions);
 }
@@ -276,12 +285,22 @@ function moveOn(answer) {
 // The next item still to do in my queue (never one already done); with none held, the queue
 // claims more, once this label is stored (else the claim would hand back this very item).
 async function nextToDo(answer) {
+  const target = moveTarget();
+  if (target) return open(target);
+  await Promise.race([answer, pause(2000)]);
+  return takeNext();
+}
+
+/** The held item a label moves on to: the server's next to do, unless this browser has just
+ * labeled it (the server may not have stored that label when it answered), then the other
+ * held items to do, after this one first; null when none is left. */
+function moveTarget() {
   const known = load(REVISIONS, "{}");
   const doneHere = (id) => waiting().some((o) => o.itemId === id) ||
     Object.entries(known).some(([key, revision]) => revision && key.startsWith(`${id}:`));
-  if (state.next_todo && !doneHere(state.next_todo)) return open(state.next_todo);
-  await Promise.race([answer, pause(2000)]);
-  return takeNext();
+  const todo = state.todo || [];
+  const order = [...todo.filter((id) => id > state.item.id), ...todo.filter((id) => id < state.item.id)];
+  return [state.next_todo, ...order].find((id) => id && id !== state.item.id && !doneHere(id)) ?? null;
 }
 
 // The queue's next item, claimed, opened in place; with none (or none allowed: suspended,
@@ -448,13 +467,14 @@ async function takeUp(shown) {
     const window = result.annotation.queue;
     drawQueue(window);
     for (const key of ["previous", "next", "next_todo"]) state[key] = window[key];
+    state.todo = window.items.filter((entry) => entry.status === "todo").map((entry) => entry.id);
     // Fetched ahead: where a label moves on to, then the next items of the panel.
     const first = window.items.filter((entry) => entry.id === window.next_todo);
     const following = window.items.filter((entry) => entry.id > state.item.id && entry.id !== window.next_todo);
     state.preload = [...first, ...following].slice(0, state.ahead)
       .map(({ id, name, media_url, media_type, meta }) => ({ id, name, media: media_url, media_type, meta }));
   }
-  fetchAhead(state.preload);
+  fetchAhead();
 }
 
 /** The queue panel from the queue window of the labeling context (as label.html draws it). */
@@ -524,9 +544,13 @@ async function fetchPage(url) {
 const AHEAD_FOR_MS = 60_000;
 const ahead = new Map();
 
-function fetchAhead(items) {
-  preload({ viewer: state.viewer, items });
-  for (const { id } of items) {
+function fetchAhead() {
+  preload({ viewer: state.viewer, items: state.preload });
+  // Where a label moves on to, and where → goes: the items likely opened next. Pages fetched
+  // for others are let go (each holds its markup, images and all).
+  const wanted = [...new Set([moveTarget(), state.next].filter(Boolean))];
+  for (const id of ahead.keys()) if (!wanted.includes(id)) ahead.delete(id);
+  for (const id of wanted) {
     const kept = ahead.get(id);
     if (kept && performance.now() - kept.at < AHEAD_FOR_MS) continue;
     ahead.set(id, { at: performance.now(), page: fetchPage(itemUrl(id)) });

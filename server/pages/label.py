@@ -3,8 +3,9 @@ right (or, for a modality without a viewer, the editors in the middle).
 
 The page is rendered once per item from ``labeling.labeling_context`` (the queue API serves
 the same context as JSON); ``static/label.js`` does the rest in the browser (taking the item
-up with a POST, hotkeys, optimistic saves through a persistent outbox, undo, preloading the
-next items). No GET claims anything.
+up with a POST, hotkeys, optimistic saves through a persistent outbox, undo, fetching the
+pages of the next items ahead and opening them in place). No GET claims anything, so a page
+fetched ahead and never shown costs nothing but its rendering.
 An active model's suggestion for the item rides along in the page's state, as the annotator
 may see it (hidden until their own first label under anti-anchoring); ``static/suggestion.js``
 shows it above the editors.

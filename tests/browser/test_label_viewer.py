@@ -116,3 +116,23 @@ def test_the_wheel_zooms_about_the_cursor_and_adjust_changes_only_the_look(
     with runtime.session() as session:
         assert session.exec(select(Annotation)).all() == []
     assert page.url == labeling
+
+
+@pytest.mark.parametrize("width", [1024, 1920])
+def test_the_page_fits_the_screen_width_without_sideways_scrolling(
+    page: Page, runtime: Runtime, make_user: Callable[..., User], width: int
+) -> None:
+    manager = make_user("manager")
+    annotator = make_user("annotator", username=f"wide-{width}")
+    project_id = labeling_project(runtime, manager, count=2, name="Widths", members=(annotator,))
+    page.set_viewport_size({"width": width, "height": 768})
+    sign_in(page, f"wide-{width}")
+    page.goto(f"/projects/{project_id}/label")
+    page.wait_for_selector("[data-editor-mounted]")
+    scroll, client = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]"
+    )
+    assert scroll <= client
+    # The viewer takes what the queue and the editors leave: most of the screen.
+    viewer = page.locator("[data-viewer-root]").bounding_box()
+    assert viewer is not None and viewer["width"] > width * (0.45 if width < 1280 else 0.6)

@@ -582,6 +582,12 @@ async function swap(id, push) {
   start();
 }
 
+// Leaving while labels wait to be sent asks first: they are kept in this browser and sent from
+// the next labeling page, but a person closing the tab should know that they have not left.
+addEventListener("beforeunload", (event) => {
+  if (waiting().length) event.preventDefault();
+});
+
 // Back and forward between items opened in place open them in place again.
 addEventListener("popstate", () => {
   const id = Number((location.pathname.match(/\/label\/(\d+)$/) || [])[1]);

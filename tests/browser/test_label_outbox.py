@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Dialog, Page, expect
 
 from scholia.core import labels
 from scholia.core.models import User
@@ -167,6 +167,18 @@ def test_with_the_server_out_of_reach_the_outbox_says_what_waits_and_sends_it_la
     expect(save_state).to_contain_text("the server cannot be reached")
     expect(save_state).to_contain_text("1 waiting")
     assert _mine(runtime, first, annotator) == []
+    # Leaving asks first while a label waits; staying keeps the page and its outbox.
+    asked: list[str] = []
+
+    def stay(dialog: Dialog) -> None:
+        asked.append(dialog.type)
+        dialog.dismiss()
+
+    page.once("dialog", stay)
+    page.evaluate("() => { location.href = '/projects'; }")
+    page.wait_for_timeout(500)
+    assert asked == ["beforeunload"]
+    assert _item_id(page.url) == first
     page.context.set_offline(False)
     expect(save_state).to_have_text("All changes saved", timeout=15_000)
     assert _mine(runtime, first, annotator) == [{"category_ids": [2]}]

@@ -56,11 +56,15 @@ class ReviewOut(msgspec.Struct):
 
 @get("/projects/{project_id:int}/counts")
 def project_counts(request: Request[Any, Any, Any], project_id: FromPath[int]) -> CountsOut:
-    """Exact counts, read from the tables on each request (no cache); for reviewers and above
+    """Exact counts, in the request's transaction (kept by the database with every change, no
+    cache); for reviewers and above
     (an annotator's own counts are in their queue)."""
     with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
         found = counts.project_counts(session, project_id)
+    if found.changes > counts.FOLD_AT:
+        with runtime_of(request).session() as session:
+            counts.fold(session, project_id)
     return CountsOut(
         statuses=found.statuses,
         groups=found.groups,

@@ -20,7 +20,7 @@ from scholia.core.models import Item
 from ..media import media_url
 from ..routing import runtime_of
 
-__all__ = ["GRID_QUERY", "GridQuery", "grid_context"]
+__all__ = ["GRID_QUERY", "GridQuery", "fold_counts_when_due", "grid_context"]
 
 PAGE_SIZE = 48
 
@@ -166,6 +166,14 @@ def grid_context(
         },
         "clear_url": base,
     }
+
+
+def fold_counts_when_due(request: Request[Any, Any, Any], project_id: int, found: Any) -> None:
+    """After a page read the counts: fold the project's counter rows once they have piled up
+    (``counts.FOLD_AT``), so the next reads sum a handful of rows again."""
+    if found.changes > counts.FOLD_AT:
+        with runtime_of(request).session() as session:
+            counts.fold(session, project_id)
 
 
 def _grid_query(

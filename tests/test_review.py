@@ -95,19 +95,22 @@ def test_bad_decisions_are_clear_errors(runtime: Runtime, make_user: Callable[..
             review.decide(session, item_ids=ids, decision="labeled", reviewer_id=reviewer.id)
         with pytest.raises(InvalidInput, match="Select at least one item"):
             review.decide(session, item_ids=[], decision="approved", reviewer_id=reviewer.id)
-        result = review.decide(
-            session,
-            item_ids=[other_item.id, 424242],  # type: ignore[list-item]
-            decision="approved",
-            reviewer_id=reviewer.id,
-            project_id=project_id,
-        )
-    assert result.decided == []
-    assert [(r.item_id, r.current) for r in result.refused] == [
-        (other_item.id, None),
-        (424242, None),
-    ]
-    assert f"No item {other_item.id} in project {project_id}" in result.refused[0].message
+        with pytest.raises(InvalidInput, match="needs a comment") as no_comment:
+            review.decide(session, item_ids=ids, decision="rejected", reviewer_id=reviewer.id)
+        assert no_comment.value.path == "$.comment"
+        # Another project's item (or no item) is a mistake in the request: named by its
+        # index, and nothing is decided, not even the good ids before it.
+        with pytest.raises(InvalidInput, match=f"Project {project_id} has no item") as other:
+            review.decide(
+                session,
+                item_ids=[ids[0], other_item.id, 424242],  # type: ignore[list-item]
+                decision="approved",
+                reviewer_id=reviewer.id,
+                project_id=project_id,
+            )
+        assert other.value.path == "$.item_ids[1]"
+    with runtime.session() as session:
+        assert session.exec(select(Review)).all() == []
 
 
 def test_issues_panel_counts_missing_labels_and_skipped(runtime: Runtime) -> None:

@@ -128,25 +128,36 @@ def grid_context(
     if query.category is not None and query.category not in known:
         query = replace(query, category=None, after=None, before=None, last=False)
     filters: dict[str, Any] = {**query.matching().arguments(), "sort": query.sort}
+    backwards = query.before is not None or query.last
     try:
-        shown: list[Item] = items.list_items(
+        # One row more than a page says whether there is more in the reading direction;
+        # the other direction needs a probe only when the page is anchored.
+        read: list[Item] = items.list_items(
             session,
             project_id,
             **filters,
             after_id=query.after,
             before_id=query.before,
             last=query.last,
-            limit=PAGE_SIZE,
+            limit=PAGE_SIZE + 1,
         )
     except InvalidInput:  # a position from another project: the first page instead
         query = replace(query, after=None, before=None, last=False)
-        shown = items.list_items(session, project_id, **filters, limit=PAGE_SIZE)
-    has_prev = bool(shown) and bool(
-        items.list_items(session, project_id, **filters, before_id=shown[0].id, limit=1)
-    )
-    has_next = bool(shown) and bool(
-        items.list_items(session, project_id, **filters, after_id=shown[-1].id, limit=1)
-    )
+        backwards = False
+        read = items.list_items(session, project_id, **filters, limit=PAGE_SIZE + 1)
+    more = len(read) > PAGE_SIZE
+    shown = read[1:] if backwards and more else read[:PAGE_SIZE]
+    anchored = query.after is not None or query.before is not None
+
+    def probe(**position: Any) -> bool:
+        return bool(items.list_items(session, project_id, **filters, **position, limit=1))
+
+    if backwards:
+        has_prev = more
+        has_next = bool(shown) and query.before is not None and probe(after_id=shown[-1].id)
+    else:
+        has_next = more
+        has_prev = bool(shown) and anchored and probe(before_id=shown[0].id)
     here = query.filters()
     secret = runtime_of(request).settings.secret_key
     category_names = {c.id: c.name for c in found.categories}

@@ -21,11 +21,11 @@ from .item_state import ItemState
 from .models import Category, Item, ItemCategory, ItemCount
 
 __all__ = [
+    "FOLD_AT",
     "GROUPS",
     "CategoryCount",
     "Issues",
     "ProjectCounts",
-    "FOLD_AT",
     "category_counts",
     "exact_counts",
     "fold",
@@ -78,9 +78,7 @@ def _sums(session: Session, project_ids: list[int], facet: str) -> list[tuple[in
     """(project, key, sum, rows summed) of the counter rows of ``facet``: one index range."""
     return list(
         session.exec(  # type: ignore[call-overload]
-            select(
-                ItemCount.project_id, ItemCount.key, func.sum(ItemCount.n), func.count()
-            )
+            select(ItemCount.project_id, ItemCount.key, func.sum(ItemCount.n), func.count())
             .where(col(ItemCount.project_id).in_(project_ids), col(ItemCount.facet) == facet)
             .group_by(col(ItemCount.project_id), col(ItemCount.key))
         ).all()
@@ -177,7 +175,7 @@ def fold(session: Session, project_id: int) -> int:
     gone = session.exec(  # type: ignore[call-overload]
         delete(ItemCount)
         .where(col(ItemCount.project_id) == project_id)
-        .returning(ItemCount.facet, ItemCount.key, ItemCount.n)
+        .returning(col(ItemCount.facet), col(ItemCount.key), col(ItemCount.n))
     ).all()
     sums: dict[tuple[str, str], int] = {}
     for facet, key, n in gone:

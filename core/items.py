@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy import func, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from . import audit, limits
@@ -229,9 +229,7 @@ SORTS = ("added", "-added", "name", "-name", "updated", "-updated")
 a leading ``-`` reverses. Every order ends with the id, so a page boundary is one keyset."""
 
 
-def _matching(
-    query: Any, *, name: str | None, annotator_id: int | None
-) -> Any:
+def _matching(query: Any, *, name: str | None, annotator_id: int | None) -> Any:
     if name:
         escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(col(Item.name).ilike(f"%{escaped}%", escape="\\"))

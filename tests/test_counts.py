@@ -309,8 +309,9 @@ def test_counts_kept_by_the_database_equal_a_count_through_every_kind_of_change(
         lifecycle.transition(session, ids[1], "approved", actor_id=user_id)
         lifecycle.transition(session, ids[3], "in_progress", actor_id=user_id)
         # Inside the writer's own transaction, before commit, the counts already agree.
-        kept, exact = counts.project_counts(session, project_id), counts.exact_counts(
-            session, project_id
+        kept, exact = (
+            counts.project_counts(session, project_id),
+            counts.exact_counts(session, project_id),
         )
         assert (kept.statuses, kept.categories) == (exact.statuses, exact.categories)
         assert kept.statuses["approved"] == 1 and kept.statuses["in_progress"] == 1

@@ -387,16 +387,16 @@ def test_a_stale_selection_of_all_matching_items_decides_nothing(
     in_review = review.ItemFilter(group="in_review")
     with runtime.session() as session:  # the reviewer saw 4; a colleague approves one
         review.decide(session, item_ids=[ids[0]], decision="approved", reviewer_id=reviewer.id)
-    with runtime.session() as session:
-        with pytest.raises(Conflict, match="matched 4 items when they were selected and matches 3"):
-            review.decide_matching(
-                session,
-                project_id=project_id,
-                matching=in_review,
-                decision="needs_review",
-                reviewer_id=reviewer.id,
-                expected=4,
-            )
+    stale = "matched 4 items when they were selected and matches 3"
+    with runtime.session() as session, pytest.raises(Conflict, match=stale):
+        review.decide_matching(
+            session,
+            project_id=project_id,
+            matching=in_review,
+            decision="needs_review",
+            reviewer_id=reviewer.id,
+            expected=4,
+        )
     with runtime.session() as session:
         assert len(session.exec(select(Review)).all()) == 1
 
@@ -434,7 +434,7 @@ def test_review_api_on_every_matching_item_and_its_hostile_cases(
     runtime: Runtime, api_for: Callable[..., TestClient[Any]]
 ) -> None:
     _, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
-    _, other_project, other_ids, _ = classified_project(runtime, 2, by_cycle)
+    _, _, other_ids, _ = classified_project(runtime, 2, by_cycle)
     reviewer = api_for("reviewer", project=project_id)
     annotator = api_for("annotator", project=project_id)
     url = f"/api/v1/projects/{project_id}"
@@ -452,9 +452,7 @@ def test_review_api_on_every_matching_item_and_its_hostile_cases(
     assert mixed.status_code == 422
     assert "$.item_ids[1]" in mixed.text and f"has no item {other_ids[0]}" in mixed.text
     # A category of another project, a rejection without comment, a stale count.
-    bad = reviewer.post(
-        f"{url}/reviews/matching", json={**body, "matching": {"category": 999_999}}
-    )
+    bad = reviewer.post(f"{url}/reviews/matching", json={**body, "matching": {"category": 999_999}})
     assert bad.status_code == 422 and "$.matching.category" in bad.text
     silent = reviewer.post(f"{url}/reviews/matching", json={**body, "decision": "rejected"})
     assert silent.status_code == 422 and "$.comment" in silent.text
@@ -471,7 +469,11 @@ def test_review_api_on_every_matching_item_and_its_hostile_cases(
     }
     assert reviewer.get(f"{url}/counts").json()["groups"]["done"] == 4
     found = reviewer.get(f"{url}/items", params={"q": "item-00", "sort": "-name", "limit": 3})
-    assert [i["name"] for i in found.json()["items"]] == ["item-009.png", "item-008.png", "item-007.png"]
+    assert [i["name"] for i in found.json()["items"]] == [
+        "item-009.png",
+        "item-008.png",
+        "item-007.png",
+    ]
     assert reviewer.get(f"{url}/items", params={"sort": "agreement"}).status_code == 422
     with runtime.session() as session:
         assert session.get(Item, other_ids[0]).status == "labeled"  # type: ignore[union-attr]

@@ -176,9 +176,7 @@ def count_matching(
     limits.check(q, "$.q", limits.NAME_MAX)
     with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
-        found = item_filter(
-            session, project_id, MatchingIn(status, group, category, q, annotator)
-        )
+        found = item_filter(session, project_id, MatchingIn(status, group, category, q, annotator))
         total = items.count_items(session, project_id, **found.arguments())  # type: ignore[arg-type]
     return MatchingCountOut(total)
 

@@ -16,8 +16,8 @@ from sqlmodel import Session
 from scholia.core import counts, items, labels, limits
 from scholia.core.errors import InvalidInput
 from scholia.core.item_state import ItemState
-from scholia.core.review import ItemFilter
 from scholia.core.models import Item
+from scholia.core.review import ItemFilter
 
 from ..media import media_url
 from ..routing import runtime_of

@@ -3,6 +3,7 @@ items or on every item matching the filter, and the issues panel."""
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -52,7 +53,9 @@ def _review_context(
             m.user for m in membership.list_members(session, project_id) if m.role == "annotator"
         ]
         context["matching_total"] = items.count_items(
-            session, project_id, **query.matching().arguments()  # type: ignore[arg-type]
+            session,
+            project_id,
+            **query.matching().arguments(),  # type: ignore[arg-type]
         )
     fold_counts_when_due(request, project_id, context["counts"])
     state = views_state(runtime.plugins, project, live)
@@ -132,6 +135,9 @@ def review_decide(
         error = str(problem)
     if request.headers.get("hx-request") != "true":
         back = query.url(f"/projects/{project_id}/review")
+        item_page = value(data, "back") or ""
+        if re.fullmatch(rf"/projects/{project_id}/items/\d+", item_page):
+            back = item_page  # decided from the item page: back to it
         if error is not None:
             return flash(Redirect(back), error, "error")
         if progress is not None:
@@ -205,7 +211,9 @@ def _decide_matching(
 def _progress_text(progress: dict[str, Any]) -> str:
     verb = {"approved": "Approved", "needs_review": "Sent back for review", "rejected": "Rejected"}
     done = progress["next_after"] is None
-    text = f"{verb[progress['decision']]}: {progress['decided']:,} of {progress['total']:,} matching"
+    text = (
+        f"{verb[progress['decision']]}: {progress['decided']:,} of {progress['total']:,} matching"
+    )
     if progress["refused"]:
         text += f"; {progress['refused']:,} left as they were (their state does not allow it)"
     return text + ("." if done else "… still going.")

@@ -162,8 +162,16 @@ document.addEventListener("keydown", (event) => {
   if (done) event.preventDefault();
 });
 
-// After htmx swaps the grid in, keep the keyboard where it was.
+// The keyboard starts on the first tile, and stays where it was when a decision swaps the
+// grid in (a decided tile keeps its place on the page).
+let focusedBefore = null;
+document.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.target instanceof Element && event.target.closest("#review")) focusedBefore = Math.max(0, current());
+});
 document.addEventListener("htmx:afterSwap", () => {
   const form = document.getElementById("review-form");
-  if (form) { showCount(form); if (!document.activeElement || document.activeElement === document.body) focusTile(0); }
+  if (!form) return;
+  showCount(form);
+  if (focusedBefore !== null) { focusTile(focusedBefore); focusedBefore = null; }
 });
+if (document.getElementById("review-form") && !document.activeElement?.closest("input, select, textarea")) focusTile(0);

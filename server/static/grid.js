@@ -166,7 +166,8 @@ document.addEventListener("keydown", (event) => {
 // grid in (a decided tile keeps its place on the page).
 let focusedBefore = null;
 document.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.target instanceof Element && event.target.closest("#review")) focusedBefore = Math.max(0, current());
+  const from = event.target instanceof Element ? event.target : null;
+  if (from?.closest("#review-form, [data-review-continue]")) focusedBefore = Math.max(0, current());
 });
 document.addEventListener("htmx:afterSwap", () => {
   const form = document.getElementById("review-form");

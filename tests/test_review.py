@@ -477,3 +477,36 @@ def test_review_api_on_every_matching_item_and_its_hostile_cases(
     assert reviewer.get(f"{url}/items", params={"sort": "agreement"}).status_code == 422
     with runtime.session() as session:
         assert session.get(Item, other_ids[0]).status == "labeled"  # type: ignore[union-attr]
+
+
+def test_item_page_shows_the_review_history_and_decides_from_there(
+    runtime: Runtime, client_for: Callable[..., TestClient[Any]]
+) -> None:
+    _, project_id, ids, _ = classified_project(runtime, 3, by_cycle)
+    reviewer = client_for("reviewer", project=project_id)
+    item_url = f"/projects/{project_id}/items/{ids[0]}"
+    shown = reviewer.get(item_url).text
+    assert "No review yet." in shown and "data-item-review" in shown
+    # The raw payload is behind a disclosure; the type's view draws it (static/editors.js).
+    assert '<details class="annotation-json" data-raw-json><summary>Raw JSON</summary>' in shown
+    response = reviewer.post(
+        f"/projects/{project_id}/review",
+        data={
+            "item_ids": [str(ids[0])],
+            "decision": "rejected",
+            "comment": "Both animals are visible",
+            "back": item_url,
+        },
+        follow_redirects=False,
+    )
+    assert response.headers["location"] == item_url
+    shown = reviewer.get(item_url).text
+    assert "Rejected: 1 item(s)." in shown
+    assert 'class="review-comment">Both animals are visible</blockquote>' in shown
+    # Anywhere else than this project's item pages, back is ignored.
+    elsewhere = reviewer.post(
+        f"/projects/{project_id}/review",
+        data={"item_ids": [str(ids[1])], "decision": "approved", "back": "https://evil.test/"},
+        follow_redirects=False,
+    )
+    assert elsewhere.headers["location"] == f"/projects/{project_id}/review"

@@ -1,8 +1,11 @@
 """Exact counters: items per lifecycle state, per status group, per category; the review
 issues panel.
 
-Every figure is a ``COUNT`` straight from the tables (``item`` and ``item_category``) in the
-caller's transaction, never a cache, so it matches the database at the moment it is read.
+The state and category counts are sums of ``item_count`` rows, which database triggers write
+(+1/-1) in the same transaction as every change to ``item`` and ``item_category`` (migration
+0016): exact in the caller's transaction, like a ``COUNT``, but costing the number of changes
+since the last ``fold`` instead of the number of items. ``fold`` replaces a project's rows by
+one per key; callers fold when ``ProjectCounts.changes`` passes ``FOLD_AT``.
 ``item_category`` is rewritten with every annotation submission (see
 ``scholia.core.annotations``), so per-category counts need no scan of annotation payloads.
 """
@@ -11,18 +14,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, col, select
 
 from .item_state import ItemState
-from .models import Category, Item, ItemCategory
+from .models import Category, Item, ItemCategory, ItemCount
 
 __all__ = [
+    "FOLD_AT",
     "GROUPS",
     "CategoryCount",
     "Issues",
     "ProjectCounts",
     "category_counts",
+    "exact_counts",
+    "fold",
     "group_counts",
     "issues",
     "project_counts",
@@ -37,6 +43,9 @@ GROUPS: dict[str, tuple[ItemState, ...]] = {
     "done": (S.approved, S.rejected),
 }
 """The grid's filter tabs: each lifecycle state belongs to exactly one of the last three."""
+
+FOLD_AT = 2000
+"""Counter rows of one project past which a reader should ``fold`` them."""
 
 GROUP_TITLES = {"all": "All", "unlabeled": "Unlabeled", "in_review": "In review", "done": "Done"}
 
@@ -57,10 +66,23 @@ class ProjectCounts:
     groups: dict[str, int]
     categories: list[CategoryCount] = field(default_factory=list)
     """Live categories in display order, with 0 for unused ones."""
+    changes: int = 0
+    """The ``item_count`` rows summed to get these figures: past ``FOLD_AT``, fold them."""
 
     @property
     def total(self) -> int:
         return self.groups["all"]
+
+
+def _sums(session: Session, project_ids: list[int], facet: str) -> list[tuple[int, str, int, int]]:
+    """(project, key, sum, rows summed) of the counter rows of ``facet``: one index range."""
+    return list(
+        session.exec(  # type: ignore[call-overload]
+            select(ItemCount.project_id, ItemCount.key, func.sum(ItemCount.n), func.count())
+            .where(col(ItemCount.project_id).in_(project_ids), col(ItemCount.facet) == facet)
+            .group_by(col(ItemCount.project_id), col(ItemCount.key))
+        ).all()
+    )
 
 
 def status_counts(session: Session, project_ids: list[int]) -> dict[int, dict[str, int]]:
@@ -68,14 +90,18 @@ def status_counts(session: Session, project_ids: list[int]) -> dict[int, dict[st
     counts = {pid: dict.fromkeys((s.value for s in ItemState), 0) for pid in project_ids}
     if not project_ids:
         return counts
-    rows = session.exec(
-        select(Item.project_id, Item.status, func.count())
-        .where(col(Item.project_id).in_(project_ids))
-        .group_by(col(Item.project_id), col(Item.status))
-    ).all()
-    for project_id, status, count in rows:
-        counts[project_id][status] = count
+    for project_id, status, total, _ in _sums(session, project_ids, "status"):
+        counts[project_id][status] = int(total)
     return counts
+
+
+def _status_rows(session: Session, project_id: int) -> tuple[dict[str, int], int]:
+    counts = dict.fromkeys((s.value for s in ItemState), 0)
+    rows = 0
+    for _, status, total, summed in _sums(session, [project_id], "status"):
+        counts[status] = int(total)
+        rows += summed
+    return counts, rows
 
 
 def group_counts(statuses: dict[str, int]) -> dict[str, int]:
@@ -87,6 +113,42 @@ def group_counts(statuses: dict[str, int]) -> dict[str, int]:
 
 def category_counts(session: Session, project_id: int) -> list[CategoryCount]:
     """Items per live category (display order), including categories no item uses yet."""
+    return _category_rows(session, project_id)[0]
+
+
+def _category_rows(session: Session, project_id: int) -> tuple[list[CategoryCount], int]:
+    found = _sums(session, [project_id], "category")
+    used = {int(key): int(total) for _, key, total, _ in found}
+    live = session.exec(
+        select(Category)
+        .where(col(Category.project_id) == project_id, col(Category.deleted_at).is_(None))
+        .order_by(col(Category.display_order), col(Category.id))
+    )
+    counted = [CategoryCount(c.id, c.name, c.color, used.get(c.id, 0)) for c in live]  # type: ignore[arg-type]
+    return counted, sum(rows for *_, rows in found)
+
+
+def project_counts(session: Session, project_id: int) -> ProjectCounts:
+    statuses, status_rows = _status_rows(session, project_id)
+    categories, category_rows = _category_rows(session, project_id)
+    return ProjectCounts(
+        statuses=statuses,
+        groups=group_counts(statuses),
+        categories=categories,
+        changes=status_rows + category_rows,
+    )
+
+
+def exact_counts(session: Session, project_id: int) -> ProjectCounts:
+    """The same figures by ``COUNT`` over ``item`` and ``item_category``: what the counter
+    rows must always equal (the tests hold them to it; slow on a large project)."""
+    statuses = dict.fromkeys((s.value for s in ItemState), 0)
+    for status, n in session.exec(  # type: ignore[call-overload]
+        select(Item.status, func.count())
+        .where(col(Item.project_id) == project_id)
+        .group_by(col(Item.status))
+    ):
+        statuses[status] = n
     used = dict(
         session.exec(  # type: ignore[arg-type]
             select(ItemCategory.category_id, func.count())
@@ -99,16 +161,33 @@ def category_counts(session: Session, project_id: int) -> list[CategoryCount]:
         .where(col(Category.project_id) == project_id, col(Category.deleted_at).is_(None))
         .order_by(col(Category.display_order), col(Category.id))
     )
-    return [CategoryCount(c.id, c.name, c.color, used.get(c.id, 0)) for c in live]
-
-
-def project_counts(session: Session, project_id: int) -> ProjectCounts:
-    statuses = status_counts(session, [project_id])[project_id]
     return ProjectCounts(
         statuses=statuses,
         groups=group_counts(statuses),
-        categories=category_counts(session, project_id),
+        categories=[CategoryCount(c.id, c.name, c.color, used.get(c.id, 0)) for c in live],  # type: ignore[arg-type]
     )
+
+
+def fold(session: Session, project_id: int) -> int:
+    """Replace the project's counter rows by one row per key (zero sums dropped); returns
+    the rows removed. The rows folded are exactly those the ``DELETE`` removed (``RETURNING``),
+    so rows that concurrent writers insert meanwhile are neither lost nor counted twice."""
+    gone = session.exec(  # type: ignore[call-overload]
+        delete(ItemCount)
+        .where(col(ItemCount.project_id) == project_id)
+        .returning(col(ItemCount.facet), col(ItemCount.key), col(ItemCount.n))
+    ).all()
+    sums: dict[tuple[str, str], int] = {}
+    for facet, key, n in gone:
+        sums[facet, key] = sums.get((facet, key), 0) + n
+    rows = [
+        {"project_id": project_id, "facet": facet, "key": key, "n": n}
+        for (facet, key), n in sorted(sums.items())
+        if n
+    ]
+    if rows:
+        session.exec(insert(ItemCount), params=rows)  # type: ignore[call-overload]
+    return len(gone)
 
 
 @dataclass

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from sqlalchemy import func, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from . import audit, limits
 from .contributions import Modality
-from .counts import GROUPS
+from .counts import GROUPS, category_counts, status_counts
 from .errors import InvalidInput, NotFound
 from .item_state import ItemState
 from .models import Assignment, Blob, Item, ItemCategory, Project
@@ -22,10 +23,12 @@ from .plugins import Plugins
 from .storage import MediaStore, Staged
 
 __all__ = [
+    "SORTS",
     "IngestResult",
     "add_item",
     "by_hash",
     "container_for",
+    "count_items",
     "get_item",
     "ingest",
     "keep_probed",
@@ -221,6 +224,27 @@ def get_item(session: Session, item_id: int, project_id: int | None = None) -> I
     return item
 
 
+SORTS = ("added", "-added", "name", "-name", "updated", "-updated")
+"""Grid orders: when the item was added (its id), its name, its last change (``updated_at``);
+a leading ``-`` reverses. Every order ends with the id, so a page boundary is one keyset."""
+
+
+def _matching(query: Any, *, name: str | None, annotator_id: int | None) -> Any:
+    if name:
+        escaped = name.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(col(Item.name).ilike(f"%{escaped}%", escape="\\"))
+    if annotator_id is not None:
+        query = query.where(
+            col(Item.id).in_(
+                select(Assignment.item_id).where(
+                    col(Assignment.annotator_id) == annotator_id,
+                    col(Assignment.submitted_at).is_not(None),
+                )
+            )
+        )
+    return query
+
+
 def list_items(
     session: Session,
     project_id: int,
@@ -228,30 +252,38 @@ def list_items(
     status: str | None = None,
     group: str | None = None,
     category_id: int | None = None,
+    name: str | None = None,
+    annotator_id: int | None = None,
+    sort: str = "added",
     after_id: int | None = None,
     before_id: int | None = None,
     last: bool = False,
     limit: int = 50,
 ) -> list[Item]:
-    """A page of items in id order, by keyset (no OFFSET scan, whatever the page).
+    """A page of items in ``sort`` order, by keyset (no OFFSET scan, whatever the page).
 
     Filters: one lifecycle ``status``, a status ``group`` (see ``counts.GROUPS``: all,
-    unlabeled, in_review, done) and a ``category_id`` the item's current annotations use.
-    Pages: the first by default; those after ``after_id``; those just before ``before_id``;
-    or the ``last`` page. Backwards pages are read in descending id order, so the last page
-    costs what the first does; the result is always in ascending id order.
+    unlabeled, in_review, done), a ``category_id`` the item's current annotations use, a
+    ``name`` the item's contains (any case), an ``annotator_id`` who submitted on the item.
+    Pages: the first by default; those after the item ``after_id``; those just before
+    ``before_id``; or the ``last`` page. Backwards pages are read in reverse order, so the last
+    page costs what the first does; the result is always in ``sort`` order.
 
     A group of several states is read as one index range per state (``project_id, status,
-    id``), merged by id: each range stops after ``limit`` rows, however many items match.
+    id``), merged: each range stops after ``limit`` rows, however many items match.
     """
     limit = max(1, min(limit, 501))
     if status is not None and status not in ItemState.__members__:
         raise InvalidInput(f"Unknown status {status!r}; statuses are {', '.join(ItemState)}")
     if group is not None and group not in GROUPS:
         raise InvalidInput(f"Unknown group {group!r}; groups are {', '.join(GROUPS)}")
+    if sort not in SORTS:
+        raise InvalidInput(f"Unknown sort {sort!r}; sorts are {', '.join(SORTS)}", "$.sort")
     if after_id is not None and (before_id is not None or last):
         raise InvalidInput("Page forwards (after) or backwards (before, last), not both")
-    descending = before_id is not None or last
+    backwards = before_id is not None or last
+    reverse = sort.startswith("-")
+    field = {"added": None, "name": "name", "updated": "updated_at"}[sort.lstrip("-")]
     states: list[str | None] = [None]
     if status is not None or (group is not None and group != "all"):
         wanted = {status} if status is not None else {s.value for s in GROUPS[group or "all"]}
@@ -263,10 +295,10 @@ def list_items(
     if category_id is not None:
         # One range of the (project_id, category_id, item_id) index, item states checked
         # on the way: a category filter reads its own rows, never the whole project.
-        key: Any = col(ItemCategory.item_id)
+        ident: Any = col(ItemCategory.item_id)
         base = (
             select(Item)
-            .join(ItemCategory, key == col(Item.id))
+            .join(ItemCategory, ident == col(Item.id))
             .where(
                 col(ItemCategory.project_id) == project_id,
                 col(ItemCategory.category_id) == category_id,
@@ -274,17 +306,63 @@ def list_items(
         )
         queries = [base if states == [None] else base.where(col(Item.status).in_(states))]
     else:
-        key = col(Item.id)
+        ident = col(Item.id)
         base = select(Item).where(col(Item.project_id) == project_id)
         queries = [base if s is None else base.where(col(Item.status) == s) for s in states]
+    key: Any = ident if field is None else tuple_(getattr(Item, field), ident)
+    anchor_id = after_id if after_id is not None else before_id
+    anchor: Any = anchor_id
+    if field is not None and anchor_id is not None:
+        known = session.get(Item, anchor_id)
+        if known is None or known.project_id != project_id:
+            raise InvalidInput(f"No item {anchor_id} in project {project_id} to page from")
+        anchor = tuple_(getattr(known, field), anchor_id)
+    descending = backwards != reverse
     found: list[Item] = []
     for query in queries:
-        if after_id is not None:
-            query = query.where(key > after_id)
-        if before_id is not None:
-            query = query.where(key < before_id)
-        query = query.order_by(key.desc() if descending else key).limit(limit)
+        query = _matching(query, name=name, annotator_id=annotator_id)
+        if anchor_id is not None:
+            query = query.where(key < anchor if descending else key > anchor)
+        order = [ident] if field is None else [getattr(Item, field), ident]
+        query = query.order_by(*(c.desc() if descending else c for c in order)).limit(limit)
         found.extend(session.exec(query))
-    found.sort(key=lambda i: i.id or 0, reverse=descending)
+
+    def sort_key(item: Item) -> Any:
+        return (item.id or 0) if field is None else (getattr(item, field), item.id or 0)
+
+    found.sort(key=sort_key, reverse=descending)
     page = found[:limit]
-    return page[::-1] if descending else page
+    return page[::-1] if backwards else page
+
+
+def count_items(
+    session: Session,
+    project_id: int,
+    *,
+    status: str | None = None,
+    group: str | None = None,
+    category_id: int | None = None,
+    name: str | None = None,
+    annotator_id: int | None = None,
+) -> int:
+    """How many items ``list_items`` with these filters pages through: from the kept counts
+    (``counts``) when only states or only a category filter, otherwise one ``COUNT``."""
+    wanted = {s.value for s in GROUPS[group or "all"]}
+    if status is not None:
+        wanted &= {status}
+    if not name and annotator_id is None:
+        if category_id is None:
+            by_state = status_counts(session, [project_id])[project_id]
+            return sum(by_state[s] for s in wanted)
+        if len(wanted) == len(ItemState):
+            return next(
+                (c.count for c in category_counts(session, project_id) if c.id == category_id), 0
+            )
+    query: Any = select(func.count()).select_from(Item).where(col(Item.project_id) == project_id)
+    if category_id is not None:
+        query = query.join(ItemCategory, col(ItemCategory.item_id) == col(Item.id)).where(
+            col(ItemCategory.category_id) == category_id
+        )
+    if len(wanted) < len(ItemState):
+        query = query.where(col(Item.status).in_(sorted(wanted)))
+    return int(session.exec(_matching(query, name=name, annotator_id=annotator_id)).one())

@@ -9,6 +9,13 @@ An item whose state does not allow the decision (or that is not in the project) 
 silently skipped: it is listed in ``refused`` with its current state, the states it can move
 to, and a message, while the others are decided. A reviewer who selected 48 items and finds
 2 were already approved by a colleague keeps the other 46 decisions, and is told about the 2.
+
+A decision on **every item matching a filter** ("select all N matching") is taken in bounded
+batches (``decide_matching``), each its own unit of work, in id order with a cursor: a
+million matching items never sit in one transaction or one request, progress is the cursor,
+and an interrupted run resumes where it stopped without deciding anything twice. The first
+batch checks that the filter still matches the number of items the reviewer saw; otherwise
+the selection is stale and nothing is decided.
 """
 
 from __future__ import annotations
@@ -18,15 +25,48 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, select
 
-from . import lifecycle, limits
-from .errors import IllegalTransition, InvalidInput
+from . import items, lifecycle, limits
+from .errors import Conflict, IllegalTransition, InvalidInput
 from .item_state import ItemState
 from .models import Item, Review
 
-__all__ = ["DECISIONS", "MAX_ITEMS", "Decision", "Refusal", "decide", "history"]
+__all__ = [
+    "BATCH",
+    "DECISIONS",
+    "MAX_ITEMS",
+    "Batch",
+    "Decision",
+    "ItemFilter",
+    "Refusal",
+    "decide",
+    "decide_matching",
+    "history",
+]
 
 DECISIONS = (ItemState.approved, ItemState.needs_review, ItemState.rejected)
 MAX_ITEMS = 1000
+BATCH = 500
+"""Items decided per unit of work when deciding on a filter."""
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items of a project "select all matching" means: the grid's filters."""
+
+    status: str | None = None
+    group: str | None = None
+    category_id: int | None = None
+    name: str | None = None
+    annotator_id: int | None = None
+
+    def arguments(self) -> dict[str, object]:
+        return {
+            "status": self.status,
+            "group": self.group,
+            "category_id": self.category_id,
+            "name": self.name,
+            "annotator_id": self.annotator_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -57,7 +97,8 @@ def decide(
 ) -> Decision:
     """Decide ``item_ids`` (in the order given, duplicates once); see the module docstring.
 
-    With ``project_id``, items of other projects are refused as not found.
+    With ``project_id``, an id of another project (or of no item) is a mistake in the request,
+    not a stale selection: ``InvalidInput`` at its index, and nothing is decided.
     """
     if decision not in {d.value for d in DECISIONS}:
         raise InvalidInput(
@@ -74,12 +115,30 @@ def decide(
             f"At most {MAX_ITEMS} items per decision (got {len(unique)})", "$.item_ids"
         )
     comment = (comment or "").strip() or None
+    if decision == ItemState.rejected.value and comment is None:
+        raise InvalidInput(
+            "Say why the items are rejected: a rejection needs a comment for the annotator",
+            "$.comment",
+        )
+    if project_id is not None:
+        ours = set(
+            session.exec(
+                select(Item.id).where(  # type: ignore[call-overload]
+                    col(Item.id).in_(unique), col(Item.project_id) == project_id
+                )
+            )
+        )
+        for index, item_id in enumerate(item_ids):
+            if item_id not in ours:
+                raise InvalidInput(
+                    f"Project {project_id} has no item {item_id}; nothing was decided",
+                    f"$.item_ids[{index}]",
+                )
     result = Decision(decision=decision)
     for item_id in unique:
         item = session.get(Item, item_id)
-        if item is None or (project_id is not None and item.project_id != project_id):
-            where = f" in project {project_id}" if project_id is not None else ""
-            result.refused.append(Refusal(item_id, None, [], f"No item {item_id}{where}."))
+        if item is None:
+            result.refused.append(Refusal(item_id, None, [], f"No item {item_id}."))
             continue
         try:
             with session.begin_nested():
@@ -101,6 +160,67 @@ def decide(
             )
             continue
         result.decided.append(item_id)
+    return result
+
+
+@dataclass
+class Batch:
+    """One batch of a decision on a filter."""
+
+    decision: str
+    decided: list[int] = field(default_factory=list)
+    refused: dict[str, int] = field(default_factory=dict)
+    """Items left as they were, per current state (their state does not allow the decision)."""
+    next_after: int | None = None
+    """The cursor to pass as ``after_id`` for the next batch; None when none is left."""
+
+
+def decide_matching(
+    session: Session,
+    *,
+    project_id: int,
+    matching: ItemFilter,
+    decision: str,
+    reviewer_id: int,
+    comment: str | None = None,
+    after_id: int | None = None,
+    expected: int | None = None,
+    batch: int = BATCH,
+) -> Batch:
+    """Decide the next ``batch`` items matching the filter after ``after_id`` (see the module
+    docstring). ``expected``, on the first batch, is how many items the reviewer saw match:
+    when the filter matches another number now, ``Conflict`` and nothing is decided."""
+    if expected is not None and after_id is None:
+        now = items.count_items(session, project_id, **matching.arguments())  # type: ignore[arg-type]
+        if now != expected:
+            raise Conflict(
+                f"The selection is stale: the filter matched {expected:,} items when they were "
+                f"selected and matches {now:,} now. Look at the grid again and select again "
+                "(at $.expected)"
+            )
+    page = items.list_items(
+        session,
+        project_id,
+        **matching.arguments(),  # type: ignore[arg-type]
+        after_id=after_id,
+        limit=batch,
+    )
+    result = Batch(decision=decision)
+    if not page:
+        return result
+    outcome = decide(
+        session,
+        item_ids=[i.id for i in page],  # type: ignore[misc]
+        decision=decision,
+        reviewer_id=reviewer_id,
+        comment=comment,
+        project_id=project_id,
+    )
+    result.decided = outcome.decided
+    for refusal in outcome.refused:
+        state = refusal.current or "missing"
+        result.refused[state] = result.refused.get(state, 0) + 1
+    result.next_after = page[-1].id if len(page) == batch else None
     return result
 
 

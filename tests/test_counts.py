@@ -16,6 +16,7 @@ from scholia.core import annotations, counts, items, labels, lifecycle, projects
 from scholia.core.errors import InvalidInput
 from scholia.core.item_state import ItemState
 from scholia.core.models import Item, ItemCategory
+from scholia.core.revisions import current_annotations
 from scholia.core.runtime import Runtime
 from tests.conftest import PG_URL, png_bytes, seed
 
@@ -285,3 +286,49 @@ def test_counts_match_the_database_row_count(runtime: Runtime) -> None:
             text("SELECT count(*) FROM item WHERE project_id = :p"), {"p": project_id}
         ).scalar_one()
         assert counts.project_counts(session, project_id).total == raw == 9
+
+
+def test_counts_kept_by_the_database_equal_a_count_through_every_kind_of_change(
+    runtime: Runtime,
+) -> None:
+    """Submissions, a revision that changes the category, transitions and a fold: the counter
+    rows the triggers write always sum to what ``COUNT`` says, in the writer's transaction."""
+    user_id, project_id, ids, cats = classified_project(runtime, 12, by_cycle)
+    _, other_project, _, _ = classified_project(runtime, 3, by_cycle)
+    with runtime.session() as session:
+        (first,) = current_annotations(session, ids[0])
+        annotations.submit(  # ids[0] was cat: now dog
+            session,
+            runtime.plugins,
+            supersedes_id=first.id,
+            item_id=ids[0],
+            annotator_id=user_id,
+            annotation_type="classification",
+            payload={"category_ids": [cats["dog"]]},
+        )
+        lifecycle.transition(session, ids[1], "approved", actor_id=user_id)
+        lifecycle.transition(session, ids[3], "in_progress", actor_id=user_id)
+        # Inside the writer's own transaction, before commit, the counts already agree.
+        kept, exact = (
+            counts.project_counts(session, project_id),
+            counts.exact_counts(session, project_id),
+        )
+        assert (kept.statuses, kept.categories) == (exact.statuses, exact.categories)
+        assert kept.statuses["approved"] == 1 and kept.statuses["in_progress"] == 1
+    with runtime.session() as session:
+        before = counts.project_counts(session, project_id)
+        assert before.statuses == counts.exact_counts(session, project_id).statuses
+        assert before.categories == counts.exact_counts(session, project_id).categories
+        assert before.changes > len([n for n in before.statuses.values() if n])
+        removed = counts.fold(session, project_id)
+    assert removed == before.changes
+    with runtime.session() as session:
+        after = counts.project_counts(session, project_id)
+        assert (after.statuses, after.categories) == (before.statuses, before.categories)
+        # One row per key left: a state or a category in use.
+        in_use = [n for n in after.statuses.values() if n] + [
+            c for c in after.categories if c.count
+        ]
+        assert after.changes == len(in_use)
+        other = counts.exact_counts(session, other_project)
+        assert counts.project_counts(session, other_project).statuses == other.statuses

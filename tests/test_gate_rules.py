@@ -65,6 +65,7 @@ def test_a_reopen_rate_above_its_ceiling_holds_the_export(
                 item_ids=labeled["ids"][4:],
                 decision=decision,
                 reviewer_id=labeled["reviewer"].id,
+                comment=f"{decision} on review",
             )
     version = export(runtime, labeled["project"].id)
     rule = _rules(version)["reopen_rate"]

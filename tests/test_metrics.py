@@ -37,7 +37,11 @@ def test_metrics_count_submissions_decisions_and_time_per_project(
     project, ids = labeled["project"], labeled["ids"]
     with runtime.session() as session:  # one of the two labeled items is rejected
         review.decide(
-            session, item_ids=[ids[4]], decision="rejected", reviewer_id=labeled["reviewer"].id
+            session,
+            item_ids=[ids[4]],
+            decision="rejected",
+            reviewer_id=labeled["reviewer"].id,
+            comment="wrong category",
         )
     metrics = scrape(api_for("manager", project=project))
     labels = of(project)

@@ -5,7 +5,7 @@ from .audit import AuditEvent
 from .dataset import DatasetVersion, DatasetVersionStatus
 from .expansion import Expansion
 from .identity import ApiToken, Role, SignInFailure, User, WebSession
-from .item import Assignment, Blob, Item, ItemCategory, ItemPart, QueueSeed
+from .item import Assignment, Blob, Item, ItemCategory, ItemCount, ItemPart, QueueSeed
 from .membership import ProjectMember
 from .model import Model, ModelStatus
 from .project import Category, GuidelineVersion, LabelSchemaVersion, Project
@@ -39,6 +39,7 @@ __all__ = [
     "GuidelineVersion",
     "Item",
     "ItemCategory",
+    "ItemCount",
     "ItemPart",
     "JobStatus",
     "LabelSchemaVersion",

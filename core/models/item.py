@@ -19,7 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from .types import JSONType, UTCDateTime, utcnow
 
-__all__ = ["Assignment", "Blob", "Item", "ItemCategory", "ItemPart", "QueueSeed"]
+__all__ = ["Assignment", "Blob", "Item", "ItemCategory", "ItemCount", "ItemPart", "QueueSeed"]
 
 
 class Blob(SQLModel, table=True):
@@ -38,6 +38,8 @@ class Item(SQLModel, table=True):
         UniqueConstraint("project_id", "content_hash"),
         Index("ix_item_project_status_id", "project_id", "status", "id"),
         Index("ix_item_project_id", "project_id", "id"),  # the unfiltered grid, by keyset
+        Index("ix_item_project_name", "project_id", "name", "id"),  # sorted by name
+        Index("ix_item_project_updated", "project_id", "updated_at", "id"),  # by last change
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -146,3 +148,22 @@ class ItemCategory(SQLModel, table=True):
     item_id: int = Field(sa_column=Column(Integer, ForeignKey("item.id"), primary_key=True))
     category_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
     project_id: int = Field(sa_column=Column(Integer, ForeignKey("project.id"), nullable=False))
+
+
+class ItemCount(SQLModel, table=True):
+    """Changes to a project's item counts, written by database triggers (migration 0016) on
+    every insert, status change and delete of ``item`` and ``item_category``: ``+1`` or
+    ``-1`` under a facet (``status`` or ``category``) and its key (the state, or the category
+    id as text). Summed per key, they are the exact counts, in the reader's transaction like
+    a ``COUNT``, without reading a row per item. Only inserted, so concurrent writers never
+    wait on each other; ``scholia.core.counts`` folds them into one row per key now and then.
+    """
+
+    __tablename__ = "item_count"
+    __table_args__ = (Index("ix_item_count_project", "project_id", "facet", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(sa_column=Column(Integer, nullable=False))
+    facet: str = Field(sa_column=Column(String(16), nullable=False))
+    key: str = Field(sa_column=Column(String(64), nullable=False))
+    n: int = Field(sa_column=Column(BigInteger, nullable=False))

@@ -18,6 +18,7 @@ from scholia.core import (
     items,
     labels,
     lifecycle,
+    limits,
     parts,
     projects,
     queue,
@@ -78,14 +79,19 @@ def list_items(
     status: FromQuery[str | None] = None,
     group: FromQuery[str | None] = None,
     category: FromQuery[int | None] = None,
+    q: FromQuery[str | None] = None,
+    annotator: FromQuery[int | None] = None,
+    sort: FromQuery[str] = "added",
     after: FromQuery[int | None] = None,
     before: FromQuery[int | None] = None,
     last: FromQuery[bool] = False,
     limit: FromQuery[int] = 50,
 ) -> ItemPage:
-    """A page of items in id order, by keyset. Filters: ``status`` (one lifecycle state),
-    ``group`` (all, unlabeled, in_review, done) and ``category`` (a category id the item's
-    current annotations use); for reviewers and above (annotators use their queue).
+    """A page of items in ``sort`` order (added, name, updated; ``-`` reverses), by keyset.
+    Filters: ``status`` (one lifecycle state), ``group`` (all, unlabeled, in_review, done),
+    ``category`` (a category id the item's current annotations use), ``q`` (text the item's
+    name contains) and ``annotator`` (a user id who submitted on the item); for reviewers and
+    above (annotators use their queue).
     Follow ``next_after`` as ``after`` for the next page; pass the
     first item's id as ``before`` for the previous one, or ``last=true`` for the last page."""
     if limit < 1:
@@ -100,6 +106,9 @@ def list_items(
         )
     if after is not None and (before is not None or last):
         raise InvalidInput("Use either after (forwards) or before / last (backwards)", "$.after")
+    if sort not in items.SORTS:
+        raise InvalidInput(f"Unknown sort {sort!r}; sorts are {', '.join(items.SORTS)}", "$.sort")
+    limits.check(q, "$.q", limits.NAME_MAX)
     size = min(limit, 500)
     with runtime_of(request).reading() as session:
         projects.get_project(session, project_id)
@@ -107,7 +116,14 @@ def list_items(
             c.id for c in labels.all_categories(session, project_id)
         }:
             raise InvalidInput(f"Project {project_id} has no category {category}", "$.category")
-        filters: dict[str, Any] = {"status": status, "group": group, "category_id": category}
+        filters: dict[str, Any] = {
+            "status": status,
+            "group": group,
+            "category_id": category,
+            "name": q or None,
+            "annotator_id": annotator,
+            "sort": sort,
+        }
         found = items.list_items(
             session,
             project_id,

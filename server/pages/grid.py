@@ -4,7 +4,7 @@ same way."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,14 +13,16 @@ from litestar.di import Provide
 from litestar.params import FromQuery
 from sqlmodel import Session
 
-from scholia.core import counts, items, labels
+from scholia.core import counts, items, labels, limits
+from scholia.core.errors import InvalidInput
 from scholia.core.item_state import ItemState
 from scholia.core.models import Item
+from scholia.core.review import ItemFilter
 
 from ..media import media_url
 from ..routing import runtime_of
 
-__all__ = ["GRID_QUERY", "GridQuery", "grid_context"]
+__all__ = ["GRID_QUERY", "GridQuery", "fold_counts_when_due", "grid_context"]
 
 PAGE_SIZE = 48
 
@@ -32,6 +34,11 @@ class GridQuery:
     group: str = "all"
     status: str | None = None
     category: int | None = None
+    q: str | None = None
+    """Text the item's name contains."""
+    annotator: int | None = None
+    """A user who submitted on the item."""
+    sort: str = "added"
     after: int | None = None
     before: int | None = None
     last: bool = False
@@ -45,6 +52,9 @@ class GridQuery:
         after: str | None = None,
         before: str | None = None,
         last: str | None = None,
+        q: str | None = None,
+        annotator: str | None = None,
+        sort: str | None = None,
     ) -> GridQuery:
         def number(text: str | None) -> int | None:
             return int(text) if text and text.strip().isdigit() else None
@@ -53,6 +63,9 @@ class GridQuery:
             group=group if group in counts.GROUPS else "all",
             status=status if status in ItemState.__members__ else None,
             category=number(category),
+            q=(q or "").strip()[: limits.NAME_MAX] or None,
+            annotator=number(annotator),
+            sort=sort if sort in items.SORTS else "added",
             after=number(after),
             before=None if number(after) is not None else number(before),
             last=number(after) is None and number(before) is None and last in ("1", "true"),
@@ -67,7 +80,23 @@ class GridQuery:
             found["status"] = self.status
         if self.category is not None:
             found["category"] = self.category
+        if self.q:
+            found["q"] = self.q
+        if self.annotator is not None:
+            found["annotator"] = self.annotator
+        if self.sort != "added":
+            found["sort"] = self.sort
         return found
+
+    def matching(self) -> ItemFilter:
+        """The items these filters select (whatever the order and page)."""
+        return ItemFilter(
+            status=self.status,
+            group=self.group,
+            category_id=self.category,
+            name=self.q,
+            annotator_id=self.annotator,
+        )
 
     def position(self) -> dict[str, Any]:
         if self.after is not None:
@@ -97,27 +126,38 @@ def grid_context(
     found = counts.project_counts(session, project_id)
     known = {c.id for c in labels.all_categories(session, project_id)}
     if query.category is not None and query.category not in known:
-        query = GridQuery(group=query.group, status=query.status)
-    filters: dict[str, Any] = {
-        "status": query.status,
-        "group": query.group,
-        "category_id": query.category,
-    }
-    shown: list[Item] = items.list_items(
-        session,
-        project_id,
-        **filters,
-        after_id=query.after,
-        before_id=query.before,
-        last=query.last,
-        limit=PAGE_SIZE,
-    )
-    has_prev = bool(shown) and bool(
-        items.list_items(session, project_id, **filters, before_id=shown[0].id, limit=1)
-    )
-    has_next = bool(shown) and bool(
-        items.list_items(session, project_id, **filters, after_id=shown[-1].id, limit=1)
-    )
+        query = replace(query, category=None, after=None, before=None, last=False)
+    filters: dict[str, Any] = {**query.matching().arguments(), "sort": query.sort}
+    backwards = query.before is not None or query.last
+    try:
+        # One row more than a page says whether there is more in the reading direction;
+        # the other direction needs a probe only when the page is anchored.
+        read: list[Item] = items.list_items(
+            session,
+            project_id,
+            **filters,
+            after_id=query.after,
+            before_id=query.before,
+            last=query.last,
+            limit=PAGE_SIZE + 1,
+        )
+    except InvalidInput:  # a position from another project: the first page instead
+        query = replace(query, after=None, before=None, last=False)
+        backwards = False
+        read = items.list_items(session, project_id, **filters, limit=PAGE_SIZE + 1)
+    more = len(read) > PAGE_SIZE
+    shown = read[1:] if backwards and more else read[:PAGE_SIZE]
+    anchored = query.after is not None or query.before is not None
+
+    def probe(**position: Any) -> bool:
+        return bool(items.list_items(session, project_id, **filters, **position, limit=1))
+
+    if backwards:
+        has_prev = more
+        has_next = bool(shown) and query.before is not None and probe(after_id=shown[-1].id)
+    else:
+        has_next = more
+        has_prev = bool(shown) and anchored and probe(before_id=shown[0].id)
     here = query.filters()
     secret = runtime_of(request).settings.secret_key
     category_names = {c.id: c.name for c in found.categories}
@@ -168,6 +208,14 @@ def grid_context(
     }
 
 
+def fold_counts_when_due(request: Request[Any, Any, Any], project_id: int, found: Any) -> None:
+    """After a page read the counts: fold the project's counter rows once they have piled up
+    (``counts.FOLD_AT``), so the next reads sum a handful of rows again."""
+    if found.changes > counts.FOLD_AT:
+        with runtime_of(request).session() as session:
+            counts.fold(session, project_id)
+
+
 def _grid_query(
     group: FromQuery[str | None] = None,
     status: FromQuery[str | None] = None,
@@ -175,8 +223,11 @@ def _grid_query(
     after: FromQuery[str | None] = None,
     before: FromQuery[str | None] = None,
     last: FromQuery[str | None] = None,
+    q: FromQuery[str | None] = None,
+    annotator: FromQuery[str | None] = None,
+    sort: FromQuery[str | None] = None,
 ) -> GridQuery:
-    return GridQuery.parse(group, status, category, after, before, last)
+    return GridQuery.parse(group, status, category, after, before, last, q, annotator, sort)
 
 
 GRID_QUERY = {"grid": Provide(_grid_query, sync_to_thread=False)}

@@ -24,7 +24,7 @@ from ..routing import get, post, runtime_of, user_of
 from ..templating import flash, page
 from .expansions import expansion_context, upload_context
 from .forms import Form, value, values
-from .grid import GRID_QUERY, GridQuery, grid_context
+from .grid import GRID_QUERY, GridQuery, fold_counts_when_due, grid_context
 
 __all__ = ["project_pages"]
 
@@ -159,6 +159,8 @@ def project_detail(
         guideline = projects.current_guideline(session, project_id)
         if can(request, Role.reviewer):
             context |= expansion_context(request, session, project_id)
+    if "counts" in context:
+        fold_counts_when_due(request, project_id, context["counts"])
     return page(
         request,
         "projects/detail.html",

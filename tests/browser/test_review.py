@@ -107,3 +107,73 @@ def test_filter_select_and_bulk_approve(
     expect(
         page.get_by_role("navigation", name="Filter by stage").get_by_role("link", name="Done")
     ).to_contain_text("4")
+
+
+def test_review_a_working_day_with_the_keyboard_only(
+    page: Page,
+    runtime: Runtime,
+    make_user: Callable[..., User],
+    screenshot: Callable[[str], Path],
+) -> None:
+    """At 1920x1080: approve, reject with a comment and send back with keys; select all
+    matching items across pages and decide them server-side; search with /."""
+    # 60 labeled items (more than a page of 48): cat, dog, bird in turn.
+    _, project_id, ids, _ = classified_project(
+        runtime, 60, lambda i: NAMES[i % 3], categories=tuple(NAMES)
+    )
+    make_user("reviewer", username="rita", project=project_id)
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    sign_in(page, "rita")
+    page.goto(f"/projects/{project_id}/review")
+    expect(page.locator("#review-issues [data-issue=skipped]")).to_have_text("0")  # loaded after
+    screenshot("1-review-1920")
+
+    page.keyboard.press("?")
+    expect(page.locator("#review-keys")).to_be_visible()
+    screenshot("2-keys-help")
+    page.keyboard.press("Escape")
+    expect(page.locator("#review-keys")).to_be_hidden()
+
+    # The keyboard starts on the first tile; a approves the focused tile when nothing is
+    # checked, and the focus stays in place.
+    page.locator(f'.thumb[data-item-id="{ids[0]}"]').focus()
+    page.keyboard.press("a")
+    expect(page.locator(".review-outcome")).to_contain_text("Approved: 1 item(s).")
+    expect(page.locator(f'.thumb[data-item-id="{ids[0]}"]')).to_be_focused()
+    # j moves on; r asks for the comment first; Enter rejects the focused tile with it.
+    page.keyboard.press("j")
+    expect(page.locator(f'.thumb[data-item-id="{ids[1]}"]')).to_be_focused()
+    page.keyboard.press("r")
+    expect(page.locator("[data-review-comment]")).to_be_focused()
+    page.keyboard.type("The dog is a cat")
+    page.keyboard.press("Enter")
+    expect(page.locator(".review-outcome")).to_contain_text("Rejected: 1 item(s).")
+    screenshot("3-rejected")
+    with runtime.session() as session:
+        decided = {r.item_id: (r.decision, r.comment) for r in session.exec(select(Review))}
+    assert decided == {ids[0]: ("approved", None), ids[1]: ("rejected", "The dog is a cat")}
+
+    # Shift+A selects the page, Shift+A again all 58 still in review (two pages); n decides.
+    page.locator("a[data-group=in_review]").click()
+    expect(page.locator("#review-form")).to_have_attribute("data-matching-total", "58")
+    page.keyboard.press("Shift+A")
+    expect(page.locator("[data-selected-count]")).to_have_text("48 selected")
+    page.keyboard.press("Shift+A")
+    expect(page.locator("[data-selected-count]")).to_have_text("58 selected")
+    expect(page.locator("[data-select-matching-note]")).to_contain_text("All 58 matching")
+    screenshot("4-all-matching")
+    page.keyboard.press("n")
+    expect(page.locator("[data-review-progress]")).to_contain_text(
+        "Sent back for review: 58 of 58 matching."
+    )
+    screenshot("5-matching-done")
+    with runtime.session() as session:
+        found = counts.project_counts(session, project_id)
+    assert found.statuses["needs_review"] == 58 and found.statuses["approved"] == 1
+
+    # / searches by name.
+    page.keyboard.press("/")
+    page.keyboard.type("item-05")
+    page.keyboard.press("Enter")
+    expect(page.locator(".thumb")).to_have_count(10)
+    screenshot("6-search")

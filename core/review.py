@@ -115,11 +115,6 @@ def decide(
             f"At most {MAX_ITEMS} items per decision (got {len(unique)})", "$.item_ids"
         )
     comment = (comment or "").strip() or None
-    if decision == ItemState.rejected.value and comment is None:
-        raise InvalidInput(
-            "Say why the items are rejected: a rejection needs a comment for the annotator",
-            "$.comment",
-        )
     if project_id is not None:
         ours = set(
             session.exec(

@@ -108,12 +108,45 @@ def _closed_components(components: dict[str, Any]) -> None:
             component["additionalProperties"] = False
 
 
+def _kinds(kind: Any) -> Iterator[Any]:
+    """``kind`` and, through unions, the types it may be."""
+    if isinstance(kind, msgspec.inspect.UnionType):
+        for each in kind.types:
+            yield from _kinds(each)
+    else:
+        yield kind
+
+
+def _zero_minimums(components: dict[str, Any]) -> None:
+    """Litestar leaves out a lower bound of 0 (``Meta(ge=0)``: it skips falsy values), so ids
+    looked as if negative ones were valid; write ``minimum: 0`` back where the Struct says it."""
+    structs = {cls.__name__: cls for cls in _structs(msgspec.Struct)}
+    for name, component in components.items():
+        properties = component.get("properties")
+        if name not in structs or not properties:
+            continue
+        for field in msgspec.inspect.type_info(structs[name]).fields:  # type: ignore[attr-defined]
+            schema = properties.get(field.encode_name)
+            if schema is None:
+                continue
+            for kind in _kinds(field.type):
+                if isinstance(kind, msgspec.inspect.IntType) and kind.ge == 0:
+                    schema["minimum"] = 0
+                elif isinstance(kind, msgspec.inspect.ListType) and "items" in schema:
+                    if any(
+                        isinstance(item, msgspec.inspect.IntType) and item.ge == 0
+                        for item in _kinds(kind.item_type)
+                    ):
+                        schema["items"]["minimum"] = 0
+
+
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:
     """A copy of ``schema`` with the error shape as a component and, on every operation,
     each status it can answer pointing at it (Litestar's own error schemas replaced)."""
     out = copy.deepcopy(schema)
     components = out.setdefault("components", {}).setdefault("schemas", {})
     _closed_components(components)
+    _zero_minimums(components)
     components["Error"] = ERROR_SCHEMA
     reference = {"$ref": "#/components/schemas/Error"}
     for path, item in out.get("paths", {}).items():

@@ -95,9 +95,6 @@ def test_bad_decisions_are_clear_errors(runtime: Runtime, make_user: Callable[..
             review.decide(session, item_ids=ids, decision="labeled", reviewer_id=reviewer.id)
         with pytest.raises(InvalidInput, match="Select at least one item"):
             review.decide(session, item_ids=[], decision="approved", reviewer_id=reviewer.id)
-        with pytest.raises(InvalidInput, match="needs a comment") as no_comment:
-            review.decide(session, item_ids=ids, decision="rejected", reviewer_id=reviewer.id)
-        assert no_comment.value.path == "$.comment"
         # Another project's item (or no item) is a mistake in the request: named by its
         # index, and nothing is decided, not even the good ids before it.
         with pytest.raises(InvalidInput, match=f"Project {project_id} has no item") as other:
@@ -451,11 +448,11 @@ def test_review_api_on_every_matching_item_and_its_hostile_cases(
     )
     assert mixed.status_code == 422
     assert "$.item_ids[1]" in mixed.text and f"has no item {other_ids[0]}" in mixed.text
-    # A category of another project, a rejection without comment, a stale count.
+    # A category of another project, a negative id, a stale count.
     bad = reviewer.post(f"{url}/reviews/matching", json={**body, "matching": {"category": 999_999}})
     assert bad.status_code == 422 and "$.matching.category" in bad.text
-    silent = reviewer.post(f"{url}/reviews/matching", json={**body, "decision": "rejected"})
-    assert silent.status_code == 422 and "$.comment" in silent.text
+    negative = reviewer.post(f"{url}/reviews/matching", json={**body, "matching": {"category": -1}})
+    assert negative.status_code == 400 and "$.matching.category" in negative.text
     stale = reviewer.post(f"{url}/reviews/matching", json={**body, "expected": 5})
     assert stale.status_code == 409 and "$.expected" in stale.text
 

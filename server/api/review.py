@@ -55,7 +55,7 @@ class MatchingIn(msgspec.Struct, forbid_unknown_fields=True):
 class MatchingReviewIn(msgspec.Struct, forbid_unknown_fields=True):
     matching: MatchingIn
     decision: Choice
-    """approved, needs_review or rejected (a rejection needs a comment)."""
+    """approved, needs_review or rejected (the page asks for a comment on a rejection)."""
     comment: Text | None = None
     after: Id | None = None
     """The ``next_after`` of the previous batch; none for the first."""

@@ -132,12 +132,15 @@ def _zero_minimums(components: dict[str, Any]) -> None:
             for kind in _kinds(field.type):
                 if isinstance(kind, msgspec.inspect.IntType) and kind.ge == 0:
                     schema["minimum"] = 0
-                elif isinstance(kind, msgspec.inspect.ListType) and "items" in schema:
-                    if any(
+                elif (
+                    isinstance(kind, msgspec.inspect.ListType)
+                    and "items" in schema
+                    and any(
                         isinstance(item, msgspec.inspect.IntType) and item.ge == 0
                         for item in _kinds(kind.item_type)
-                    ):
-                        schema["items"]["minimum"] = 0
+                    )
+                ):
+                    schema["items"]["minimum"] = 0
 
 
 def document_errors(schema: dict[str, Any]) -> dict[str, Any]:

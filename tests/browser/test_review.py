@@ -155,6 +155,8 @@ def test_review_a_working_day_with_the_keyboard_only(
 
     # Shift+A selects the page, Shift+A again all 58 still in review (two pages); n decides.
     page.locator("a[data-group=in_review]").click()
+    # The grid is swapped in (its total may read 58 before the swap too): wait for it.
+    page.wait_for_load_state("networkidle")
     expect(page.locator("#review-form")).to_have_attribute("data-matching-total", "58")
     page.keyboard.press("Shift+A")
     expect(page.locator("[data-selected-count]")).to_have_text("48 selected")
